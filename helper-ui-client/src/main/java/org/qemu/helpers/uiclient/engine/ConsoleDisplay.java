@@ -1,0 +1,190 @@
+package org.qemu.helpers.uiclient.engine;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The client's picture of one QEMU console, built from the org.qemu.Display1.Listener calls
+ * (Scanout, Update, Disable, CursorDefine, MouseSet). Free of I/O. Each call is validated in full
+ * before it changes anything; a bad call throws {@link DisplayProtocolException}, is counted and
+ * leaves the state as it was. Thread-safe: one listener thread writes, viewers read copies.
+ */
+public final class ConsoleDisplay {
+    private final int id;
+    private final List<DirtyRegion> viewers = new CopyOnWriteArrayList<>();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong updates = new AtomicLong();
+
+    private int width;
+    private int height;
+    private int[] pixels = new int[0];
+    private CursorImage cursor;
+    private int mouseX;
+    private int mouseY;
+    private boolean mouseVisible;
+    private long lastUpdateNanos;
+
+    public ConsoleDisplay(int id) {
+        this.id = id;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    /** Scanout(u width, u height, u stride, u pixman_format, ay data): a whole new frame. */
+    public void scanout(long w, long h, long stride, long format, byte[] data) throws DisplayProtocolException {
+        PixelFormat fmt = count(() -> PixelBlock.check("Scanout", w, h, stride, format, data));
+        int[] next = new int[(int) (w * h)];
+        PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, next, (int) w, 0, 0);
+        synchronized (this) {
+            width = (int) w;
+            height = (int) h;
+            pixels = next;
+            lastUpdateNanos = System.nanoTime();
+        }
+        updates.incrementAndGet();
+        for (DirtyRegion v : viewers) {
+            v.resize((int) w, (int) h);
+        }
+    }
+
+    /** Update(i x, i y, i width, i height, u stride, u pixman_format, ay data): a changed rectangle. */
+    public void update(int x, int y, int w, int h, long stride, long format, byte[] data)
+            throws DisplayProtocolException {
+        PixelFormat fmt = count(() -> PixelBlock.check("Update", w, h, stride, format, data));
+        Rect r;
+        synchronized (this) {
+            if (x < 0 || y < 0 || (long) x + w > width || (long) y + h > height) {
+                rejected.incrementAndGet();
+                throw new DisplayProtocolException("Update: rectangle " + w + "x" + h + "+" + x + "+" + y
+                        + " outside the " + width + "x" + height + " console");
+            }
+            PixelBlock.convert(fmt, w, h, (int) stride, data, pixels, width, x, y);
+            lastUpdateNanos = System.nanoTime();
+            r = new Rect(x, y, w, h);
+        }
+        updates.incrementAndGet();
+        for (DirtyRegion v : viewers) {
+            v.add(r);
+        }
+    }
+
+    /** Disable(): the console shows nothing (e.g. the guest switched its display off). */
+    public void disable() {
+        synchronized (this) {
+            width = 0;
+            height = 0;
+            pixels = new int[0];
+        }
+        for (DirtyRegion v : viewers) {
+            v.resize(0, 0);
+        }
+    }
+
+    /** CursorDefine(i width, i height, i hot_x, i hot_y, ay data). */
+    public void cursorDefine(int w, int h, int hotX, int hotY, byte[] data) throws DisplayProtocolException {
+        CursorImage c = count(() -> CursorImage.define(w, h, hotX, hotY, data));
+        synchronized (this) {
+            cursor = c;
+        }
+        viewers.forEach(DirtyRegion::cursorChanged);
+    }
+
+    /** MouseSet(i x, i y, i on): where the guest draws its pointer, and whether it shows it. */
+    public void mouseSet(int x, int y, int on) {
+        synchronized (this) {
+            mouseX = x;
+            mouseY = y;
+            mouseVisible = on != 0;
+        }
+        viewers.forEach(DirtyRegion::cursorChanged);
+    }
+
+    /** A copy of the current frame, or null while disabled / before the first Scanout. */
+    public synchronized Frame frame() {
+        return width == 0 ? null : new Frame(width, height, pixels.clone());
+    }
+
+    /** A copy of the pixels of {@code r} (clipped to the console), or null if nothing is left. */
+    public synchronized Frame region(Rect r) {
+        Rect c = r.clip(width, height);
+        if (c == null) {
+            return null;
+        }
+        int[] out = new int[c.width() * c.height()];
+        for (int row = 0; row < c.height(); row++) {
+            System.arraycopy(pixels, (c.y() + row) * width + c.x(), out, row * c.width(), c.width());
+        }
+        return new Frame(c.width(), c.height(), out);
+    }
+
+    public synchronized int width() {
+        return width;
+    }
+
+    public synchronized int height() {
+        return height;
+    }
+
+    public synchronized CursorImage cursor() {
+        return cursor;
+    }
+
+    /** Pointer position and visibility as last set by MouseSet. */
+    public synchronized Pointer pointer() {
+        return new Pointer(mouseX, mouseY, mouseVisible);
+    }
+
+    /** System.nanoTime() of the last applied Scanout/Update (0 if none). */
+    public synchronized long lastUpdateNanos() {
+        return lastUpdateNanos;
+    }
+
+    /** Messages rejected as malformed so far. */
+    public long rejected() {
+        return rejected.get();
+    }
+
+    /** Scanouts and Updates applied so far. */
+    public long updates() {
+        return updates.get();
+    }
+
+    /** Register a viewer; it starts with the whole current frame pending. */
+    public DirtyRegion subscribe() {
+        DirtyRegion d;
+        synchronized (this) {
+            d = new DirtyRegion(width, height);
+        }
+        d.cursorChanged();
+        viewers.add(d);
+        return d;
+    }
+
+    public void unsubscribe(DirtyRegion d) {
+        viewers.remove(d);
+    }
+
+    /** A frame copy: width*height 0x00RRGGBB pixels. */
+    public record Frame(int width, int height, int[] rgb) {
+    }
+
+    /** The guest pointer as last reported. */
+    public record Pointer(int x, int y, boolean visible) {
+    }
+
+    private interface Check<T> {
+        T run() throws DisplayProtocolException;
+    }
+
+    private <T> T count(Check<T> c) throws DisplayProtocolException {
+        try {
+            return c.run();
+        } catch (DisplayProtocolException e) {
+            rejected.incrementAndGet();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package org.qemu.helpers.uiclient.engine;
+
+/**
+ * Validation of a block of pixels as QEMU sends it (width, height, stride, pixman format and the
+ * bytes), shared by Scanout and Update. Everything is checked in {@code long} arithmetic before
+ * any allocation or index, and bounded by constants.
+ */
+public final class PixelBlock {
+    /** Largest width or height accepted (QEMU's own limit for a console is 16384). */
+    public static final int MAX_DIMENSION = 16384;
+    /** Largest pixel count of one console: 16 Mi pixels, 64 MiB as ints. */
+    public static final long MAX_PIXELS = 16L * 1024 * 1024;
+    /** D-Bus spec, "Valid Signatures": an array is at most 2^26 bytes (64 MiB). */
+    public static final long MAX_DATA = 1L << 26;
+
+    private PixelBlock() {
+    }
+
+    /**
+     * Check one block and return its format.
+     *
+     * @throws DisplayProtocolException naming the first field that is wrong
+     */
+    public static PixelFormat check(String what, long width, long height, long stride, long format, byte[] data)
+            throws DisplayProtocolException {
+        if (width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
+            throw new DisplayProtocolException(what + ": size " + width + "x" + height + " outside 1.."
+                    + MAX_DIMENSION);
+        }
+        if (width * height > MAX_PIXELS) {
+            throw new DisplayProtocolException(what + ": " + width + "x" + height + " exceeds " + MAX_PIXELS
+                    + " pixels");
+        }
+        PixelFormat fmt = PixelFormat.of(format).orElseThrow(() -> new DisplayProtocolException(
+                what + ": unknown pixman format 0x" + Long.toHexString(format)));
+        long row = width * fmt.bytesPerPixel();
+        if (stride < row) {
+            throw new DisplayProtocolException(what + ": stride " + stride + " smaller than a row of " + row
+                    + " bytes");
+        }
+        if (stride > MAX_DATA) {
+            throw new DisplayProtocolException(what + ": stride " + stride + " exceeds " + MAX_DATA);
+        }
+        if (data == null) {
+            throw new DisplayProtocolException(what + ": no data");
+        }
+        long need = stride * (height - 1) + row;
+        if (data.length < need) {
+            throw new DisplayProtocolException(what + ": data has " + data.length + " bytes, " + width + "x"
+                    + height + " at stride " + stride + " needs " + need);
+        }
+        if (data.length > MAX_DATA) {
+            throw new DisplayProtocolException(what + ": data of " + data.length + " bytes exceeds " + MAX_DATA);
+        }
+        return fmt;
+    }
+
+    /**
+     * Convert a checked block into {@code dst} (0x00RRGGBB ints, row length {@code dstWidth}) at
+     * ({@code dx}, {@code dy}). The caller has checked the block with {@link #check} and that it
+     * fits inside {@code dst}.
+     */
+    static void convert(PixelFormat fmt, int width, int height, int stride, byte[] data,
+                        int[] dst, int dstWidth, int dx, int dy) {
+        int bpp = fmt.bytesPerPixel();
+        for (int row = 0; row < height; row++) {
+            int src = row * stride;
+            int out = (dy + row) * dstWidth + dx;
+            if (fmt == PixelFormat.X8R8G8B8 || fmt == PixelFormat.A8R8G8B8) {
+                // The format QEMU sends in practice: keep its loop tight.
+                for (int col = 0; col < width; col++, src += 4) {
+                    dst[out + col] = (data[src] & 0xff) | (data[src + 1] & 0xff) << 8 | (data[src + 2] & 0xff) << 16;
+                }
+            } else {
+                for (int col = 0; col < width; col++, src += bpp) {
+                    dst[out + col] = fmt.toRgb(data, src);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package org.qemu.helpers.uiclient.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ConsoleDisplayTest {
+    private static final long XRGB = PixelFormat.X8R8G8B8.code();
+
+    /** Little-endian x8r8g8b8 bytes for rgb pixels, with {@code pad} extra bytes per row. */
+    static byte[] xrgb(int w, int h, int pad, int... rgb) {
+        int stride = w * 4 + pad;
+        byte[] b = new byte[stride * h];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int v = rgb[(y * w + x) % rgb.length];
+                int o = y * stride + x * 4;
+                b[o] = (byte) v;
+                b[o + 1] = (byte) (v >> 8);
+                b[o + 2] = (byte) (v >> 16);
+                b[o + 3] = (byte) 0xff;
+            }
+        }
+        return b;
+    }
+
+    @Test
+    void scanoutWithPaddedStrideKeepsEveryPixel() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(3, 2, 3 * 4 + 8, XRGB, xrgb(3, 2, 8, 0x112233, 0x445566, 0x778899, 0xaabbcc, 0xddeeff, 0x010203));
+        ConsoleDisplay.Frame f = c.frame();
+        assertEquals(3, f.width());
+        assertEquals(2, f.height());
+        assertArrayEquals(new int[] {0x112233, 0x445566, 0x778899, 0xaabbcc, 0xddeeff, 0x010203}, f.rgb());
+    }
+
+    @Test
+    void updateChangesOnlyItsRectangleAndMarksItDirty() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(4, 4, 16, XRGB, xrgb(4, 4, 0, 0));
+        DirtyRegion viewer = c.subscribe();
+        assertTrue(viewer.take().resized(), "a new viewer starts with the whole frame");
+        c.update(1, 2, 2, 1, 8, XRGB, xrgb(2, 1, 0, 0xff0000, 0x00ff00));
+        int[] px = c.frame().rgb();
+        assertEquals(0xff0000, px[2 * 4 + 1]);
+        assertEquals(0x00ff00, px[2 * 4 + 2]);
+        assertEquals(0, px[2 * 4 + 3]);
+        assertEquals(0, px[1 * 4 + 1]);
+        Damage d = viewer.take();
+        assertEquals(List.of(new Rect(1, 2, 2, 1)), d.rects());
+        assertTrue(viewer.take().isEmpty());
+    }
+
+    @Test
+    void hostileMessagesAreRejectedCountedAndChangeNothing() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(2, 2, 8, XRGB, xrgb(2, 2, 0, 0x123456));
+        int[] before = c.frame().rgb();
+        // oversized width
+        assertThrows(DisplayProtocolException.class, () -> c.scanout(100_000, 1, 400_000, XRGB, new byte[16]));
+        // more pixels than the bound although each side is fine
+        assertThrows(DisplayProtocolException.class, () -> c.scanout(16384, 16384, 65536, XRGB, new byte[16]));
+        // stride smaller than a row
+        assertThrows(DisplayProtocolException.class, () -> c.scanout(2, 2, 7, XRGB, new byte[64]));
+        // data shorter than stated
+        assertThrows(DisplayProtocolException.class, () -> c.scanout(2, 2, 8, XRGB, new byte[15]));
+        // unknown format
+        assertThrows(DisplayProtocolException.class, () -> c.scanout(2, 2, 8, 0x08018000L, new byte[16]));
+        // negative / huge unsigned values as dbus-java delivers them in a long
+        assertThrows(DisplayProtocolException.class, () -> c.scanout(0xffffffffL, 2, 8, XRGB, new byte[16]));
+        // update outside the console, and negative position
+        assertThrows(DisplayProtocolException.class, () -> c.update(1, 1, 2, 2, 8, XRGB, new byte[16]));
+        assertThrows(DisplayProtocolException.class, () -> c.update(-1, 0, 1, 1, 4, XRGB, new byte[4]));
+        assertThrows(DisplayProtocolException.class,
+                () -> c.update(Integer.MAX_VALUE, 0, 1, 1, 4, XRGB, new byte[4]));
+        assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 0, 1, 4, XRGB, new byte[4]));
+        // a cursor whose data does not match its size
+        assertThrows(DisplayProtocolException.class, () -> c.cursorDefine(4, 4, 0, 0, new byte[63]));
+        assertThrows(DisplayProtocolException.class, () -> c.cursorDefine(4, 4, 4, 0, new byte[64]));
+        assertThrows(DisplayProtocolException.class, () -> c.cursorDefine(100_000, 1, 0, 0, new byte[4]));
+        assertEquals(13, c.rejected());
+        assertArrayEquals(before, c.frame().rgb());
+        assertNull(c.cursor());
+    }
+
+    @Test
+    void updateBeforeAnyScanoutIsRejected() {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 1, 1, 4, XRGB, new byte[4]));
+    }
+
+    @Test
+    void randomHostileInputNeverThrowsAnythingButProtocolErrors() {
+        long seed = Long.getLong("fuzz.seed", 0x5eed_0006L);
+        Random r = new Random(seed);
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        long[] formats = {XRGB, PixelFormat.R5G6B5.code(), PixelFormat.R8G8B8.code(), 0, 0x20020000L, -1};
+        try {
+            for (int i = 0; i < 3000; i++) {
+                long w = pick(r);
+                long h = pick(r);
+                long stride = pick(r) * (r.nextBoolean() ? 4 : 1);
+                long fmt = formats[r.nextInt(formats.length)];
+                byte[] data = new byte[r.nextInt(4096)];
+                try {
+                    if (r.nextBoolean()) {
+                        c.scanout(w, h, stride, fmt, data);
+                    } else {
+                        c.update((int) pick(r) - 2, (int) pick(r) - 2, (int) w, (int) h, stride, fmt, data);
+                    }
+                } catch (DisplayProtocolException expected) {
+                    // rejected and counted
+                }
+            }
+        } catch (RuntimeException e) {
+            throw new AssertionError("fuzz.seed=" + seed + " crashed the engine", e);
+        }
+        assertTrue(c.rejected() > 0, "fuzz.seed=" + seed);
+    }
+
+    private static long pick(Random r) {
+        switch (r.nextInt(5)) {
+            case 0: return r.nextInt(8);
+            case 1: return r.nextInt(64);
+            case 2: return 0xffffffffL - r.nextInt(4);
+            case 3: return Integer.MAX_VALUE - r.nextInt(4);
+            default: return r.nextInt(70000);
+        }
+    }
+
+    @Test
+    void cursorAndPointerAreKeptAndSignalled() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        DirtyRegion v = c.subscribe();
+        v.take();
+        byte[] argb = {0x01, 0x02, 0x03, (byte) 0xff, 0, 0, 0, 0};
+        c.cursorDefine(2, 1, 1, 0, argb);
+        c.mouseSet(10, 20, 1);
+        assertTrue(v.take().cursorChanged());
+        assertEquals(0xff030201, c.cursor().argb()[0]);
+        assertEquals(new ConsoleDisplay.Pointer(10, 20, true), c.pointer());
+    }
+
+    @Test
+    void disableEmptiesTheConsole() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(2, 2, 8, XRGB, xrgb(2, 2, 0, 1));
+        DirtyRegion v = c.subscribe();
+        v.take();
+        c.disable();
+        assertNull(c.frame());
+        Damage d = v.take();
+        assertTrue(d.resized());
+        assertEquals(0, d.width());
+    }
+}
