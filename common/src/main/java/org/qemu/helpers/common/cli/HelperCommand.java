@@ -1,0 +1,72 @@
+package org.qemu.helpers.common.cli;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.qemu.helpers.common.bus.HelperIdentity;
+import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.bus.StartupException;
+import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.trust.TrustPolicy;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+
+/**
+ * The base of every helper's Main: parses the common options, connects, owns the name,
+ * serves org.qemu.Helper1, runs the helper's {@link #serve}, then waits for SIGTERM (exit 0
+ * after releasing the names) or the loss of the bus (exit {@value HelperRuntime#EXIT_BUS_LOST}).
+ */
+public abstract class HelperCommand implements Callable<Integer> {
+    @Mixin
+    protected CommonOptions common;
+
+    /** Who this helper is on the bus. */
+    protected abstract HelperIdentity identity();
+
+    /** Validates the helper's own options, exports its objects and calls {@code rt.ready()}. */
+    protected abstract void serve(HelperRuntime rt) throws Exception;
+
+    /** Stops the helper's own work (sockets, threads) before its names are released. */
+    protected void shutdown(HelperRuntime rt) throws Exception {
+    }
+
+    /** Runs {@code command} with {@code args} and exits with its code. */
+    public static void launch(Object command, String[] args) {
+        int code = new CommandLine(command).execute(args);
+        System.exit(code);
+    }
+
+    @Override
+    public final Integer call() throws Exception {
+        HelperIdentity id = identity();
+        HelperLog log = new HelperLog(id.name(), HelperLog.Level.INFO, System.err);
+        HelperRuntime rt;
+        try {
+            log.setThreshold(common.logLevel());
+            TrustPolicy policy = common.loadPolicy(log);
+            Path stateDir = common.stateDir(id.name());
+            rt = HelperRuntime.start(id, common.busAddress(), policy, stateDir, log, HelperVersion.current());
+        } catch (ConfigException e) {
+            log.error("config-invalid", "reason", e.getMessage());
+            return HelperRuntime.EXIT_CONFIG;
+        } catch (StartupException e) {
+            log.error("startup-failed", "reason", e.getMessage());
+            return HelperRuntime.EXIT_STARTUP;
+        }
+        try (rt) {
+            StopSignals.install(rt);
+            try {
+                serve(rt);
+            } catch (ConfigException e) {
+                log.error("config-invalid", "reason", e.getMessage());
+                return HelperRuntime.EXIT_CONFIG;
+            } catch (StartupException e) {
+                log.error("startup-failed", "reason", e.getMessage());
+                return HelperRuntime.EXIT_STARTUP;
+            }
+            int code = rt.awaitStop();
+            shutdown(rt);
+            log.info("stopped", "exit_code", code);
+            return code;
+        }
+    }
+}

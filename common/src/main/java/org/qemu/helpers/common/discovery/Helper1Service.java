@@ -1,0 +1,40 @@
+package org.qemu.helpers.common.discovery;
+
+import org.qemu.helpers.common.bus.HelperIdentity;
+import org.qemu.helpers.common.bus.HelperStatus;
+import org.qemu.helpers.common.bus.PropertyTable;
+
+/** The state behind a helper's org.qemu.Helper1 object. */
+public final class Helper1Service implements Helper1 {
+    private final HelperIdentity identity;
+    private final String version;
+    private volatile HelperStatus status = HelperStatus.STARTING;
+
+    public Helper1Service(HelperIdentity identity, String version) {
+        this.identity = identity;
+        this.version = version;
+    }
+
+    public PropertyTable properties() {
+        return new PropertyTable(INTERFACE)
+                .readOnly("Name", "s", identity::name)
+                .readOnly("Version", "s", () -> version)
+                .readOnly("Description", "s", identity::description)
+                .readOnly("Interfaces", "as", identity::interfaces)
+                .readOnly("VMStateId", "s", identity::vmStateId)
+                .readOnly("Status", "s", () -> status.wire());
+    }
+
+    public HelperStatus status() {
+        return status;
+    }
+
+    public void setStatus(HelperStatus status) {
+        this.status = status;
+    }
+
+    @Override
+    public String getObjectPath() {
+        return PATH;
+    }
+}

@@ -1,0 +1,2 @@
+/** What every helper shares: bus, trust, discovery, VMState1, CLI, persistence. */
+package org.qemu.helpers.common;
