@@ -1,0 +1,40 @@
+package org.qemu.helpers.slirpdhcp.engine;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Named counters, safe for concurrent increments (the Statistics D-Bus property reads them). */
+public final class Statistics {
+    public static final String DROPPED_MALFORMED = "dropped_malformed";
+    public static final String DROPPED_OTHER = "dropped_other";
+    public static final String OFFERS = "dhcp_offers";
+    public static final String ACKS = "dhcp_acks";
+    public static final String NAKS = "dhcp_naks";
+    public static final String POOL_EXHAUSTED = "dhcp_pool_exhausted";
+    public static final String DNS_QUERIES = "dns_queries";
+    public static final String DNS_LOCAL = "dns_local_answers";
+    public static final String DNS_NXDOMAIN = "dns_nxdomain";
+    public static final String DNS_FORWARDED = "dns_forwarded";
+    public static final String DNS_CACHE_HITS = "dns_cache_hits";
+    public static final String DNS_UPSTREAM_FAILURES = "dns_upstream_failures";
+    public static final String DNS_TRUNCATED = "dns_truncated";
+
+    private final ConcurrentHashMap<String, LongAdder> counters = new ConcurrentHashMap<>();
+
+    public void inc(String name) {
+        counters.computeIfAbsent(name, k -> new LongAdder()).increment();
+    }
+
+    public long get(String name) {
+        LongAdder a = counters.get(name);
+        return a == null ? 0 : a.sum();
+    }
+
+    public Map<String, Long> snapshot() {
+        Map<String, Long> out = new TreeMap<>();
+        counters.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
+    }
+}

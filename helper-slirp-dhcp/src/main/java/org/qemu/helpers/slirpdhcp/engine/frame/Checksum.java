@@ -1,0 +1,41 @@
+package org.qemu.helpers.slirpdhcp.engine.frame;
+
+/** The Internet checksum (RFC 1071), with the IPv4 pseudo-header for UDP (RFC 768). */
+public final class Checksum {
+    private Checksum() {
+    }
+
+    public static int sum(byte[] b, int off, int len, int initial) {
+        long s = initial & 0xffffffffL;
+        int i = off;
+        int end = off + len;
+        for (; i + 1 < end; i += 2) {
+            s += ((b[i] & 0xff) << 8) | (b[i + 1] & 0xff);
+        }
+        if (i < end) {
+            s += (b[i] & 0xff) << 8;
+        }
+        while ((s >>> 16) != 0) {
+            s = (s & 0xffff) + (s >>> 16);
+        }
+        return (int) s;
+    }
+
+    /** The checksum field value: one's complement of the folded sum. */
+    public static int finish(int sum) {
+        return ~sum & 0xffff;
+    }
+
+    public static int ipHeader(byte[] b, int off, int len) {
+        return finish(sum(b, off, len, 0));
+    }
+
+    /** The partial sum of the UDP pseudo-header: source, destination, protocol 17, UDP length. */
+    public static int pseudo(int src, int dst, int proto, int length) {
+        long s = ((src >>> 16) & 0xffff) + (src & 0xffff) + ((dst >>> 16) & 0xffff) + (dst & 0xffff) + proto + length;
+        while ((s >>> 16) != 0) {
+            s = (s & 0xffff) + (s >>> 16);
+        }
+        return (int) s;
+    }
+}

@@ -1,0 +1,182 @@
+package org.qemu.helpers.slirpdhcp.engine.frame;
+
+import java.io.IOException;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
+import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
+import org.qemu.helpers.slirpdhcp.engine.DhcpOutcome;
+import org.qemu.helpers.slirpdhcp.engine.DhcpReply;
+import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
+import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
+import org.qemu.helpers.slirpdhcp.engine.Ip4;
+import org.qemu.helpers.slirpdhcp.engine.Mac;
+import org.qemu.helpers.slirpdhcp.engine.MalformedException;
+import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
+import org.qemu.helpers.slirpdhcp.engine.StateSink;
+import org.qemu.helpers.slirpdhcp.engine.Statistics;
+
+/**
+ * The guest's side of the virtual link: Ethernet frames in, frames out. Answers ARP for the gateway and DNS
+ * addresses, ICMP echo to them, DHCP and DNS in IPv4/UDP; drops and counts everything else. No sockets: the
+ * transport passes frames in and a thread-safe sink for frames out.
+ */
+public final class GuestLink {
+    public static final int DHCP_SERVER_PORT = 67;
+    public static final int DHCP_CLIENT_PORT = 68;
+    public static final int DNS_PORT = 53;
+
+    private final NetworkConfig cfg;
+    private final DhcpServer dhcp;
+    private final DnsResolver dns;
+    private final Statistics stats;
+    private final StateSink sink;
+    private final Executor forwarder;
+    private final LongSupplier nowSeconds;
+    private final Consumer<String> log;
+
+    public GuestLink(NetworkConfig cfg, DhcpServer dhcp, DnsResolver dns, Statistics stats, StateSink sink,
+                     Executor forwarder, LongSupplier nowSeconds, Consumer<String> log) {
+        this.cfg = cfg;
+        this.dhcp = dhcp;
+        this.dns = dns;
+        this.stats = stats;
+        this.sink = sink;
+        this.forwarder = forwarder;
+        this.nowSeconds = nowSeconds;
+        this.log = log;
+    }
+
+    /** The MAC the link answers with for a virtual address, as libslirp does: 52:55 followed by the address. */
+    public static Mac virtualMac(int ip) {
+        return new Mac(0x5255_0000_0000L | Integer.toUnsignedLong(ip));
+    }
+
+    /** Handles one frame from the guest; never throws for bad input (dropped and counted). */
+    public void handle(byte[] frame, Consumer<byte[]> out) {
+        stats.inc("frames_in");
+        try {
+            Frames.Ethernet eth = Frames.ethernet(frame);
+            switch (eth.type()) {
+                case Frames.TYPE_ARP -> arp(eth, out);
+                case Frames.TYPE_IPV4 -> ipv4(eth, out);
+                default -> stats.inc(Statistics.DROPPED_OTHER);
+            }
+        } catch (MalformedException e) {
+            stats.inc(Statistics.DROPPED_MALFORMED);
+        } catch (RuntimeException e) {
+            // A bug, not bad input: keep serving, keep the stack trace.
+            stats.inc(Statistics.DROPPED_MALFORMED);
+            log.accept("frame_error error=\"" + e + "\"");
+        }
+    }
+
+    private boolean isVirtual(int ip) {
+        return ip == cfg.gateway() || ip == cfg.dns();
+    }
+
+    // RFC 826: answer requests for our addresses only.
+    private void arp(Frames.Ethernet eth, Consumer<byte[]> out) throws MalformedException {
+        Frames.Arp a = Frames.arp(eth.payload());
+        stats.inc("arp_in");
+        if (a.op() != 1 || !isVirtual(a.targetIp()) || a.senderMac().isMulticast()) {
+            stats.inc(Statistics.DROPPED_OTHER);
+            return;
+        }
+        Mac mine = virtualMac(a.targetIp());
+        byte[] reply = Frames.arpPacket(2, mine, a.targetIp(), a.senderMac(), a.senderIp());
+        out.accept(Frames.ethernetFrame(a.senderMac(), mine, Frames.TYPE_ARP, reply));
+        stats.inc("arp_replies");
+    }
+
+    private void ipv4(Frames.Ethernet eth, Consumer<byte[]> out) throws MalformedException {
+        Frames.Ipv4 ip = Frames.ipv4(eth.payload());
+        if (ip.fragment()) {
+            stats.inc(Statistics.DROPPED_OTHER);
+            return;
+        }
+        if (ip.proto() == Frames.PROTO_UDP) {
+            Frames.Udp udp = Frames.udp(ip);
+            if (udp.dstPort() == DHCP_SERVER_PORT && (ip.dst() == -1 || ip.dst() == cfg.gateway())) {
+                dhcp(eth, udp, out);
+                return;
+            }
+            if (udp.dstPort() == DNS_PORT && ip.dst() == cfg.dns()) {
+                dnsQuery(eth, ip, udp, out);
+                return;
+            }
+            stats.inc(Statistics.DROPPED_OTHER);
+        } else if (ip.proto() == Frames.PROTO_ICMP && isVirtual(ip.dst())) {
+            Frames.IcmpEcho echo = Frames.icmp(ip);
+            if (echo.type() != 8 || echo.code() != 0) {
+                stats.inc(Statistics.DROPPED_OTHER);
+                return;
+            }
+            byte[] icmp = Frames.icmpEcho(0, echo.id(), echo.seq(), echo.data());
+            out.accept(Frames.ethernetFrame(eth.src(), virtualMac(ip.dst()), Frames.TYPE_IPV4,
+                    Frames.ipv4Packet(ip.dst(), ip.src(), Frames.PROTO_ICMP, icmp)));
+            stats.inc("icmp_echo_replies");
+        } else {
+            stats.inc(Statistics.DROPPED_OTHER);
+        }
+    }
+
+    private void dhcp(Frames.Ethernet eth, Frames.Udp udp, Consumer<byte[]> out) throws MalformedException {
+        DhcpMessage m = DhcpCodec.decode(udp.payload());
+        DhcpOutcome outcome = dhcp.handle(m, nowSeconds.getAsLong());
+        try {
+            sink.commit(outcome.changes());
+        } catch (IOException e) {
+            log.accept("journal_failed error=\"" + e.getMessage() + "\" action=reply_withheld");
+            return;
+        }
+        if (outcome.reply().isEmpty()) {
+            return;
+        }
+        DhcpReply r = outcome.reply().get();
+        byte[] payload = r.encode();
+        Mac srcMac = virtualMac(cfg.gateway());
+        int dstIp;
+        Mac dstMac;
+        int dstPort = DHCP_CLIENT_PORT;
+        switch (r.delivery()) {
+            case BROADCAST -> {
+                dstIp = -1;
+                dstMac = Mac.BROADCAST;
+            }
+            case RELAY -> {
+                dstIp = r.destIp();
+                dstMac = eth.src();
+                dstPort = DHCP_SERVER_PORT;
+            }
+            case CIADDR -> {
+                dstIp = r.destIp();
+                dstMac = eth.src();
+            }
+            default -> {
+                dstIp = r.destIp();
+                dstMac = r.destMac();
+            }
+        }
+        out.accept(Frames.udpFrame(dstMac, srcMac, cfg.gateway(), dstIp, DHCP_SERVER_PORT, dstPort, payload));
+    }
+
+    private void dnsQuery(Frames.Ethernet eth, Frames.Ipv4 ip, Frames.Udp udp, Consumer<byte[]> out) {
+        int limit = (cfg.mtu() == 0 ? 1500 : cfg.mtu()) - 28;
+        DnsResolver.Result res = dns.handle(udp.payload(), limit);
+        Mac src = virtualMac(cfg.dns());
+        if (res instanceof DnsResolver.Reply reply) {
+            out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), reply.wire()));
+        } else if (res instanceof DnsResolver.Forward fwd) {
+            forwarder.execute(() -> {
+                byte[] wire = dns.forward(fwd);
+                out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), wire));
+            });
+        }
+    }
+
+    public String describe() {
+        return "gateway=" + Ip4.format(cfg.gateway()) + " dns=" + Ip4.format(cfg.dns());
+    }
+}
