@@ -34,7 +34,7 @@ public final class ExportHandle {
     public void propertiesChanged(String iface, String... names) {
         try {
             connection.sendMessage(new Properties.PropertiesChanged(path, iface, gated.current(iface, names), List.of()));
-        } catch (DBusException e) {
+        } catch (DBusException | org.freedesktop.dbus.exceptions.DBusExecutionException e) {
             log.warn("signal-failed", "path", path, "interface", iface, "error", e.getMessage());
         }
     }

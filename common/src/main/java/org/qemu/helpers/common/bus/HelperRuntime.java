@@ -200,16 +200,21 @@ public final class HelperRuntime implements AutoCloseable {
         return exitCode.get() == EXIT_BUS_LOST;
     }
 
-    /** Sets Status stopping, releases the names and disconnects. */
+    /** Sets Status stopping, releases the names and disconnects (what is left of them after a bus loss). */
     @Override
     public void close() {
         closing = true;
-        if (connection.isConnected()) {
-            setStatus(HelperStatus.STOPPING);
-            if (vmStateQueued) {
-                names.release(VMState1.BUS_NAME);
+        try {
+            if (!busLost() && connection.isConnected()) {
+                setStatus(HelperStatus.STOPPING);
+                if (vmStateQueued) {
+                    names.release(VMState1.BUS_NAME);
+                }
+                names.release(identity.busName());
             }
-            names.release(identity.busName());
+        } catch (RuntimeException e) {
+            log.warn("release-failed", "reason", String.valueOf(e.getMessage()));
+        } finally {
             connection.disconnect();
         }
     }

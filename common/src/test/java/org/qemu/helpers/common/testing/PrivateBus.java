@@ -144,9 +144,10 @@ public final class PrivateBus implements BeforeAllCallback, AfterAllCallback {
         return c;
     }
 
-    /** Starts {@code mainClass} as its own JVM on this bus ({@code --bus-address} is added). */
+    /** Starts {@code mainClass} as its own JVM on this bus ({@code --bus-address} is added unless given). */
     public synchronized HelperProcess startHelper(Class<?> mainClass, String... args) throws IOException {
-        HelperProcess p = HelperProcess.start(mainClass, address, dir, List.of(args));
+        boolean ownAddress = java.util.Arrays.stream(args).anyMatch(a -> a.startsWith("--bus-address"));
+        HelperProcess p = HelperProcess.start(mainClass, ownAddress ? null : address, dir, List.of(args));
         helpers.add(p);
         return p;
     }

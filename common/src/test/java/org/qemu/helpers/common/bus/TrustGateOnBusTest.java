@@ -1,0 +1,113 @@
+package org.qemu.helpers.common.bus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.sample.SampleHelper;
+import org.qemu.helpers.common.testing.Commands;
+import org.qemu.helpers.common.testing.HelperProcess;
+import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.common.testing.ProcResult;
+
+/** Calls from another UID (setpriv) against the trust gate of a real helper process. */
+class TrustGateOnBusTest {
+    static final long NOBODY = 65534;
+
+    @RegisterExtension
+    static final PrivateBus BUS = new PrivateBus();
+    static HelperProcess helper;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path policy = BUS.dir().resolve("policy.json");
+        Files.writeString(policy, """
+                {"default": "untrusted", "rules": [
+                  {"uid": 0, "level": "admin"},
+                  {"uid": %d, "level": "helper"}]}""".formatted(NOBODY));
+        helper = BUS.startHelper(SampleHelper.class, "--policy=" + policy, "--state-dir=" + BUS.dir().resolve("s"),
+                "--initial=original").awaitReady(Duration.ofSeconds(30));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        helper.stop();
+    }
+
+    static String[] busctl(String... args) {
+        String[] c = new String[args.length + 2];
+        c[0] = "busctl";
+        c[1] = "--address=" + BUS.address();
+        System.arraycopy(args, 0, c, 2, args.length);
+        return c;
+    }
+
+    static String value() throws Exception {
+        return Commands.run(busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "GetValue"))
+                .stdout().strip();
+    }
+
+    @Test
+    void adminMethodFromAnotherUidIsDeniedChangesNothingAndIsAudited() throws Exception {
+        ProcResult r = Commands.runAs(NOBODY, busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+                "SetValue", "s", "hijacked"));
+        assertFalse(r.ok(), r.toString());
+        assertTrue(r.stderr().contains("Access denied"), r.toString());
+        assertEquals("s \"original\"", value());
+        String audit = helper.output().lines().filter(l -> l.contains("access-denied")).reduce((a, b) -> b).orElse("");
+        assertTrue(audit.matches("sample warn access-denied sender=:1\\.\\d+ uid=65534 pid=\\d+ "
+                + "member=org\\.qemu\\.Sample1\\.SetValue needed=admin held=helper"), audit);
+    }
+
+    @Test
+    void theErrorNameIsTheStandardAccessDenied() throws Exception {
+        ProcResult r = Commands.runAs(NOBODY, "gdbus", "call", "--address", BUS.address(), "--dest", "org.qemu.Sample1",
+                "--object-path", "/org/qemu/Sample1", "--method", "org.qemu.Sample1.SetValue", "x");
+        assertTrue(r.stderr().contains("org.freedesktop.DBus.Error.AccessDenied: org.qemu.Sample1.SetValue needs trust"
+                + " level admin; the caller (uid 65534) has helper"), r.toString());
+    }
+
+    @Test
+    void helperLevelMethodFromThatUidIsAllowed() throws Exception {
+        ProcResult r = Commands.runAs(NOBODY, busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+                "GetValue"));
+        assertTrue(r.ok(), r.toString());
+    }
+
+    @Test
+    void theSameCallFromTheHelpersUidSucceeds() throws Exception {
+        ProcResult r = Commands.run(busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+                "SetValue", "s", "by-admin"));
+        assertTrue(r.ok(), r.toString());
+        assertEquals("s \"by-admin\"", value());
+        Commands.run(busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "SetValue", "s",
+                "original"));
+    }
+
+    @Test
+    void writingAPropertyNeedsItsWriteLevel() throws Exception {
+        ProcResult r = Commands.runAs(NOBODY, busctl("set-property", "org.qemu.Sample1", "/org/qemu/Sample1",
+                "org.qemu.Sample1", "Note", "s", "x"));
+        assertFalse(r.ok(), r.toString());
+        assertTrue(r.stderr().contains("Access denied"), r.toString());
+        ProcResult g = Commands.runAs(NOBODY, "gdbus", "call", "--address", BUS.address(), "--dest", "org.qemu.Sample1",
+                "--object-path", "/org/qemu/Sample1", "--method", "org.freedesktop.DBus.Properties.Set",
+                "org.qemu.Sample1", "Note", "<'x'>");
+        assertTrue(g.stderr().contains("writing org.qemu.Sample1.Note needs trust level admin"), g.toString());
+    }
+
+    @Test
+    void malformedArgumentsGetInvalidArgs() throws Exception {
+        ProcResult r = Commands.run("gdbus", "call", "--address", BUS.address(), "--dest", "org.qemu.Sample1",
+                "--object-path", "/org/qemu/Sample1", "--method", "org.qemu.Sample1.SetValue", "x".repeat(5000));
+        assertTrue(r.stderr().contains("org.freedesktop.DBus.Error.InvalidArgs"), r.toString());
+        assertEquals("s \"original\"", value());
+    }
+}
