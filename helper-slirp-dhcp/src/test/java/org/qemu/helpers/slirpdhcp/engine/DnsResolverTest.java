@@ -1,0 +1,199 @@
+package org.qemu.helpers.slirpdhcp.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.xbill.DNS.ARecord;
+import org.xbill.DNS.DClass;
+import org.xbill.DNS.Flags;
+import org.xbill.DNS.Message;
+import org.xbill.DNS.Name;
+import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.PTRRecord;
+import org.xbill.DNS.Rcode;
+import org.xbill.DNS.Record;
+import org.xbill.DNS.ReverseMap;
+import org.xbill.DNS.Section;
+import org.xbill.DNS.Type;
+
+/**
+ * Engine-level DNS tests. The upstream here is an in-process function standing in for a resolver so that timeouts
+ * and failures can be forced; the real-upstream behaviour is proven against dnsmasq in the transport tests.
+ */
+class DnsResolverTest {
+    private final NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
+    private final Statistics stats = new Statistics();
+    private final AtomicLong clock = new AtomicLong(1_000_000);
+    private final DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
+
+    private DnsResolver resolver(List<DnsResolver.Upstream> ups) {
+        return new DnsResolver(cfg, dhcp.zone(), ups, stats, clock::get, l -> { });
+    }
+
+    private static byte[] query(String name, int type, boolean edns) throws Exception {
+        Message q = Message.newQuery(Record.newRecord(Name.fromString(name), type, DClass.IN));
+        if (edns) {
+            q.addRecord(new OPTRecord(4096, 0, 0), Section.ADDITIONAL);
+        }
+        return q.toWire();
+    }
+
+    private static DnsResolver.Upstream upstream(String name, AtomicInteger calls, Answerer a) {
+        return new DnsResolver.Upstream() {
+            public String name() {
+                return name;
+            }
+
+            public Message exchange(Message q) throws IOException {
+                calls.incrementAndGet();
+                return a.answer(q);
+            }
+        };
+    }
+
+    interface Answerer {
+        Message answer(Message q) throws IOException;
+    }
+
+    private static Message answerA(Message q, String ip, long ttl) throws IOException {
+        Message r = new Message(q.getHeader().getID());
+        r.getHeader().setFlag(Flags.QR);
+        r.addRecord(q.getQuestion(), Section.QUESTION);
+        r.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, ttl, InetAddress.getByName(ip)), Section.ANSWER);
+        return r;
+    }
+
+    @Test
+    void leaseNamesAnswerAAndPtrAuthoritatively() throws Exception {
+        dhcp.addHost(new HostRecord("files.vm.internal", Ip4.parse("10.0.2.40")));
+        DnsResolver r = resolver(List.of());
+        Message a = new Message(r.resolve(query("files.vm.internal.", Type.A, false), 512));
+        assertEquals(Rcode.NOERROR, a.getRcode());
+        assertTrue(a.getHeader().getFlag(Flags.AA));
+        assertEquals("10.0.2.40", ((ARecord) a.getSection(Section.ANSWER).get(0)).getAddress().getHostAddress());
+        Name rev = ReverseMap.fromAddress("10.0.2.40");
+        Message p = new Message(r.resolve(query(rev.toString(), Type.PTR, false), 512));
+        assertEquals("files.vm.internal.", ((PTRRecord) p.getSection(Section.ANSWER).get(0)).getTarget().toString());
+    }
+
+    @Test
+    void unknownNamesInTheDomainAreNxdomainWithSoa() throws Exception {
+        DnsResolver r = resolver(List.of());
+        Message m = new Message(r.resolve(query("nobody.vm.internal.", Type.A, false), 512));
+        assertEquals(Rcode.NXDOMAIN, m.getRcode());
+        assertEquals(Type.SOA, m.getSection(Section.AUTHORITY).get(0).getType());
+        Message ptr = new Message(r.resolve(query("99.2.0.10.in-addr.arpa.", Type.PTR, false), 512));
+        assertEquals(Rcode.NXDOMAIN, ptr.getRcode());
+        assertEquals(1, stats.get(Statistics.DNS_NXDOMAIN));
+    }
+
+    @Test
+    void otherTypesOfALocalNameAreNodata() throws Exception {
+        dhcp.addHost(new HostRecord("files.vm.internal", Ip4.parse("10.0.2.40")));
+        Message m = new Message(resolver(List.of()).resolve(query("files.vm.internal.", Type.AAAA, false), 512));
+        assertEquals(Rcode.NOERROR, m.getRcode());
+        assertTrue(m.getSection(Section.ANSWER).isEmpty());
+    }
+
+    @Test
+    void forwardedAnswersAreCachedUntilTheirTtlRunsOut() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        DnsResolver r = resolver(List.of(upstream("u1", calls, q -> answerA(q, "192.0.2.7", 30))));
+        DnsResolver.Result first = r.handle(query("example.org.", Type.A, false), 512);
+        byte[] wire = r.forward(assertInstanceOf(DnsResolver.Forward.class, first));
+        assertEquals("192.0.2.7", ((ARecord) new Message(wire).getSection(Section.ANSWER).get(0)).getAddress()
+                .getHostAddress());
+        clock.addAndGet(10_000);
+        DnsResolver.Result second = r.handle(query("EXAMPLE.org.", Type.A, false), 512);
+        Message cached = new Message(assertInstanceOf(DnsResolver.Reply.class, second).wire());
+        assertEquals(20, cached.getSection(Section.ANSWER).get(0).getTTL(), "TTL counts down in the cache");
+        assertEquals(1, calls.get());
+        assertEquals(1, stats.get(Statistics.DNS_CACHE_HITS));
+        clock.addAndGet(21_000);
+        assertInstanceOf(DnsResolver.Forward.class, r.handle(query("example.org.", Type.A, false), 512));
+    }
+
+    @Test
+    void failingUpstreamFallsBackToTheNextAndThenPrefersIt() throws Exception {
+        AtomicInteger bad = new AtomicInteger();
+        AtomicInteger good = new AtomicInteger();
+        DnsResolver r = resolver(List.of(
+                upstream("down", bad, q -> {
+                    throw new java.net.SocketTimeoutException("timed out");
+                }),
+                upstream("up", good, q -> answerA(q, "192.0.2.8", 0))));
+        for (int i = 0; i < 3; i++) {
+            Message m = new Message(r.resolve(query("x" + i + ".example.", Type.A, false), 512));
+            assertEquals(Rcode.NOERROR, m.getRcode());
+        }
+        assertEquals(1, bad.get(), "after one failure the good upstream is tried first");
+        assertEquals(3, good.get(), "TTL 0 answers are not cached");
+    }
+
+    @Test
+    void allUpstreamsFailingGivesServfail() throws Exception {
+        DnsResolver r = resolver(List.of(upstream("a", new AtomicInteger(), q -> {
+            Message m = new Message(q.getHeader().getID());
+            m.getHeader().setRcode(Rcode.SERVFAIL);
+            m.addRecord(q.getQuestion(), Section.QUESTION);
+            return m;
+        })));
+        Message m = new Message(r.resolve(query("example.org.", Type.A, false), 512));
+        assertEquals(Rcode.SERVFAIL, m.getRcode());
+    }
+
+    @Test
+    void bigAnswersAreTruncatedOverUdpUnlessEdnsAllowsThemOrTcp() throws Exception {
+        Answerer many = q -> {
+            Message m = new Message(q.getHeader().getID());
+            m.addRecord(q.getQuestion(), Section.QUESTION);
+            for (int i = 1; i <= 60; i++) {
+                m.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 300,
+                        InetAddress.getByName("192.0.2." + i)), Section.ANSWER);
+            }
+            return m;
+        };
+        DnsResolver r = resolver(List.of(upstream("u", new AtomicInteger(), many)));
+        byte[] plain = r.resolve(query("big.example.", Type.A, false), 65535);
+        assertTrue(plain.length <= 512);
+        assertTrue(new Message(plain).getHeader().getFlag(Flags.TC));
+        byte[] edns = r.resolve(query("big.example.", Type.A, true), 65535);
+        Message e = new Message(edns);
+        assertTrue(edns.length > 512);
+        assertTrue(!e.getHeader().getFlag(Flags.TC));
+        assertEquals(60, e.getSection(Section.ANSWER).size());
+        assertNotNull(e.getOPT(), "EDNS0 answered with OPT");
+        Message tcp = new Message(r.resolve(query("big.example.", Type.A, false), 0));
+        assertEquals(60, tcp.getSection(Section.ANSWER).size());
+        assertTrue(stats.get(Statistics.DNS_TRUNCATED) >= 1);
+    }
+
+    @Test
+    void garbageIsDroppedOrAnsweredWithFormerr() throws Exception {
+        DnsResolver r = resolver(List.of());
+        assertInstanceOf(DnsResolver.Drop.class, r.handle(new byte[5], 512));
+        byte[] junk = new byte[40];
+        junk[0] = 0x12;
+        junk[1] = 0x34;
+        junk[5] = 1; // one question, then nothing parseable
+        junk[12] = 63;
+        DnsResolver.Reply rep = assertInstanceOf(DnsResolver.Reply.class, r.handle(junk, 512));
+        Message m = new Message(rep.wire());
+        assertEquals(Rcode.FORMERR, m.getRcode());
+        assertEquals(0x1234, m.getHeader().getID());
+        List<byte[]> responses = new ArrayList<>();
+        byte[] resp = query("a.vm.internal.", Type.A, false);
+        resp[2] |= (byte) 0x80;
+        assertInstanceOf(DnsResolver.Drop.class, r.handle(resp, 512), "responses are never answered (no loops)");
+        assertTrue(responses.isEmpty());
+    }
+}
