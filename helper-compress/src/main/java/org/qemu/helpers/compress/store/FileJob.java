@@ -1,0 +1,99 @@
+package org.qemu.helpers.compress.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.file.Path;
+import org.qemu.helpers.compress.engine.CountingInputStream;
+import org.qemu.helpers.compress.engine.CountingOutputStream;
+import org.qemu.helpers.compress.engine.Direction;
+import org.qemu.helpers.compress.engine.Format;
+import org.qemu.helpers.compress.engine.JobBody;
+import org.qemu.helpers.compress.engine.JobSpec;
+import org.qemu.helpers.compress.engine.Progress;
+import org.qemu.helpers.compress.engine.Transcoder;
+
+/**
+ * One job on files: read the held-open source, write a journaled temporary file in the held-open
+ * destination directory, then fsync and rename it. On failure or cancel the temporary file is
+ * deleted, so a destination appears complete or not at all.
+ */
+public final class FileJob implements JobBody {
+    private final JobSpec spec;
+    private final SourceFile source;
+    private final Destination destination;
+    private final TempJournal journal;
+
+    public FileJob(JobSpec spec, SourceFile source, Destination destination, TempJournal journal) {
+        this.spec = spec;
+        this.source = source;
+        this.destination = destination;
+        this.journal = journal;
+    }
+
+    /** Opens both ends safely; refusals leave nothing open and nothing written. */
+    public static FileJob open(JobSpec spec, SafeRoots roots, String source, String destination, TempJournal journal)
+            throws org.qemu.helpers.compress.engine.Refusal {
+        SourceFile src = roots.openSource(source);
+        try {
+            return new FileJob(spec, src, roots.openDestination(destination, spec.overwrite(), src), journal);
+        } catch (org.qemu.helpers.compress.engine.Refusal | RuntimeException e) {
+            src.close();
+            throw e;
+        }
+    }
+
+    public SourceFile source() { return source; }
+    public Destination destination() { return destination; }
+
+    @Override
+    public void run(Progress progress) throws Exception {
+        progress.setTotalBytes(source.size());
+        Path temp = destination.newTempPath();
+        Destination.TempFile out = null;
+        boolean committed = false;
+        try {
+            Format format = spec.format();
+            if (spec.direction() == Direction.DECOMPRESS) {
+                byte[] head = new byte[Format.MAGIC_PROBE];
+                ByteBuffer b = ByteBuffer.wrap(head);
+                while (b.hasRemaining() && source.channel().read(b, b.position()) > 0) {
+                    // positional reads leave the channel at 0 for the codec
+                }
+                format = Transcoder.resolveDecompressFormat(spec.format(), head, b.position());
+            }
+            journal.record(temp);
+            out = destination.createTemp(temp, source.permissions());
+            InputStream rawIn = Channels.newInputStream(source.channel());
+            OutputStream rawOut = Channels.newOutputStream(out.channel());
+            try (CountingInputStream in = new CountingInputStream(rawIn, progress)) {
+                OutputStream o = new CountingOutputStream(rawOut, progress);
+                Transcoder.run(spec, format, in, o, progress);
+            }
+            progress.check();
+            destination.commit(out, spec.overwrite(), source.fileKey());
+            committed = true;
+        } finally {
+            if (!committed) {
+                if (out != null) {
+                    try {
+                        out.channel().close();
+                    } catch (IOException ignored) {
+                        // deleted next
+                    }
+                    destination.delete(temp);
+                }
+            }
+            journal.forget(temp);
+            discard();
+        }
+    }
+
+    @Override
+    public void discard() {
+        source.close();
+        destination.close();
+    }
+}

@@ -1,0 +1,88 @@
+package org.qemu.helpers.compress.store;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.PosixFileAttributes;
+import org.qemu.helpers.common.store.AtomicFiles;
+import org.qemu.helpers.compress.engine.Refusal;
+
+/**
+ * Remembers, in the state directory, every temporary file the helper is writing, so the next start
+ * can delete those a crash (kill -9, power loss) left behind: only files the helper created, found
+ * again through the same safe walk, never a scan of the roots.
+ */
+public final class TempJournal {
+    private final Path dir;
+
+    public TempJournal(Path stateDir) throws IOException {
+        this.dir = stateDir.resolve("temp-journal");
+        Files.createDirectories(dir);
+    }
+
+    /** One entry per temporary file, named by a digest of its path. */
+    private Path entry(Path temp) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(temp.toString().getBytes(StandardCharsets.UTF_8));
+            return dir.resolve("t-" + java.util.HexFormat.of().formatHex(d, 0, 12));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Records {@code temp} durably before it is created. */
+    public void record(Path temp) throws IOException {
+        AtomicFiles.write(entry(temp), temp.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Forgets {@code temp} once it has been renamed or deleted. */
+    public void forget(Path temp) {
+        try {
+            Files.deleteIfExists(entry(temp));
+        } catch (IOException ignored) {
+            // a stale entry only makes the next start look for a file that is gone
+        }
+    }
+
+    /**
+     * Deletes the temporary files recorded by an earlier run that are still there; returns their
+     * paths. Entries that name no temporary file inside a root are dropped without touching anything.
+     */
+    public java.util.List<Path> cleanStale(SafeRoots roots) throws IOException {
+        java.util.List<Path> removed = new java.util.ArrayList<>();
+        AtomicFiles.cleanStaleTemps(dir);
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path e : ds) {
+                String s = new String(Files.readAllBytes(e), StandardCharsets.UTF_8);
+                Path temp;
+                try {
+                    temp = roots.check("temporary file", s);
+                } catch (Refusal r) {
+                    Files.deleteIfExists(e);
+                    continue;
+                }
+                if (Destination.TEMP_NAME.matcher(temp.getFileName().toString()).matches()) {
+                    try (SecureDirectoryStream<Path> parent = roots.openParent("temporary file", temp)) {
+                        PosixFileAttributes a = parent.getFileAttributeView(temp.getFileName(),
+                                java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                                .readAttributes();
+                        if (a.isRegularFile()) {
+                            parent.deleteFile(temp.getFileName());
+                            removed.add(temp);
+                        }
+                    } catch (Refusal | NoSuchFileException gone) {
+                        // its directory or the file itself is gone: nothing to clean
+                    }
+                }
+                Files.deleteIfExists(e);
+            }
+        }
+        return removed;
+    }
+}
