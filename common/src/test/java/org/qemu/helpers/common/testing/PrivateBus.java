@@ -89,12 +89,17 @@ public final class PrivateBus implements BeforeAllCallback, AfterAllCallback {
                 """.formatted(socket);
     }
 
-    /** Stops every helper, client and the daemon; removes the directory. */
-    public synchronized void stop() {
+    /** Kills every helper process started on this bus (for an @AfterEach after a failed test). */
+    public synchronized void killHelpers() {
         for (HelperProcess h : helpers) {
             h.kill();
         }
         helpers.clear();
+    }
+
+    /** Stops every helper, client and the daemon; removes the directory. */
+    public synchronized void stop() {
+        killHelpers();
         for (DBusConnection c : clients) {
             try {
                 c.close();
