@@ -1,20 +1,16 @@
 package org.qemu.helpers.slirpdhcp.engine.frame;
 
-import java.io.IOException;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
-import org.qemu.helpers.slirpdhcp.engine.DhcpOutcome;
 import org.qemu.helpers.slirpdhcp.engine.DhcpReply;
-import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
+import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
 import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
-import org.qemu.helpers.slirpdhcp.engine.StateSink;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 
 /**
@@ -28,23 +24,19 @@ public final class GuestLink {
     public static final int DNS_PORT = 53;
 
     private final NetworkConfig cfg;
-    private final DhcpServer dhcp;
+    private final DhcpEndpoint dhcp;
     private final DnsResolver dns;
     private final Statistics stats;
-    private final StateSink sink;
     private final Executor forwarder;
-    private final LongSupplier nowSeconds;
     private final Consumer<String> log;
 
-    public GuestLink(NetworkConfig cfg, DhcpServer dhcp, DnsResolver dns, Statistics stats, StateSink sink,
-                     Executor forwarder, LongSupplier nowSeconds, Consumer<String> log) {
+    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Executor forwarder,
+                     Consumer<String> log) {
         this.cfg = cfg;
         this.dhcp = dhcp;
         this.dns = dns;
         this.stats = stats;
-        this.sink = sink;
         this.forwarder = forwarder;
-        this.nowSeconds = nowSeconds;
         this.log = log;
     }
 
@@ -124,17 +116,11 @@ public final class GuestLink {
 
     private void dhcp(Frames.Ethernet eth, Frames.Udp udp, Consumer<byte[]> out) throws MalformedException {
         DhcpMessage m = DhcpCodec.decode(udp.payload());
-        DhcpOutcome outcome = dhcp.handle(m, nowSeconds.getAsLong());
-        try {
-            sink.commit(outcome.changes());
-        } catch (IOException e) {
-            log.accept("journal_failed error=\"" + e.getMessage() + "\" action=reply_withheld");
+        java.util.Optional<DhcpReply> reply = dhcp.serve(m);
+        if (reply.isEmpty()) {
             return;
         }
-        if (outcome.reply().isEmpty()) {
-            return;
-        }
-        DhcpReply r = outcome.reply().get();
+        DhcpReply r = reply.get();
         byte[] payload = r.encode();
         Mac srcMac = virtualMac(cfg.gateway());
         int dstIp;

@@ -18,7 +18,7 @@ import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.LocalZone;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
-import org.qemu.helpers.slirpdhcp.engine.StateChange;
+import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.WireReader;
 import org.xbill.DNS.ARecord;
@@ -37,9 +37,9 @@ class GuestLinkTest {
     final NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
     final Statistics stats = new Statistics();
     final DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
-    final List<List<StateChange>> committed = new ArrayList<>();
-    final GuestLink link = new GuestLink(cfg, dhcp, new DnsResolver(cfg, dhcp.zone(), List.of(), stats,
-            System::currentTimeMillis, l -> { }), stats, committed::add, Runnable::run, () -> 1_700_000_000L, l -> { });
+    final GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
+            new DnsResolver(cfg, dhcp.zone(), List.of(), stats, System::currentTimeMillis, l -> { }), stats,
+            Runnable::run, l -> { });
 
     List<byte[]> send(byte[] frame) {
         List<byte[]> out = new ArrayList<>();
@@ -101,7 +101,7 @@ class GuestLinkTest {
         Frames.Ethernet ackEth = Frames.ethernet(out.get(0));
         assertEquals(Mac.BROADCAST, ackEth.dst(), "broadcast flag honoured");
         assertEquals(-1, Frames.ipv4(ackEth.payload()).dst());
-        assertEquals(1, committed.stream().filter(c -> !c.isEmpty()).count());
+        assertEquals(1, dhcp.leases().size());
     }
 
     @Test

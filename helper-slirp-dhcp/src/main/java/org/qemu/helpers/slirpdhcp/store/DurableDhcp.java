@@ -1,0 +1,143 @@
+package org.qemu.helpers.slirpdhcp.store;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
+import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
+import org.qemu.helpers.slirpdhcp.engine.DhcpOutcome;
+import org.qemu.helpers.slirpdhcp.engine.DhcpReply;
+import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
+import org.qemu.helpers.slirpdhcp.engine.MalformedException;
+import org.qemu.helpers.slirpdhcp.engine.NetState;
+import org.qemu.helpers.slirpdhcp.engine.StateChange;
+
+/**
+ * The DHCP engine made durable: every state change is journalled and synced before the reply that depends on it
+ * goes out (write ahead, then answer), and listeners (D-Bus signals, logs) hear of it after. Handling and appending
+ * happen under one lock so that the journal order is the engine order; the fsync happens outside it, shared by
+ * concurrent callers and by batches.
+ */
+public final class DurableDhcp implements DhcpEndpoint {
+    private final DhcpServer server;
+    private final LeaseStore store; // null: volatile (no state directory)
+    private final LongSupplier nowSeconds;
+    private final org.qemu.helpers.slirpdhcp.engine.Statistics stats;
+    private final Consumer<String> log;
+    private final List<Consumer<StateChange>> listeners = new CopyOnWriteArrayList<>();
+    private final Object order = new Object();
+
+    public DurableDhcp(DhcpServer server, LeaseStore store, LongSupplier nowSeconds,
+                       org.qemu.helpers.slirpdhcp.engine.Statistics stats, Consumer<String> log) {
+        this.server = server;
+        this.stats = stats;
+        this.store = store;
+        this.nowSeconds = nowSeconds;
+        this.log = log;
+    }
+
+    public DhcpServer server() {
+        return server;
+    }
+
+    public void addListener(Consumer<StateChange> l) {
+        listeners.add(l);
+    }
+
+    @Override
+    public Optional<DhcpReply> serve(DhcpMessage m) {
+        return serveBatch(List.of(m)).get(0);
+    }
+
+    /**
+     * Serves several messages with one fsync, replies in order. A message the engine refuses as malformed gets no
+     * reply and is counted ({@code dropped_malformed}).
+     */
+    public List<Optional<DhcpReply>> serveBatch(List<DhcpMessage> msgs) {
+        List<Optional<DhcpReply>> replies = new ArrayList<>(msgs.size());
+        List<StateChange> all = new ArrayList<>();
+        long seq;
+        try {
+            synchronized (order) {
+                long now = nowSeconds.getAsLong();
+                for (DhcpMessage m : msgs) {
+                    try {
+                        DhcpOutcome o = server.handle(m, now);
+                        all.addAll(o.changes());
+                        replies.add(o.reply());
+                    } catch (MalformedException e) {
+                        stats.inc(org.qemu.helpers.slirpdhcp.engine.Statistics.DROPPED_MALFORMED);
+                        replies.add(Optional.empty());
+                    }
+                }
+                seq = store == null ? 0 : store.append(all, server::snapshot);
+            }
+            if (store != null) {
+                store.sync(seq);
+            }
+        } catch (IOException e) {
+            log.accept("journal_failed error=\"" + e.getMessage() + "\" action=replies_withheld");
+            replies.replaceAll(x -> Optional.empty());
+            return replies;
+        }
+        notifyAll(all);
+        return replies;
+    }
+
+    /** Runs an administrative change (static lease, host record) durably; engine exceptions pass through. */
+    public List<StateChange> admin(java.util.function.Function<DhcpServer, List<StateChange>> op) throws IOException {
+        List<StateChange> changes;
+        long seq;
+        synchronized (order) {
+            changes = op.apply(server);
+            seq = store == null ? 0 : store.append(changes, server::snapshot);
+        }
+        if (store != null) {
+            store.sync(seq);
+        }
+        notifyAll(changes);
+        return changes;
+    }
+
+    /** Ends expired leases durably (called periodically). */
+    public void expire() throws IOException {
+        admin(s -> s.expire(nowSeconds.getAsLong()));
+    }
+
+    /** Replaces the whole state (VMState Load) and makes it durable as a fresh snapshot. */
+    public void replace(NetState state) throws IOException {
+        List<StateChange> changes = new ArrayList<>();
+        synchronized (order) {
+            NetState before = server.snapshot();
+            server.restore(state);
+            before.leases().forEach(l -> changes.add(new StateChange.LeaseEnded(l, "replaced")));
+            server.snapshot().leases().forEach(l -> changes.add(new StateChange.LeaseBound(l, true)));
+            if (store != null) {
+                store.compact(server.snapshot());
+            }
+        }
+        notifyAll(changes);
+    }
+
+    public NetState snapshot() {
+        synchronized (order) {
+            return server.snapshot();
+        }
+    }
+
+    private void notifyAll(List<StateChange> changes) {
+        for (StateChange c : changes) {
+            for (Consumer<StateChange> l : listeners) {
+                try {
+                    l.accept(c);
+                } catch (RuntimeException e) {
+                    log.accept("listener_failed error=\"" + e + "\"");
+                }
+            }
+        }
+    }
+}
