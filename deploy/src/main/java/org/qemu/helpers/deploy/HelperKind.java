@@ -1,0 +1,52 @@
+package org.qemu.helpers.deploy;
+
+import java.util.List;
+
+/** The helpers of the suite, as the launcher and the bus policies know them (CONTRACT.md). */
+public enum HelperKind {
+    SLIRP_DHCP("slirp-dhcp", "org.qemu.SlirpDhcp1", true),
+    COMPRESS("compress", "org.qemu.Compress1", false),
+    TPM_STUB("tpm-stub", "org.qemu.TpmStub1", true),
+    UI_CLIENT("ui-client", "org.qemu.UiClient1", false);
+
+    private final String shortName;
+    private final String busName;
+    private final boolean migrates;
+
+    HelperKind(String shortName, String busName, boolean migrates) {
+        this.shortName = shortName;
+        this.busName = busName;
+        this.migrates = migrates;
+    }
+
+    public String shortName() {
+        return shortName;
+    }
+
+    public String busName() {
+        return busName;
+    }
+
+    /** True when the helper queues for org.qemu.VMState1. */
+    public boolean migrates() {
+        return migrates;
+    }
+
+    /** The jar {@code mvn package} builds: helper-NAME/target/helper-NAME.jar. */
+    public String jar() {
+        return "helper-" + shortName + "/target/helper-" + shortName + ".jar";
+    }
+
+    public static HelperKind byName(String name) {
+        for (HelperKind k : values()) {
+            if (k.shortName.equals(name)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown helper '" + name + "'; known: " + names());
+    }
+
+    public static List<String> names() {
+        return java.util.Arrays.stream(values()).map(HelperKind::shortName).toList();
+    }
+}
