@@ -53,12 +53,41 @@ public final class ConsoleDisplay {
     /** Update(i x, i y, i width, i height, u stride, u pixman_format, ay data): a changed rectangle. */
     public void update(int x, int y, int w, int h, long stride, long format, byte[] data)
             throws DisplayProtocolException {
+        update(x, y, w, h, stride, format, data, null);
+    }
+
+    /** Where the current surface size can be read when an Update does not fit (may do I/O). */
+    @FunctionalInterface
+    public interface SurfaceSize {
+        /** {width, height} of the surface QEMU now shows. */
+        long[] get() throws Exception;
+    }
+
+    /**
+     * Update, and if the rectangle does not fit the known surface, ask {@code size} for the
+     * current surface size once, resize to it if it differs, and retry: QEMU 7.2 sends Scanout
+     * only for a full-surface update, so after a mode switch row Updates of the new surface
+     * can come first (its size is published in the Console Width/Height properties).
+     */
+    public void update(int x, int y, int w, int h, long stride, long format, byte[] data, SurfaceSize size)
+            throws DisplayProtocolException {
         PixelFormat fmt = count(() -> PixelBlock.check("Update", w, h, stride, format, data));
+        if (!fits(x, y, w, h) && size != null) {
+            long[] now;
+            try {
+                now = size.get();
+            } catch (Exception e) {
+                now = null;
+            }
+            if (now != null && now.length == 2 && (now[0] != width() || now[1] != height())) {
+                resize(now[0], now[1]);
+            }
+        }
         Rect r;
         synchronized (this) {
-            if (x < 0 || y < 0 || (long) x + w > width || (long) y + h > height) {
+            if (!fits(x, y, w, h)) {
                 rejected.incrementAndGet();
-                throw new DisplayProtocolException("Update: rectangle " + w + "x" + h + "+" + x + "+" + y
+                throw new OutsideSurfaceException("Update: rectangle " + w + "x" + h + "+" + x + "+" + y
                         + " outside the " + width + "x" + height + " console");
             }
             PixelBlock.convert(fmt, w, h, (int) stride, data, pixels, width, x, y);
@@ -68,6 +97,39 @@ public final class ConsoleDisplay {
         updates.incrementAndGet();
         for (DirtyRegion v : viewers) {
             v.add(r);
+        }
+    }
+
+    private synchronized boolean fits(int x, int y, int w, int h) {
+        return x >= 0 && y >= 0 && (long) x + w <= width && (long) y + h <= height;
+    }
+
+    /**
+     * The console's surface changed size without a Scanout (QEMU 7.2 sends Scanout only for a
+     * full-surface update; after a mode switch it may send only row Updates and publishes the new
+     * size in the Console Width/Height properties). Keeps the overlapping pixels, black elsewhere.
+     */
+    public void resize(long w, long h) throws DisplayProtocolException {
+        if (w < 1 || h < 1 || w > PixelBlock.MAX_DIMENSION || h > PixelBlock.MAX_DIMENSION
+                || w * h > PixelBlock.MAX_PIXELS) {
+            rejected.incrementAndGet();
+            throw new DisplayProtocolException("resize: size " + w + "x" + h + " out of bounds");
+        }
+        synchronized (this) {
+            if (w == width && h == height) {
+                return;
+            }
+            int[] next = new int[(int) (w * h)];
+            int cw = (int) Math.min(w, width);
+            for (int row = 0; row < Math.min(h, height); row++) {
+                System.arraycopy(pixels, row * width, next, row * (int) w, cw);
+            }
+            width = (int) w;
+            height = (int) h;
+            pixels = next;
+        }
+        for (DirtyRegion v : viewers) {
+            v.resize((int) w, (int) h);
         }
     }
 

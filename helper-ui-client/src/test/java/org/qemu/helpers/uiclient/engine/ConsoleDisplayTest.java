@@ -90,6 +90,30 @@ class ConsoleDisplayTest {
     }
 
     @Test
+    void updateBeyondTheSurfaceResizesToThePublishedSizeOnce() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(4, 4, 16, XRGB, xrgb(4, 4, 0, 0x111111));
+        DirtyRegion v = c.subscribe();
+        v.take();
+        int[] asked = {0};
+        c.update(0, 5, 6, 1, 24, XRGB, xrgb(6, 1, 0, 0xabcdef), () -> {
+            asked[0]++;
+            return new long[] {6, 6};
+        });
+        assertEquals(1, asked[0]);
+        assertEquals(6, c.width());
+        assertEquals(0x111111, c.frame().rgb()[0], "old pixels kept");
+        assertEquals(0xabcdef, c.frame().rgb()[5 * 6 + 5]);
+        assertTrue(v.take().resized());
+        // A size source that does not explain the rectangle does not make it fit.
+        assertThrows(OutsideSurfaceException.class,
+                () -> c.update(0, 9, 1, 1, 4, XRGB, new byte[4], () -> new long[] {6, 6}));
+        assertThrows(DisplayProtocolException.class,
+                () -> c.update(0, 9, 1, 1, 4, XRGB, new byte[4], () -> new long[] {1L << 20, 1L << 20}));
+        assertEquals(2, c.rejected());
+    }
+
+    @Test
     void updateBeforeAnyScanoutIsRejected() {
         ConsoleDisplay c = new ConsoleDisplay(0);
         assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 1, 1, 4, XRGB, new byte[4]));

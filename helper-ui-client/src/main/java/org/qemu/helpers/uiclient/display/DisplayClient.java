@@ -1,0 +1,278 @@
+package org.qemu.helpers.uiclient.display;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.exceptions.DBusExecutionException;
+import org.freedesktop.dbus.interfaces.DBus;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.types.UInt32;
+import org.freedesktop.dbus.types.Variant;
+import org.qemu.helpers.uiclient.engine.ConsoleDisplay;
+import org.qemu.helpers.uiclient.engine.KeyEvent;
+
+/**
+ * The client of QEMU's D-Bus display: follows the owner of {@code org.qemu} (NameOwnerChanged),
+ * checks it through the {@link OwnerGate} before anything is shown or sent, reads the VM and
+ * console properties, and keeps one registered listener per console. Calls go to QEMU's unique
+ * name, so a new owner of {@code org.qemu} never receives what was meant for the checked one.
+ */
+public final class DisplayClient implements AutoCloseable {
+    /** Where the client stands with the current {@code org.qemu} owner. */
+    public enum State { NO_QEMU, REFUSED, ATTACHED }
+
+    private static final long REGISTER_TIMEOUT_MS = 15_000;
+
+    private final DBusConnection bus;
+    private final OwnerGate gate;
+    private final UiLog log;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "ui-client-display");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Engine state per console id; kept across QEMU restarts so viewers stay subscribed. */
+    private final Map<Integer, ConsoleDisplay> displays = new ConcurrentHashMap<>();
+    private final List<ListenerSession> sessions = new ArrayList<>();
+    private AutoCloseable ownerHandler;
+
+    private volatile State state = State.NO_QEMU;
+    private volatile String refusal = "";
+    private volatile VmInfo vm;
+    private volatile Map<Integer, Attached> attached = Map.of();
+
+    private record Attached(ConsoleInfo info, Display1.Keyboard keyboard, Display1.Mouse mouse, String owner) {
+    }
+
+    public DisplayClient(DBusConnection bus, OwnerGate gate, UiLog log) {
+        this.bus = bus;
+        this.gate = gate;
+        this.log = log;
+    }
+
+    /** Subscribe to owner changes of org.qemu and attach to the current owner, if any. */
+    public void start() throws DBusException {
+        ownerHandler = bus.addSigHandler(DBus.NameOwnerChanged.class, sig -> {
+            if (Display1.BUS_NAME.equals(sig.name)) {
+                String next = sig.newOwner;
+                worker.execute(() -> follow(next));
+            }
+        });
+        worker.execute(() -> follow(currentOwner().orElse("")));
+    }
+
+    private Optional<String> currentOwner() {
+        try {
+            DBus dbus = bus.getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", DBus.class);
+            return Optional.of(dbus.GetNameOwner(Display1.BUS_NAME));
+        } catch (DBusException | DBusExecutionException e) {
+            return Optional.empty();
+        }
+    }
+
+    private synchronized void follow(String owner) {
+        detach();
+        if (owner == null || owner.isEmpty()) {
+            log.info("qemu-gone");
+            return;
+        }
+        Optional<String> refused = gate.refusal(owner);
+        if (refused.isPresent()) {
+            refusal = refused.get();
+            state = State.REFUSED;
+            log.warn("qemu-refused", "owner", owner, "reason", refusal);
+            notifyAll();
+            return;
+        }
+        try {
+            attach(owner);
+        } catch (DBusException | DBusExecutionException | java.io.IOException e) {
+            detach();
+            log.warn("qemu-attach-failed", "owner", owner, "error", e.getMessage());
+        }
+        notifyAll();
+    }
+
+    private void attach(String owner) throws DBusException, java.io.IOException {
+        Properties vmProps = bus.getRemoteObject(owner, Display1.VM_PATH, Properties.class);
+        Map<String, Variant<?>> v = vmProps.GetAll(Display1.VM_IFACE);
+        List<Integer> ids = new ArrayList<>();
+        Object rawIds = value(v, "ConsoleIDs");
+        if (rawIds instanceof List<?> l) {
+            for (Object o : l) {
+                if (o instanceof UInt32 u && u.longValue() < 1024) {
+                    ids.add(u.intValue());
+                }
+            }
+        }
+        VmInfo info = new VmInfo(owner, str(value(v, "Name")), str(value(v, "UUID")), List.copyOf(ids));
+        Map<Integer, Attached> next = new ConcurrentHashMap<>();
+        for (int id : ids) {
+            String path = Display1.consolePath(id);
+            Map<String, Variant<?>> c = bus.getRemoteObject(owner, path, Properties.class)
+                    .GetAll(Display1.CONSOLE_IFACE);
+            ConsoleInfo ci = new ConsoleInfo(id, str(value(c, "Label")), str(value(c, "Type")),
+                    num(value(c, "Head")), num(value(c, "Width")), num(value(c, "Height")),
+                    str(value(c, "DeviceAddress")));
+            ConsoleDisplay display = displays.computeIfAbsent(id, ConsoleDisplay::new);
+            Display1.Console console = bus.getRemoteObject(owner, path, Display1.Console.class);
+            Properties consoleProps = bus.getRemoteObject(owner, path, Properties.class);
+            ConsoleDisplay.SurfaceSize size = () -> {
+                Map<String, Variant<?>> now = consoleProps.GetAll(Display1.CONSOLE_IFACE);
+                return new long[] {num(value(now, "Width")), num(value(now, "Height"))};
+            };
+            sessions.add(ListenerSession.register(console, new ListenerAdapter(display, size, log),
+                    REGISTER_TIMEOUT_MS));
+            next.put(id, new Attached(ci, bus.getRemoteObject(owner, path, Display1.Keyboard.class),
+                    bus.getRemoteObject(owner, path, Display1.Mouse.class), owner));
+            log.info("console-attached", "console", id, "label", ci.label(), "width", ci.width(), "height",
+                    ci.height());
+        }
+        vm = info;
+        attached = Collections.unmodifiableMap(next);
+        refusal = "";
+        state = State.ATTACHED;
+        log.info("qemu-attached", "owner", owner, "name", info.name(), "uuid", info.uuid(), "consoles", ids);
+    }
+
+    private void detach() {
+        for (ListenerSession s : sessions) {
+            s.close();
+        }
+        sessions.clear();
+        attached = Map.of();
+        vm = null;
+        state = State.NO_QEMU;
+    }
+
+    /** Wait until the client is attached (or refused) to a QEMU; returns the state reached. */
+    public synchronized State await(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (state == State.NO_QEMU) {
+            long left = TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime());
+            if (left <= 0) {
+                break;
+            }
+            wait(Math.min(left, 200));
+        }
+        return state;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Why the current owner of org.qemu was refused ("" unless state is REFUSED). */
+    public String refusal() {
+        return refusal;
+    }
+
+    public Optional<VmInfo> vm() {
+        return Optional.ofNullable(vm);
+    }
+
+    /** The consoles of the attached QEMU, by id. */
+    public List<ConsoleInfo> consoles() {
+        List<ConsoleInfo> out = new ArrayList<>();
+        attached.values().forEach(a -> out.add(a.info()));
+        out.sort((a, b) -> Integer.compare(a.id(), b.id()));
+        return out;
+    }
+
+    /** The engine state of a console of the attached QEMU. */
+    public Optional<ConsoleDisplay> display(int console) {
+        return attached.containsKey(console) ? Optional.ofNullable(displays.get(console)) : Optional.empty();
+    }
+
+    /** Send key transitions to a console, in order. */
+    public void keys(int console, List<KeyEvent> keys) throws DisplayUnavailableException {
+        Display1.Keyboard kb = require(console).keyboard();
+        for (KeyEvent k : keys) {
+            if (k.press()) {
+                kb.Press(new UInt32(k.qnum()));
+            } else {
+                kb.Release(new UInt32(k.qnum()));
+            }
+        }
+    }
+
+    /** Keyboard.Modifiers of a console (QEMU's LED state: bit 0 scroll, 1 num, 2 caps lock). */
+    public long modifiers(int console) throws DisplayUnavailableException {
+        Attached a = require(console);
+        try {
+            Object v = bus.getRemoteObject(a.owner(), Display1.consolePath(console), Properties.class)
+                    .Get(Display1.KEYBOARD_IFACE, "Modifiers");
+            return num(v instanceof Variant<?> var ? var.getValue() : v);
+        } catch (DBusException e) {
+            throw new DisplayUnavailableException("cannot read Keyboard.Modifiers: " + e.getMessage());
+        }
+    }
+
+    /** Whether the console's pointer is absolute (Mouse.IsAbsolute), read live. */
+    public boolean mouseIsAbsolute(int console) throws DisplayUnavailableException {
+        Attached a = require(console);
+        try {
+            Object v = bus.getRemoteObject(a.owner(), Display1.consolePath(console), Properties.class)
+                    .Get(Display1.MOUSE_IFACE, "IsAbsolute");
+            Object b = v instanceof Variant<?> var ? var.getValue() : v;
+            return Boolean.TRUE.equals(b);
+        } catch (DBusException | DBusExecutionException e) {
+            return false;
+        }
+    }
+
+    public Display1.Mouse mouse(int console) throws DisplayUnavailableException {
+        return require(console).mouse();
+    }
+
+    private Attached require(int console) throws DisplayUnavailableException {
+        State s = state;
+        if (s == State.REFUSED) {
+            throw new DisplayUnavailableException("refusing the owner of org.qemu: " + refusal);
+        }
+        Attached a = attached.get(console);
+        if (s != State.ATTACHED || a == null) {
+            throw new DisplayUnavailableException(s == State.ATTACHED
+                    ? "no console " + console + " (consoles: " + attached.keySet() + ")"
+                    : "no QEMU display on the bus (org.qemu has no owner)");
+        }
+        return a;
+    }
+
+    private static Object value(Map<String, Variant<?>> m, String key) {
+        Variant<?> v = m.get(key);
+        return v == null ? null : v.getValue();
+    }
+
+    private static String str(Object o) {
+        return o == null ? "" : String.valueOf(o);
+    }
+
+    private static long num(Object o) {
+        return o instanceof Number n ? n.longValue() : 0;
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (ownerHandler != null) {
+                ownerHandler.close();
+            }
+        } catch (Exception e) {
+            log.warn("signal-handler-close-failed", "error", e.getMessage());
+        }
+        worker.shutdownNow();
+        synchronized (this) {
+            detach();
+        }
+    }
+}
