@@ -1,0 +1,72 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The TPM 2.0 commands this engine implements (Part 2 6.5 TPM_CC), with their TPMA_CC
+ * attributes as reported by TPM_CAP_COMMANDS (Part 2 8.9), handle count and how many of
+ * those handles need authorisation (Part 3: "Auth Index").
+ */
+public enum CommandCode {
+    HIERARCHY_CHANGE_AUTH(0x129, 0x02400129, 1, 1, true),
+    SELF_TEST(0x143, 0x00400143, 0, 0, true),
+    STARTUP(0x144, 0x00400144, 0, 0, false),
+    SHUTDOWN(0x145, 0x00400145, 0, 0, true),
+    STIR_RANDOM(0x146, 0x00400146, 0, 0, true),
+    PCR_EVENT(0x13C, 0x0240013C, 1, 1, true),
+    PCR_RESET(0x13D, 0x0240013D, 1, 1, true),
+    GET_CAPABILITY(0x17A, 0x0000017A, 0, 0, true),
+    GET_RANDOM(0x17B, 0x0000017B, 0, 0, true),
+    PCR_READ(0x17E, 0x0000017E, 0, 0, true),
+    READ_CLOCK(0x181, 0x00000181, 0, 0, true),
+    PCR_EXTEND(0x182, 0x02400182, 1, 1, true);
+
+    private final int code;
+    private final int attributes;
+    private final int handles;
+    private final int authHandles;
+    private final boolean sessionsAllowed;
+
+    CommandCode(int code, int attributes, int handles, int authHandles, boolean sessionsAllowed) {
+        this.code = code;
+        this.attributes = attributes;
+        this.handles = handles;
+        this.authHandles = authHandles;
+        this.sessionsAllowed = sessionsAllowed;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public int attributes() {
+        return attributes;
+    }
+
+    public int handles() {
+        return handles;
+    }
+
+    public int authHandles() {
+        return authHandles;
+    }
+
+    public boolean sessionsAllowed() {
+        return sessionsAllowed;
+    }
+
+    /** All implemented commands in ascending command-code order (the TPM_CAP_COMMANDS order). */
+    public static final List<CommandCode> SORTED = Arrays.stream(values())
+            .sorted(Comparator.comparingInt(CommandCode::code)).toList();
+
+    public static CommandCode byCode(long code) {
+        for (CommandCode c : values()) {
+            if (c.code == code) {
+                return c;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,57 @@
+package org.qemu.helpers.tpmstub.engine;
+
+/**
+ * TPM 2.0 response codes used by this engine (TPM 2.0 Library Part 2, 6.6 TPM_RC).
+ * Format-one codes (bit 7 set) carry a handle, session or parameter number; see {@link #withParameter}.
+ */
+public final class TpmRc {
+    private TpmRc() { }
+
+    public static final int SUCCESS = 0x000;
+    public static final int BAD_TAG = 0x01E;
+
+    private static final int VER1 = 0x100;
+    public static final int INITIALIZE = VER1 + 0x000;
+    public static final int FAILURE = VER1 + 0x001;
+    public static final int AUTH_MISSING = VER1 + 0x025;
+    public static final int COMMAND_SIZE = VER1 + 0x042;
+    public static final int COMMAND_CODE = VER1 + 0x043;
+    public static final int AUTHSIZE = VER1 + 0x044;
+    public static final int AUTH_CONTEXT = VER1 + 0x045;
+
+    private static final int FMT1 = 0x080;
+    public static final int ATTRIBUTES = FMT1 + 0x002;
+    public static final int HASH = FMT1 + 0x003;
+    public static final int VALUE = FMT1 + 0x004;
+    public static final int HANDLE = FMT1 + 0x00B;
+    public static final int AUTH_FAIL = FMT1 + 0x00E;
+    public static final int NONCE = FMT1 + 0x00F;
+    public static final int SIZE = FMT1 + 0x015;
+    public static final int INSUFFICIENT = FMT1 + 0x01A;
+    public static final int RESERVED_BITS = FMT1 + 0x021;
+    public static final int BAD_AUTH = FMT1 + 0x022;
+
+    private static final int WARN = 0x900;
+    public static final int LOCALITY = WARN + 0x007;
+    public static final int REFERENCE_S0 = WARN + 0x018;
+    public static final int LOCKOUT = WARN + 0x021;
+
+    /** Part 2 6.6.3: parameter number n (1-based) of a format-one code. */
+    public static int withParameter(int rc, int n) {
+        return isFormatOne(rc) ? rc + 0x040 + (n << 8) : rc;
+    }
+
+    /** Part 2 6.6.3: handle number n (1-based) of a format-one code. */
+    public static int withHandle(int rc, int n) {
+        return isFormatOne(rc) ? rc + (n << 8) : rc;
+    }
+
+    /** Part 2 6.6.3: session number n (1-based) of a format-one code. */
+    public static int withSession(int rc, int n) {
+        return isFormatOne(rc) ? rc + 0x800 + (n << 8) : rc;
+    }
+
+    public static boolean isFormatOne(int rc) {
+        return (rc & FMT1) != 0 && (rc & 0xF00) == 0;
+    }
+}

@@ -1,0 +1,335 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.zip.CRC32C;
+
+/**
+ * The whole TPM state, split like libtpms into a permanent part (NV: hierarchy auth values,
+ * orderly state, counters, Shutdown(STATE) save area) and a volatile part (PCRs, update counter,
+ * platform auth, started flag). Each part encodes to a versioned, CRC-protected blob; decoding
+ * validates everything and has no side effects.
+ */
+public final class TpmState {
+    public static final int SU_CLEAR = 0x0000;
+    public static final int SU_STATE = 0x0001;
+    public static final int SU_NONE = 0xFFFF;
+
+    static final int MAX_AUTH = 64;
+    private static final int PERMANENT_MAGIC = 0x54535031; // "TSP1"
+    private static final int VOLATILE_MAGIC = 0x54535631;  // "TSV1"
+    private static final int VERSION = 1;
+    /** Upper bound of either encoded part; a larger blob is refused before parsing. */
+    public static final int MAX_BLOB = 16 * 1024;
+
+    // ---- permanent ----
+    /** Allocated PCR banks (TPM2_PCR_Allocate result); the others stay implemented but unallocated. */
+    final EnumSet<HashAlg> allocated;
+    byte[] ownerAuth = new byte[0];
+    byte[] endorsementAuth = new byte[0];
+    byte[] lockoutAuth = new byte[0];
+    boolean lockoutAuthEnabled = true;
+    long lockoutFailedAtClock;
+    /** gp.orderlyState: how the previous power cycle ended. A fresh TPM counts as shut down CLEAR. */
+    int orderlyState = SU_CLEAR;
+    long resetCount;
+    long restartCount;
+    /** TPM clock (ms) as last stored in NV. */
+    long nvClock;
+    boolean tpmEstablished;
+    // Shutdown(STATE) save area; valid when orderlyState == SU_STATE
+    long savedPcrCounter;
+    byte[] savedPlatformAuth = new byte[0];
+    boolean savedLocality3;
+    /** [bank ordinal][pcr 0..15] */
+    final byte[][][] savedPcrs;
+
+    // ---- volatile ----
+    boolean started;
+    /** [bank ordinal][pcr] */
+    final byte[][][] pcrs;
+    long pcrCounter;
+    byte[] platformAuth = new byte[0];
+    int prevOrderlyState = SU_NONE;
+    boolean startupLocality3;
+    boolean clockSafe = true;
+    /** Clock (ms) at the moment the volatile state was captured or the TPM was initialised. */
+    long clockAtInit;
+    /** Time since _TPM_Init (ms) at that moment. */
+    long timeAtInit;
+
+    public TpmState(Set<HashAlg> banks) {
+        if (banks.isEmpty()) {
+            throw new IllegalArgumentException("at least one PCR bank is needed");
+        }
+        allocated = EnumSet.copyOf(banks);
+        pcrs = new byte[HashAlg.values().length][][];
+        savedPcrs = new byte[HashAlg.values().length][][];
+        for (HashAlg h : HashAlg.values()) {
+            pcrs[h.ordinal()] = new byte[PcrAttributes.COUNT][h.digestSize()];
+            savedPcrs[h.ordinal()] = new byte[16][h.digestSize()];
+        }
+    }
+
+    public Set<HashAlg> allocated() {
+        return EnumSet.copyOf(allocated);
+    }
+
+    public boolean started() {
+        return started;
+    }
+
+    public long pcrCounter() {
+        return pcrCounter;
+    }
+
+    public boolean tpmEstablished() {
+        return tpmEstablished;
+    }
+
+    /** Copy of one PCR, or empty if the bank is not allocated. */
+    public byte[] pcr(HashAlg bank, int index) {
+        if (!allocated.contains(bank)) {
+            return new byte[0];
+        }
+        return pcrs[bank.ordinal()][index].clone();
+    }
+
+    // ------------------------------------------------------------ encoding
+
+    private static int bankMask(Set<HashAlg> banks) {
+        int m = 0;
+        for (HashAlg h : banks) {
+            m |= 1 << h.ordinal();
+        }
+        return m;
+    }
+
+    private static EnumSet<HashAlg> banksOf(int mask) throws StateFormatException {
+        if (mask == 0 || (mask & ~0xF) != 0) {
+            throw new StateFormatException("bad PCR bank set 0x" + Integer.toHexString(mask));
+        }
+        EnumSet<HashAlg> s = EnumSet.noneOf(HashAlg.class);
+        for (HashAlg h : HashAlg.values()) {
+            if ((mask & (1 << h.ordinal())) != 0) {
+                s.add(h);
+            }
+        }
+        return s;
+    }
+
+    /** Encodes the permanent part; clockNow is the current TPM clock to store. */
+    public byte[] encodePermanent(long clockNow) {
+        TpmWriter w = new TpmWriter(2048);
+        w.u32(PERMANENT_MAGIC).u32(VERSION);
+        w.u32(bankMask(allocated));
+        w.tpm2b(ownerAuth).tpm2b(endorsementAuth).tpm2b(lockoutAuth);
+        w.u8(lockoutAuthEnabled ? 1 : 0).u64(lockoutFailedAtClock);
+        w.u16(orderlyState).u32(resetCount).u32(restartCount).u64(clockNow);
+        w.u8(tpmEstablished ? 1 : 0);
+        w.u32(savedPcrCounter).tpm2b(savedPlatformAuth).u8(savedLocality3 ? 1 : 0);
+        for (HashAlg h : HashAlg.values()) {
+            for (byte[] p : savedPcrs[h.ordinal()]) {
+                w.bytes(p);
+            }
+        }
+        return seal(w);
+    }
+
+    /** Encodes the volatile part; timeNow/clockNow are the current TPM time and clock. */
+    public byte[] encodeVolatile(long timeNow, long clockNow) {
+        TpmWriter w = new TpmWriter(4096 + 256);
+        w.u32(VOLATILE_MAGIC).u32(VERSION);
+        w.u8(started ? 1 : 0).u32(pcrCounter).tpm2b(platformAuth);
+        w.u16(prevOrderlyState).u8(startupLocality3 ? 1 : 0).u8(clockSafe ? 1 : 0);
+        w.u64(clockNow).u64(timeNow);
+        for (HashAlg h : HashAlg.values()) {
+            for (byte[] p : pcrs[h.ordinal()]) {
+                w.bytes(p);
+            }
+        }
+        return seal(w);
+    }
+
+    private static byte[] seal(TpmWriter w) {
+        byte[] body = w.toByteArray();
+        CRC32C crc = new CRC32C();
+        crc.update(body);
+        return ByteBuffer.allocate(body.length + 4).put(body).putInt((int) crc.getValue()).array();
+    }
+
+    private static TpmReader open(byte[] blob, int magic, String what) throws StateFormatException {
+        if (blob.length < 12 || blob.length > MAX_BLOB) {
+            throw new StateFormatException(what + " blob has a bad length " + blob.length);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(blob, 0, blob.length - 4);
+        int stored = ByteBuffer.wrap(blob, blob.length - 4, 4).getInt();
+        if ((int) crc.getValue() != stored) {
+            throw new StateFormatException(what + " blob fails its CRC-32C check");
+        }
+        TpmReader r = new TpmReader(blob, 0, blob.length - 4);
+        try {
+            if (r.s32() != magic) {
+                throw new StateFormatException(what + " blob has a wrong magic");
+            }
+            long v = r.u32();
+            if (v != VERSION) {
+                throw new StateFormatException(what + " blob version " + v + " is not supported (want " + VERSION + ")");
+            }
+        } catch (TpmFormatException e) {
+            throw new StateFormatException(what + " blob is truncated");
+        }
+        return r;
+    }
+
+    private static boolean bool(TpmReader r) throws TpmFormatException, StateFormatException {
+        int b = r.u8();
+        if (b > 1) {
+            throw new StateFormatException("bad boolean " + b);
+        }
+        return b == 1;
+    }
+
+    private static int orderly(int v) throws StateFormatException {
+        if (v != SU_CLEAR && v != SU_STATE && v != SU_NONE) {
+            throw new StateFormatException("bad orderly state 0x" + Integer.toHexString(v));
+        }
+        return v;
+    }
+
+    /** The decoded permanent part, applied with {@link #applyPermanent}. */
+    public record Permanent(EnumSet<HashAlg> banks, byte[] ownerAuth, byte[] endorsementAuth, byte[] lockoutAuth,
+                            boolean lockoutAuthEnabled, long lockoutFailedAtClock, int orderlyState,
+                            long resetCount, long restartCount, long clock, boolean tpmEstablished,
+                            long savedPcrCounter, byte[] savedPlatformAuth, boolean savedLocality3,
+                            byte[][][] savedPcrs) { }
+
+    /** The decoded volatile part, applied with {@link #applyVolatile}. */
+    public record Volatile(boolean started, long pcrCounter, byte[] platformAuth, int prevOrderlyState,
+                           boolean startupLocality3, boolean clockSafe, long clock, long time,
+                           byte[][][] pcrs) { }
+
+    public static Permanent decodePermanent(byte[] blob) throws StateFormatException {
+        TpmReader r = open(blob, PERMANENT_MAGIC, "permanent");
+        try {
+            EnumSet<HashAlg> banks = banksOf(r.s32());
+            byte[] o = r.tpm2b(MAX_AUTH);
+            byte[] e = r.tpm2b(MAX_AUTH);
+            byte[] l = r.tpm2b(MAX_AUTH);
+            boolean lae = bool(r);
+            long lfc = r.u32() << 32 | r.u32();
+            int os = orderly(r.u16());
+            long rc = r.u32();
+            long rsc = r.u32();
+            long clock = r.u32() << 32 | r.u32();
+            boolean est = bool(r);
+            long spc = r.u32();
+            byte[] spa = r.tpm2b(MAX_AUTH);
+            boolean sl3 = bool(r);
+            byte[][][] sp = new byte[HashAlg.values().length][16][];
+            for (HashAlg h : HashAlg.values()) {
+                for (int i = 0; i < 16; i++) {
+                    sp[h.ordinal()][i] = r.bytes(h.digestSize());
+                }
+            }
+            if (r.remaining() != 0) {
+                throw new StateFormatException("permanent blob has " + r.remaining() + " trailing bytes");
+            }
+            return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp);
+        } catch (TpmFormatException ex) {
+            throw new StateFormatException("permanent blob is truncated or has an oversized field");
+        }
+    }
+
+    public static Volatile decodeVolatile(byte[] blob) throws StateFormatException {
+        TpmReader r = open(blob, VOLATILE_MAGIC, "volatile");
+        try {
+            boolean st = bool(r);
+            long pc = r.u32();
+            byte[] pa = r.tpm2b(MAX_AUTH);
+            int po = orderly(r.u16());
+            boolean l3 = bool(r);
+            boolean safe = bool(r);
+            long clock = r.u32() << 32 | r.u32();
+            long time = r.u32() << 32 | r.u32();
+            if (clock < 0 || time < 0) {
+                throw new StateFormatException("negative clock or time");
+            }
+            byte[][][] p = new byte[HashAlg.values().length][PcrAttributes.COUNT][];
+            for (HashAlg h : HashAlg.values()) {
+                for (int i = 0; i < PcrAttributes.COUNT; i++) {
+                    p[h.ordinal()][i] = r.bytes(h.digestSize());
+                }
+            }
+            if (r.remaining() != 0) {
+                throw new StateFormatException("volatile blob has " + r.remaining() + " trailing bytes");
+            }
+            return new Volatile(st, pc, pa, po, l3, safe, clock, time, p);
+        } catch (TpmFormatException ex) {
+            throw new StateFormatException("volatile blob is truncated or has an oversized field");
+        }
+    }
+
+    /** Replaces the permanent part (must not fail: the record was validated by decode). */
+    void applyPermanent(Permanent p) {
+        allocated.clear();
+        allocated.addAll(p.banks());
+        ownerAuth = p.ownerAuth();
+        endorsementAuth = p.endorsementAuth();
+        lockoutAuth = p.lockoutAuth();
+        lockoutAuthEnabled = p.lockoutAuthEnabled();
+        lockoutFailedAtClock = p.lockoutFailedAtClock();
+        orderlyState = p.orderlyState();
+        resetCount = p.resetCount();
+        restartCount = p.restartCount();
+        nvClock = p.clock();
+        tpmEstablished = p.tpmEstablished();
+        savedPcrCounter = p.savedPcrCounter();
+        savedPlatformAuth = p.savedPlatformAuth();
+        savedLocality3 = p.savedLocality3();
+        for (HashAlg h : HashAlg.values()) {
+            for (int i = 0; i < 16; i++) {
+                savedPcrs[h.ordinal()][i] = p.savedPcrs()[h.ordinal()][i].clone();
+            }
+        }
+    }
+
+    void applyVolatile(Volatile v) {
+        started = v.started();
+        pcrCounter = v.pcrCounter();
+        platformAuth = v.platformAuth();
+        prevOrderlyState = v.prevOrderlyState();
+        startupLocality3 = v.startupLocality3();
+        clockSafe = v.clockSafe();
+        clockAtInit = v.clock();
+        timeAtInit = v.time();
+        for (HashAlg h : HashAlg.values()) {
+            for (int i = 0; i < PcrAttributes.COUNT; i++) {
+                pcrs[h.ordinal()][i] = v.pcrs()[h.ordinal()][i].clone();
+            }
+        }
+    }
+
+    /** Volatile state right after _TPM_Init: not started, PCRs zero. */
+    void resetVolatile() {
+        started = false;
+        pcrCounter = 0;
+        platformAuth = new byte[0];
+        prevOrderlyState = SU_NONE;
+        startupLocality3 = false;
+        for (byte[][] bank : pcrs) {
+            for (byte[] p : bank) {
+                Arrays.fill(p, (byte) 0);
+            }
+        }
+    }
+
+    static List<HashAlg> implemented() {
+        return new ArrayList<>(List.of(HashAlg.values()));
+    }
+}

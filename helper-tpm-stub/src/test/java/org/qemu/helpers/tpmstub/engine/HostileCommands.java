@@ -1,0 +1,134 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import org.qemu.helpers.tpmstub.Hex;
+
+/** Valid commands of every implemented kind, and random truncation / mutation of them. */
+public final class HostileCommands {
+    private HostileCommands() { }
+
+    private static final String PW = "00000009 40000009 0000 01 0000";
+
+    public static List<byte[]> validCommands() {
+        List<String> hex = new ArrayList<>(List.of(
+            "8001 00000000 00000144 0000",
+            "8001 00000000 00000145 0000",
+            "8001 00000000 00000145 0001",
+            "8001 00000000 00000143 01",
+            "8001 00000000 0000017b 0010",
+            "8001 00000000 00000146 0004 01020304",
+            "8001 00000000 0000017a 00000000 00000000 00000040",
+            "8001 00000000 0000017a 00000005 00000000 00000001",
+            "8001 00000000 0000017a 00000006 00000100 0000007f",
+            "8001 00000000 0000017a 00000006 00000200 0000007f",
+            "8001 00000000 0000017a 00000001 00000000 00000040",
+            "8001 00000000 0000017a 00000007 00000000 00000040",
+            "8001 00000000 0000017e 00000002 000403ffffff 000b03ffffff",
+            "8001 00000000 0000017e 00000001 000d03010080",
+            "8002 00000000 00000182 00000010" + PW + " 00000001 000b" + "ab".repeat(32),
+            "8002 00000000 00000182 00000007" + PW + " 00000002 0004" + "01".repeat(20) + "000c" + "02".repeat(48),
+            "8002 00000000 0000013c 00000017" + PW + " 0005 6576656e74",
+            "8002 00000000 0000013d 00000010" + PW,
+            "8002 00000000 00000129 4000000c" + PW + " 0000",
+            "8002 00000000 00000129 40000001" + PW + " 0000",
+            "8001 00000000 00000181"));
+        List<byte[]> out = new ArrayList<>();
+        for (String h : hex) {
+            out.add(Hex.cmd(h));
+        }
+        return out;
+    }
+
+    private static boolean implemented(byte[] c) {
+        if (c.length < 10) {
+            return true;
+        }
+        long cc = ((c[6] & 0xFFL) << 24) | ((c[7] & 0xFF) << 16) | ((c[8] & 0xFF) << 8) | (c[9] & 0xFF);
+        return CommandCode.byCode(cc) != null || cc == 0x999;
+    }
+
+    /**
+     * A random variant of {@code base}: bit flips, byte overwrites, truncation, extension, size-field
+     * and length-field damage. With {@code keepComparable}, the result is at least 10 bytes long and
+     * names an implemented (or clearly unimplemented) command code, so swtpm can be compared.
+     */
+    public static byte[] mutate(byte[] base, Random rnd, boolean keepComparable) {
+        byte[] c = base.clone();
+        int ops = 1 + rnd.nextInt(3);
+        for (int k = 0; k < ops; k++) {
+            switch (rnd.nextInt(8)) {
+                case 0 -> { // flip a bit
+                    int i = rnd.nextInt(c.length);
+                    c[i] ^= (byte) (1 << rnd.nextInt(8));
+                }
+                case 1 -> { // overwrite a byte
+                    c[rnd.nextInt(c.length)] = (byte) rnd.nextInt(256);
+                }
+                case 2 -> { // truncate, keeping the size field honest
+                    c = Arrays.copyOf(c, Math.max(keepComparable ? 10 : 0, rnd.nextInt(c.length + 1)));
+                    fixSize(c);
+                }
+                case 3 -> { // append junk
+                    byte[] more = new byte[1 + rnd.nextInt(16)];
+                    rnd.nextBytes(more);
+                    byte[] n = Arrays.copyOf(c, c.length + more.length);
+                    System.arraycopy(more, 0, n, c.length, more.length);
+                    c = n;
+                    fixSize(c);
+                }
+                case 4 -> { // damage a u16/u32 length-looking field after the header
+                    if (c.length > 12) {
+                        int i = 10 + rnd.nextInt(c.length - 11);
+                        c[i] = (byte) (rnd.nextBoolean() ? 0xFF : 0x00);
+                        c[i + 1] = (byte) rnd.nextInt(256);
+                    }
+                }
+                case 5 -> { // damage the size field itself
+                    if (c.length >= 6) {
+                        c[2 + rnd.nextInt(4)] = (byte) rnd.nextInt(256);
+                    }
+                }
+                case 6 -> { // swap in a random command code
+                    if (c.length >= 10) {
+                        int[] ccs = {0x144, 0x145, 0x143, 0x17b, 0x146, 0x17a, 0x17e, 0x182, 0x13c, 0x13d, 0x129,
+                            0x181, 0x999};
+                        int cc = ccs[rnd.nextInt(ccs.length)];
+                        c[6] = 0;
+                        c[7] = 0;
+                        c[8] = (byte) (cc >>> 8);
+                        c[9] = (byte) cc;
+                    }
+                }
+                default -> { // random tag
+                    if (c.length >= 2) {
+                        c[0] = (byte) (rnd.nextInt(4) == 0 ? rnd.nextInt(256) : 0x80);
+                        c[1] = (byte) (rnd.nextBoolean() ? 0x01 : 0x02);
+                    }
+                }
+            }
+        }
+        if (keepComparable) {
+            if (c.length < 10) {
+                c = Arrays.copyOf(c, 10);
+            }
+            if (!implemented(c)) {
+                System.arraycopy(base, 6, c, 6, 4);
+            }
+        }
+        return c;
+    }
+
+    private static void fixSize(byte[] c) {
+        if (c.length >= 6) {
+            int n = c.length;
+            c[2] = (byte) (n >>> 24);
+            c[3] = (byte) (n >>> 16);
+            c[4] = (byte) (n >>> 8);
+            c[5] = (byte) n;
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.qemu.helpers.tpmstub.Hex;
+import org.qemu.helpers.tpmstub.Swtpm;
+
+/**
+ * The engine against real swtpm 0.7 (libtpms 0.9): the same command streams must give
+ * byte-identical responses. Only GetRandom/ReadClock payloads (random, time) and the two
+ * fixed properties counting implemented commands may differ, and are compared structurally.
+ */
+class SwtpmDifferentialTest {
+    private Swtpm swtpm;
+    private TpmEngine engine;
+    private int locality;
+    private final List<String> transcript = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        swtpm = Swtpm.start("not-need-init");
+        engine = TestEngines.allBanks();
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        swtpm.close();
+    }
+
+    private static final String PW = "00000009 40000009 0000 01 0000";
+
+    private byte[] same(String hex) throws IOException {
+        return same(Hex.cmd(hex));
+    }
+
+    private byte[] same(byte[] cmd) throws IOException {
+        byte[] theirs = swtpm.command(cmd);
+        byte[] ours = engine.execute(cmd, locality).response();
+        int cc = cmd.length >= 10 ? ByteBuffer.wrap(cmd, 6, 4).getInt() : 0;
+        String what = "command " + Hex.str(cmd) + "\nafter:\n" + String.join("\n", transcript);
+        boolean randomPayload = (cc == 0x17B || cc == 0x181) && theirs.length > 10
+                && ByteBuffer.wrap(theirs, 6, 4).getInt() == 0;
+        if (cc == 0x17A) {
+            maskCommandCounts(theirs);
+            maskCommandCounts(ours);
+        }
+        boolean commandLists = cc == 0x17A && theirs.length > 14 && ByteBuffer.wrap(theirs, 6, 4).getInt() == 0
+                && ByteBuffer.wrap(theirs, 11, 4).getInt() >= 2 && ByteBuffer.wrap(theirs, 11, 4).getInt() <= 4;
+        if (commandLists) {
+            // COMMANDS, PP_COMMANDS, AUDIT_COMMANDS list implemented commands: only the outcome must match
+            assertEquals(Hex.str(java.util.Arrays.copyOf(theirs, 10)).substring(12),
+                    Hex.str(java.util.Arrays.copyOf(ours, 10)).substring(12), what);
+        } else if (randomPayload) {
+            assertEquals(theirs.length, ours.length, what);
+            assertArrayEquals(java.util.Arrays.copyOf(theirs, 10), java.util.Arrays.copyOf(ours, 10), what);
+        } else {
+            assertEquals(Hex.str(theirs), Hex.str(ours), what);
+        }
+        transcript.add(Hex.str(cmd) + " -> " + Hex.str(ours));
+        return ours;
+    }
+
+    /** Zeroes TPM_PT_TOTAL_COMMANDS / LIBRARY_COMMANDS in a TPM_PROPERTIES reply (they count implemented commands). */
+    private static void maskCommandCounts(byte[] r) {
+        if (r.length < 19 || ByteBuffer.wrap(r, 6, 4).getInt() != 0 || ByteBuffer.wrap(r, 11, 4).getInt() != 6) {
+            return;
+        }
+        for (int off = 19; off + 8 <= r.length; off += 8) {
+            int prop = ByteBuffer.wrap(r, off, 4).getInt();
+            if (prop == 0x129 || prop == 0x12a) {
+                ByteBuffer.wrap(r, off + 4, 4).putInt(0);
+            }
+        }
+    }
+
+    private void ctrlInit() throws IOException {
+        assertEquals("00000000", Hex.str(swtpm.ctrl(Hex.bytes("00000002 00000000"), 4)));
+        swtpm.reconnect();
+        engine.init(null);
+        transcript.add("INIT");
+    }
+
+    private void setLocality(int loc) throws IOException {
+        assertEquals("00000000", Hex.str(swtpm.ctrl(Hex.bytes("00000005 0" + loc), 4)));
+        locality = loc;
+        transcript.add("LOCALITY " + loc);
+    }
+
+    private static String digest(String alg, int fill) {
+        int n = switch (alg) {
+            case "0004" -> 20;
+            case "000b" -> 32;
+            case "000c" -> 48;
+            default -> 64;
+        };
+        return alg + String.format("%02x", fill).repeat(n);
+    }
+
+    @Test
+    void startupExtendsOnEveryBankAndPcrReadAreIdentical() throws IOException {
+        same("8001 00000000 0000017e 00000001 000b03010000"); // before Startup: TPM_RC_INITIALIZE
+        same("8001 00000000 00000144 0000");
+        same("8001 00000000 00000144 0000");                  // second Startup
+        same("8001 00000000 0000017e 00000004 000403ffffff 000b03ffffff 000c03ffffff 000d03ffffff");
+        for (int pcr : new int[] {0, 1, 7, 10, 15, 16, 23}) {
+            String h = String.format("%08x", pcr);
+            same("8002 00000000 00000182 " + h + PW + " 00000004 " + digest("0004", pcr) + digest("000b", pcr + 1)
+                    + digest("000c", pcr + 2) + digest("000d", pcr + 3));
+            same("8002 00000000 00000182 " + h + PW + " 00000001 " + digest("000b", 0xAA));
+            same("8002 00000000 00000182 " + h + PW + " 00000002 " + digest("000d", 1) + digest("000d", 2));
+        }
+        for (String bank : new String[] {"0004", "000b", "000c", "000d"}) {
+            same("8001 00000000 0000017e 00000001 " + bank + "03ffffff");
+            same("8001 00000000 0000017e 00000001 " + bank + "0300ff00");
+            same("8001 00000000 0000017e 00000001 " + bank + "03000081");
+        }
+        same("8001 00000000 0000017e 00000004 000403ff0f00 000b0301ff00 000c03ffffff 000d03010000");
+        same("8001 00000000 0000017e 00000002 000403070000 000b03010000");
+        same("8001 00000000 0000017e 00000000");
+        // PCR_Event on a PCR and on TPM_RH_NULL
+        same("8002 00000000 0000013c 00000005" + PW + " 0003 616263");
+        same("8002 00000000 0000013c 40000007" + PW + " 0000");
+        same("8002 00000000 0000013c 00000017" + PW + " 0400 " + "5a".repeat(1024));
+        same("8002 00000000 0000013c 00000017" + PW + " 0401 " + "5a".repeat(1025));
+        same("8001 00000000 0000017e 00000002 000403ffffff 000d03200080");
+        // PCR_Reset: resettable (16, 23) and not (0, 17 at locality 0)
+        same("8002 00000000 0000013d 00000010" + PW);
+        same("8002 00000000 0000013d 00000017" + PW);
+        same("8002 00000000 0000013d 00000000" + PW);
+        same("8002 00000000 0000013d 00000011" + PW);
+        same("8002 00000000 0000013d 00000018" + PW);
+        same("8001 00000000 0000017e 00000002 000403ffffff 000b03ffffff");
+        same("8002 00000000 00000182 00000011" + PW + " 00000001 " + digest("000b", 1));
+        same("8002 00000000 00000182 40000007" + PW + " 00000001 " + digest("000b", 1));
+        same("8001 00000000 0000017e 00000001 000b03ffffff");
+    }
+
+    @Test
+    void capabilitiesAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0000");
+        // ALGS and PCRS in full, from the middle, and with small counts
+        same("8001 00000000 0000017a 00000000 00000000 00000040");
+        same("8001 00000000 0000017a 00000000 00000000 00000400");
+        same("8001 00000000 0000017a 00000000 00000010 00000005");
+        same("8001 00000000 0000017a 00000000 00000044 00000004");
+        same("8001 00000000 0000017a 00000000 00000000 00000000");
+        same("8001 00000000 0000017a 00000005 00000000 00000001");
+        same("8001 00000000 0000017a 00000005 00000000 00000000");
+        same("8001 00000000 0000017a 00000005 00000001 00000001");
+        // variable properties, PCR properties, handles, policies, curves
+        same("8001 00000000 0000017a 00000006 00000200 0000007f");
+        same("8001 00000000 0000017a 00000006 00000205 00000003");
+        same("8001 00000000 0000017a 00000006 00000214 00000003");
+        same("8001 00000000 0000017a 00000006 00000300 00000003");
+        same("8001 00000000 0000017a 00000006 0000012f 00000003");
+        same("8001 00000000 0000017a 00000006 00000100 00000003");
+        same("8001 00000000 0000017a 00000006 00000000 00000008");
+        same("8001 00000000 0000017a 00000006 00000100 00000000");
+        same("8001 00000000 0000017a 00000007 00000000 00000040");
+        same("8001 00000000 0000017a 00000007 00000005 00000003");
+        same("8001 00000000 0000017a 00000001 00000000 00000040");
+        same("8001 00000000 0000017a 00000001 00000016 00000003");
+        same("8001 00000000 0000017a 00000001 40000000 00000040");
+        same("8001 00000000 0000017a 00000001 40000008 00000003");
+        same("8001 00000000 0000017a 00000001 80000000 00000040");
+        same("8001 00000000 0000017a 00000001 81000000 00000040");
+        same("8001 00000000 0000017a 00000001 01000000 00000040");
+        same("8001 00000000 0000017a 00000001 02000000 00000040");
+        same("8001 00000000 0000017a 00000001 03000000 00000040");
+        same("8001 00000000 0000017a 00000001 05000000 00000040");
+        same("8001 00000000 0000017a 00000009 40000000 00000040");
+        same("8001 00000000 0000017a 00000009 4000000c 00000040");
+        same("8001 00000000 0000017a 00000009 00000000 00000040");
+        same("8001 00000000 0000017a 00000008 00000000 00000040");
+        same("8001 00000000 0000017a 0000000a 00000000 00000040");
+        same("8001 00000000 0000017a 0000000a 40000110 00000040");
+        same("8001 00000000 0000017a 0000000b 00000000 00000040");
+        same("8001 00000000 0000017a 00000100 00000000 00000040");
+        same("8001 00000000 0000017a 00000006 00000100");
+        same("8001 00000000 0000017a 00000006 00000100 00000001 00");
+        // the fixed group: identical except TOTAL_COMMANDS / LIBRARY_COMMANDS (implemented commands)
+        byte[] c = Hex.cmd("8001 00000000 0000017a 00000006 00000100 0000007f");
+        byte[] theirs = swtpm.command(c);
+        byte[] ours = engine.execute(c, 0).response();
+        assertEquals(theirs.length, ours.length);
+        for (int off = 19; off + 8 <= theirs.length; off += 8) {
+            int prop = ByteBuffer.wrap(theirs, off, 4).getInt();
+            if (prop != 0x129 && prop != 0x12a) {
+                assertEquals(Hex.str(java.util.Arrays.copyOfRange(theirs, off, off + 8)),
+                        Hex.str(java.util.Arrays.copyOfRange(ours, off, off + 8)), "property " + prop);
+            }
+        }
+    }
+
+    @Test
+    void authorisationAndErrorsAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0000");
+        same("8001 00000000 00000999");
+        same("8001 00000000 00000000");
+        same("8003 00000000 0000017b 0008");
+        same("00c1 00000000 0000017b 0008");
+        same("8001 00000000 0000017b");
+        same("8001 00000000 0000017b 0008 00");
+        same("8001 00000000 0000017b 0050");
+        same("8001 00000000 00000182 00000010 00000000");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 00 0000 00000000");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 20 0000 00000000");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 18 0000 00000000");
+        same("8002 00000000 00000182 00000010 0000000a 40000009 0001 01 0000 00000000");
+        same("8002 00000000 00000182 00000010 0000000a 40000009 0000 01 0001 41 00000000");
+        same("8002 00000000 00000182 00000010 0000000a 40000009 0000 01 0001 00 00000000");
+        same("8002 00000000 00000182 00000010 00000012" + PW.substring(8) + PW.substring(8) + " 00000000");
+        same("8002 00000000 00000182 00000010 00000009 02000000 0000 01 0000 00000000");
+        same("8002 00000000 00000182 00000010 00000009 03000003 0000 01 0000 00000000");
+        same("8002 00000000 00000182 00000010 00000009 02000040 0000 01 0000 00000000");
+        same("8002 00000000 00000182 00000010 00000008 40000009 0000 01 00 00000000");
+        same("8002 00000000 00000182 00000010 0000000b 40000009 0000 01 0000 00000000");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0041 01 0000 00000000");
+        same("8002 00000000 00000182 00000010 000000ff 40000009 0000 01 0000 00000000");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 01 0000 00000005");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 01 0000 00000001 0010");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 01 0000 00000001 000b00");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 01 0000 00000000 00");
+        same("8002 00000000 00000182 00000010 00000009 40000009 0000 01 0000");
+        same("8002 00000000 00000182 000000");
+        same("8002 00000000 0000017b 00000004 0000");
+        same("8002 00000000 0000017b 00000009 0000");
+        same("8002 00000000 0000017b" + PW + " 0010");
+        same("8002 00000000 0000017b 00000024" + (PW.substring(8)).repeat(4) + " 0010");
+        same("8002 00000000 00000144" + PW + " 0000");
+        same("8001 00000000 00000143 02");
+        same("8001 00000000 00000143 01");
+        same("8002 00000000 00000143" + PW + " 00");
+        same("8001 00000000 00000146 0080" + "11".repeat(128));
+        same("8001 00000000 00000146 0081" + "11".repeat(129));
+        same("8001 00000000 00000145 0002");
+        same("8001 00000000 0000017e 00000001 000b020100");
+        same("8001 00000000 0000017e 00000001 000b0401000000");
+        same("8001 00000000 0000017e 00000001 001003010000");
+        same("8001 00000000 0000017e 00000005 001003010000");
+        same("8001 00000000 0000017e 00000001 000b0301");
+        // hierarchy auth: platform, owner (trailing zeros), lockout lock-out
+        same("8002 00000000 00000129 4000000c" + PW + " 0002 4142");
+        same("8002 00000000 00000129 4000000c" + PW + " 0002 4142");
+        same("8002 00000000 00000129 4000000c 0000000b 40000009 0000 01 0002 4142 0000");
+        same("8002 00000000 00000129 40000001 0000000c 40000009 0000 01 0003 000000 0003 410000");
+        same("8001 00000000 0000017a 00000006 00000200 00000002");
+        same("8002 00000000 00000129 40000001 0000000b 40000009 0000 01 0002 4100 0041 " + "42".repeat(65));
+        same("8002 00000000 00000129 40000002" + PW + " 0000");
+        same("8002 00000000 00000129 4000000b" + PW + " 0040" + "43".repeat(64));
+        same("8001 00000000 0000017a 00000006 00000200 00000002");
+        same("8002 00000000 00000129 4000000a" + PW + " 0002 4142");
+        same("8002 00000000 00000129 4000000a" + PW + " 0002 4142");
+        same("8002 00000000 00000129 4000000a 0000000b 40000009 0000 01 0002 4142 0002 4142");
+        same("8001 00000000 0000017a 00000006 00000200 00000002");
+        same("8002 00000000 00000182 00000000 0000000a 40000009 0000 01 0001 41 00000000");
+        same("8001 00000000 00000181");
+        same("8001 00000000 00000181 00");
+    }
+
+    @Test
+    void localityRulesAreIdentical() throws IOException {
+        setLocality(2);
+        same("8001 00000000 00000144 0000");
+        setLocality(3);
+        same("8001 00000000 00000144 0000");
+        same("8001 00000000 0000017e 00000002 000403ffffff 000b03ffffff");
+        for (int loc = 0; loc <= 4; loc++) {
+            setLocality(loc);
+            for (int pcr = 16; pcr < 24; pcr++) {
+                String h = String.format("%08x", pcr);
+                same("8002 00000000 00000182 " + h + PW + " 00000001 " + digest("000b", pcr));
+                same("8002 00000000 0000013c " + h + PW + " 0001 " + String.format("%02x", loc));
+                same("8002 00000000 0000013d " + h + PW);
+            }
+            same("8001 00000000 0000017e 00000002 000b03ffffff 000c03ffffff");
+            same("8001 00000000 0000017e 00000002 000403000000 000d0300ffff");
+        }
+    }
+
+    @Test
+    void shutdownStateResumeAndRestartAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0001");  // Startup(STATE) without a saved state
+        same("8001 00000000 00000144 0000");
+        same("8002 00000000 00000182 00000003" + PW + " 00000001 " + digest("0004", 3));
+        same("8002 00000000 00000182 00000010" + PW + " 00000001 " + digest("0004", 3));
+        same("8002 00000000 00000129 4000000c" + PW + " 0001 50");
+        same("8001 00000000 00000145 0001");
+        same("8001 00000000 0000017a 00000006 00000201 00000001");
+        ctrlInit();
+        same("8001 00000000 00000144 0001");  // resume
+        same("8001 00000000 0000017e 00000002 000403ffffff 000b03ffffff");
+        same("8001 00000000 0000017a 00000006 00000201 00000001");
+        same("8002 00000000 00000129 4000000c 0000000a 40000009 0000 01 0001 50 0000");
+        same("8001 00000000 00000145 0001");
+        ctrlInit();
+        same("8001 00000000 00000144 0000");  // restart
+        same("8001 00000000 0000017e 00000002 000403ffffff 000b03ffffff");
+        same("8002 00000000 00000182 00000004" + PW + " 00000001 " + digest("0004", 4));
+        ctrlInit();
+        same("8001 00000000 00000144 0001");  // no orderly shutdown: refused
+        same("8001 00000000 00000144 0000");  // TPM reset
+        same("8001 00000000 0000017e 00000001 000403ffffff");
+        same("8001 00000000 0000017a 00000006 00000201 00000001");
+        same("8001 00000000 00000145 0000");
+        same("8002 00000000 00000182 00000005" + PW + " 00000001 " + digest("0004", 5));
+        same("8001 00000000 00000145 0001");
+        same("8002 00000000 00000182 00000005" + PW + " 00000001 " + digest("0004", 5)); // breaks orderly
+        ctrlInit();
+        same("8001 00000000 00000144 0001");
+        same("8001 00000000 00000144 0000");
+        same("8001 00000000 0000017a 00000006 00000201 00000001");
+        same("8001 00000000 00000145 0000");
+        ctrlInit();
+        same("8001 00000000 00000144 0000");
+        same("8001 00000000 0000017a 00000006 00000201 00000001");
+        same("8001 00000000 0000017e 00000001 000403ffffff");
+    }
+
+    /** Mutated valid commands, restricted to this engine's command codes so both TPMs stay comparable. */
+    @Test
+    void mutatedCommandsGiveIdenticalResponses() throws IOException {
+        long seed = Long.getLong("tpm.diff.seed", 0x5eed_0001L);
+        Random rnd = new Random(seed);
+        List<byte[]> seeds = HostileCommands.validCommands();
+        int n = Integer.getInteger("tpm.diff.count", 3000);
+        try {
+            same("8001 00000000 00000144 0000");
+            for (int i = 0; i < n; i++) {
+                byte[] cmd = HostileCommands.mutate(seeds.get(rnd.nextInt(seeds.size())), rnd, true);
+                same(cmd);
+                if (transcript.size() > 40) {
+                    transcript.remove(0);
+                }
+            }
+        } catch (AssertionError e) {
+            throw new AssertionError("seed=0x" + Long.toHexString(seed) + " (-Dtpm.diff.seed): " + e.getMessage(), e);
+        }
+    }
+}
