@@ -11,6 +11,7 @@ public final class Job {
     private volatile JobState state = JobState.QUEUED;
     private volatile String error = "";
     private volatile long finishedAtNanos;
+    private volatile long startedAtNanos;
     final JobBody body;
 
     Job(long id, JobSpec spec, String source, String destination, String submitter, JobBody body) {
@@ -34,11 +35,18 @@ public final class Job {
     public String error() { return error; }
     /** System.nanoTime() when the job reached a final state. */
     public long finishedAtNanos() { return finishedAtNanos; }
+    /** Milliseconds from start to end, 0 if the job never ran. */
+    public long runMillis() {
+        return startedAtNanos == 0 || finishedAtNanos == 0 ? 0 : (finishedAtNanos - startedAtNanos) / 1_000_000;
+    }
 
     /** Moves to {@code next} if the job is in {@code expected}; returns whether it moved. */
     synchronized boolean transition(JobState expected, JobState next, String why) {
         if (state != expected) {
             return false;
+        }
+        if (next == JobState.RUNNING) {
+            startedAtNanos = System.nanoTime();
         }
         if (next.isFinal()) {
             finishedAtNanos = System.nanoTime();

@@ -17,6 +17,7 @@ public final class Refusal extends Exception {
         SAME_FILE("org.qemu.Compress1.Error.SameFile"),
         UNKNOWN_FORMAT("org.qemu.Compress1.Error.UnknownFormat"),
         QUEUE_FULL("org.qemu.Compress1.Error.QueueFull"),
+        NO_MEMORY("org.qemu.Compress1.Error.NoMemory"),
         IO("org.qemu.Compress1.Error.IO");
 
         private final String errorName;

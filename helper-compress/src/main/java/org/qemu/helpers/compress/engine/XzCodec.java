@@ -36,7 +36,7 @@ final class XzCodec implements Codec {
             }
             return;
         }
-        int block = (int) Math.min(256L << 20, Math.max(1L << 20, 3L * opts.getDictSize()));
+        int block = blockSize(opts);
         BlockPipeline.run(in, block, workers, workers + 1, progress, b -> {
             ByteArrayOutputStream bo = new ByteArrayOutputStream(b.length() / 3 + 1024);
             try (XZOutputStream x = new XZOutputStream(bo, opts, XZ.CHECK_CRC64)) {
@@ -54,10 +54,29 @@ final class XzCodec implements Codec {
         });
     }
 
+    static int memoryLimitKib() {
+        return (int) Math.min(MEMORY_LIMIT_KIB, Runtime.getRuntime().maxMemory() / 2048);
+    }
+
+    /** Heap a compression at {@code level} with {@code workers} needs: encoders plus blocks in flight. */
+    static long compressMemory(int level, int workers) throws IOException {
+        LZMA2Options opts = new LZMA2Options(level);
+        long encoder = opts.getEncoderMemoryUsage() * 1024L;
+        if (workers <= 1) {
+            return encoder + 2L * CHUNK;
+        }
+        long block = blockSize(opts);
+        return workers * encoder + (workers + 1L) * (block + block / 2);
+    }
+
+    static int blockSize(LZMA2Options opts) {
+        return (int) Math.min(256L << 20, Math.max(1L << 20, 3L * opts.getDictSize()));
+    }
+
     @Override
     public void decompress(CountingInputStream in, OutputStream out, Progress progress) throws IOException {
         byte[] buf = new byte[CHUNK];
-        try (XZInputStream x = new XZInputStream(in, MEMORY_LIMIT_KIB)) {
+        try (XZInputStream x = new XZInputStream(in, memoryLimitKib())) {
             int n;
             while ((n = x.read(buf, 0, buf.length)) >= 0) {
                 out.write(buf, 0, n);
@@ -66,7 +85,7 @@ final class XzCodec implements Codec {
             throw new CorruptInput("xz: " + e.getMessage(), e);
         } catch (MemoryLimitException e) {
             throw new CorruptInput("xz: the stream needs " + e.getMemoryNeeded() + " KiB to decode, over the "
-                    + MEMORY_LIMIT_KIB + " KiB limit", e);
+                    + memoryLimitKib() + " KiB limit (1 GiB or half the helper's heap)", e);
         } catch (java.io.EOFException e) {
             throw new CorruptInput("xz: truncated input", e);
         }
