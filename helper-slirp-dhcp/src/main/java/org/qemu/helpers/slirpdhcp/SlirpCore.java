@@ -1,0 +1,156 @@
+package org.qemu.helpers.slirpdhcp;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
+import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
+import org.qemu.helpers.slirpdhcp.engine.LocalZone;
+import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
+import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
+import org.qemu.helpers.slirpdhcp.store.LeaseStore;
+import org.qemu.helpers.slirpdhcp.transport.NetdevStreamServer;
+import org.qemu.helpers.slirpdhcp.transport.ResolverUpstream;
+import org.qemu.helpers.slirpdhcp.transport.TcpDnsServer;
+import org.qemu.helpers.slirpdhcp.transport.UdpDhcpServer;
+import org.qemu.helpers.slirpdhcp.transport.UdpDnsServer;
+
+/** Wires engine, store and transports for one set of {@link Settings}; closing stops every thread and socket. */
+public final class SlirpCore implements AutoCloseable {
+    private final Settings settings;
+    private final Statistics stats = new Statistics();
+    private final DurableDhcp dhcp;
+    private final DnsResolver dns;
+    private final LeaseStore store;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final ExecutorService forwarders;
+    private final ExecutorService tcpPool;
+    private final ScheduledExecutorService timer;
+    private UdpDhcpServer udpDhcp;
+    private UdpDnsServer udpDns;
+    private TcpDnsServer tcpDns;
+    private NetdevStreamServer netdev;
+
+    private SlirpCore(Settings s, Consumer<String> log) throws IOException {
+        this.settings = s;
+        LocalZone zone = new LocalZone(s.net().domain());
+        DhcpServer server = new DhcpServer(s.net(), zone, stats, log);
+        this.store = s.stateDir() == null ? null : LeaseStore.open(s.stateDir(), log);
+        if (store != null) {
+            server.restore(store.recovered());
+        }
+        this.dhcp = new DurableDhcp(server, store, () -> System.currentTimeMillis() / 1000, stats, log);
+        List<DnsResolver.Upstream> ups = new ArrayList<>();
+        for (InetSocketAddress a : s.upstreams()) {
+            ups.add(new ResolverUpstream(a, s.upstreamTimeout()));
+        }
+        this.dns = new DnsResolver(s.net(), zone, ups, stats, System::currentTimeMillis, log);
+        this.forwarders = new ThreadPoolExecutor(4, 32, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096),
+                daemon("dns-forward"), new ThreadPoolExecutor.DiscardPolicy());
+        this.tcpPool = new ThreadPoolExecutor(0, 64, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+                daemon("dns-tcp-conn"), new ThreadPoolExecutor.AbortPolicy());
+        this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lease-expiry"));
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                dhcp.expire();
+            } catch (IOException | RuntimeException e) {
+                log.accept("expiry_failed error=\"" + e.getMessage() + "\"");
+            }
+        }, 5, 5, TimeUnit.SECONDS);
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Opens the store, binds every configured socket and starts serving. */
+    public static SlirpCore start(Settings s, Consumer<String> log) throws IOException {
+        SlirpCore c = new SlirpCore(s, log);
+        try {
+            c.open(log);
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        return c;
+    }
+
+    private void open(Consumer<String> log) throws IOException {
+        if (settings.udpBind() != null) {
+            InetAddress bind = InetAddress.getByName(settings.udpBind());
+            udpDhcp = new UdpDhcpServer(new InetSocketAddress(settings.dhcpPort()), settings.dhcpClientPort(), dhcp,
+                    settings.net(), stats, log);
+            closeables.add(udpDhcp);
+            udpDns = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, forwarders, 65535, log);
+            closeables.add(udpDns);
+            tcpDns = new TcpDnsServer(new InetSocketAddress(bind, udpDns.port()), dns, tcpPool, log);
+            closeables.add(tcpDns);
+            udpDhcp.start();
+            udpDns.start();
+            tcpDns.start();
+            log.accept("listening dhcp=0.0.0.0:" + udpDhcp.port() + " dns=" + settings.udpBind() + ":" + udpDns.port());
+        }
+        if (settings.netdevSocket() != null) {
+            GuestLink link = new GuestLink(settings.net(), dhcp, dns, stats, forwarders, log);
+            netdev = new NetdevStreamServer(settings.netdevSocket(), link, stats, log);
+            closeables.add(netdev);
+            netdev.start();
+            log.accept("listening netdev=" + settings.netdevSocket());
+        }
+    }
+
+    public DurableDhcp dhcp() {
+        return dhcp;
+    }
+
+    public DnsResolver dns() {
+        return dns;
+    }
+
+    public Statistics stats() {
+        return stats;
+    }
+
+    public int dnsPort() throws IOException {
+        return udpDns.port();
+    }
+
+    public int dhcpPort() {
+        return udpDhcp.port();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing anyway
+            }
+        }
+        forwarders.shutdownNow();
+        tcpPool.shutdownNow();
+        if (store != null) {
+            try {
+                store.close();
+            } catch (IOException ignored) {
+                // the journal is synced on every commit
+            }
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package org.qemu.helpers.slirpdhcp.transport;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
+import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
+
+/**
+ * The Unix socket QEMU's {@code -netdev stream,server=off,addr.type=unix} connects to: each Ethernet frame is
+ * preceded by its length as a 4-byte big-endian integer. Accepts again after a disconnect (QEMU reconnects);
+ * a length that cannot be a frame ends that connection, since the stream cannot be resynchronised.
+ */
+public final class NetdevStreamServer implements AutoCloseable {
+    private final Path path;
+    private final ServerSocketChannel server;
+    private final GuestLink link;
+    private final Statistics stats;
+    private final Consumer<String> log;
+    private final Thread acceptor;
+    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    public NetdevStreamServer(Path path, GuestLink link, Statistics stats, Consumer<String> log) throws IOException {
+        this.path = path;
+        this.link = link;
+        this.stats = stats;
+        this.log = log;
+        Files.deleteIfExists(path); // a stale socket from a previous run
+        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(path));
+        this.acceptor = new Thread(this::acceptLoop, "netdev-accept");
+        acceptor.setDaemon(true);
+    }
+
+    public void start() {
+        acceptor.start();
+    }
+
+    private void acceptLoop() {
+        int n = 0;
+        while (!closed) {
+            try {
+                SocketChannel c = server.accept();
+                clients.add(c);
+                log.accept("netdev_connected path=" + path);
+                Thread t = new Thread(() -> serve(c), "netdev-conn-" + (++n));
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                if (!closed) {
+                    log.accept("netdev_accept_failed error=\"" + e.getMessage() + "\"");
+                }
+            }
+        }
+    }
+
+    private void serve(SocketChannel c) {
+        Consumer<byte[]> out = frame -> write(c, frame);
+        ByteBuffer len = ByteBuffer.allocate(4);
+        try {
+            while (true) {
+                len.clear();
+                if (!readFully(c, len)) {
+                    break;
+                }
+                int n = len.flip().getInt();
+                if (n < 0 || n > Frames.MAX_FRAME) {
+                    stats.inc(Statistics.DROPPED_MALFORMED);
+                    log.accept("netdev_bad_length length=" + Integer.toUnsignedString(n) + " action=disconnect");
+                    break;
+                }
+                ByteBuffer frame = ByteBuffer.allocate(n);
+                if (!readFully(c, frame)) {
+                    break;
+                }
+                link.handle(frame.array(), out);
+            }
+        } catch (IOException e) {
+            // connection lost
+        } finally {
+            clients.remove(c);
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing
+            }
+            if (!closed) {
+                log.accept("netdev_disconnected path=" + path);
+            }
+        }
+    }
+
+    private static boolean readFully(SocketChannel c, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            if (c.read(b) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void write(SocketChannel c, byte[] frame) {
+        ByteBuffer b = ByteBuffer.allocate(4 + frame.length);
+        b.putInt(frame.length).put(frame).flip();
+        synchronized (c) {
+            try {
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+                stats.inc("frames_out");
+            } catch (IOException e) {
+                // the reader side notices and closes
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        server.close();
+        for (SocketChannel c : clients) {
+            c.close();
+        }
+        Files.deleteIfExists(path);
+    }
+}

@@ -1,0 +1,145 @@
+package org.qemu.helpers.slirpdhcp.transport;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
+import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
+import org.qemu.helpers.slirpdhcp.engine.DhcpReply;
+import org.qemu.helpers.slirpdhcp.engine.Ip4;
+import org.qemu.helpers.slirpdhcp.engine.MalformedException;
+import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
+import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
+
+/**
+ * DHCP over a plain UDP socket (a real interface or a network namespace). Binds the wildcard address so that
+ * broadcasts arrive. Every datagram waiting in the socket is served as one batch under one fsync, then the replies
+ * go out: to giaddr:67 for relays, to ciaddr for configured clients, else to the subnet broadcast address (an
+ * unconfigured client cannot be reached by unicast without raw sockets; RFC 2131 4.1 allows broadcast).
+ */
+public final class UdpDhcpServer implements AutoCloseable {
+    public static final int MAX_BATCH = 256;
+
+    private final DatagramChannel channel;
+    private final Selector selector;
+    private final DurableDhcp dhcp;
+    private final NetworkConfig cfg;
+    private final Statistics stats;
+    private final Consumer<String> log;
+    private final int clientPort;
+    private final int serverPort;
+    private final Thread thread;
+    private volatile boolean closed;
+
+    public UdpDhcpServer(InetSocketAddress bind, int clientPort, DurableDhcp dhcp, NetworkConfig cfg,
+                         Statistics stats, Consumer<String> log) throws IOException {
+        this.dhcp = dhcp;
+        this.cfg = cfg;
+        this.stats = stats;
+        this.log = log;
+        this.clientPort = clientPort;
+        this.channel = DatagramChannel.open(java.net.StandardProtocolFamily.INET);
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        channel.setOption(StandardSocketOptions.SO_BROADCAST, true);
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+        channel.bind(bind);
+        this.serverPort = ((InetSocketAddress) channel.getLocalAddress()).getPort();
+        channel.configureBlocking(false);
+        this.selector = Selector.open();
+        channel.register(selector, SelectionKey.OP_READ);
+        this.thread = new Thread(this::run, "dhcp-udp");
+        thread.setDaemon(true);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    public int port() {
+        return serverPort;
+    }
+
+    private record In(DhcpMessage msg, InetSocketAddress from) {
+    }
+
+    private void run() {
+        ByteBuffer buf = ByteBuffer.allocate(65536);
+        while (!closed) {
+            try {
+                selector.select(1000);
+                selector.selectedKeys().clear();
+                List<In> batch = new ArrayList<>();
+                while (batch.size() < MAX_BATCH) {
+                    buf.clear();
+                    InetSocketAddress from = (InetSocketAddress) channel.receive(buf);
+                    if (from == null) {
+                        break;
+                    }
+                    buf.flip();
+                    byte[] data = new byte[buf.remaining()];
+                    buf.get(data);
+                    stats.inc("dhcp_datagrams_in");
+                    try {
+                        batch.add(new In(DhcpCodec.decode(data), from));
+                    } catch (MalformedException e) {
+                        stats.inc(Statistics.DROPPED_MALFORMED);
+                    }
+                }
+                if (batch.isEmpty()) {
+                    continue;
+                }
+                List<DhcpMessage> msgs = new ArrayList<>(batch.size());
+                batch.forEach(i -> msgs.add(i.msg()));
+                List<Optional<DhcpReply>> replies = dhcp.serveBatch(msgs);
+                for (int i = 0; i < replies.size(); i++) {
+                    if (replies.get(i).isPresent()) {
+                        send(replies.get(i).get(), batch.get(i).from());
+                    }
+                }
+            } catch (IOException e) {
+                if (!closed) {
+                    log.accept("dhcp_socket_error error=\"" + e.getMessage() + "\"");
+                }
+            } catch (RuntimeException e) {
+                log.accept("dhcp_unexpected error=\"" + e + "\"");
+                e.printStackTrace();
+            }
+        }
+    }
+
+    private void send(DhcpReply r, InetSocketAddress from) throws IOException {
+        InetSocketAddress to = switch (r.delivery()) {
+            case RELAY -> new InetSocketAddress(Ip4.inet(r.destIp()), serverPort == 67 ? 67 : from.getPort());
+            case CIADDR -> new InetSocketAddress(Ip4.inet(r.destIp()), clientPort);
+            default -> new InetSocketAddress(Ip4.inet(cfg.broadcast()), clientPort);
+        };
+        ByteBuffer out = ByteBuffer.wrap(r.encode());
+        try {
+            channel.send(out, to);
+        } catch (IOException e) {
+            log.accept("dhcp_send_failed to=" + to + " error=\"" + e.getMessage() + "\"");
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        selector.wakeup();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        selector.close();
+        channel.close();
+    }
+}

@@ -1,0 +1,100 @@
+package org.qemu.helpers.slirpdhcp.transport;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Consumer;
+import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
+
+/**
+ * DNS over UDP. Local and cached answers are sent from the receiving threads; forwarded queries run on the
+ * forwarding pool so a slow upstream never stalls local names. Several sockets share the port (SO_REUSEPORT),
+ * one receiving thread each.
+ */
+public final class UdpDnsServer implements AutoCloseable {
+    private final List<DatagramChannel> channels = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final DnsResolver resolver;
+    private final ExecutorService forwarders;
+    private final Consumer<String> log;
+    private final int udpLimit;
+    private volatile boolean closed;
+
+    public UdpDnsServer(InetSocketAddress bind, int sockets, DnsResolver resolver, ExecutorService forwarders,
+                        int udpLimit, Consumer<String> log) throws IOException {
+        this.resolver = resolver;
+        this.forwarders = forwarders;
+        this.log = log;
+        this.udpLimit = udpLimit;
+        int port = bind.getPort();
+        for (int i = 0; i < sockets; i++) {
+            DatagramChannel ch = DatagramChannel.open(java.net.StandardProtocolFamily.INET);
+            ch.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            ch.bind(new InetSocketAddress(bind.getAddress(), port));
+            port = ((InetSocketAddress) ch.getLocalAddress()).getPort();
+            channels.add(ch);
+            Thread t = new Thread(() -> run(ch), "dns-udp-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+        }
+    }
+
+    public int port() throws IOException {
+        return ((InetSocketAddress) channels.get(0).getLocalAddress()).getPort();
+    }
+
+    public void start() {
+        threads.forEach(Thread::start);
+    }
+
+    private void run(DatagramChannel ch) {
+        ByteBuffer buf = ByteBuffer.allocate(65536);
+        while (!closed) {
+            try {
+                buf.clear();
+                SocketAddress from = ch.receive(buf);
+                buf.flip();
+                byte[] q = new byte[buf.remaining()];
+                buf.get(q);
+                DnsResolver.Result r = resolver.handle(q, udpLimit);
+                if (r instanceof DnsResolver.Reply reply) {
+                    ch.send(ByteBuffer.wrap(reply.wire()), from);
+                } else if (r instanceof DnsResolver.Forward fwd) {
+                    forwarders.execute(() -> {
+                        try {
+                            ch.send(ByteBuffer.wrap(resolver.forward(fwd)), from);
+                        } catch (IOException e) {
+                            log.accept("dns_send_failed error=\"" + e.getMessage() + "\"");
+                        }
+                    });
+                }
+            } catch (java.nio.channels.ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    log.accept("dns_socket_error error=\"" + e.getMessage() + "\"");
+                }
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                return;
+            } catch (RuntimeException e) {
+                log.accept("dns_unexpected error=\"" + e + "\"");
+                e.printStackTrace();
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        for (DatagramChannel ch : channels) {
+            ch.close();
+        }
+    }
+}
