@@ -59,7 +59,7 @@ public final class HostileCommands {
     public static byte[] mutate(byte[] base, Random rnd, boolean keepComparable) {
         byte[] c = base.clone();
         int ops = 1 + rnd.nextInt(3);
-        for (int k = 0; k < ops; k++) {
+        for (int k = 0; k < ops && c.length > 0; k++) {
             switch (rnd.nextInt(8)) {
                 case 0 -> { // flip a bit
                     int i = rnd.nextInt(c.length);

@@ -1,0 +1,69 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.qemu.helpers.tpmstub.Hex;
+
+/** At least 100,000 random, truncated and mutated commands: always a well-formed response, never a crash. */
+class HostileInputTest {
+    static final String PCR0_AFTER_ONE_EXTEND = "90f4b39548df55ad6187a1d20d731ecee78c545b94afd16f42ef7592d99cd365";
+
+    @Test
+    void hostileCommandsAlwaysGetAWellFormedResponseAndTheTpmStillWorks() {
+        long seed = Long.getLong("tpm.hostile.seed", 0xBADC0FFEEL);
+        Random rnd = new Random(seed);
+        TpmEngine e = TestEngines.allBanks();
+        List<byte[]> seeds = HostileCommands.validCommands();
+        int errors = 0;
+        int i = 0;
+        try {
+            e.execute(Hex.cmd("8001 00000000 00000144 0000"), 0);
+            for (i = 0; i < 110_000; i++) {
+                byte[] cmd;
+                int kind = rnd.nextInt(10);
+                if (kind == 0) {
+                    cmd = new byte[rnd.nextInt(64)];
+                    rnd.nextBytes(cmd);
+                } else if (kind == 1) {
+                    byte[] base = seeds.get(rnd.nextInt(seeds.size()));
+                    cmd = java.util.Arrays.copyOf(base, rnd.nextInt(base.length + 1));
+                } else {
+                    cmd = HostileCommands.mutate(seeds.get(rnd.nextInt(seeds.size())), rnd, false);
+                }
+                int loc = rnd.nextInt(5);
+                TpmEngine.Result r = e.execute(cmd, loc);
+                byte[] resp = r.response();
+                assertTrue(resp.length >= 10 && resp.length <= TpmEngine.MAX_COMMAND_SIZE, "response length");
+                assertEquals(resp.length, ByteBuffer.wrap(resp, 2, 4).getInt(), "size field");
+                int tag = ByteBuffer.wrap(resp, 0, 2).getShort() & 0xFFFF;
+                assertTrue(tag == 0x8001 || tag == 0x8002, "tag");
+                assertEquals(r.rc(), ByteBuffer.wrap(resp, 6, 4).getInt(), "rc");
+                if (r.rc() != 0) {
+                    errors++;
+                    assertEquals(10, resp.length, "an error response is a bare header");
+                }
+                if (rnd.nextInt(5000) == 0) {
+                    e.init(null);
+                }
+            }
+        } catch (RuntimeException | AssertionError ex) {
+            throw new AssertionError("hostile command " + i + " failed; seed=0x" + Long.toHexString(seed)
+                    + " (-Dtpm.hostile.seed)", ex);
+        }
+        assertTrue(errors > 50_000, "most hostile commands must be refused, were " + errors);
+        // the TPM still answers correctly afterwards
+        e.init(null);
+        assertEquals("80010000000a00000000", Hex.str(e.execute(Hex.cmd("8001 00000000 00000144 0000"), 0).response()));
+        assertEquals("80020000001300000000000000000000010000", Hex.str(e.execute(Hex.cmd(
+                "8002 00000000 00000182 00000000 00000009 40000009 0000 01 0000 00000001 000b" + "00".repeat(31) + "01"),
+                0).response()));
+        String read = Hex.str(e.execute(Hex.cmd("8001 00000000 0000017e 00000001 000b03010000"), 0).response());
+        assertTrue(read.endsWith("0020" + PCR0_AFTER_ONE_EXTEND), read);
+    }
+}

@@ -1,0 +1,59 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.Arrays;
+import java.util.EnumSet;
+
+import org.junit.jupiter.api.Test;
+import org.qemu.helpers.tpmstub.Hex;
+
+class TpmStateCodecTest {
+    private static TpmEngine busyEngine() {
+        TpmEngine e = TestEngines.allBanks();
+        e.execute(Hex.cmd("8001 00000000 00000144 0000"), 0);
+        e.execute(Hex.cmd("8002 00000000 00000182 00000007 00000009 40000009 0000 01 0000 00000001 000b"
+                + "11".repeat(32)), 0);
+        e.execute(Hex.cmd("8002 00000000 00000129 40000001 00000009 40000009 0000 01 0000 0003 6f776e"), 0);
+        return e;
+    }
+
+    @Test
+    void permanentAndVolatileBlobsRoundTripIntoAnIdenticalTpm() throws Exception {
+        TpmEngine a = busyEngine();
+        byte[] p = a.encodePermanent();
+        byte[] v = a.encodeVolatile();
+        TpmEngine b = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(2));
+        b.load(TpmState.decodePermanent(p), TpmState.decodeVolatile(v));
+        byte[] read = Hex.cmd("8001 00000000 0000017e 00000003 000403ffffff 000b03ff0000 000d03000080");
+        assertEquals(Hex.str(a.execute(read, 0).response()), Hex.str(b.execute(read, 0).response()));
+        assertEquals(a.state().allocated(), b.state().allocated());
+        assertArrayEquals(Arrays.copyOf(p, 60), Arrays.copyOf(b.encodePermanent(), 60));
+        byte[] auth = Hex.cmd("8002 00000000 00000129 40000001 0000000c 40000009 0000 01 0003 6f776e 0000");
+        assertEquals("80020000001300000000000000000000010000", Hex.str(b.execute(auth, 0).response()));
+    }
+
+    @Test
+    void everyCorruptedOrTruncatedBlobIsRefused() {
+        TpmEngine a = busyEngine();
+        byte[] p = a.encodePermanent();
+        byte[] v = a.encodeVolatile();
+        for (int i = 0; i < p.length; i += 7) {
+            byte[] bad = p.clone();
+            bad[i] ^= 0x10;
+            assertThrows(StateFormatException.class, () -> TpmState.decodePermanent(bad), "flip at " + i);
+        }
+        for (int i = 0; i < v.length; i += 13) {
+            byte[] bad = v.clone();
+            bad[i] ^= 0x01;
+            assertThrows(StateFormatException.class, () -> TpmState.decodeVolatile(bad), "flip at " + i);
+        }
+        for (int n : new int[] {0, 3, 11, 12, p.length - 1}) {
+            assertThrows(StateFormatException.class, () -> TpmState.decodePermanent(Arrays.copyOf(p, n)));
+        }
+        assertThrows(StateFormatException.class, () -> TpmState.decodeVolatile(p));
+        assertThrows(StateFormatException.class, () -> TpmState.decodePermanent(new byte[TpmState.MAX_BLOB + 1]));
+    }
+}
