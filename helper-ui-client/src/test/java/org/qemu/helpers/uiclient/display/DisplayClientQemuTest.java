@@ -24,6 +24,7 @@ import org.qemu.helpers.uiclient.engine.KeyEvent;
 import org.qemu.helpers.uiclient.engine.PngCodec;
 import org.qemu.helpers.uiclient.engine.Qnum;
 import org.qemu.helpers.uiclient.testutil.Qemu;
+import org.qemu.helpers.uiclient.testutil.Qmp;
 import org.qemu.helpers.uiclient.testutil.TestBus;
 
 /** The display client against a real QEMU 7.2 ({@code -display dbus,gl=off -vga std}, SeaBIOS, no disk). */
@@ -58,9 +59,25 @@ class DisplayClientQemuTest {
         return f.rgb().length - background;
     }
 
+    /** Pixels where the frame differs from QEMU's own screendump (Integer.MAX_VALUE if sizes differ). */
+    static int differingPixels(ConsoleDisplay.Frame f, int[] dump) {
+        if (f == null || dump[0] != f.width() || dump[1] != f.height()) {
+            return Integer.MAX_VALUE;
+        }
+        int diff = 0;
+        for (int i = 0; i < f.rgb().length; i++) {
+            if (f.rgb()[i] != dump[2 + i]) {
+                diff++;
+            }
+        }
+        return diff;
+    }
+
     @Test
-    void screenshotOfSeaBiosShowsTextAndAKeystrokeReachesTheGuest() throws Exception {
-        try (Qemu qemu = Qemu.start(bus.address(), bus.dir(), "seabios", Qemu.BOOT_MENU);
+    void screenshotOfSeaBiosMatchesQemuScreendumpAndAKeystrokeReachesTheGuest() throws Exception {
+        Path qmpSock = bus.dir().resolve("qmp-seabios.sock");
+        try (Qemu qemu = Qemu.start(bus.address(), bus.dir(), "seabios", "-boot", "menu=on,splash-time=60000",
+                "-qmp", "unix:" + qmpSock + ",server=on,wait=off");
              DisplayClient client = new DisplayClient(conn, owner -> Optional.empty(), UiLog.stderr())) {
             client.start();
             assertEquals(DisplayClient.State.ATTACHED, client.await(Duration.ofSeconds(30)), qemu.output());
@@ -70,20 +87,30 @@ class DisplayClientQemuTest {
             ConsoleInfo ci = client.consoles().get(0);
             assertEquals("Graphic", ci.type());
             ConsoleDisplay d = client.display(0).orElseThrow();
-            // SeaBIOS prints its banner within a few seconds of TCG start.
-            assertTrue(Qemu.waitFor(Duration.ofSeconds(60), () -> {
-                ConsoleDisplay.Frame f = d.frame();
-                return f != null && textPixels(f) > 500;
-            }), "no text on the console; qemu: " + qemu.output());
+            // SeaBIOS waits at "Press ESC for boot menu."; the text cursor blinks, so allow one
+            // 9x16 character cell to differ from QEMU's own screendump taken a moment later.
+            int[] best = {Integer.MAX_VALUE};
+            try (Qmp qmp = new Qmp(qmpSock)) {
+                assertTrue(Qemu.waitFor(Duration.ofSeconds(60), () -> {
+                    try {
+                        ConsoleDisplay.Frame f = d.frame();
+                        int diff = differingPixels(f, qmp.screendump(bus.dir().resolve("dump.ppm")));
+                        best[0] = Math.min(best[0], diff);
+                        return f != null && textPixels(f) > 500 && diff <= 9 * 16;
+                    } catch (java.io.IOException e) {
+                        return false;
+                    }
+                }), "frame never matched QEMU's screendump (best " + best[0] + " pixels differ); qemu: "
+                        + qemu.output());
+            }
             ConsoleDisplay.Frame f = d.frame();
             byte[] png = PngCodec.encode(f, false);
             Path out = Path.of("target", "test-artifacts");
             Files.createDirectories(out);
             Files.write(out.resolve("seabios-console0.png"), png);
             var img = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
-            assertEquals(d.width(), img.getWidth());
-            assertEquals(d.height(), img.getHeight());
-            assertTrue(d.width() >= 640 && d.height() >= 400, d.width() + "x" + d.height());
+            assertEquals(720, img.getWidth(), "VGA text mode 80x25 with 9x16 cells");
+            assertEquals(400, img.getHeight());
             assertEquals(0, d.rejected(), "real QEMU messages must all be accepted");
 
             // Caps Lock: SeaBIOS's keyboard handler toggles the LED; QEMU reflects the LEDs in
