@@ -154,7 +154,7 @@ final class Submit implements Callable<Integer> {
     }
 
     private static String errorName(DBusExecutionException e) {
-        return e.getType() != null ? e.getType() : e.getClass().getName().replace('$', '.');
+        return (e.getType() != null ? e.getType() : e.getClass().getName()).replace('$', '.');
     }
 
     static long num(Map<String, Variant<?>> p, String key) {

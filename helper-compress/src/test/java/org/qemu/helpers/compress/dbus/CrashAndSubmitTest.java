@@ -1,0 +1,114 @@
+package org.qemu.helpers.compress.dbus;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.freedesktop.dbus.DBusPath;
+import org.freedesktop.dbus.types.Variant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.testing.Commands;
+import org.qemu.helpers.common.testing.HelperProcess;
+import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.common.testing.ProcResult;
+import org.qemu.helpers.compress.Main;
+import org.qemu.helpers.compress.TestFiles;
+
+/** kill -9 of the helper mid-job, the cleanup at the next start, and the submit client. */
+class CrashAndSubmitTest {
+    @RegisterExtension
+    static final PrivateBus BUS = new PrivateBus();
+    static Path base;
+    static Path root;
+    static Path state;
+
+    @BeforeAll
+    static void dirs() throws Exception {
+        base = Files.createTempDirectory("hc-crash");
+        root = Files.createDirectories(base.resolve("root")).toRealPath();
+        state = base.resolve("state");
+    }
+
+    @AfterAll
+    static void clean() throws Exception {
+        try (Stream<Path> s = Files.walk(base)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    HelperProcess startHelper() throws Exception {
+        return BUS.startHelper(Main.class, "--root", root.toString(), "--state-dir", state.toString())
+                .awaitReady(Duration.ofSeconds(30));
+    }
+
+    static List<Path> temps() throws Exception {
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(".helper-compress-")).toList();
+        }
+    }
+
+    @Test
+    void killDashNineMidJobLeavesNoDestinationAndTheNextStartCleansItsTemp() throws Exception {
+        Files.write(root.resolve("big"), TestFiles.mixed(40_000_000, 31));
+        HelperProcess first = startHelper();
+        BusClient c = new BusClient(BUS.connect());
+        DBusPath job = c.compress(root + "/big", root + "/big.gz", "gzip", Map.of("level", new Variant<>(9)));
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (c.num(job, "BytesOut") == 0 && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertEquals("running", c.state(job));
+        first.kill();
+        assertFalse(first.isAlive());
+        assertFalse(Files.exists(root.resolve("big.gz")), "no destination after kill -9");
+        assertEquals(1, temps().size(), "the killed job left its temporary file: " + temps());
+        HelperProcess second = startHelper();
+        assertTrue(second.output().contains("stale-temp-removed"), second.output());
+        assertEquals(List.of(), temps(), "the next start removed the stale temporary file");
+        assertFalse(Files.exists(root.resolve("big.gz")));
+        assertEquals(0, second.stop());
+        Files.delete(root.resolve("big"));
+    }
+
+    ProcResult submit(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "submit", "--bus-address=" + BUS.address()));
+        cmd.addAll(List.of(args));
+        return Commands.run(Duration.ofSeconds(60), cmd);
+    }
+
+    @Test
+    void submitExitsZeroOnlyWhenTheJobIsDone() throws Exception {
+        HelperProcess h = startHelper();
+        byte[] data = TestFiles.mixed(5_000_000, 32);
+        Files.write(root.resolve("s"), data);
+        ProcResult ok = submit("compress", root + "/s", root + "/s.xz", "--format", "xz", "--level", "1");
+        assertEquals(0, ok.exitCode(), ok.toString());
+        assertTrue(ok.stdout().contains("state=done") && ok.stdout().contains("bytes_in=5000000"), ok.toString());
+        Path back = root.resolve("s.back");
+        assertEquals(0, TestFiles.run(root.resolve("s.xz"), back, "xz", "-d", "-c"));
+        assertArrayEquals(data, Files.readAllBytes(back));
+
+        ProcResult refused = submit("compress", root + "/s", root + "/s.xz", "--format", "xz", "--level", "1");
+        assertEquals(2, refused.exitCode(), refused.toString());
+        assertTrue(refused.stderr().contains("org.qemu.Compress1.Error.Exists"), refused.toString());
+
+        ProcResult failed = submit("decompress", root + "/s", root + "/s.out", "--format", "zstd");
+        assertEquals(1, failed.exitCode(), failed.toString());
+        assertTrue(failed.stdout().contains("state=failed") && failed.stdout().contains("not zstd"), failed.toString());
+        assertFalse(Files.exists(root.resolve("s.out")));
+        assertEquals(0, h.stop());
+    }
+}
