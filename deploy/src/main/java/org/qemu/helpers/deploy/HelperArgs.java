@@ -1,0 +1,68 @@
+package org.qemu.helpers.deploy;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The command line of each helper and of QEMU in a launched VM: one place that wires them together. */
+final class HelperArgs {
+    /** JVM flags for helper processes: small heap and one GC thread, C1 only (fast start, small RSS). */
+    static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
+            "-XX:MaxRAM=256m", "-XX:ReservedCodeCacheSize=32m", "-Xshare:auto");
+
+    private HelperArgs() {
+    }
+
+    /** The helper's own options (CONTRACT.md) for this VM's layout; {@code web} is the UI client's HOST:PORT. */
+    static List<String> helperOptions(HelperKind k, VmLayout vm, String web) {
+        return switch (k) {
+            case SLIRP_DHCP -> List.of("--netdev-socket=" + vm.slirpSocket());
+            case COMPRESS -> List.of("--root=" + vm.compressRoot());
+            case TPM_STUB -> List.of("--server=unix:" + vm.tpmData(), "--ctrl=unix:" + vm.tpmCtrl());
+            case UI_CLIENT -> List.of("--web=" + web);
+        };
+    }
+
+    /** The subcommand a helper's jar runs before its options, if any. */
+    static List<String> subcommand(HelperKind k) {
+        return k == HelperKind.UI_CLIENT ? List.of("serve") : List.of();
+    }
+
+    /** The full command of one helper process. */
+    static List<String> helperCommand(HelperKind k, VmLayout vm, String java, java.nio.file.Path jar, String busAddress,
+                                      String web, java.nio.file.Path policy) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(java);
+        cmd.addAll(JVM_FLAGS);
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        cmd.addAll(subcommand(k));
+        cmd.add("--bus-address=" + busAddress);
+        cmd.add("--state-dir=" + vm.state(k));
+        if (policy != null) {
+            cmd.add("--policy=" + policy);
+        }
+        cmd.addAll(helperOptions(k, vm, web));
+        return cmd;
+    }
+
+    /** QEMU for the demo: D-Bus display and dbus-vmstate on the bus, NIC and TPM wired to the helpers. */
+    static List<String> qemuCommand(VmLayout vm, List<HelperKind> helpers, List<String> extra) {
+        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-name", "qemu-dbus-helpers-demo",
+                "-machine", "pc", "-m", "256", "-nodefaults", "-no-user-config",
+                "-display", "dbus,addr=" + vm.qemuBusAddress() + ",gl=off", "-vga", "std",
+                "-usb", "-device", "usb-tablet",
+                "-object", "dbus-vmstate,id=dv,addr=" + vm.qemuBusAddress(),
+                "-qmp", "unix:" + vm.qmp() + ",server=on,wait=off",
+                "-serial", "file:" + vm.log("guest-serial")));
+        if (helpers.contains(HelperKind.SLIRP_DHCP)) {
+            cmd.addAll(List.of("-netdev", "stream,id=n0,server=off,addr.type=unix,addr.path=" + vm.slirpSocket(),
+                    "-device", "virtio-net-pci,netdev=n0"));
+        }
+        if (helpers.contains(HelperKind.TPM_STUB)) {
+            cmd.addAll(List.of("-chardev", "socket,id=tpmctrl,path=" + vm.tpmCtrl(),
+                    "-tpmdev", "emulator,id=tpm0,chardev=tpmctrl", "-device", "tpm-tis,tpmdev=tpm0"));
+        }
+        cmd.addAll(extra);
+        return cmd;
+    }
+}

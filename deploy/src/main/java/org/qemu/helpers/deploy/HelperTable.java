@@ -1,0 +1,27 @@
+package org.qemu.helpers.deploy;
+
+import java.util.List;
+import org.qemu.helpers.common.discovery.HelperInfo;
+
+/** The table `status` and `launch` print: one helper a line, every column from discovery. */
+final class HelperTable {
+    private HelperTable() {
+    }
+
+    static String format(List<HelperInfo> helpers) {
+        StringBuilder sb = new StringBuilder(String.format("%-22s %-12s %-8s %-6s %-9s %-9s %s%n",
+                "BUS NAME", "HELPER", "PID", "UID", "TRUST", "STATUS", "VMSTATE-ID"));
+        for (HelperInfo h : helpers) {
+            sb.append(String.format("%-22s %-12s %-8d %-6d %-9s %-9s %s%n", printable(h.busName()), printable(h.name()),
+                    h.pid(), h.uid(), h.level().wire(), printable(h.status()),
+                    h.vmStateId().isEmpty() ? "-" : printable(h.vmStateId())));
+        }
+        return sb.toString();
+    }
+
+    /** Helper-supplied text may hold anything: keep printable ASCII, show the rest as '?', bounded. */
+    static String printable(String s) {
+        String t = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+        return t.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}

@@ -1,0 +1,210 @@
+package org.qemu.helpers.deploy;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
+import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.discovery.HelperDirectory;
+import org.qemu.helpers.common.discovery.HelperInfo;
+import org.qemu.helpers.common.trust.PeerTrust;
+import org.qemu.helpers.common.trust.TrustPolicy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/**
+ * {@code launch}: one VM's private bus in a directory, the helpers on it, optionally QEMU
+ * wired to them; waits until every helper is ready, prints what discovery sees, and on
+ * Ctrl-C (or after --duration) stops everything it started, in reverse order.
+ */
+@Command(name = "launch", mixinStandardHelpOptions = true,
+        description = "Start a VM's private bus, its helpers and (with --qemu) QEMU; Ctrl-C stops them all.")
+final class LaunchCommand implements Callable<Integer> {
+    @Option(names = "--dir", defaultValue = "state/vm", description = "The VM's directory (default: ${DEFAULT-VALUE}).")
+    Path dir;
+
+    @Option(names = "--helpers", split = ",", defaultValue = "slirp-dhcp,compress,tpm-stub,ui-client",
+            description = "Helpers to start (default: ${DEFAULT-VALUE}).")
+    List<String> helperNames;
+
+    @Option(names = "--qemu", description = "Also start QEMU with -display dbus, dbus-vmstate, a NIC and a TPM on the helpers.")
+    boolean qemu;
+
+    @Option(names = "--qemu-arg", description = "Extra QEMU argument (repeatable).")
+    List<String> qemuArgs = new ArrayList<>();
+
+    @Option(names = "--jars", description = "Directory holding helper-*/target/helper-*.jar (default: this jar's checkout).")
+    Path jars;
+
+    @Option(names = "--web", defaultValue = "127.0.0.1:5980", description = "The UI client's web console (default: ${DEFAULT-VALUE}).")
+    String web;
+
+    @Option(names = "--policy", description = "Trust policy passed to every helper.")
+    Path policy;
+
+    @Option(names = "--ready-timeout", defaultValue = "60", description = "Seconds to wait for each helper (default: ${DEFAULT-VALUE}).")
+    int readyTimeout;
+
+    @Option(names = "--duration", defaultValue = "0", description = "Stop after this many seconds (0: until Ctrl-C).")
+    int duration;
+
+    private final List<Process> started = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        VmLayout vm = new VmLayout(dir.toAbsolutePath().normalize());
+        if (vm.dir().toString().contains(",")) {
+            System.err.println("qemu-helpers launch: option --dir: " + vm.dir() + " contains a comma, which QEMU's option"
+                    + " syntax cannot take in these paths; choose another directory");
+            return 2;
+        }
+        List<HelperKind> kinds;
+        try {
+            kinds = helperNames.stream().map(HelperKind::byName).toList();
+        } catch (IllegalArgumentException e) {
+            System.err.println("qemu-helpers launch: option --helpers: " + e.getMessage());
+            return 2;
+        }
+        Path repo = jars != null ? jars : checkout();
+        for (HelperKind k : kinds) {
+            if (!Files.isRegularFile(repo.resolve(k.jar()))) {
+                System.err.println("qemu-helpers launch: " + repo.resolve(k.jar()) + " is missing; run 'mvn package' first"
+                        + " or give --jars");
+                return 2;
+            }
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        try {
+            for (Path p : List.of(vm.run(), vm.log("x").getParent(), vm.compressRoot())) {
+                Files.createDirectories(p);
+            }
+            String address = startBus(vm);
+            System.out.println("bus: " + address);
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            for (HelperKind k : kinds) {
+                Files.createDirectories(vm.state(k));
+                started.add(new ProcessBuilder(HelperArgs.helperCommand(k, vm, java, repo.resolve(k.jar()), address, web,
+                        policy)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile()).start());
+            }
+            List<HelperInfo> ready = awaitReady(address, kinds, vm);
+            System.out.print(HelperTable.format(ready));
+            kinds.forEach(k -> System.out.println("log " + k.shortName() + ": " + vm.log(k.shortName())));
+            if (qemu) {
+                List<String> cmd = HelperArgs.qemuCommand(vm, kinds, qemuArgs);
+                started.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(vm.log("qemu").toFile()).start());
+                System.out.println("qemu: " + String.join(" ", cmd));
+                System.out.println("qemu log: " + vm.log("qemu") + "  serial: " + vm.log("guest-serial"));
+            }
+            System.out.println("export " + CommonOptions.BUS_ENV + "='" + address + "'  # then: qemu-helpers status");
+            System.out.println(duration > 0 ? "running for " + duration + " s" : "running; Ctrl-C stops everything");
+            if (duration > 0) {
+                stop.await(duration, TimeUnit.SECONDS);
+            } else {
+                stop.await();
+            }
+            return 0;
+        } catch (LaunchException e) {
+            System.err.println("qemu-helpers launch: " + e.getMessage());
+            return 1;
+        } finally {
+            stopAll();
+        }
+    }
+
+    private String startBus(VmLayout vm) throws IOException, LaunchException {
+        Files.deleteIfExists(vm.busSocket());
+        Files.writeString(vm.busConfig(), BusConfig.oneUid(vm.busSocket()));
+        Process daemon = new ProcessBuilder("dbus-daemon", "--config-file=" + vm.busConfig(), "--nofork",
+                "--print-address=1").redirectError(vm.log("dbus-daemon").toFile()).start();
+        started.add(daemon);
+        String address = new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8))
+                .readLine();
+        if (address == null) {
+            throw new LaunchException("dbus-daemon did not start; see " + vm.log("dbus-daemon"));
+        }
+        Files.writeString(vm.addressFile(), address.trim() + "\n");
+        return address.trim();
+    }
+
+    private List<HelperInfo> awaitReady(String address, List<HelperKind> kinds, VmLayout vm) throws Exception {
+        long end = System.nanoTime() + Duration.ofSeconds(readyTimeout).toNanos();
+        try (DBusConnection c = DBusConnectionBuilder.forAddress(address).withShared(false).build();
+             PeerTrust trust = new PeerTrust(c, TrustPolicy.ownUidOnly(CommonOptions.ownUid()));
+             HelperDirectory d = HelperDirectory.open(c, trust)) {
+            while (true) {
+                boolean all = true;
+                for (int i = 0; i < kinds.size(); i++) {
+                    HelperKind k = kinds.get(i);
+                    Process p = started.get(i + 1);
+                    if (!p.isAlive()) {
+                        throw new LaunchException("helper " + k.shortName() + " exited with " + p.exitValue() + ": "
+                                + tail(vm.log(k.shortName())));
+                    }
+                    all &= d.find(k.busName()).map(h -> h.status().equals("ready")).orElse(false);
+                }
+                if (all) {
+                    return d.list();
+                }
+                if (System.nanoTime() > end) {
+                    throw new LaunchException("helpers not ready within " + readyTimeout + " s: " + d.list());
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private void stopAll() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            Process p = started.get(i);
+            p.destroy();
+            try {
+                if (!p.waitFor(15, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        System.out.println("stopped " + started.size() + " processes");
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    /** The checkout this jar was built in: deploy/target/deploy.jar -> the repository root. */
+    private static Path checkout() {
+        try {
+            Path jar = Path.of(LaunchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path deployDir = jar.getParent().getParent();
+            return deployDir.getParent();
+        } catch (Exception e) {
+            return Path.of(".").toAbsolutePath();
+        }
+    }
+
+    private static final class LaunchException extends Exception {
+        LaunchException(String m) {
+            super(m);
+        }
+    }
+}
