@@ -27,12 +27,31 @@ final class HelperArgs {
         return k == HelperKind.UI_CLIENT ? List.of("serve") : List.of();
     }
 
+    /**
+     * The class-data-sharing flag for a helper: reuse the AppCDS archive of its jar when it is
+     * newer than the jar, else have this run write one at exit (JDK 17 has no auto-create).
+     * Class loading is most of a helper's start-up; the archive makes it a memory map.
+     */
+    static String cdsFlag(java.nio.file.Path jar, java.nio.file.Path archive) {
+        try {
+            if (java.nio.file.Files.isRegularFile(archive) && java.nio.file.Files.getLastModifiedTime(archive)
+                    .compareTo(java.nio.file.Files.getLastModifiedTime(jar)) > 0) {
+                return "-XX:SharedArchiveFile=" + archive;
+            }
+            java.nio.file.Files.deleteIfExists(archive);
+        } catch (java.io.IOException e) {
+            // fall through: write a fresh archive
+        }
+        return "-XX:ArchiveClassesAtExit=" + archive;
+    }
+
     /** The full command of one helper process. */
     static List<String> helperCommand(HelperKind k, VmLayout vm, String java, java.nio.file.Path jar, String busAddress,
                                       String web, java.nio.file.Path policy) {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(JVM_FLAGS);
+        cmd.add(cdsFlag(jar, vm.cdsArchive(k)));
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(subcommand(k));

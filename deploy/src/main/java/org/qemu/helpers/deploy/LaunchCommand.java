@@ -88,7 +88,8 @@ final class LaunchCommand implements Callable<Integer> {
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         try {
-            for (Path p : List.of(vm.run(), vm.log("x").getParent(), vm.compressRoot())) {
+            for (Path p : List.of(vm.run(), vm.log("x").getParent(), vm.compressRoot(), vm.cdsArchive(HelperKind.COMPRESS)
+                    .getParent())) {
                 Files.createDirectories(p);
             }
             String address = startBus(vm);

@@ -52,6 +52,11 @@ record VmLayout(Path dir) {
         return run().resolve("qmp.sock");
     }
 
+    /** The AppCDS archive of a helper's jar, kept between launches. */
+    Path cdsArchive(HelperKind k) {
+        return dir.resolve("cds").resolve(k.shortName() + ".jsa");
+    }
+
     Path compressRoot() {
         return dir.resolve("files");
     }
