@@ -12,6 +12,14 @@ final class HelperArgs {
     private HelperArgs() {
     }
 
+    /**
+     * Per-helper JVM flags after the common ones. helper-compress needs heap for xz: an
+     * org.tukaani:xz preset-6 encoder holds about 94 MiB on the Java heap, per worker.
+     */
+    static List<String> extraJvmFlags(HelperKind k) {
+        return k == HelperKind.COMPRESS ? List.of("-Xmx768m") : List.of();
+    }
+
     /** The helper's own options (CONTRACT.md) for this VM's layout; {@code web} is the UI client's HOST:PORT. */
     static List<String> helperOptions(HelperKind k, VmLayout vm, String web) {
         return switch (k) {
@@ -51,6 +59,7 @@ final class HelperArgs {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(JVM_FLAGS);
+        cmd.addAll(extraJvmFlags(k));
         cmd.add(cdsFlag(jar, vm.cdsArchive(k)));
         cmd.add("-jar");
         cmd.add(jar.toString());

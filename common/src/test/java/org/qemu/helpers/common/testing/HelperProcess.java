@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
  * launcher runs it. Its stderr (the one-line log) is kept in a file for assertions.
  */
 public final class HelperProcess {
-    /** The JVM flags the launcher uses too (deploy/bin/qemu-helpers-vm). */
+    /** The JVM flags the launcher uses too (deploy HelperArgs.JVM_FLAGS, less the AppCDS archive). */
     public static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Xss512k", "-XX:MaxRAM=256m", "-Xshare:auto");
+            "-Xss512k", "-XX:MaxRAM=256m", "-XX:ReservedCodeCacheSize=32m", "-Xshare:auto");
 
     private final Process process;
     private final Path log;
@@ -27,10 +27,17 @@ public final class HelperProcess {
     }
 
     static HelperProcess start(Class<?> mainClass, String busAddress, Path dir, List<String> args) throws IOException {
+        return start(List.of(), mainClass, busAddress, dir, args);
+    }
+
+    /** As above with {@code extraJvmFlags} after {@link #JVM_FLAGS} (e.g. -Xmx768m for helper-compress, as the launcher). */
+    static HelperProcess start(List<String> extraJvmFlags, Class<?> mainClass, String busAddress, Path dir,
+                               List<String> args) throws IOException {
         Path log = Files.createTempFile(dir, mainClass.getSimpleName(), ".log");
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_FLAGS);
+        cmd.addAll(extraJvmFlags);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass.getName());

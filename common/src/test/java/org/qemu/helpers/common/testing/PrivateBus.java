@@ -151,8 +151,14 @@ public final class PrivateBus implements BeforeAllCallback, AfterAllCallback {
 
     /** Starts {@code mainClass} as its own JVM on this bus ({@code --bus-address} is added unless given). */
     public synchronized HelperProcess startHelper(Class<?> mainClass, String... args) throws IOException {
+        return startHelper(List.of(), mainClass, args);
+    }
+
+    /** As {@link #startHelper(Class, String...)} with extra JVM flags (e.g. {@code -Xmx768m}). */
+    public synchronized HelperProcess startHelper(List<String> jvmFlags, Class<?> mainClass, String... args)
+            throws IOException {
         boolean ownAddress = java.util.Arrays.stream(args).anyMatch(a -> a.startsWith("--bus-address"));
-        HelperProcess p = HelperProcess.start(mainClass, ownAddress ? null : address, dir, List.of(args));
+        HelperProcess p = HelperProcess.start(jvmFlags, mainClass, ownAddress ? null : address, dir, List.of(args));
         helpers.add(p);
         return p;
     }
