@@ -35,6 +35,25 @@ public abstract class HelperCommand implements Callable<Integer> {
         System.exit(code);
     }
 
+    /**
+     * For tests: parses {@code args} and starts the helper inside this JVM (no signal
+     * handlers), returning once {@link #serve} has run. Close the runtime to stop it.
+     */
+    public final HelperRuntime startInProcess(String... args) throws Exception {
+        new CommandLine(this).parseArgs(args);
+        HelperIdentity id = identity();
+        HelperLog log = new HelperLog(id.name(), common.logLevel(), System.err);
+        HelperRuntime rt = HelperRuntime.start(id, common.busAddress(), common.loadPolicy(log),
+                common.stateDir(id.name()), log, HelperVersion.current());
+        try {
+            serve(rt);
+            return rt;
+        } catch (Exception | Error e) {
+            rt.close();
+            throw e;
+        }
+    }
+
     @Override
     public final Integer call() throws Exception {
         HelperIdentity id = identity();
