@@ -93,7 +93,10 @@ public final class DhcpServer {
         if (m.mac().isMulticast() || m.mac().bits() == 0) {
             throw new MalformedException("client hardware address " + m.mac() + " is not a unicast address");
         }
-        stats.inc("dhcp_" + type.name().toLowerCase(java.util.Locale.ROOT));
+        if (type == DhcpMessageType.OFFER || type == DhcpMessageType.ACK || type == DhcpMessageType.NAK) {
+            throw new MalformedException("server message type " + type + " sent to the server");
+        }
+        stats.inc("dhcp_" + type.name().toLowerCase(java.util.Locale.ROOT) + "_in");
         Optional<DhcpReply> reply = switch (type) {
             case DISCOVER -> discover(m, now);
             case REQUEST -> request(m, now, changes);
