@@ -11,7 +11,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${busPid:-}" ] && kill $busPid 
 java -jar deploy/target/deploy.jar bus-config --socket "$work/bus.sock" > "$work/bus.conf"
 dbus-daemon --config-file="$work/bus.conf" --fork --print-address=1 --print-pid=1 > "$work/bus"
 addr=$(sed -n 1p "$work/bus"); busPid=$(sed -n 2p "$work/bus")
-flags=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -XX:MaxRAM=256m -XX:ReservedCodeCacheSize=32m -Xshare:auto)
+export MALLOC_ARENA_MAX=2   # as the launcher (HelperArgs.ENVIRONMENT)
 mkdir -p "$work/root"
 
 args_for() {
@@ -27,10 +27,11 @@ sub_for() { [ "$1" = ui-client ] && echo serve || true; }
 # one_start NAME EXTRA_FLAGS... -> prints "ms rss_kib"
 one_start() {
   local name=$1; shift
-  local log="$work/$name.$RANDOM.log" start end pid
+  local log="$work/$name.$RANDOM.log" start end pid flags
+  flags=$(java -jar deploy/target/deploy.jar jvm-flags "$name")
   start=$(date +%s%N)
-  # shellcheck disable=SC2046
-  java "${flags[@]}" "$@" -jar "helper-$name/target/helper-$name.jar" $(sub_for "$name") --bus-address="$addr" \
+  # shellcheck disable=SC2046,SC2086
+  java $flags "$@" -jar "helper-$name/target/helper-$name.jar" $(sub_for "$name") --bus-address="$addr" \
       --state-dir="$work/state-$name" $(args_for "$name") > "$log" 2>&1 &
   pid=$!
   until grep -q " ready " "$log"; do

@@ -5,9 +5,16 @@ import java.util.List;
 
 /** The command line of each helper and of QEMU in a launched VM: one place that wires them together. */
 final class HelperArgs {
-    /** JVM flags for helper processes: small heap and one GC thread, C1 only (fast start, small RSS). */
+    /**
+     * JVM flags for helper processes, chosen for start-up time and idle RSS (deploy/bench/startup.sh):
+     * one GC thread, C1 only, a heap that gives memory back after a collection, no hsperfdata file.
+     */
     static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k",
-            "-XX:MaxRAM=256m", "-XX:ReservedCodeCacheSize=32m", "-Xshare:auto");
+            "-XX:MaxRAM=256m", "-XX:ReservedCodeCacheSize=32m", "-XX:MinHeapFreeRatio=5", "-XX:MaxHeapFreeRatio=10",
+            "-XX:-UsePerfData", "-Xshare:auto");
+
+    /** Environment for helper processes: fewer glibc malloc arenas, less idle RSS for a mostly idle process. */
+    static final java.util.Map<String, String> ENVIRONMENT = java.util.Map.of("MALLOC_ARENA_MAX", "2");
 
     private HelperArgs() {
     }

@@ -97,8 +97,10 @@ final class LaunchCommand implements Callable<Integer> {
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (HelperKind k : kinds) {
                 Files.createDirectories(vm.state(k));
-                started.add(new ProcessBuilder(HelperArgs.helperCommand(k, vm, java, repo.resolve(k.jar()), address, web,
-                        policy)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile()).start());
+                ProcessBuilder pb = new ProcessBuilder(HelperArgs.helperCommand(k, vm, java, repo.resolve(k.jar()), address,
+                        web, policy)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile());
+                pb.environment().putAll(HelperArgs.ENVIRONMENT);
+                started.add(pb.start());
             }
             List<HelperInfo> ready = awaitReady(address, kinds, vm);
             System.out.print(HelperTable.format(ready));
