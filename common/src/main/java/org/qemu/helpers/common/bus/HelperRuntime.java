@@ -162,15 +162,19 @@ public final class HelperRuntime implements AutoCloseable {
         helper1Handle.propertiesChanged(Helper1.INTERFACE, "Status");
     }
 
-    /** Marks the helper ready and logs it. */
+    /** Marks the helper ready and logs it, with the milliseconds since the process started. */
     public void ready(Object... detail) {
         setStatus(HelperStatus.READY);
-        Object[] kv = new Object[detail.length + 4];
+        long startupMs = ProcessHandle.current().info().startInstant()
+                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+        Object[] kv = new Object[detail.length + 6];
         kv[0] = "bus_name";
         kv[1] = identity.busName();
         kv[2] = "unique_name";
         kv[3] = connection.getUniqueName();
-        System.arraycopy(detail, 0, kv, 4, detail.length);
+        kv[4] = "startup_ms";
+        kv[5] = startupMs;
+        System.arraycopy(detail, 0, kv, 6, detail.length);
         log.info("ready", kv);
     }
 
