@@ -21,7 +21,9 @@ public enum CommandCode {
     GET_RANDOM(0x17B, 0x0000017B, 0, 0, true),
     PCR_READ(0x17E, 0x0000017E, 0, 0, true),
     READ_CLOCK(0x181, 0x00000181, 0, 0, true),
-    PCR_EXTEND(0x182, 0x02400182, 1, 1, true);
+    PCR_EXTEND(0x182, 0x02400182, 1, 1, true),
+    FLUSH_CONTEXT(0x165, 0x00000165, 0, 0, false),
+    START_AUTH_SESSION(0x176, 0x14000176, 2, 0, true);
 
     private final int code;
     private final int attributes;

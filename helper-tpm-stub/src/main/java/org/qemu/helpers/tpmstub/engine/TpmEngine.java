@@ -50,6 +50,8 @@ public final class TpmEngine {
     public record Result(byte[] response, int rc, boolean permanentChanged, boolean volatileChanged) { }
 
     private final TpmState st;
+    /** Loaded HMAC sessions (volatile, lost at _TPM_Init and TPM Reset; never saved). */
+    private final java.util.Map<Long, HmacSession> hmacSessions = new java.util.TreeMap<>();
     private final LongSupplier millis;
     private final RandomSource random;
     private long initMillis;
@@ -71,6 +73,7 @@ public final class TpmEngine {
 
     /** _TPM_Init (swtpm CMD_INIT): volatile state from {@code restored} if given, else reset; TPM not started. */
     public void init(TpmState.Volatile restored) {
+        hmacSessions.clear();
         st.nvClock = clockNow();
         initMillis = millis.getAsLong();
         if (restored != null) {
@@ -116,6 +119,7 @@ public final class TpmEngine {
 
     /** Replaces the whole state with validated blobs (migration, restore); the TPM is then running. */
     public void load(TpmState.Permanent p, TpmState.Volatile v) {
+        hmacSessions.clear();
         st.applyPermanent(p);
         initMillis = millis.getAsLong();
         if (v != null) {
@@ -173,7 +177,21 @@ public final class TpmEngine {
         return new TpmWriter(10).u16(ST_NO_SESSIONS).u32(10).u32(rc).toByteArray();
     }
 
-    private record Session(long handle, int attributes, byte[] auth) { }
+    /** One TPMS_AUTH_COMMAND: a password session (hmac == null) or a loaded HMAC session. */
+    private record Session(long handle, int attributes, byte[] nonceCaller, byte[] auth, HmacSession hmac) { }
+
+    /** An unbound, unsalted HMAC session (Part 1 19.6): its key is empty, its nonceTPM rolls. */
+    static final class HmacSession {
+        final long handle;
+        final HashAlg alg;
+        byte[] nonceTpm;
+
+        HmacSession(long handle, HashAlg alg, byte[] nonceTpm) {
+            this.handle = handle;
+            this.alg = alg;
+            this.nonceTpm = nonceTpm;
+        }
+    }
 
     private byte[] run(byte[] cmd, int locality) throws TpmFormatException {
         TpmReader r = new TpmReader(cmd, 0, cmd.length);
@@ -199,7 +217,8 @@ public final class TpmEngine {
             try {
                 handles[i] = parseHandle(cc, r);
             } catch (TpmFormatException e) {
-                throw new TpmFormatException(TpmRc.withHandle(e.rc(), i + 1));
+                throw new TpmFormatException(e.rc() == TpmRc.REFERENCE_H0 ? e.rc() + i
+                        : TpmRc.withHandle(e.rc(), i + 1));
             }
         }
         List<Session> sessions = List.of();
@@ -214,27 +233,80 @@ public final class TpmEngine {
             int outer = r.pushLimit((int) authSize);
             sessions = parseSessions(r);
             r.restoreLimit(outer);
-            checkAuthorisation(cc, handles, sessions);
+            checkAuthorisation(cc, handles, sessions, cmd, r.position());
         } else if (cc.authHandles() > 0) {
             throw new TpmFormatException(TpmRc.AUTH_MISSING);
         }
-        TpmWriter out = new TpmWriter(256);
+        TpmWriter params = new TpmWriter(256);
+        responseHandle = -1;
+        dispatch(cc, handles, r, params, locality);
+        byte[] p = params.toByteArray();
+        TpmWriter out = new TpmWriter(p.length + 64);
         out.u16(tag).u32(0).u32(TpmRc.SUCCESS);
-        int paramSizeAt = out.length();
-        if (tag == ST_SESSIONS) {
-            out.u32(0);
+        if (responseHandle >= 0) {
+            out.u32(responseHandle);
         }
-        int paramStart = out.length();
-        dispatch(cc, handles, r, out, locality);
         if (tag == ST_SESSIONS) {
-            out.putU32At(paramSizeAt, out.length() - paramStart);
-            for (int i = 0; i < sessions.size(); i++) {
-                // Part 1 19.6.5: a password session answers an empty nonce and HMAC, continueSession set
-                out.u16(0).u8(0x01).u16(0);
+            out.u32(p.length);
+        }
+        out.bytes(p);
+        if (tag == ST_SESSIONS) {
+            byte[] rpHash = null;
+            for (Session s : sessions) {
+                if (s.hmac() == null) {
+                    // Part 1 19.6.5: a password session answers an empty nonce and HMAC, continueSession set
+                    out.u16(0).u8(0x01).u16(0);
+                    continue;
+                }
+                HmacSession hs = s.hmac();
+                if (rpHash == null || rpHash.length != hs.alg.digestSize()) {
+                    MessageDigest md = hs.alg.newDigest();
+                    md.update(new byte[] {0, 0, 0, 0});
+                    md.update(u32Bytes(cc.code()));
+                    md.update(p);
+                    rpHash = md.digest();
+                }
+                hs.nonceTpm = new byte[hs.alg.digestSize()];
+                random.fill(hs.nonceTpm);
+                byte[] hmac = hmac(hs.alg, s.auth() /* key saved below */, rpHash, hs.nonceTpm, s.nonceCaller(),
+                        s.attributes());
+                out.tpm2b(hs.nonceTpm).u8(s.attributes()).tpm2b(hmac);
+                if ((s.attributes() & 0x01) == 0) {
+                    hmacSessions.remove(hs.handle); // continueSession clear: the session ends here
+                }
             }
         }
         out.putU32At(2, out.length());
         return out.toByteArray();
+    }
+
+    private long responseHandle;
+
+    private static byte[] u32Bytes(long v) {
+        return new byte[] {(byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v};
+    }
+
+    /** Part 1 19.6.6: HMAC(sessionKey || authValue, pHash || nonceNewer || nonceOlder || attributes). */
+    private static byte[] hmac(HashAlg alg, byte[] key, byte[] pHash, byte[] newer, byte[] older, int attrs) {
+        try {
+            String name = switch (alg) {
+                case SHA1 -> "HmacSHA1";
+                case SHA256 -> "HmacSHA256";
+                case SHA384 -> "HmacSHA384";
+                case SHA512 -> "HmacSHA512";
+            };
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance(name);
+            // an empty HMAC key is legal (Part 1 19.6.6) but JCE refuses empty keys: HMAC pads keys with
+            // zeros to the block size, so a single zero byte is the same key
+            mac.init(new javax.crypto.spec.SecretKeySpec(key.length == 0 ? new byte[1] : key, name));
+            mac.update(pHash);
+            mac.update(newer);
+            mac.update(older);
+            mac.update((byte) attrs);
+            return mac.doFinal();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC " + alg, e);
+        }
     }
 
     private long parseHandle(CommandCode cc, TpmReader r) throws TpmFormatException {
@@ -255,6 +327,16 @@ public final class TpmEngine {
                     throw new TpmFormatException(TpmRc.VALUE);
                 }
             }
+            case START_AUTH_SESSION -> {
+                // only unsalted, unbound sessions: tpmKey and bind must be TPM_RH_NULL
+                if (h != RH_NULL) {
+                    int type = (int) (h >>> 24);
+                    if (type == 0x80) {
+                        throw new TpmFormatException(TpmRc.REFERENCE_H0); // no transient object is loaded
+                    }
+                    throw new TpmFormatException(type == 0x81 ? TpmRc.HANDLE : TpmRc.VALUE);
+                }
+            }
             default -> throw new IllegalStateException("no handle for " + cc);
         }
         return h;
@@ -262,7 +344,7 @@ public final class TpmEngine {
 
     /** Part 3 1.? / Part 4 SessionProcess.c RetrieveSessionData: parse TPMS_AUTH_COMMAND entries. */
     private List<Session> parseSessions(TpmReader r) throws TpmFormatException {
-        List<Session> out = new ArrayList<>(MAX_SESSIONS);
+        List<Session> out = new ArrayList<>(MAX_SESSIONS); // mutable: HMAC keys are filled in later
         for (int i = 0; r.remaining() > 0; i++) {
             int n = i + 1;
             if (i == MAX_SESSIONS) {
@@ -283,8 +365,16 @@ public final class TpmEngine {
                 }
                 byte[] auth = r.tpm2b(MAX_DIGEST);
                 if (!pw) {
-                    // this TPM keeps no HMAC or policy sessions: none is ever loaded
-                    throw new TpmFormatException(TpmRc.REFERENCE_S0 + i);
+                    HmacSession hs = hmacSessions.get(handle);
+                    if (hs == null) {
+                        // not loaded (and policy sessions are never started here)
+                        throw new TpmFormatException(TpmRc.REFERENCE_S0 + i);
+                    }
+                    if ((attrs & 0xE6) != 0) { // no audit and no parameter encryption in this TPM
+                        throw new TpmFormatException(TpmRc.ATTRIBUTES);
+                    }
+                    out.add(new Session(handle, attrs, nonce, auth, hs));
+                    continue;
                 }
                 if ((attrs & 0xE6) != 0) { // audit, auditExclusive, auditReset, decrypt, encrypt
                     throw new TpmFormatException(TpmRc.ATTRIBUTES);
@@ -292,7 +382,7 @@ public final class TpmEngine {
                 if (nonce.length != 0) {
                     throw new TpmFormatException(TpmRc.NONCE);
                 }
-                out.add(new Session(handle, attrs, auth));
+                out.add(new Session(handle, attrs, nonce, auth, null));
             } catch (TpmFormatException e) {
                 throw new TpmFormatException(TpmRc.withSession(e.rc(), n));
             }
@@ -300,24 +390,42 @@ public final class TpmEngine {
         return out;
     }
 
-    /** Part 4 SessionProcess.c ParseSessionBuffer / CheckPWAuthSession for password sessions. */
-    private void checkAuthorisation(CommandCode cc, long[] handles, List<Session> sessions)
-            throws TpmFormatException {
+    /** Part 4 SessionProcess.c ParseSessionBuffer: password (CheckPWAuthSession) and HMAC sessions. */
+    private void checkAuthorisation(CommandCode cc, long[] handles, List<Session> sessions, byte[] cmd,
+                                    int paramStart) throws TpmFormatException {
         if (cc.authHandles() > sessions.size()) {
             throw new TpmFormatException(TpmRc.AUTH_MISSING);
         }
         for (int i = cc.authHandles(); i < sessions.size(); i++) {
-            // a password session must authorise a handle
-            throw new TpmFormatException(TpmRc.withSession(TpmRc.HANDLE, i + 1));
+            // a session that authorises no handle would have to audit or encrypt: not offered here
+            throw new TpmFormatException(TpmRc.withSession(
+                    sessions.get(i).hmac() == null ? TpmRc.HANDLE : TpmRc.ATTRIBUTES, i + 1));
         }
+        byte[] params = Arrays.copyOfRange(cmd, paramStart, cmd.length);
         for (int i = 0; i < cc.authHandles(); i++) {
             long h = handles[i];
+            Session s = sessions.get(i);
             if (h == RH_LOCKOUT && !st.lockoutAuthEnabled) {
                 throw new TpmFormatException(TpmRc.LOCKOUT);
             }
-            byte[] given = stripTrailingZeros(sessions.get(i).auth());
             byte[] expected = stripTrailingZeros(authValue(h));
-            if (!MessageDigest.isEqual(given, expected)) {
+            boolean ok;
+            if (s.hmac() == null) {
+                ok = MessageDigest.isEqual(stripTrailingZeros(s.auth()), expected);
+            } else {
+                HmacSession hs = s.hmac();
+                MessageDigest md = hs.alg.newDigest();
+                md.update(u32Bytes(cc.code()));
+                for (long hnd : handles) {
+                    md.update(u32Bytes(hnd)); // the Name of a PCR or permanent handle is the handle
+                }
+                md.update(params);
+                byte[] want = hmac(hs.alg, expected, md.digest(), s.nonceCaller(), hs.nonceTpm, s.attributes());
+                ok = MessageDigest.isEqual(want, s.auth());
+                // the response HMAC uses the same key: keep it in the session record
+                sessions.set(i, new Session(s.handle(), s.attributes(), s.nonceCaller(), expected, hs));
+            }
+            if (!ok) {
                 int rc;
                 if (h == RH_LOCKOUT) {
                     // Part 1 19.8.4: a failed lockoutAuth disables it until lockoutRecovery elapses
@@ -465,6 +573,30 @@ public final class TpmEngine {
                 noMoreParams(r);
                 hierarchyChangeAuth(h[0], stripTrailingZeros(auth));
             }
+            case START_AUTH_SESSION -> {
+                byte[] nonceCaller = param(r, 1, rd -> rd.tpm2b(MAX_DIGEST));
+                byte[] salt = param(r, 2, rd -> rd.tpm2b(512));
+                int type = param(r, 3, rd -> {
+                    int t = rd.u8();
+                    if (t != 0x00 && t != 0x01 && t != 0x03) {
+                        throw new TpmFormatException(TpmRc.VALUE);
+                    }
+                    return t;
+                });
+                param(r, 4, TpmEngine::symDef);
+                HashAlg alg = param(r, 5, TpmEngine::hashAlg);
+                noMoreParams(r);
+                startAuthSession(nonceCaller, salt, type, alg, out);
+            }
+            case FLUSH_CONTEXT -> {
+                long handle = param(r, 1, TpmReader::u32);
+                noMoreParams(r);
+                if (hmacSessions.remove(handle) == null) {
+                    int type = (int) (handle >>> 24);
+                    throw new TpmFormatException(TpmRc.withParameter(
+                            type == 0x02 || type == 0x03 || type == 0x80 ? TpmRc.HANDLE : TpmRc.VALUE, 1));
+                }
+            }
             case READ_CLOCK -> {
                 noMoreParams(r);
                 out.u64(timeNow()).u64(clockNow()).u32(st.resetCount).u32(st.restartCount)
@@ -472,6 +604,53 @@ public final class TpmEngine {
             }
             default -> throw new IllegalStateException("unhandled " + cc);
         }
+    }
+
+    /** TPMT_SYM_DEF for sessions: TPM_ALG_NULL, or AES-128/192/256 in CFB mode (accepted, never used). */
+    private static int symDef(TpmReader r) throws TpmFormatException {
+        int alg = r.u16();
+        if (alg == 0x0010) {
+            return alg;
+        }
+        if (alg != 0x0006) {
+            throw new TpmFormatException(TpmRc.SYMMETRIC);
+        }
+        int bits = r.u16();
+        if (bits != 128 && bits != 192 && bits != 256) {
+            throw new TpmFormatException(TpmRc.KEY_SIZE);
+        }
+        if (r.u16() != 0x0043) {
+            throw new TpmFormatException(TpmRc.MODE);
+        }
+        return alg;
+    }
+
+    private static final int MAX_LOADED_SESSIONS = 3;
+
+    /** Part 3 11.1 TPM2_StartAuthSession, for unbound unsalted HMAC sessions only. */
+    private void startAuthSession(byte[] nonceCaller, byte[] salt, int type, HashAlg alg, TpmWriter out)
+            throws TpmFormatException {
+        if (nonceCaller.length < 16) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 1));
+        }
+        if (salt.length != 0) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 2)); // no tpmKey to decrypt a salt
+        }
+        if (type != 0x00) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 3)); // policy sessions: not offered
+        }
+        if (hmacSessions.size() >= MAX_LOADED_SESSIONS) {
+            throw new TpmFormatException(TpmRc.SESSION_MEMORY);
+        }
+        long handle = 0x02000000L;
+        while (hmacSessions.containsKey(handle)) {
+            handle++;
+        }
+        byte[] nonceTpm = new byte[alg.digestSize()];
+        random.fill(nonceTpm);
+        hmacSessions.put(handle, new HmacSession(handle, alg, nonceTpm));
+        responseHandle = handle;
+        out.tpm2b(nonceTpm);
     }
 
     /** Part 3 9.3 TPM2_Startup, with the TPM Reset / Restart / Resume rules of Part 1 12.2.6. */
@@ -490,6 +669,7 @@ public final class TpmEngine {
             }
         }
         boolean resume = prev == TpmState.SU_STATE && type == TpmState.SU_STATE;
+        hmacSessions.clear();
         boolean restart = prev == TpmState.SU_STATE && type == TpmState.SU_CLEAR;
         if (prev == TpmState.SU_NONE) {
             st.clockSafe = false;
@@ -876,7 +1056,19 @@ public final class TpmEngine {
                     list.add(hnd);
                 }
             }
-            case 0x01, 0x02, 0x03, 0x80, 0x81 -> { } // no NV indices, sessions or objects
+            case 0x02 -> {
+                for (long hnd : hmacSessions.keySet()) {
+                    if (hnd < property) {
+                        continue;
+                    }
+                    if (list.size() >= n) {
+                        more = true;
+                        break;
+                    }
+                    list.add(hnd);
+                }
+            }
+            case 0x01, 0x03, 0x80, 0x81 -> { } // no NV indices, saved sessions or objects
             default -> throw new TpmFormatException(TpmRc.withParameter(TpmRc.HANDLE, 2));
         }
         data.u32(list.size());

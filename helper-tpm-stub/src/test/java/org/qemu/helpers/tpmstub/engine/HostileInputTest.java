@@ -19,7 +19,14 @@ class HostileInputTest {
         long seed = Long.getLong("tpm.hostile.seed", 0xBADC0FFEEL);
         Random rnd = new Random(seed);
         TpmEngine e = TestEngines.allBanks();
-        List<byte[]> seeds = HostileCommands.validCommands();
+        List<byte[]> seeds = new java.util.ArrayList<>(HostileCommands.validCommands());
+        // session commands (not in the swtpm-comparable set: their replies carry fresh nonces)
+        seeds.add(Hex.cmd("8001 00000000 00000176 40000007 40000007 0020" + "11".repeat(32) + " 0000 00 0010 000b"));
+        seeds.add(Hex.cmd("8001 00000000 00000176 40000007 40000007 0010" + "11".repeat(16)
+                + " 0000 00 0006 0080 0043 0004"));
+        seeds.add(Hex.cmd("8001 00000000 00000165 02000000"));
+        seeds.add(Hex.cmd("8002 00000000 00000182 00000010 00000049 02000000 0020" + "22".repeat(32)
+                + " 01 0020" + "33".repeat(32) + " 00000000"));
         int errors = 0;
         int i = 0;
         try {

@@ -1,0 +1,384 @@
+package org.qemu.helpers.tpmstub;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.qemu.helpers.tpmstub.engine.HashAlg;
+import org.qemu.helpers.tpmstub.engine.StateFormatException;
+import org.qemu.helpers.tpmstub.engine.TpmEngine;
+import org.qemu.helpers.tpmstub.engine.TpmState;
+import org.qemu.helpers.tpmstub.store.StateStore;
+
+/**
+ * One TPM: the engine, its persistent state and the swtpm control operations, serialised by
+ * this object's monitor. Every state change is written to the store before the response leaves.
+ * Control operations return swtpm/TPM 1.2 style result codes (include/swtpm/tpm_ioctl.h).
+ */
+public final class TpmDevice implements Closeable {
+    public static final int TPM_SUCCESS = 0x00;
+    public static final int TPM_BAD_PARAMETER = 0x03;
+    public static final int TPM_BAD_ORDINAL = 0x0A;
+    public static final int TPM_IOERROR = 0x1F;
+    public static final int TPM_BAD_LOCALITY = 0x3D;
+    public static final int TPM_RETRY = 0x800;
+    public static final int MIN_BUFFER = 2808;
+    public static final int MAX_BUFFER = TpmEngine.MAX_COMMAND_SIZE;
+    public static final int INIT_FLAG_DELETE_VOLATILE = 1;
+
+    /** Observer of changes an operator sees (started, locality, established). */
+    public interface Listener {
+        void changed();
+    }
+
+    /** An event log sink ("event key=value ..."), e.g. the helper's log. */
+    public interface EventLog {
+        void event(String event, Object... kv);
+    }
+
+    private final TpmEngine engine;
+    private final StateStore store;
+    private final EventLog log;
+    private final ScheduledExecutorService syncer;
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private int locality;
+    private int bufferSize = MAX_BUFFER;
+    private boolean lastStarted;
+
+    private TpmDevice(TpmEngine engine, StateStore store, EventLog log) {
+        this.engine = engine;
+        this.store = store;
+        this.log = log;
+        this.syncer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "tpm-state-sync");
+            t.setDaemon(true);
+            return t;
+        });
+        syncer.scheduleWithFixedDelay(this::syncQuietly, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** A TPM whose banks are refused when they differ from an existing state. */
+    public static final class BanksMismatchException extends Exception {
+        public BanksMismatchException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Opens the TPM kept in {@code store}: resumes the stored permanent and running state, or
+     * manufactures a new TPM with {@code banks} allocated (running, not yet started).
+     */
+    public static TpmDevice open(StateStore store, Set<HashAlg> banks, EventLog log)
+            throws IOException, StateFormatException, BanksMismatchException {
+        SecureRandom rng = new SecureRandom();
+        TpmEngine.RandomSource random = new TpmEngine.RandomSource() {
+            @Override
+            public void fill(byte[] out) {
+                rng.nextBytes(out);
+            }
+
+            @Override
+            public void stir(byte[] entropy) {
+                rng.setSeed(entropy);
+            }
+        };
+        long base = System.nanoTime();
+        TpmEngine engine = new TpmEngine(banks, () -> (System.nanoTime() - base) / 1_000_000L, random);
+        Optional<byte[]> perm = store.loadPermanent();
+        if (perm.isPresent()) {
+            TpmState.Permanent p = TpmState.decodePermanent(perm.get());
+            if (!p.banks().equals(banks)) {
+                throw new BanksMismatchException("the TPM state in " + store.dir() + " has PCR banks " + names(p.banks())
+                        + " but --banks asks for " + names(banks) + "; use matching --banks or remove that state");
+            }
+            TpmState.Volatile v = null;
+            Optional<byte[]> live = store.loadLive();
+            if (live.isPresent()) {
+                try {
+                    v = TpmState.decodeVolatile(live.get());
+                } catch (StateFormatException e) {
+                    log.event("state-volatile-unreadable", "reason", e.getMessage());
+                }
+            }
+            engine.load(p, v);
+            log.event("state-resumed", "dir", store.dir(), "started", engine.state().started(),
+                    "pcr_counter", engine.state().pcrCounter());
+        } else {
+            store.savePermanent(engine.encodePermanent());
+            store.saveLive(engine.encodeVolatile());
+            store.syncLive();
+            log.event("state-manufactured", "dir", store.dir(), "banks", names(banks));
+        }
+        TpmDevice d = new TpmDevice(engine, store, log);
+        d.lastStarted = engine.state().started();
+        return d;
+    }
+
+    static String names(Set<HashAlg> banks) {
+        return String.join(",", banks.stream().map(HashAlg::bankName).toList());
+    }
+
+    public void addListener(Listener l) {
+        listeners.add(l);
+    }
+
+    private void notifyListeners() {
+        for (Listener l : listeners) {
+            l.changed();
+        }
+    }
+
+    private void syncQuietly() {
+        try {
+            store.syncLive();
+        } catch (IOException e) {
+            log.event("state-sync-failed", "reason", e.getMessage());
+        }
+    }
+
+    private void persist(boolean permanent, boolean vol) {
+        try {
+            if (permanent) {
+                store.savePermanent(engine.encodePermanent());
+            }
+            if (vol || permanent) {
+                store.saveLive(engine.encodeVolatile());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot persist TPM state in " + store.dir(), e);
+        }
+    }
+
+    /** Executes a TPM command at the current locality; the state is stored before this returns. */
+    public byte[] execute(byte[] command) {
+        boolean changed;
+        byte[] resp;
+        synchronized (this) {
+            TpmEngine.Result r = engine.execute(command, locality);
+            persist(r.permanentChanged(), r.volatileChanged());
+            resp = r.response();
+            changed = engine.state().started() != lastStarted;
+            lastStarted = engine.state().started();
+        }
+        if (changed) {
+            notifyListeners();
+        }
+        return resp;
+    }
+
+    // ------------------------------------------------------------------ control channel operations
+
+    public synchronized boolean running() {
+        return engine.running();
+    }
+
+    /** CMD_INIT: _TPM_Init, resuming a saved volatile state if one is stored. */
+    public int init(long flags) {
+        synchronized (this) {
+            try {
+                TpmState.Volatile v = null;
+                Optional<byte[]> saved = store.loadSaved();
+                if (saved.isPresent()) {
+                    try {
+                        v = TpmState.decodeVolatile(saved.get());
+                    } catch (StateFormatException e) {
+                        log.event("saved-volatile-refused", "reason", e.getMessage());
+                        return TPM_BAD_PARAMETER;
+                    }
+                    if ((flags & INIT_FLAG_DELETE_VOLATILE) != 0) {
+                        store.deleteSaved();
+                    }
+                }
+                engine.init(v);
+                persist(true, true);
+                store.syncLive();
+                lastStarted = engine.state().started();
+                log.event("tpm-init", "flags", flags, "resumed", v != null);
+            } catch (IOException e) {
+                log.event("tpm-init-failed", "reason", e.getMessage());
+                return TPM_IOERROR;
+            }
+        }
+        notifyListeners();
+        return TPM_SUCCESS;
+    }
+
+    /** CMD_STOP / CMD_SHUTDOWN: the TPM stops answering until CMD_INIT; state is synced. */
+    public int stop(String why) {
+        synchronized (this) {
+            engine.stop();
+            persist(true, true);
+            syncQuietly();
+            lastStarted = false;
+            log.event("tpm-stop", "by", why);
+        }
+        notifyListeners();
+        return TPM_SUCCESS;
+    }
+
+    public synchronized int locality() {
+        return locality;
+    }
+
+    /** CMD_SET_LOCALITY. */
+    public int setLocality(int loc) {
+        synchronized (this) {
+            if (loc > 4 || loc < 0) {
+                return TPM_BAD_LOCALITY;
+            }
+            locality = loc;
+        }
+        notifyListeners();
+        return TPM_SUCCESS;
+    }
+
+    public synchronized boolean established() {
+        return engine.state().tpmEstablished();
+    }
+
+    /** CMD_RESET_TPMESTABLISHED: only from locality 3 or 4 (PC Client PTP, TPM_ACCESS.tpmEstablishment). */
+    public int resetEstablished(int loc) {
+        synchronized (this) {
+            if (!engine.running()) {
+                return TPM_BAD_ORDINAL;
+            }
+            if (loc > 4 || loc < 3) {
+                return TPM_BAD_LOCALITY;
+            }
+            engine.resetEstablished();
+            persist(true, false);
+        }
+        notifyListeners();
+        return TPM_SUCCESS;
+    }
+
+    /** CMD_STORE_VOLATILE: keep the volatile state for the next CMD_INIT. */
+    public synchronized int storeVolatile() {
+        if (!engine.running()) {
+            return TPM_BAD_ORDINAL;
+        }
+        try {
+            store.saveSaved(engine.encodeVolatile());
+            store.syncLive();
+            return TPM_SUCCESS;
+        } catch (IOException e) {
+            log.event("store-volatile-failed", "reason", e.getMessage());
+            return TPM_IOERROR;
+        }
+    }
+
+    /** A state blob for CMD_GET_STATEBLOB: result code and data. */
+    public record Blob(int result, byte[] data) { }
+
+    /** CMD_GET_STATEBLOB: type 1 permanent, 2 volatile, 3 (savestate) is never kept: TPM_RETRY. */
+    public synchronized Blob getStateBlob(int type) {
+        if (!engine.running()) {
+            return new Blob(TPM_BAD_ORDINAL, new byte[0]);
+        }
+        return switch (type) {
+            case 1 -> new Blob(TPM_SUCCESS, engine.encodePermanent());
+            case 2 -> new Blob(TPM_SUCCESS, engine.encodeVolatile());
+            default -> new Blob(TPM_RETRY, new byte[0]);
+        };
+    }
+
+    /** CMD_SET_STATEBLOB (TPM stopped): validate fully, then store; a bad blob changes nothing. */
+    public synchronized int setStateBlob(int type, byte[] blob) {
+        if (engine.running()) {
+            return TPM_BAD_ORDINAL;
+        }
+        try {
+            switch (type) {
+                case 1 -> {
+                    TpmState.Permanent p = TpmState.decodePermanent(blob);
+                    engine.loadPermanent(p);
+                    store.savePermanent(blob);
+                }
+                case 2 -> {
+                    TpmState.decodeVolatile(blob);
+                    store.saveSaved(blob);
+                }
+                case 3 -> { } // no savestate blob is ever produced; accept and ignore
+                default -> {
+                    return TPM_BAD_PARAMETER;
+                }
+            }
+            log.event("state-blob-set", "type", type, "bytes", blob.length);
+            return TPM_SUCCESS;
+        } catch (StateFormatException e) {
+            log.event("state-blob-refused", "type", type, "reason", e.getMessage());
+            return TPM_BAD_PARAMETER;
+        } catch (IOException e) {
+            log.event("state-blob-failed", "type", type, "reason", e.getMessage());
+            return TPM_IOERROR;
+        }
+    }
+
+    /** Result of CMD_SET_BUFFERSIZE. */
+    public record BufferSize(int result, int size, int min, int max) { }
+
+    /** CMD_SET_BUFFERSIZE: 0 queries; a new size only while stopped; clamped to [MIN_BUFFER, MAX_BUFFER]. */
+    public synchronized BufferSize setBufferSize(long requested) {
+        if (requested > 0 && engine.running()) {
+            return new BufferSize(TPM_BAD_ORDINAL, 0, 0, 0);
+        }
+        if (requested > 0) {
+            bufferSize = (int) Math.max(MIN_BUFFER, Math.min(MAX_BUFFER, requested));
+        }
+        return new BufferSize(TPM_SUCCESS, bufferSize, MIN_BUFFER, MAX_BUFFER);
+    }
+
+    public synchronized int bufferSize() {
+        return bufferSize;
+    }
+
+    /** CMD_GET_INFO: JSON like TPMLIB_GetInfo (flag 1 specification, flag 2 attributes). */
+    public static byte[] info(long flags) {
+        StringBuilder sb = new StringBuilder("{");
+        if ((flags & 1) != 0) {
+            sb.append("\"TPMSpecification\":{\"family\":\"2.0\",\"level\":0,\"revision\":164}");
+        }
+        if ((flags & 2) != 0) {
+            if (sb.length() > 1) {
+                sb.append(',');
+            }
+            sb.append("\"TPMAttributes\":{\"manufacturer\":\"id:00001014\",\"version\":\"id:20191023\","
+                    + "\"model\":\"qemu-tpm-stub\"}");
+        }
+        return sb.append('}').toString().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    // ------------------------------------------------------------------ operator view
+
+    /** Snapshot for the bus: started, locality, established, allocated banks. */
+    public record Status(boolean running, boolean started, int locality, boolean established, List<String> banks) { }
+
+    public synchronized Status status() {
+        return new Status(engine.running(), engine.running() && engine.state().started(), locality,
+                engine.state().tpmEstablished(),
+                engine.state().allocated().stream().map(HashAlg::bankName).toList());
+    }
+
+    /** A PCR value read directly (no command), empty if the bank is not allocated. */
+    public synchronized byte[] pcr(HashAlg bank, int index) {
+        return engine.state().pcr(bank, index);
+    }
+
+    @Override
+    public void close() throws IOException {
+        syncer.shutdownNow();
+        synchronized (this) {
+            persist(true, true);
+            store.close();
+        }
+    }
+}

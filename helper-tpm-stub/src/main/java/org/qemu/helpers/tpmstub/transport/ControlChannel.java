@@ -1,0 +1,221 @@
+package org.qemu.helpers.tpmstub.transport;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.function.Consumer;
+
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.engine.TpmState;
+
+/**
+ * swtpm's control channel (include/swtpm/tpm_ioctl.h, "Commands used by the non-CUSE TPMs"):
+ * a big-endian 4-byte command code and fixed request fields in, a 4-byte result first out.
+ * CMD_SET_DATAFD takes the data channel as a Unix file descriptor (SCM_RIGHTS).
+ */
+public final class ControlChannel {
+    public static final int CMD_GET_CAPABILITY = 0x01;
+    public static final int CMD_INIT = 0x02;
+    public static final int CMD_SHUTDOWN = 0x03;
+    public static final int CMD_GET_TPMESTABLISHED = 0x04;
+    public static final int CMD_SET_LOCALITY = 0x05;
+    public static final int CMD_HASH_START = 0x06;
+    public static final int CMD_HASH_DATA = 0x07;
+    public static final int CMD_HASH_END = 0x08;
+    public static final int CMD_CANCEL_TPM_CMD = 0x09;
+    public static final int CMD_STORE_VOLATILE = 0x0a;
+    public static final int CMD_RESET_TPMESTABLISHED = 0x0b;
+    public static final int CMD_GET_STATEBLOB = 0x0c;
+    public static final int CMD_SET_STATEBLOB = 0x0d;
+    public static final int CMD_STOP = 0x0e;
+    public static final int CMD_GET_CONFIG = 0x0f;
+    public static final int CMD_SET_DATAFD = 0x10;
+    public static final int CMD_SET_BUFFERSIZE = 0x11;
+    public static final int CMD_GET_INFO = 0x12;
+
+    /** PTM_CAP_* of everything served here (no PTM_CAP_HASHING: there is no DRTM hash sequence). */
+    public static final long CAPS = 0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0020 | 0x0040 | 0x0080 | 0x0100
+            | 0x0200 | 0x0400 | 0x0800 | 0x1000 | 0x2000 | 0x4000;
+
+    private static final int BODY_TIMEOUT_MS = 10_000;
+    /** Largest SET_STATEBLOB / HASH_DATA body read and discarded when refused; beyond it the connection closes. */
+    private static final int MAX_DISCARD = 1 << 20;
+    private static final int PTM_STATE_FLAG_ENCRYPTED = 2;
+
+    private ControlChannel() { }
+
+    /** Serves control commands on s; dataFd receives the data channel passed by CMD_SET_DATAFD. */
+    public static void serve(Socket s, TpmDevice tpm, DataFdSink dataFd, Consumer<String> log) throws IOException {
+        AFUNIXSocket unix = s instanceof AFUNIXSocket u ? u : null;
+        if (unix != null) {
+            unix.setAncillaryReceiveBufferSize(1024);
+        }
+        DataInputStream in = new DataInputStream(s.getInputStream());
+        OutputStream out = s.getOutputStream();
+        while (true) {
+            s.setSoTimeout(0);
+            int b0 = in.read();
+            if (b0 < 0) {
+                return;
+            }
+            s.setSoTimeout(BODY_TIMEOUT_MS);
+            try {
+                int cmd = (b0 << 24) | (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
+                FileDescriptor[] fds = unix != null ? unix.getReceivedFileDescriptors() : null;
+                byte[] resp = handle(cmd, in, tpm, fds, dataFd, log);
+                if (resp == null) {
+                    return;
+                }
+                out.write(resp);
+                out.flush();
+            } catch (EOFException | SocketTimeoutException e) {
+                return; // truncated request
+            }
+        }
+    }
+
+    /** Receives the data channel of CMD_SET_DATAFD; returns a TPM result code. */
+    public interface DataFdSink {
+        int accept(FileDescriptor fd);
+    }
+
+    private static byte[] res(int r) {
+        return ByteBuffer.allocate(4).putInt(r).array();
+    }
+
+    private static void closeAll(FileDescriptor[] fds, int skip) {
+        if (fds == null) {
+            return;
+        }
+        for (int i = 0; i < fds.length; i++) {
+            if (i != skip) {
+                try {
+                    new java.io.FileInputStream(fds[i]).close();
+                } catch (IOException ignored) {
+                    // best effort: do not leak descriptors a peer pushed at us
+                }
+            }
+        }
+    }
+
+    /** Reads and drops n bytes; false if n is too large to drop (the caller then closes). */
+    private static boolean discard(DataInputStream in, long n) throws IOException {
+        if (n > MAX_DISCARD) {
+            return false;
+        }
+        in.skipNBytes(n);
+        return true;
+    }
+
+    private static byte[] handle(int cmd, DataInputStream in, TpmDevice tpm, FileDescriptor[] fds,
+                                 DataFdSink dataFd, Consumer<String> log) throws IOException {
+        if (cmd != CMD_SET_DATAFD) {
+            closeAll(fds, -1);
+        }
+        switch (cmd) {
+            case CMD_GET_CAPABILITY:
+                return ByteBuffer.allocate(8).putLong(CAPS).array();
+            case CMD_INIT: {
+                long flags = in.readInt() & 0xFFFFFFFFL;
+                return res(tpm.init(flags));
+            }
+            case CMD_SHUTDOWN:
+                return res(tpm.stop("CMD_SHUTDOWN"));
+            case CMD_STOP:
+                return res(tpm.stop("CMD_STOP"));
+            case CMD_GET_TPMESTABLISHED:
+                if (!tpm.running()) {
+                    return res(TpmDevice.TPM_BAD_ORDINAL);
+                }
+                return ByteBuffer.allocate(8).putInt(0).put((byte) (tpm.established() ? 1 : 0)).array();
+            case CMD_SET_LOCALITY:
+                return res(tpm.setLocality(in.readUnsignedByte()));
+            case CMD_RESET_TPMESTABLISHED:
+                return res(tpm.resetEstablished(in.readUnsignedByte()));
+            case CMD_HASH_DATA: {
+                long len = in.readInt() & 0xFFFFFFFFL;
+                if (!discard(in, len)) {
+                    return null;
+                }
+                return res(TpmDevice.TPM_BAD_ORDINAL);
+            }
+            case CMD_HASH_START, CMD_HASH_END:
+                return res(TpmDevice.TPM_BAD_ORDINAL); // no DRTM hash sequence (no PTM_CAP_HASHING)
+            case CMD_CANCEL_TPM_CMD:
+                // commands run to completion quickly; there is never one to cancel
+                return res(tpm.running() ? TpmDevice.TPM_SUCCESS : TpmDevice.TPM_BAD_ORDINAL);
+            case CMD_STORE_VOLATILE:
+                return res(tpm.storeVolatile());
+            case CMD_GET_STATEBLOB: {
+                in.readInt(); // state_flags: blobs are never encrypted
+                int type = in.readInt();
+                long offset = in.readInt() & 0xFFFFFFFFL;
+                TpmDevice.Blob blob = tpm.getStateBlob(type);
+                if (blob.result() == TpmDevice.TPM_BAD_ORDINAL) {
+                    return res(blob.result());
+                }
+                byte[] data = blob.data();
+                int n = offset < data.length ? (int) (data.length - offset) : 0;
+                ByteBuffer b = ByteBuffer.allocate(16 + n);
+                b.putInt(blob.result()).putInt(0).putInt(n).putInt(n);
+                if (blob.result() == TpmDevice.TPM_SUCCESS && n > 0) {
+                    b.put(data, (int) offset, n);
+                }
+                return b.array();
+            }
+            case CMD_SET_STATEBLOB: {
+                int flags = in.readInt();
+                int type = in.readInt();
+                long len = in.readInt() & 0xFFFFFFFFL;
+                if (len > TpmState.MAX_BLOB || (flags & PTM_STATE_FLAG_ENCRYPTED) != 0 || tpm.running()) {
+                    if (!discard(in, len)) {
+                        return null;
+                    }
+                    return res(tpm.running() ? TpmDevice.TPM_BAD_ORDINAL : TpmDevice.TPM_BAD_PARAMETER);
+                }
+                byte[] data = new byte[(int) len];
+                in.readFully(data);
+                return res(tpm.setStateBlob(type, data));
+            }
+            case CMD_GET_CONFIG:
+                return ByteBuffer.allocate(8).putInt(0).putInt(0).array();
+            case CMD_SET_DATAFD: {
+                if (fds == null || fds.length == 0) {
+                    return res(TpmDevice.TPM_BAD_PARAMETER);
+                }
+                int r = dataFd.accept(fds[0]);
+                closeAll(fds, r == TpmDevice.TPM_SUCCESS ? 0 : -1);
+                log.accept("data-fd " + (r == 0 ? "accepted" : "refused"));
+                return res(r);
+            }
+            case CMD_SET_BUFFERSIZE: {
+                TpmDevice.BufferSize bs = tpm.setBufferSize(in.readInt() & 0xFFFFFFFFL);
+                if (bs.result() != TpmDevice.TPM_SUCCESS) {
+                    return res(bs.result());
+                }
+                return ByteBuffer.allocate(16).putInt(0).putInt(bs.size()).putInt(bs.min()).putInt(bs.max()).array();
+            }
+            case CMD_GET_INFO: {
+                long flags = in.readLong();
+                long offset = in.readInt() & 0xFFFFFFFFL;
+                in.readInt(); // pad
+                byte[] info = TpmDevice.info(flags);
+                if (offset >= info.length) {
+                    return res(TpmDevice.TPM_BAD_PARAMETER);
+                }
+                int n = (int) (info.length + 1 - offset); // the string goes out with its NUL
+                ByteBuffer b = ByteBuffer.allocate(12 + n);
+                b.putInt(0).putInt(info.length + 1).putInt(n).put(info, (int) offset, n - 1).put((byte) 0);
+                return b.array();
+            }
+            default:
+                return res(TpmDevice.TPM_BAD_ORDINAL);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package org.qemu.helpers.tpmstub.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.qemu.helpers.common.testing.Commands;
+import org.qemu.helpers.common.testing.ProcResult;
+import org.qemu.helpers.common.testing.Tools;
+import org.qemu.helpers.tpmstub.InProcessTpm;
+import org.qemu.helpers.tpmstub.Swtpm;
+
+/** tpm2-tools (the real client, through tpm2-tss's swtpm TCTI) against this helper and against swtpm. */
+class Tpm2ToolsTest {
+    private static final String EXTEND_ALL = "1:sha1=" + "11".repeat(20) + ",sha256=" + "22".repeat(32)
+            + ",sha384=" + "33".repeat(48) + ",sha512=" + "44".repeat(64);
+
+    private static List<String> session(String tcti, Path eventFile) throws Exception {
+        List<String> outputs = new ArrayList<>();
+        String[][] cmds = {
+            {"tpm2_startup", "-c"},
+            {"tpm2_pcrextend", "0:sha256=" + "00".repeat(31) + "01"},
+            {"tpm2_pcrextend", EXTEND_ALL},
+            {"tpm2_pcrevent", "2", eventFile.toString()},
+            {"tpm2_pcrextend", "16:sha256=" + "55".repeat(32)},
+            {"tpm2_pcrread"},
+            {"tpm2_pcrreset", "16"},
+            {"tpm2_pcrread", "sha1:0,1,2,16+sha256:0,1,2,16+sha384:1,2+sha512:1,2"},
+            {"tpm2_getcap", "pcrs"},
+            {"tpm2_getcap", "algorithms"},
+        };
+        for (String[] c : cmds) {
+            outputs.add(String.join(" ", c) + "\n" + run(tcti, c).stdout());
+        }
+        ProcResult rnd = run(tcti, "tpm2_getrandom", "--hex", "16");
+        assertTrue(rnd.stdout().trim().matches("[0-9a-f]{32}"), rnd.toString());
+        ProcResult cc = run(tcti, "tpm2_getcap", "commands");
+        assertTrue(cc.stdout().contains("TPM2_CC_PCR_Extend"), cc.toString());
+        ProcResult fixed = run(tcti, "tpm2_getcap", "properties-fixed");
+        assertTrue(fixed.stdout().contains("TPM2_PT_PCR_COUNT") && fixed.stdout().contains("raw: 0x18"), fixed.toString());
+        ProcResult var = run(tcti, "tpm2_getcap", "properties-variable");
+        assertTrue(var.stdout().contains("TPM2_PT_STARTUP_CLEAR"), var.toString());
+        return outputs;
+    }
+
+    private static ProcResult run(String tcti, String... cmd) throws Exception {
+        List<String> c = new ArrayList<>(List.of(cmd));
+        c.add("-T");
+        c.add(tcti);
+        ProcResult r = Commands.run(Duration.ofSeconds(20), c);
+        assertEquals(0, r.exitCode(), String.join(" ", c) + ": " + r);
+        return r;
+    }
+
+    @Test
+    void tpm2ToolsOverTcpPrintTheSameAsAgainstSwtpm() throws Exception {
+        Tools.require("tpm2_pcrread", "tpm2-tools");
+        Path tmp = Files.createTempDirectory("tpm2tools");
+        try {
+            Path ev = tmp.resolve("event");
+            Files.writeString(ev, "firmware event\n");
+            List<String> theirs;
+            try (Swtpm sw = Swtpm.start("not-need-init")) {
+                theirs = session("swtpm:host=127.0.0.1,port=" + sw.port, ev);
+            }
+            int port = Swtpm.freePortPair();
+            List<String> ours;
+            try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
+                ours = session("swtpm:host=127.0.0.1,port=" + port, ev);
+            }
+            for (int i = 0; i < theirs.size(); i++) {
+                assertEquals(theirs.get(i), ours.get(i));
+            }
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    @Test
+    void tpm2ToolsOverUnixSocketsWork() throws Exception {
+        Tools.require("tpm2_pcrread", "tpm2-tools");
+        Path tmp = Files.createTempDirectory("tpm2tools");
+        try {
+            Path sock = tmp.resolve("tpm.sock");
+            Path ev = tmp.resolve("event");
+            Files.writeString(ev, "firmware event\n");
+            try (InProcessTpm tpm = InProcessTpm.start(null, new Endpoint.Unix(sock),
+                    new Endpoint.Unix(Path.of(sock + ".ctrl")))) {
+                List<String> out = session("swtpm:path=" + sock, ev);
+                assertTrue(out.get(5).contains("0 : 0x90F4B39548DF55AD6187A1D20D731ECEE78C545B94AFD16F42EF7592D99CD365"),
+                        out.get(5));
+            }
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    static void deleteTree(Path dir) throws java.io.IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}
