@@ -1,0 +1,73 @@
+#!/bin/bash
+# helper-compress benchmark: the helper end to end (Compress call to the Finished signal, through a
+# private dbus-daemon) against the command-line tools, side by side in one run on the same input.
+#
+# Input: the first 512 MiB of every regular file under /usr/bin, /usr/lib and /usr/share, in sorted
+# path order (ELF binaries, shared libraries, Python/Perl code, locale data, docs, icons): the
+# machine's own binaries and data, deterministic for a given installation.
+#
+# Usage: helper-compress/bench/run.sh [SIZE_MIB]   (default 512; results on stdout)
+set -euo pipefail
+SIZE_MIB=${1:-512}
+HERE=$(cd "$(dirname "$0")" && pwd)
+MODULE=$(dirname "$HERE")
+WORK=${BENCH_DIR:-/var/tmp/hc-bench}
+mkdir -p "$WORK/root"
+JAR="$MODULE/target/helper-compress.jar"
+if [ ! -f "$JAR" ] || [ -n "$(find "$MODULE/src" -newer "$JAR" -type f | head -1)" ]; then
+    (cd "$MODULE/.." && mvn -o -q -pl helper-compress package -DskipTests)
+fi
+IN="$WORK/root/input"
+if [ ! -f "$IN" ] || [ "$(stat -c %s "$IN")" -ne $((SIZE_MIB << 20)) ]; then
+    find /usr/bin /usr/lib /usr/share -type f -print0 2>/dev/null | sort -z \
+        | xargs -0 cat 2>/dev/null | head -c $((SIZE_MIB << 20)) > "$IN" || true
+fi
+cat "$IN" > /dev/null   # page cache: every contender reads from memory
+
+cat > "$WORK/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:path=$WORK/bus.sock</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow user="*"/><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
+<allow own="*"/></policy></busconfig>
+CONF
+rm -f "$WORK/bus.sock"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+dbus-daemon --config-file="$WORK/bus.conf" --nofork --print-address=1 > "$WORK/addr" &
+PIDS+=($!)
+for _ in $(seq 50); do [ -s "$WORK/addr" ] && break; sleep 0.1; done
+ADDR=$(head -1 "$WORK/addr")
+java -Xmx1g -XX:+UseParallelGC -jar "$JAR" --bus-address="$ADDR" --root "$WORK/root" \
+    --state-dir "$WORK/state" --max-running 1 2> "$WORK/helper.log" &
+PIDS+=($!)
+for _ in $(seq 100); do grep -q " ready " "$WORK/helper.log" && break; sleep 0.1; done
+BENCH=(java -XX:TieredStopAtLevel=1 -cp "$JAR" "$HERE/Bench.java" "$ADDR")
+
+now() { date +%s.%N; }
+mbs() { awk -v s="$1" -v b="$((SIZE_MIB << 20))" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
+cli() {  # name, command...: runs the tool on the input, prints seconds
+    local t0 t1; t0=$(now); "${@:2}" < "$IN" > "$WORK/root/cli.out"; t1=$(now)
+    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+helper() {  # format level workers: prints seconds
+    "${BENCH[@]}" job "$1" "$2" "$3" "$IN" "$WORK/root/helper.out" | awk '{ print $1 }'
+}
+row() {  # label cli-seconds helper-seconds
+    printf "| %-26s | %8s s | %7s MB/s | %8s s | %7s MB/s | %5.2fx | %s |\n" "$1" "$2" "$(mbs "$2")" "$3" "$(mbs "$3")" \
+        "$(awk -v c="$2" -v h="$3" 'BEGIN { print c / h }')" "$(stat -c %s "$WORK/root/helper.out")"
+}
+
+echo "input: $SIZE_MIB MiB from /usr/bin /usr/lib /usr/share; $(nproc) cores; $(date -u +%FT%TZ)"
+echo "| case | CLI time | CLI rate | helper time | helper rate | helper/CLI speed | helper output bytes |"
+echo "|---|---|---|---|---|---|---|"
+for rep in 1 2; do
+    c=$(cli zstd zstd -3 -T2 -q -c); h=$(helper zstd 3 2); row "zstd -3 -T2 (run $rep)" "$c" "$h"
+    c=$(cli pigz pigz -6 -p2 -c); h=$(helper gzip 6 2); row "pigz -6 -p2 (run $rep)" "$c" "$h"
+    c=$(cli lz4 lz4 -1 -q -c); h=$(helper lz4 1 1); row "lz4 -1 (helper 1 worker, run $rep)" "$c" "$h"
+done
+c=$(cli xz xz -6 -T2 -c); h=$(helper xz 6 2); row "xz -6 -T2" "$c" "$h"
+head -c 1 "$IN" > "$WORK/root/one"
+echo "1-byte submit-to-done (zstd, 200 jobs after 20 warm-up): $("${BENCH[@]}" latency 200 "$WORK/root/one" "$WORK/root")"
+rm -f "$WORK/root/cli.out" "$WORK/root/helper.out" "$WORK/root/one.zst"
