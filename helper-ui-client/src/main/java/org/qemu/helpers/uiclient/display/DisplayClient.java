@@ -44,6 +44,7 @@ public final class DisplayClient implements AutoCloseable {
     private final Map<Integer, ConsoleDisplay> displays = new ConcurrentHashMap<>();
     private final List<ListenerSession> sessions = new ArrayList<>();
     private AutoCloseable ownerHandler;
+    private final List<Runnable> changeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private volatile State state = State.NO_QEMU;
     private volatile String refusal = "";
@@ -57,6 +58,21 @@ public final class DisplayClient implements AutoCloseable {
         this.bus = bus;
         this.gate = gate;
         this.log = log;
+    }
+
+    /** Run {@code r} (on the client's thread) after every attach, detach or refusal. */
+    public void onChange(Runnable r) {
+        changeListeners.add(r);
+    }
+
+    private void changed() {
+        for (Runnable r : changeListeners) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                log.warn("change-listener-failed", "error", e.toString());
+            }
+        }
     }
 
     /** Subscribe to owner changes of org.qemu and attach to the current owner, if any. */
@@ -83,6 +99,7 @@ public final class DisplayClient implements AutoCloseable {
         detach();
         if (owner == null || owner.isEmpty()) {
             log.info("qemu-gone");
+            changed();
             return;
         }
         Optional<String> refused = gate.refusal(owner);
@@ -91,6 +108,7 @@ public final class DisplayClient implements AutoCloseable {
             state = State.REFUSED;
             log.warn("qemu-refused", "owner", owner, "reason", refusal);
             notifyAll();
+            changed();
             return;
         }
         try {
@@ -100,6 +118,7 @@ public final class DisplayClient implements AutoCloseable {
             log.warn("qemu-attach-failed", "owner", owner, "error", e.getMessage());
         }
         notifyAll();
+        changed();
     }
 
     private void attach(String owner) throws DBusException, java.io.IOException {

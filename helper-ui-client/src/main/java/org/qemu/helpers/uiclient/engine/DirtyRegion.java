@@ -17,6 +17,7 @@ public final class DirtyRegion {
     private boolean cursorChanged;
     private int width;
     private int height;
+    private long sinceNanos;
 
     /** Start with a full frame of the given size pending (what a new viewer needs). */
     public DirtyRegion(int width, int height) {
@@ -28,6 +29,7 @@ public final class DirtyRegion {
         width = newWidth;
         height = newHeight;
         resized = true;
+        markSince();
         rects.clear();
         if (width > 0 && height > 0) {
             rects.add(new Rect(0, 0, width, height));
@@ -41,6 +43,7 @@ public final class DirtyRegion {
         if (c == null) {
             return;
         }
+        markSince();
         boolean merged = true;
         while (merged) {
             merged = false;
@@ -65,13 +68,21 @@ public final class DirtyRegion {
     }
 
     public synchronized void cursorChanged() {
+        markSince();
         cursorChanged = true;
         notifyAll();
     }
 
+    private void markSince() {
+        if (sinceNanos == 0) {
+            sinceNanos = System.nanoTime();
+        }
+    }
+
     /** Take everything pending and start empty. */
     public synchronized Damage take() {
-        Damage d = new Damage(resized, width, height, List.copyOf(rects), cursorChanged);
+        Damage d = new Damage(resized, width, height, List.copyOf(rects), cursorChanged, sinceNanos);
+        sinceNanos = 0;
         rects.clear();
         resized = false;
         cursorChanged = false;

@@ -46,6 +46,19 @@ public final class PngCodec {
         return out.toByteArray();
     }
 
+    /** Encode 0xAARRGGBB pixels (a pointer image) as an RGBA PNG. */
+    public static byte[] encodeArgb(int width, int height, int[] argb) {
+        BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_ARGB);
+        img.setRGB(0, 0, width, height, argb, 0, width);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(img, "png", out);
+        } catch (IOException e) {
+            throw new UncheckedIOException("PNG encoding into memory failed", e);
+        }
+        return out.toByteArray();
+    }
+
     /** A BufferedImage sharing the frame's pixel array (no copy). */
     public static BufferedImage image(ConsoleDisplay.Frame f) {
         DirectColorModel cm = new DirectColorModel(24, 0xff0000, 0xff00, 0xff);

@@ -1,0 +1,80 @@
+package org.qemu.helpers.uiclient;
+
+import java.util.List;
+import org.qemu.helpers.common.bus.HelperIdentity;
+import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.cli.HelperCommand;
+import org.qemu.helpers.common.cli.HelperVersion;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * helper-ui-client: a client of QEMU's D-Bus display. Without a subcommand it serves
+ * (org.qemu.UiClient1 and the web console); {@code screenshot} and {@code type} are one-shot.
+ */
+@Command(name = "helper-ui-client", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
+        description = "Screenshots, typing and a live web console for the VM's display (QEMU -display dbus).",
+        subcommands = {Main.Serve.class, ScreenshotCommand.class, TypeCommand.class})
+public final class Main extends HelperCommand {
+    @Option(names = "--web", paramLabel = "HOST:PORT", defaultValue = UiServer.DEFAULT_WEB,
+            description = "Web console on a loopback address (port 0 picks a free one), or 'off' "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String web;
+
+    private UiServer server;
+
+    public static void main(String[] args) {
+        HelperCommand.launch(new Main(), args);
+    }
+
+    static HelperIdentity helperIdentity() {
+        return new HelperIdentity("ui-client", "org.qemu.UiClient1",
+                "Screenshots, typing and a live web console for the VM's display", "", List.of("org.qemu.UiClient1"));
+    }
+
+    @Override
+    protected HelperIdentity identity() {
+        return helperIdentity();
+    }
+
+    @Override
+    protected void serve(HelperRuntime rt) throws Exception {
+        server = UiServer.start(rt, web);
+    }
+
+    @Override
+    protected void shutdown(HelperRuntime rt) {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    /** {@code serve}: the same as no subcommand. */
+    @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
+            description = "Serve org.qemu.UiClient1 and the web console (the default).")
+    static final class Serve extends HelperCommand {
+        @Option(names = "--web", paramLabel = "HOST:PORT", defaultValue = UiServer.DEFAULT_WEB,
+                description = "Web console on a loopback address (port 0 picks a free one), or 'off' "
+                        + "(default: ${DEFAULT-VALUE}).")
+        String web;
+
+        private UiServer server;
+
+        @Override
+        protected HelperIdentity identity() {
+            return helperIdentity();
+        }
+
+        @Override
+        protected void serve(HelperRuntime rt) throws Exception {
+            server = UiServer.start(rt, web);
+        }
+
+        @Override
+        protected void shutdown(HelperRuntime rt) {
+            if (server != null) {
+                server.close();
+            }
+        }
+    }
+}

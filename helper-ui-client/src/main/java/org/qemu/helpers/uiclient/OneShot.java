@@ -1,0 +1,69 @@
+package org.qemu.helpers.uiclient;
+
+import java.time.Duration;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.cli.ConfigException;
+import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.trust.PeerTrust;
+import org.qemu.helpers.common.trust.TrustPolicy;
+import org.qemu.helpers.uiclient.display.DisplayClient;
+import org.qemu.helpers.uiclient.display.HelperLogUi;
+import org.qemu.helpers.uiclient.display.VmmGate;
+
+/**
+ * The shared frame of the one-shot subcommands: connect as a plain client (no bus name),
+ * attach to QEMU's display through the vmm owner gate, run one action, exit.
+ * Exit codes: 0 done, 1 no usable display (none, refused, no frame), 2 config, 3 cannot connect.
+ */
+final class OneShot {
+    static final int EXIT_NO_DISPLAY = 1;
+
+    interface Action {
+        int run(DisplayClient client, HelperLog log) throws Exception;
+    }
+
+    private OneShot() {
+    }
+
+    static int run(CommonOptions common, Duration timeout, Action action) throws Exception {
+        HelperLog log = new HelperLog("ui-client", HelperLog.Level.WARN, System.err);
+        TrustPolicy policy;
+        try {
+            log.setThreshold(common.logLevel());
+            policy = common.loadPolicy(log);
+            if (common.busAddress() == null || common.busAddress().isEmpty()) {
+                throw ConfigException.option("--bus-address", "no bus address: give --bus-address or set $"
+                        + CommonOptions.BUS_ENV);
+            }
+        } catch (ConfigException e) {
+            log.error("config-invalid", "reason", e.getMessage());
+            return HelperRuntime.EXIT_CONFIG;
+        }
+        DBusConnection conn;
+        try {
+            conn = DBusConnectionBuilder.forAddress(common.busAddress()).withShared(false).build();
+        } catch (DBusException | RuntimeException e) {
+            log.error("startup-failed", "reason", "cannot connect to " + common.busAddress() + ": " + e.getMessage());
+            return HelperRuntime.EXIT_STARTUP;
+        }
+        try (conn; PeerTrust trust = new PeerTrust(conn, policy);
+             DisplayClient client = new DisplayClient(conn, new VmmGate(trust), new HelperLogUi(log))) {
+            client.start();
+            DisplayClient.State s = client.await(timeout);
+            if (s == DisplayClient.State.REFUSED) {
+                log.error("display-refused", "reason", client.refusal());
+                return EXIT_NO_DISPLAY;
+            }
+            if (s != DisplayClient.State.ATTACHED) {
+                log.error("no-display", "reason", "no QEMU display on the bus (org.qemu has no owner) within "
+                        + timeout.toSeconds() + " s");
+                return EXIT_NO_DISPLAY;
+            }
+            return action.run(client, log);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package org.qemu.helpers.uiclient;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.store.AtomicFiles;
+import org.qemu.helpers.uiclient.engine.ConsoleDisplay;
+import org.qemu.helpers.uiclient.engine.PngCodec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code screenshot --console N --out FILE.png}: the console's current frame as PNG. */
+@Command(name = "screenshot", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
+        description = "Save a console's current frame as a PNG file.")
+final class ScreenshotCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--console", paramLabel = "N", defaultValue = "0", description = "Console id (default: 0).")
+    int console;
+
+    @Option(names = "--out", paramLabel = "FILE.png", required = true, description = "Where to write the PNG.")
+    Path out;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "20",
+            description = "How long to wait for QEMU and its first frame (default: ${DEFAULT-VALUE}).")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        Duration timeout = Duration.ofSeconds(timeoutSeconds);
+        return OneShot.run(common, timeout, (client, log) -> {
+            var display = client.display(console);
+            if (display.isEmpty()) {
+                log.error("no-console", "console", console, "consoles", client.consoles().stream()
+                        .map(c -> c.id()).toList());
+                return OneShot.EXIT_NO_DISPLAY;
+            }
+            long end = System.nanoTime() + timeout.toNanos();
+            ConsoleDisplay.Frame f = display.get().frame();
+            while (f == null && System.nanoTime() < end) {
+                Thread.sleep(50);
+                f = display.get().frame();
+            }
+            if (f == null) {
+                log.error("no-frame", "console", console, "reason", "QEMU sent no frame within " + timeoutSeconds + " s");
+                return OneShot.EXIT_NO_DISPLAY;
+            }
+            AtomicFiles.write(out, PngCodec.encode(f, false));
+            System.out.println("wrote " + out + " (" + f.width() + "x" + f.height() + ")");
+            return 0;
+        });
+    }
+}

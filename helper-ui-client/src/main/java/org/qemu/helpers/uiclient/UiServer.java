@@ -1,0 +1,58 @@
+package org.qemu.helpers.uiclient;
+
+import org.qemu.helpers.common.bus.ExportHandle;
+import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.cli.ConfigException;
+import org.qemu.helpers.uiclient.dbus.UiClient1;
+import org.qemu.helpers.uiclient.dbus.UiClient1Service;
+import org.qemu.helpers.uiclient.display.DisplayClient;
+import org.qemu.helpers.uiclient.display.HelperLogUi;
+import org.qemu.helpers.uiclient.display.VmmGate;
+import org.qemu.helpers.uiclient.web.WebAddress;
+import org.qemu.helpers.uiclient.web.WebConsole;
+
+/** The {@code serve} wiring: display client, org.qemu.UiClient1, web console. */
+final class UiServer implements AutoCloseable {
+    static final String DEFAULT_WEB = "127.0.0.1:0";
+
+    private final DisplayClient display;
+    private final WebConsole web;
+
+    private UiServer(DisplayClient display, WebConsole web) {
+        this.display = display;
+        this.web = web;
+    }
+
+    static UiServer start(HelperRuntime rt, String webOption) throws Exception {
+        WebAddress address = webOption.equals("off") ? null : WebAddress.parse(webOption);
+        DisplayClient display = new DisplayClient(rt.connection(), new VmmGate(rt.trust()), new HelperLogUi(rt.log()));
+        UiClient1Service svc = new UiClient1Service(display);
+        ExportHandle handle = rt.export(UiClient1Service.PATH, UiClient1.class, svc, svc.properties());
+        display.onChange(() -> handle.propertiesChanged(UiClient1Service.IFACE, "Consoles", "DisplayState", "VmName"));
+        WebConsole web = null;
+        try {
+            display.start();
+            if (address != null) {
+                web = WebConsole.start(address, display, rt, new HelperLogUi(rt.log()));
+                svc.setWebConsole(web.baseUrl());
+                handle.propertiesChanged(UiClient1Service.IFACE, "WebConsole");
+                // Printed once, on stdout, for the operator who started the helper.
+                System.out.println("web console: " + web.baseUrl() + "?token=" + web.token());
+                System.out.flush();
+            }
+        } catch (ConfigException | RuntimeException e) {
+            display.close();
+            throw e;
+        }
+        rt.ready("web", web == null ? "off" : web.baseUrl());
+        return new UiServer(display, web);
+    }
+
+    @Override
+    public void close() {
+        if (web != null) {
+            web.close();
+        }
+        display.close();
+    }
+}
