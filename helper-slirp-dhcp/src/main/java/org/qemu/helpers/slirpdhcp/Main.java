@@ -1,0 +1,201 @@
+package org.qemu.helpers.slirpdhcp;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.qemu.helpers.common.bus.HelperIdentity;
+import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.bus.StartupException;
+import org.qemu.helpers.common.cli.ConfigException;
+import org.qemu.helpers.common.cli.HelperCommand;
+import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.slirpdhcp.dbus.NetStateVMState;
+import org.qemu.helpers.slirpdhcp.dbus.SlirpDhcp1;
+import org.qemu.helpers.slirpdhcp.dbus.SlirpDhcpService;
+import org.qemu.helpers.slirpdhcp.engine.Hostnames;
+import org.qemu.helpers.slirpdhcp.engine.Ip4;
+import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
+import org.qemu.helpers.slirpdhcp.transport.ResolverUpstream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** helper-slirp-dhcp: DHCP and DNS for a guest on user-mode networking, on the VM's bus as org.qemu.SlirpDhcp1. */
+@Command(name = "helper-slirp-dhcp", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
+        description = "DHCP and DNS for a QEMU guest on user-mode networking (-netdev stream) or plain sockets.")
+public final class Main extends HelperCommand {
+    @Option(names = "--netdev-socket", paramLabel = "PATH",
+            description = "Listen here for QEMU's -netdev stream,server=off,addr.type=unix,addr.path=PATH.")
+    Path netdevSocket;
+
+    @Option(names = "--udp-bind", paramLabel = "ADDR",
+            description = "Serve DHCP (wildcard socket, broadcast replies) and DNS at ADDR on plain sockets.")
+    String udpBind;
+
+    @Option(names = "--dhcp-port", paramLabel = "N", defaultValue = "67", description = "DHCP server port (default 67).")
+    int dhcpPort;
+
+    @Option(names = "--dns-port", paramLabel = "N", defaultValue = "53", description = "DNS port (default 53).")
+    int dnsPort;
+
+    @Option(names = "--upstream", paramLabel = "ADDR[:PORT]",
+            description = "Upstream resolver, tried in order (repeatable; default: nameservers of /etc/resolv.conf).")
+    List<String> upstreams = new ArrayList<>();
+
+    @Option(names = "--domain", paramLabel = "NAME", defaultValue = "vm.internal",
+            description = "Domain of the VM's names (default ${DEFAULT-VALUE}).")
+    String domain;
+
+    @Option(names = "--network", paramLabel = "CIDR", defaultValue = "10.0.2.0/24",
+            description = "Virtual network; gateway .2, DNS .3, pool from .15 (default ${DEFAULT-VALUE}).")
+    String network;
+
+    @Option(names = "--search", paramLabel = "NAME", description = "Search domain for option 119 (repeatable;"
+            + " default: the --domain).")
+    List<String> search = new ArrayList<>();
+
+    @Option(names = "--lease-time", paramLabel = "SECONDS", defaultValue = "86400",
+            description = "Lease time (default ${DEFAULT-VALUE}).")
+    int leaseTime;
+
+    @Option(names = "--mtu", paramLabel = "N", defaultValue = "0", description = "MTU sent as option 26 (0: not sent).")
+    int mtu;
+
+    @Option(names = "--upstream-timeout-ms", paramLabel = "MS", defaultValue = "2000",
+            description = "Per-upstream timeout before the next one is tried (default ${DEFAULT-VALUE}).")
+    int upstreamTimeoutMs;
+
+    private SlirpCore core;
+
+    public static void main(String[] args) {
+        HelperCommand.launch(new Main(), args);
+    }
+
+    @Override
+    protected HelperIdentity identity() {
+        return new HelperIdentity("slirp-dhcp", SlirpDhcp1.NAME, "DHCP and DNS for a guest on user-mode networking",
+                "slirp-dhcp", List.of(SlirpDhcp1.NAME));
+    }
+
+    /** Validates the options into {@link Settings}; each problem names the option and what is allowed. */
+    Settings settings(Path stateDir) throws ConfigException {
+        if (netdevSocket == null && udpBind == null) {
+            throw ConfigException.option("--netdev-socket", "give --netdev-socket PATH and/or --udp-bind ADDR:"
+                    + " without one the helper serves nobody");
+        }
+        String[] cidr = network.split("/", -1);
+        NetworkConfig net;
+        try {
+            if (cidr.length != 2) {
+                throw new IllegalArgumentException("want ADDR/PREFIX, e.g. 10.0.2.0/24");
+            }
+            String d = domain.toLowerCase(java.util.Locale.ROOT);
+            if (d.endsWith(".")) {
+                d = d.substring(0, d.length() - 1);
+            }
+            if (!d.isEmpty() && !Hostnames.isValidDomain(d)) {
+                throw ConfigException.option("--domain", "'" + Hostnames.escape(domain) + "' is not a valid DNS name");
+            }
+            net = NetworkConfig.forNetwork(Ip4.parse(cidr[0]), Integer.parseInt(cidr[1]), d);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.option("--network", "'" + network + "': " + e.getMessage());
+        }
+        try {
+            net = net.withLeaseSeconds(leaseTime);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.option("--lease-time", e.getMessage());
+        }
+        try {
+            net = net.withMtu(mtu);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.option("--mtu", e.getMessage());
+        }
+        if (!search.isEmpty()) {
+            try {
+                net = net.withSearch(search);
+            } catch (IllegalArgumentException e) {
+                throw ConfigException.option("--search", e.getMessage());
+            }
+        }
+        for (int[] p : new int[][] {{dhcpPort, 0}, {dnsPort, 1}}) {
+            if (p[0] < 0 || p[0] > 65535) {
+                throw ConfigException.option(p[1] == 0 ? "--dhcp-port" : "--dns-port", "port must be 0..65535");
+            }
+        }
+        if (udpBind != null) {
+            try {
+                if (!udpBind.matches("[0-9.]+")) {
+                    throw new IllegalArgumentException();
+                }
+                InetAddress.getByName(udpBind);
+            } catch (IOException | IllegalArgumentException e) {
+                throw ConfigException.option("--udp-bind", "'" + udpBind + "' is not an IPv4 address");
+            }
+        }
+        List<InetSocketAddress> ups = new ArrayList<>();
+        for (String u : upstreams) {
+            try {
+                ups.add(ResolverUpstream.parse(u));
+            } catch (IllegalArgumentException e) {
+                throw ConfigException.option("--upstream", e.getMessage());
+            }
+        }
+        if (ups.isEmpty()) {
+            try {
+                Path rc = Path.of("/etc/resolv.conf");
+                if (Files.exists(rc)) {
+                    ups.addAll(ResolverUpstream.fromResolvConf(rc));
+                }
+            } catch (IOException e) {
+                // no host resolver: local names only
+            }
+        }
+        if (upstreamTimeoutMs < 50 || upstreamTimeoutMs > 30000) {
+            throw ConfigException.option("--upstream-timeout-ms", "must be 50..30000");
+        }
+        return new Settings(net, stateDir.resolve("leases"), netdevSocket, udpBind, dhcpPort, dnsPort, ups,
+                Duration.ofMillis(upstreamTimeoutMs));
+    }
+
+    @Override
+    protected void serve(HelperRuntime rt) throws Exception {
+        Settings s = settings(rt.stateDir());
+        HelperLog log = rt.log();
+        try {
+            core = SlirpCore.start(s, line -> log.info(line));
+        } catch (IOException e) {
+            throw new StartupException("cannot start serving: " + e.getMessage()
+                    + (e instanceof java.net.BindException ? " (port in use, or below 1024 without"
+                    + " CAP_NET_BIND_SERVICE)" : ""));
+        }
+        try {
+            SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.connection(), log);
+            rt.export(SlirpDhcp1.PATH, SlirpDhcp1.class, svc, svc.properties());
+            rt.serveVMState(new NetStateVMState(core.dhcp(), s.net(), log));
+        } catch (Exception | Error e) {
+            core.close();
+            throw e;
+        }
+        List<Object> detail = new ArrayList<>(List.of("network", network, "domain", s.net().domain(), "upstreams",
+                s.upstreams().size()));
+        if (s.udpBind() != null) {
+            detail.addAll(List.of("dhcp_port", core.dhcpPort(), "dns_port", core.dnsPort()));
+        }
+        if (s.netdevSocket() != null) {
+            detail.addAll(List.of("netdev", s.netdevSocket()));
+        }
+        rt.ready(detail.toArray());
+    }
+
+    @Override
+    protected void shutdown(HelperRuntime rt) {
+        if (core != null) {
+            core.close();
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package org.qemu.helpers.slirpdhcp.dbus;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.TreeMap;
+import java.util.function.Function;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.types.UInt64;
+import org.qemu.SlirpDhcp1.Error;
+import org.qemu.helpers.common.bus.DBusErrors;
+import org.qemu.helpers.common.bus.PropertyTable;
+import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
+import org.qemu.helpers.slirpdhcp.engine.HostRecord;
+import org.qemu.helpers.slirpdhcp.engine.Hostnames;
+import org.qemu.helpers.slirpdhcp.engine.Ip4;
+import org.qemu.helpers.slirpdhcp.engine.Lease;
+import org.qemu.helpers.slirpdhcp.engine.Mac;
+import org.qemu.helpers.slirpdhcp.engine.StateChange;
+import org.qemu.helpers.slirpdhcp.engine.StaticLease;
+import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
+
+/**
+ * The exported {@code org.qemu.SlirpDhcp1}: validates arguments, runs the change durably, maps engine errors to
+ * D-Bus errors in one place, and turns lease changes into LeaseAdded/LeaseRemoved signals.
+ */
+public final class SlirpDhcpService implements SlirpDhcp1 {
+    private final DurableDhcp dhcp;
+    private final Statistics stats;
+    private final DBusConnection conn;
+    private final HelperLog log;
+
+    public SlirpDhcpService(DurableDhcp dhcp, Statistics stats, DBusConnection conn, HelperLog log) {
+        this.dhcp = dhcp;
+        this.stats = stats;
+        this.conn = conn;
+        this.log = log;
+        dhcp.addListener(this::signal);
+    }
+
+    public PropertyTable properties() {
+        return new PropertyTable(NAME).readOnly("Statistics", "a{st}", this::statistics);
+    }
+
+    private Map<String, UInt64> statistics() {
+        Map<String, UInt64> out = new TreeMap<>();
+        stats.snapshot().forEach((k, v) -> out.put(k, new UInt64(v)));
+        return out;
+    }
+
+    @Override
+    public List<LeaseEntry> ListLeases() {
+        DhcpServer s = dhcp.server();
+        List<LeaseEntry> out = new ArrayList<>();
+        java.util.Set<Integer> staticIps = new java.util.HashSet<>();
+        for (StaticLease st : s.statics()) {
+            staticIps.add(st.ip());
+            out.add(new LeaseEntry(st.mac().toString(), Ip4.format(st.ip()), st.hostname(), 0));
+        }
+        for (Lease l : s.leases()) {
+            if (!staticIps.contains(l.ip())) {
+                out.add(new LeaseEntry(l.mac().toString(), Ip4.format(l.ip()), l.hostname(), l.expiresAt()));
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void AddStaticLease(String mac, String ip, String hostname) {
+        Mac m = mac(mac);
+        int addr = ip(ip);
+        String host = hostname.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!host.isEmpty() && !Hostnames.isValidLabel(host)) {
+            throw DBusErrors.invalidArgs("hostname '" + Hostnames.escape(hostname)
+                    + "' is not a valid RFC 1123 label (a-z, 0-9, '-', 1-63 characters, no dots)");
+        }
+        run(s -> s.addStatic(new StaticLease(m, addr, host)));
+        log.info("static-lease-added", "mac", m, "ip", Ip4.format(addr), "hostname", host);
+    }
+
+    @Override
+    public void RemoveStaticLease(String mac) {
+        Mac m = mac(mac);
+        run(s -> s.removeStatic(m));
+        log.info("static-lease-removed", "mac", m);
+    }
+
+    @Override
+    public void AddHostRecord(String name, String address) {
+        String n = name.trim();
+        if (!n.isEmpty() && !n.contains(".") && !dhcp.server().zone().domain().isEmpty()) {
+            n = n + "." + dhcp.server().zone().domain();
+        }
+        HostRecord r;
+        try {
+            r = new HostRecord(n, ip(address));
+        } catch (IllegalArgumentException e) {
+            throw DBusErrors.invalidArgs(e.getMessage());
+        }
+        run(s -> s.addHost(r));
+        log.info("host-record-added", "name", r.name(), "ip", Ip4.format(r.ip()));
+    }
+
+    @Override
+    public void RemoveHostRecord(String name) {
+        String n = name.trim();
+        if (!n.isEmpty() && !n.contains(".") && !dhcp.server().zone().domain().isEmpty()) {
+            n = n + "." + dhcp.server().zone().domain();
+        }
+        String fn = n;
+        try {
+            Hostnames.normalizeName(fn);
+        } catch (IllegalArgumentException e) {
+            throw DBusErrors.invalidArgs(e.getMessage());
+        }
+        run(s -> s.removeHost(fn));
+        log.info("host-record-removed", "name", fn);
+    }
+
+    @Override
+    public List<HostEntry> ListHostRecords() {
+        List<HostEntry> out = new ArrayList<>();
+        for (HostRecord h : dhcp.server().hosts()) {
+            out.add(new HostEntry(h.name(), Ip4.format(h.ip())));
+        }
+        return out;
+    }
+
+    @Override
+    public boolean isRemote() {
+        return false;
+    }
+
+    @Override
+    public String getObjectPath() {
+        return PATH;
+    }
+
+    private static Mac mac(String s) {
+        try {
+            Mac m = Mac.parse(s);
+            if (m.isMulticast() || m.bits() == 0) {
+                throw DBusErrors.invalidArgs("MAC " + m + " is not a unicast address");
+            }
+            return m;
+        } catch (IllegalArgumentException e) {
+            throw DBusErrors.invalidArgs(e.getMessage());
+        }
+    }
+
+    private static int ip(String s) {
+        try {
+            return Ip4.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw DBusErrors.invalidArgs(e.getMessage());
+        }
+    }
+
+    private void run(Function<DhcpServer, List<StateChange>> op) {
+        try {
+            dhcp.admin(op);
+        } catch (IllegalArgumentException e) {
+            throw DBusErrors.invalidArgs(e.getMessage());
+        } catch (IllegalStateException e) {
+            throw new Error.Conflict(e.getMessage());
+        } catch (NoSuchElementException e) {
+            throw new Error.NotFound(e.getMessage());
+        } catch (IOException e) {
+            log.error("journal-failed", "error", e.getMessage());
+            throw new Error.IO("the lease store could not be written: " + e.getMessage());
+        }
+    }
+
+    private void signal(StateChange c) {
+        try {
+            if (c instanceof StateChange.LeaseBound b && b.fresh()) {
+                Lease l = b.lease();
+                conn.sendMessage(new LeaseAdded(PATH, l.mac().toString(), Ip4.format(l.ip()), l.hostname()));
+                log.info("lease-added", "mac", l.mac(), "ip", Ip4.format(l.ip()), "hostname", l.hostname());
+            } else if (c instanceof StateChange.LeaseEnded e) {
+                Lease l = e.lease();
+                conn.sendMessage(new LeaseRemoved(PATH, l.mac().toString(), Ip4.format(l.ip())));
+                log.info("lease-removed", "mac", l.mac(), "ip", Ip4.format(l.ip()), "reason", e.reason());
+            } else if (c instanceof StateChange.StaticAdded a) {
+                StaticLease s = a.lease();
+                conn.sendMessage(new LeaseAdded(PATH, s.mac().toString(), Ip4.format(s.ip()), s.hostname()));
+            } else if (c instanceof StateChange.StaticRemoved r) {
+                StaticLease s = r.lease();
+                conn.sendMessage(new LeaseRemoved(PATH, s.mac().toString(), Ip4.format(s.ip())));
+            }
+        } catch (DBusException e) {
+            log.warn("signal-failed", "error", e.getMessage());
+        }
+    }
+}
