@@ -26,6 +26,8 @@ public final class PairTransport extends AbstractUnixTransport {
     public static final String BUS_TYPE = "QEMUPAIR";
     public static final String ADDRESS = "qemupair:listen=true";
     public static final String CHANNEL_KEY = "org.qemu.helpers.uiclient.channel";
+    /** Set to Boolean.TRUE to be the SASL server instead (QEMU's side; used by tests that play QEMU). */
+    public static final String SASL_SERVER_KEY = "org.qemu.helpers.uiclient.saslServer";
 
     private AFUNIXSocketChannel channel;
 
@@ -36,7 +38,8 @@ public final class PairTransport extends AbstractUnixTransport {
             throw new TransportConfigurationException("qemupair transport needs a connected AFUNIXSocketChannel");
         }
         channel = (AFUNIXSocketChannel) ch;
-        getSaslConfig().setMode(SASL.SaslMode.CLIENT);
+        boolean server = Boolean.TRUE.equals(config.getAdditionalConfig().get(SASL_SERVER_KEY));
+        getSaslConfig().setMode(server ? SASL.SaslMode.SERVER : SASL.SaslMode.CLIENT);
         getSaslConfig().setAuthMode(SASL.AUTH_EXTERNAL);
     }
 

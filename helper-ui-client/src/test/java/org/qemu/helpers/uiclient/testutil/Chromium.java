@@ -208,6 +208,6 @@ public final class Chromium implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        TestBus.deleteTree(profile);
+        VmDisplay.deleteTree(profile);
     }
 }
