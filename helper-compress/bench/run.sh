@@ -41,33 +41,48 @@ for _ in $(seq 50); do [ -s "$WORK/addr" ] && break; sleep 0.1; done
 ADDR=$(head -1 "$WORK/addr")
 java -Xmx1g -XX:+UseParallelGC -jar "$JAR" --bus-address="$ADDR" --root "$WORK/root" \
     --state-dir "$WORK/state" --max-running 1 2> "$WORK/helper.log" &
-PIDS+=($!)
+HELPER_PID=$!
+PIDS+=($HELPER_PID)
 for _ in $(seq 100); do grep -q " ready " "$WORK/helper.log" && break; sleep 0.1; done
 BENCH=(java -XX:TieredStopAtLevel=1 -cp "$JAR" "$HERE/Bench.java" "$ADDR")
 
 now() { date +%s.%N; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$HELPER_PID/stat"; }
+TCK=$(getconf CLK_TCK)
 mbs() { awk -v s="$1" -v b="$((SIZE_MIB << 20))" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
-cli() {  # name, command...: runs the tool on the input, prints seconds
-    local t0 t1; t0=$(now); "${@:2}" < "$IN" > "$WORK/root/cli.out"; t1=$(now)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+cli() {  # command...: runs the tool on the input; prints "wall cpu wall+fsync"
+    local t0 t1 t2 cpu
+    TIMEFORMAT="%U %S"
+    t0=$(now)
+    cpu=$( { time "$@" < "$IN" > "$WORK/root/cli.out"; } 2>&1 | awk '{ print $1 + $2 }')
+    t1=$(now); sync "$WORK/root/cli.out"; t2=$(now)
+    awk -v a="$t0" -v b="$t1" -v c="$t2" -v u="$cpu" 'BEGIN { printf "%.3f %.2f %.3f", b - a, u, c - a }'
 }
-helper() {  # format level workers: prints seconds
-    "${BENCH[@]}" job "$1" "$2" "$3" "$IN" "$WORK/root/helper.out" | awk '{ print $1 }'
+helper() {  # format level workers: prints "wall cpu" (wall: Compress call to Finished, includes fsync)
+    local c0 c1 w
+    c0=$(ticks)
+    w=$("${BENCH[@]}" job "$1" "$2" "$3" "$IN" "$WORK/root/helper.out" | awk '{ print $1 }')
+    c1=$(ticks)
+    awk -v w="$w" -v a="$c0" -v b="$c1" -v t="$TCK" 'BEGIN { printf "%.3f %.2f", w, (b - a) / t }'
 }
-row() {  # label cli-seconds helper-seconds
-    printf "| %-26s | %8s s | %7s MB/s | %8s s | %7s MB/s | %5.2fx | %s |\n" "$1" "$2" "$(mbs "$2")" "$3" "$(mbs "$3")" \
-        "$(awk -v c="$2" -v h="$3" 'BEGIN { print c / h }')" "$(stat -c %s "$WORK/root/helper.out")"
+row() {  # label "cli: wall cpu wall+fsync" "helper: wall cpu"
+    set -- "$1" $2 $3
+    printf "| %-22s | %7s s | %6s MB/s | %6s s | %7s s | %6s MB/s | %6s s | %5.2fx | %5.2fx | %s |\n" "$1" "$2" \
+        "$(mbs "$2")" "$3" "$5" "$(mbs "$5")" "$6" "$(awk -v c="$2" -v h="$5" 'BEGIN { print c / h }')" \
+        "$(awk -v c="$4" -v h="$5" 'BEGIN { print c / h }')" "$(stat -c %s "$WORK/root/helper.out")"
 }
 
 echo "input: $SIZE_MIB MiB from /usr/bin /usr/lib /usr/share; $(nproc) cores; $(date -u +%FT%TZ)"
-echo "| case | CLI time | CLI rate | helper time | helper rate | helper/CLI speed | helper output bytes |"
-echo "|---|---|---|---|---|---|---|"
-for rep in 1 2; do
-    c=$(cli zstd zstd -3 -T2 -q -c); h=$(helper zstd 3 2); row "zstd -3 -T2 (run $rep)" "$c" "$h"
-    c=$(cli pigz pigz -6 -p2 -c); h=$(helper gzip 6 2); row "pigz -6 -p2 (run $rep)" "$c" "$h"
-    c=$(cli lz4 lz4 -1 -q -c); h=$(helper lz4 1 1); row "lz4 -1 (helper 1 worker, run $rep)" "$c" "$h"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "| case | CLI wall | CLI rate | CLI cpu | helper wall | helper rate | helper cpu | speed vs CLI | vs CLI+fsync | helper out bytes |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for rep in 1 2 3; do
+    c=$(cli zstd -3 -T2 -q -c); h=$(helper zstd 3 2); row "zstd -3 -T2 #$rep" "$c" "$h"
+    c=$(cli pigz -6 -p2 -c); h=$(helper gzip 6 2); row "pigz -6 -p2 #$rep" "$c" "$h"
+    c=$(cli lz4 -1 -q -c); h=$(helper lz4 1 1); row "lz4 -1 (1 worker) #$rep" "$c" "$h"
 done
-c=$(cli xz xz -6 -T2 -c); h=$(helper xz 6 2); row "xz -6 -T2" "$c" "$h"
+c=$(cli xz -6 -T2 -c); h=$(helper xz 6 2); row "xz -6 -T2" "$c" "$h"
 head -c 1 "$IN" > "$WORK/root/one"
 echo "1-byte submit-to-done (zstd, 200 jobs after 20 warm-up): $("${BENCH[@]}" latency 200 "$WORK/root/one" "$WORK/root")"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$WORK/root/cli.out" "$WORK/root/helper.out" "$WORK/root/one.zst"

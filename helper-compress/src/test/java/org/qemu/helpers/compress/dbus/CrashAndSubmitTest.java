@@ -29,6 +29,8 @@ import org.qemu.helpers.compress.TestFiles;
 class CrashAndSubmitTest {
     @RegisterExtension
     static final PrivateBus BUS = new PrivateBus();
+    /** dbus-java 5.2.2's reply for a path with no object (a library name, see shared/README.md). */
+    static final String UNKNOWN_OBJECT = "org.freedesktop.dbus.errors.UnknownObject";
     static Path base;
     static Path root;
     static Path state;
@@ -47,9 +49,10 @@ class CrashAndSubmitTest {
         }
     }
 
-    HelperProcess startHelper() throws Exception {
-        return BUS.startHelper(Main.class, "--root", root.toString(), "--state-dir", state.toString())
-                .awaitReady(Duration.ofSeconds(30));
+    HelperProcess startHelper(String... more) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--root", root.toString(), "--state-dir", state.toString()));
+        args.addAll(List.of(more));
+        return BUS.startHelper(Main.class, args.toArray(String[]::new)).awaitReady(Duration.ofSeconds(30));
     }
 
     static List<Path> temps() throws Exception {
@@ -79,6 +82,35 @@ class CrashAndSubmitTest {
         assertFalse(Files.exists(root.resolve("big.gz")));
         assertEquals(0, second.stop());
         Files.delete(root.resolve("big"));
+    }
+
+    @Test
+    void sigtermMidJobCancelsItCleansUpAndExitsZeroAndFinishedJobsAreUnexported() throws Exception {
+        Files.write(root.resolve("t"), TestFiles.mixed(30_000_000, 33));
+        Files.write(root.resolve("small"), new byte[] {42});
+        HelperProcess h = startHelper("--keep-finished", "1", "--max-finished", "2");
+        BusClient c = new BusClient(BUS.connect());
+        List<DBusPath> small = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            DBusPath j = c.compress(root + "/small", root + "/small" + i + ".lz4", "lz4", Map.of());
+            assertEquals("done", c.await(j, 10_000));
+            small.add(j);
+        }
+        // At most two finished jobs stay: the oldest is unexported (within a progress tick).
+        Thread.sleep(400);
+        BusClient.assertError(UNKNOWN_OBJECT, () -> c.state(small.get(0)));
+        Thread.sleep(1300);
+        BusClient.assertError(UNKNOWN_OBJECT, () -> c.state(small.get(2)));
+        DBusPath job = c.compress(root + "/t", root + "/t.gz", "gzip", Map.of("level", new Variant<>(9)));
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (c.num(job, "BytesOut") == 0 && System.nanoTime() < end) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, h.stop(), h.output());
+        assertFalse(Files.exists(root.resolve("t.gz")));
+        assertEquals(List.of(), temps(), "SIGTERM cancels the job and deletes its temporary file");
+        assertTrue(h.output().contains("state=cancelled"), h.output());
+        Files.delete(root.resolve("t"));
     }
 
     ProcResult submit(String... args) throws Exception {
