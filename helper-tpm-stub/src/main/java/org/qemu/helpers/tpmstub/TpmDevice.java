@@ -291,6 +291,23 @@ public final class TpmDevice implements Closeable {
         };
     }
 
+    /** The state blob of a type even while the TPM is stopped (bus VMState1 Save). */
+    public synchronized Blob getStateBlobAlways(int type) {
+        return new Blob(TPM_SUCCESS, type == 1 ? engine.encodePermanent() : engine.encodeVolatile());
+    }
+
+    /** Replaces the whole state with validated parts (bus VMState1 Load); the TPM then runs. */
+    public void load(TpmState.Permanent p, TpmState.Volatile v) {
+        synchronized (this) {
+            engine.load(p, v);
+            persist(true, true);
+            syncQuietly();
+            lastStarted = engine.state().started();
+            log.event("state-loaded", "started", lastStarted, "pcr_counter", engine.state().pcrCounter());
+        }
+        notifyListeners();
+    }
+
     /** CMD_SET_STATEBLOB (TPM stopped): validate fully, then store; a bad blob changes nothing. */
     public synchronized int setStateBlob(int type, byte[] blob) {
         if (engine.running()) {
