@@ -3,6 +3,7 @@ package org.qemu.helpers.uiclient;
 import java.util.List;
 import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
 import picocli.CommandLine.Command;
@@ -35,6 +36,11 @@ public final class Main extends HelperCommand {
     @Override
     protected HelperIdentity identity() {
         return helperIdentity();
+    }
+
+    /** The common options given before a subcommand (used when the subcommand has no bus address). */
+    CommonOptions commonOptions() {
+        return common;
     }
 
     @Override

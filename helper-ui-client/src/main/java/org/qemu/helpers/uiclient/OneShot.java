@@ -29,6 +29,12 @@ final class OneShot {
     private OneShot() {
     }
 
+    /** The subcommand's own options, or the ones given before it when it names no bus. */
+    static CommonOptions options(CommonOptions own, Main parent) {
+        boolean ownBus = own.busAddress() != null && !own.busAddress().isEmpty();
+        return ownBus || parent == null ? own : parent.commonOptions();
+    }
+
     static int run(CommonOptions common, Duration timeout, Action action) throws Exception {
         HelperLog log = new HelperLog("ui-client", HelperLog.Level.WARN, System.err);
         TrustPolicy policy;

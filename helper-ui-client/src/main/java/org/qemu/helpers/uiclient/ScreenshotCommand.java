@@ -11,6 +11,7 @@ import org.qemu.helpers.uiclient.engine.PngCodec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code screenshot --console N --out FILE.png}: the console's current frame as PNG. */
 @Command(name = "screenshot", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
@@ -18,6 +19,9 @@ import picocli.CommandLine.Option;
 final class ScreenshotCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
+
+    @ParentCommand
+    Main parent;
 
     @Option(names = "--console", paramLabel = "N", defaultValue = "0", description = "Console id (default: 0).")
     int console;
@@ -32,7 +36,7 @@ final class ScreenshotCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Duration timeout = Duration.ofSeconds(timeoutSeconds);
-        return OneShot.run(common, timeout, (client, log) -> {
+        return OneShot.run(OneShot.options(common, parent), timeout, (client, log) -> {
             var display = client.display(console);
             if (display.isEmpty()) {
                 log.error("no-console", "console", console, "consoles", client.consoles().stream()

@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code type --console N TEXT}: type TEXT on a US layout (use $'...\n' in a shell for Enter). */
 @Command(name = "type", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
@@ -18,6 +19,9 @@ import picocli.CommandLine.Parameters;
 final class TypeCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
+
+    @ParentCommand
+    Main parent;
 
     @Option(names = "--console", paramLabel = "N", defaultValue = "0", description = "Console id (default: 0).")
     int console;
@@ -38,7 +42,7 @@ final class TypeCommand implements Callable<Integer> {
             System.err.println("ui-client error text-invalid reason=\"" + e.getMessage() + "\"");
             return 2;
         }
-        return OneShot.run(common, Duration.ofSeconds(timeoutSeconds), (client, log) -> {
+        return OneShot.run(OneShot.options(common, parent), Duration.ofSeconds(timeoutSeconds), (client, log) -> {
             try {
                 client.keys(console, keys);
             } catch (org.qemu.helpers.uiclient.display.DisplayUnavailableException e) {
