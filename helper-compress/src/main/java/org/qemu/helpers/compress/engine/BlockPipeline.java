@@ -17,9 +17,34 @@ final class BlockPipeline {
     /** One input block; {@code previous} is the block before it (for a deflate dictionary), or null. */
     record Block(long index, byte[] data, int length, Block previous, boolean last) { }
 
-    /** Compresses one block on a worker thread. */
+    /** A compressed block: the first {@code length} bytes of {@code data}. */
+    record Output(byte[] data, int length) { }
+
+    /** Compresses one block on a worker thread, into a buffer taken from {@code pool}. */
     interface Compressor {
-        byte[] compress(Block block) throws IOException;
+        Output compress(Block block, Buffers pool) throws IOException;
+    }
+
+    /**
+     * Recycled output buffers: a block's output buffer is reused once the block is written, so a
+     * job allocates a handful of buffers instead of several per block (large arrays are costly for
+     * the garbage collector, G1 treats arrays of half a region or more as humongous).
+     */
+    static final class Buffers {
+        private final java.util.concurrent.ConcurrentLinkedQueue<byte[]> free =
+                new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+        /** A buffer of at least {@code size} bytes (contents undefined). */
+        byte[] get(int size) {
+            byte[] b = free.poll();
+            return b != null && b.length >= size ? b : new byte[size];
+        }
+
+        void put(byte[] b) {
+            if (free.size() < 64) {
+                free.add(b);
+            }
+        }
     }
 
     /** Receives blocks in input order on the job thread: before submission and after compression. */
@@ -27,7 +52,7 @@ final class BlockPipeline {
         /** Called in input order as blocks are read (e.g. to update a running checksum of the content). */
         void read(Block block) throws IOException;
 
-        void write(Block block, byte[] compressed) throws IOException;
+        void write(Block block, Output compressed) throws IOException;
     }
 
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -46,6 +71,9 @@ final class BlockPipeline {
             return t;
         });
         ArrayDeque<Submitted> pending = new ArrayDeque<>();
+        Buffers outputs = new Buffers();
+        ArrayDeque<byte[]> inputs = new ArrayDeque<>();
+        byte[][] lastWritten = {null};
         try {
             byte[] first = new byte[blockSize];
             int n = in.readFully(first, 0, blockSize);
@@ -54,7 +82,7 @@ final class BlockPipeline {
                 byte[] nextData = null;
                 int m = 0;
                 if (current.length() == blockSize) {
-                    nextData = new byte[blockSize];
+                    nextData = inputs.isEmpty() ? new byte[blockSize] : inputs.poll();
                     m = in.readFully(nextData, 0, blockSize);
                 }
                 boolean last = m == 0;
@@ -62,10 +90,9 @@ final class BlockPipeline {
                         current.previous(), last);
                 sink.read(b);
                 while (pending.size() >= inFlight) {
-                    Submitted s = pending.removeFirst();
-                    sink.write(s.block, await(s.future, progress));
+                    write(pending.removeFirst(), progress, sink, outputs, inputs, lastWritten);
                 }
-                pending.addLast(new Submitted(b, pool.submit(() -> compressor.compress(b))));
+                pending.addLast(new Submitted(b, pool.submit(() -> compressor.compress(b, outputs))));
                 if (last) {
                     break;
                 }
@@ -74,17 +101,31 @@ final class BlockPipeline {
                 current = new Block(b.index() + 1, nextData, m, prev, false);
             }
             while (!pending.isEmpty()) {
-                Submitted s = pending.removeFirst();
-                sink.write(s.block, await(s.future, progress));
+                write(pending.removeFirst(), progress, sink, outputs, inputs, lastWritten);
             }
         } finally {
             pool.shutdownNow();
         }
     }
 
-    private record Submitted(Block block, Future<byte[]> future) { }
+    /**
+     * Writes the oldest block. Its input buffer can be reused only after the NEXT block is written,
+     * because that block may still read it as its dictionary; so the one written before is freed.
+     */
+    private static void write(Submitted s, Progress progress, Sink sink, Buffers outputs, ArrayDeque<byte[]> inputs,
+                              byte[][] lastWritten) throws IOException {
+        Output out = await(s.future, progress);
+        sink.write(s.block, out);
+        outputs.put(out.data());
+        if (lastWritten[0] != null) {
+            inputs.add(lastWritten[0]);
+        }
+        lastWritten[0] = s.block.data();
+    }
 
-    private static byte[] await(Future<byte[]> f, Progress progress) throws IOException {
+    private record Submitted(Block block, Future<Output> future) { }
+
+    private static Output await(Future<Output> f, Progress progress) throws IOException {
         progress.check();
         try {
             return f.get();

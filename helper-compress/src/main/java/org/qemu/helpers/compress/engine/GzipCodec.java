@@ -59,7 +59,7 @@ final class GzipCodec implements Codec {
             });
             try {
                 BlockPipeline.run(in, BLOCK, workers, 4 * workers, progress,
-                        b -> deflateBlock(local.get(), b),
+                        (b, buffers) -> deflateBlock(local.get(), b, buffers),
                         new BlockPipeline.Sink() {
                             @Override
                             public void read(BlockPipeline.Block b) {
@@ -68,8 +68,8 @@ final class GzipCodec implements Codec {
                             }
 
                             @Override
-                            public void write(BlockPipeline.Block b, byte[] compressed) throws IOException {
-                                out.write(compressed);
+                            public void write(BlockPipeline.Block b, BlockPipeline.Output c) throws IOException {
+                                out.write(c.data(), 0, c.length());
                             }
                         });
             } finally {
@@ -80,7 +80,7 @@ final class GzipCodec implements Codec {
         writeLe32(out, (int) size[0]); // RFC 1952 2.3.1: ISIZE is the input size modulo 2^32
     }
 
-    private static byte[] deflateBlock(Deflater d, BlockPipeline.Block b) {
+    private static BlockPipeline.Output deflateBlock(Deflater d, BlockPipeline.Block b, BlockPipeline.Buffers buffers) {
         d.reset();
         BlockPipeline.Block prev = b.previous();
         if (prev != null) {
@@ -88,7 +88,7 @@ final class GzipCodec implements Codec {
             d.setDictionary(prev.data(), prev.length() - dl, dl);
         }
         d.setInput(b.data(), 0, b.length());
-        byte[] out = new byte[b.length() + (b.length() >> 3) + 64];
+        byte[] out = buffers.get(b.length() + (b.length() >> 3) + 64);
         int pos = 0;
         if (b.last()) {
             d.finish();
@@ -112,7 +112,7 @@ final class GzipCodec implements Codec {
                 }
             }
         }
-        return pos == out.length ? out : Arrays.copyOf(out, pos);
+        return new BlockPipeline.Output(out, pos);
     }
 
     /** RFC 1952 2.3: ID1 ID2 CM FLG MTIME(0: unknown) XFL OS(3: Unix). */

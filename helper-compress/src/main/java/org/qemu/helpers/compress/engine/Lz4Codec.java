@@ -2,7 +2,6 @@ package org.qemu.helpers.compress.engine;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.Arrays;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
@@ -40,7 +39,7 @@ final class Lz4Codec implements Codec {
         header[6] = (byte) hc;
         out.write(header);
         try (StreamingXXHash32 content = xx.newStreamingHash32(0)) {
-            BlockPipeline.run(in, BLOCK, workers, 2 * workers, progress, b -> compressBlock(compressor, b),
+            BlockPipeline.run(in, BLOCK, workers, 2 * workers, progress, (b, buffers) -> compressBlock(compressor, b, buffers),
                     new BlockPipeline.Sink() {
                         @Override
                         public void read(BlockPipeline.Block b) {
@@ -48,8 +47,8 @@ final class Lz4Codec implements Codec {
                         }
 
                         @Override
-                        public void write(BlockPipeline.Block b, byte[] compressed) throws IOException {
-                            out.write(compressed);
+                        public void write(BlockPipeline.Block b, BlockPipeline.Output c) throws IOException {
+                            out.write(c.data(), 0, c.length());
                         }
                     });
             byte[] end = new byte[8];
@@ -60,11 +59,12 @@ final class Lz4Codec implements Codec {
     }
 
     /** A block: 4-byte size with the high bit set when stored uncompressed, then the data. */
-    private static byte[] compressBlock(LZ4Compressor c, BlockPipeline.Block b) {
+    private static BlockPipeline.Output compressBlock(LZ4Compressor c, BlockPipeline.Block b,
+                                                      BlockPipeline.Buffers buffers) {
         if (b.length() == 0) {
-            return new byte[0];
+            return new BlockPipeline.Output(new byte[0], 0);
         }
-        byte[] out = new byte[4 + c.maxCompressedLength(b.length())];
+        byte[] out = buffers.get(4 + c.maxCompressedLength(b.length()));
         int n = c.compress(b.data(), 0, b.length(), out, 4, out.length - 4);
         if (n >= b.length()) {
             le32(out, 0, b.length() | 0x80000000);
@@ -73,7 +73,7 @@ final class Lz4Codec implements Codec {
         } else {
             le32(out, 0, n);
         }
-        return Arrays.copyOf(out, 4 + n);
+        return new BlockPipeline.Output(out, 4 + n);
     }
 
     private static void le32(byte[] b, int off, int v) {

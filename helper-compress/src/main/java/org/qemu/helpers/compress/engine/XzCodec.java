@@ -37,19 +37,19 @@ final class XzCodec implements Codec {
             return;
         }
         int block = blockSize(opts);
-        BlockPipeline.run(in, block, workers, workers + 1, progress, b -> {
+        BlockPipeline.run(in, block, workers, workers + 1, progress, (b, buffers) -> {
             ByteArrayOutputStream bo = new ByteArrayOutputStream(b.length() / 3 + 1024);
             try (XZOutputStream x = new XZOutputStream(bo, opts, XZ.CHECK_CRC64)) {
                 x.write(b.data(), 0, b.length());
             }
-            return bo.toByteArray();
+            return new BlockPipeline.Output(bo.toByteArray(), bo.size());
         }, new BlockPipeline.Sink() {
             @Override
             public void read(BlockPipeline.Block b) { }
 
             @Override
-            public void write(BlockPipeline.Block b, byte[] compressed) throws IOException {
-                out.write(compressed);
+            public void write(BlockPipeline.Block b, BlockPipeline.Output c) throws IOException {
+                out.write(c.data(), 0, c.length());
             }
         });
     }
