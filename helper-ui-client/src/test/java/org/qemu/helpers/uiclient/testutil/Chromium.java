@@ -168,12 +168,16 @@ public final class Chromium implements AutoCloseable {
         return r.path("result").path("value");
     }
 
-    /** Poll an expression until it is true. */
+    /** Poll an expression until it is true (errors while the page loads count as false). */
     public boolean waitFor(String expression, Duration timeout) throws Exception {
         long end = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < end) {
-            if (eval(expression).asBoolean(false)) {
-                return true;
+            try {
+                if (eval(expression).asBoolean(false)) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // the page is still loading (e.g. no body yet): try again
             }
             Thread.sleep(100);
         }

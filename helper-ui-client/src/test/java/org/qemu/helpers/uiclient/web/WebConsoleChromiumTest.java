@@ -1,0 +1,137 @@
+package org.qemu.helpers.uiclient.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.freedesktop.dbus.types.Variant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.sample.SampleHelper;
+import org.qemu.helpers.common.testing.HelperProcess;
+import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.common.testing.Qemu;
+import org.qemu.helpers.uiclient.Main;
+import org.qemu.helpers.uiclient.display.Display1;
+import org.qemu.helpers.uiclient.testutil.Chromium;
+import org.qemu.helpers.uiclient.testutil.VmDisplay;
+
+/**
+ * The web console in Debian's headless Chromium (DevTools protocol), with the helper as its own
+ * process, a real QEMU 7.2 and a second helper on the bus whose Description is hostile markup.
+ */
+@Timeout(300)
+class WebConsoleChromiumTest {
+    @RegisterExtension
+    static final PrivateBus BUS = new PrivateBus();
+    static final String HOSTILE = "<img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>";
+
+    private static Qemu qemu;
+    private static HelperProcess ui;
+    private static Chromium browser;
+    private static String base;
+    private static String token;
+
+    @BeforeAll
+    static void start() throws Exception {
+        qemu = VmDisplay.start(BUS, "web");
+        Path sampleState = Files.createTempDirectory(BUS.dir(), "sample");
+        BUS.startHelper(SampleHelper.class, "--state-dir", sampleState.toString(), "--description", HOSTILE)
+                .awaitReady(Duration.ofSeconds(60));
+        Path state = Files.createTempDirectory(BUS.dir(), "ui");
+        ui = BUS.startHelper(Main.class, "--state-dir", state.toString(), "--web", "127.0.0.1:0")
+                .awaitReady(Duration.ofSeconds(60));
+        Path tokenFile = state.resolve("web-token");
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tokenFile)));
+        token = Files.readString(tokenFile).strip();
+        assertTrue(ui.output().contains("?token=" + token), "the URL with the token is printed once at start");
+        DBusConnection c = BUS.connect();
+        Object v = c.getRemoteObject("org.qemu.UiClient1", "/org/qemu/UiClient1", Properties.class)
+                .Get("org.qemu.UiClient1", "WebConsole");
+        base = String.valueOf(v instanceof Variant<?> var ? var.getValue() : v);
+        assertTrue(base.startsWith("http://127.0.0.1:"), base);
+        assertTrue(!ui.output().replace("?token=" + token, "").contains(token), "token printed only in the URL line");
+        browser = Chromium.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (browser != null) {
+            browser.close();
+        }
+        BUS.killHelpers();
+        if (qemu != null) {
+            qemu.close();
+        }
+    }
+
+    private static String bodyText() throws Exception {
+        return browser.eval("document.body ? document.body.innerText : ''").asText();
+    }
+
+    @Test
+    void pageRefusesAMissingOrWrongToken() throws Exception {
+        browser.navigate(base);
+        assertTrue(browser.waitFor("document.readyState === 'complete' && document.body.innerText.length > 0",
+                Duration.ofSeconds(20)));
+        assertTrue(bodyText().contains("token required"), bodyText());
+        assertEquals(0, browser.eval("document.querySelectorAll('canvas').length").asInt());
+        browser.navigate(base + "?token=" + token.substring(1) + "x");
+        assertTrue(browser.waitFor("document.readyState === 'complete' && document.body.innerText.includes('wrong')",
+                Duration.ofSeconds(20)), bodyText());
+        assertEquals(0, browser.eval("document.querySelectorAll('canvas').length").asInt());
+    }
+
+    @Test
+    void withTheTokenThePageShowsTheConsoleTakesKeysAndListsHelpersAsText() throws Exception {
+        browser.navigate(base + "?token=" + token);
+        assertTrue(browser.waitFor("document.body.dataset.size === '720x400' && Number(document.body.dataset.drawn) > 0",
+                Duration.ofSeconds(60)), "canvas never got the console: " + bodyText() + "\n" + ui.output());
+        assertTrue(browser.waitFor("(() => { const c = document.getElementById('screen');"
+                + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+                + " for (let i = 0; i < d.length; i += 4) { if (d[i] | d[i + 1] | d[i + 2]) n++; } return n > 500; })()",
+                Duration.ofSeconds(30)), "canvas stayed blank");
+        assertEquals(720, browser.eval("document.getElementById('screen').width").asInt());
+        assertEquals(400, browser.eval("document.getElementById('screen').height").asInt());
+
+        // Caps Lock typed in the page reaches QEMU: SeaBIOS's LED change shows in Keyboard.Modifiers.
+        DBusConnection c = BUS.connect();
+        Properties kb = c.getRemoteObject(Display1.BUS_NAME, Display1.consolePath(0), Properties.class);
+        long before = modifiers(kb);
+        browser.eval("document.getElementById('screen').focus(); true");
+        browser.key("CapsLock", "CapsLock", 20);
+        assertTrue(VmDisplay.waitFor(Duration.ofSeconds(20), () -> {
+            try {
+                return (modifiers(kb) & 4) != (before & 4);
+            } catch (Exception e) {
+                return false;
+            }
+        }), "Keyboard.Modifiers stayed " + before + "; guest keyboard saw " + VmDisplay.keyboardTrace(qemu.output()));
+
+        // The helper panel lists the helpers on the bus; the hostile Description is plain text.
+        assertTrue(browser.waitFor("[...document.querySelectorAll('#helpers .helper')].map(h => h.dataset.bus)"
+                + ".join(',').includes('org.qemu.Sample1')", Duration.ofSeconds(30)), bodyText());
+        assertTrue(browser.eval("[...document.querySelectorAll('#helpers .helper')].map(h => h.dataset.bus)"
+                + ".includes('org.qemu.UiClient1')").asBoolean(), bodyText());
+        String shown = browser.eval("[...document.querySelectorAll('#helpers .helper')]"
+                + ".find(h => h.dataset.bus === 'org.qemu.Sample1').querySelector('.description').textContent").asText();
+        assertEquals(HOSTILE, shown);
+        assertEquals(0, browser.eval("document.querySelectorAll('#helpers img, #helpers script').length").asInt());
+        assertTrue(browser.eval("window.__xss === undefined").asBoolean(), "hostile markup ran");
+        browser.screenshot(Path.of("target", "test-artifacts", "web-console.png"));
+    }
+
+    private static long modifiers(Properties kb) {
+        Object v = kb.Get(Display1.KEYBOARD_IFACE, "Modifiers");
+        Object n = v instanceof Variant<?> var ? var.getValue() : v;
+        return ((Number) n).longValue();
+    }
+}
