@@ -46,6 +46,7 @@ class WebConsoleChromiumTest {
         Path sampleState = Files.createTempDirectory(BUS.dir(), "sample");
         BUS.startHelper(SampleHelper.class, "--state-dir", sampleState.toString(), "--description", HOSTILE)
                 .awaitReady(Duration.ofSeconds(60));
+        FakeHelpers.start(BUS);
         Path state = Files.createTempDirectory(BUS.dir(), "ui");
         ui = BUS.startHelper(Main.class, "--state-dir", state.toString(), "--web", "127.0.0.1:0")
                 .awaitReady(Duration.ofSeconds(60));
@@ -126,6 +127,22 @@ class WebConsoleChromiumTest {
         assertEquals(HOSTILE, shown);
         assertEquals(0, browser.eval("document.querySelectorAll('#helpers img, #helpers script').length").asInt());
         assertTrue(browser.eval("window.__xss === undefined").asBoolean(), "hostile markup ran");
+
+        // Live data of the other helpers (test doubles, see FakeHelpers): leases with a
+        // guest-chosen hostname shown as text, a job's progress, PCRs 0-7 of the sha256 bank.
+        assertTrue(browser.waitFor("document.querySelectorAll('#helpers .helper').length >= 5",
+                Duration.ofSeconds(30)), bodyText());
+        String dhcp = "[...document.querySelectorAll('#helpers .helper')].find(h => h.dataset.bus === 'org.qemu.SlirpDhcp1')";
+        assertTrue(browser.eval("[...(" + dhcp + ").querySelectorAll('td')].some(td => td.textContent === '"
+                + FakeHelpers.HOSTILE_HOSTNAME + "')").asBoolean(), bodyText());
+        assertEquals(0, browser.eval("(" + dhcp + ").querySelectorAll('b').length").asInt());
+        String tpm = "[...document.querySelectorAll('#helpers .helper')].find(h => h.dataset.bus === 'org.qemu.TpmStub1')";
+        assertEquals(9, browser.eval("(" + tpm + ").querySelectorAll('tr').length").asInt(), "header + PCRs 0-7");
+        assertTrue(browser.eval("(" + tpm + ").textContent.includes('sha256')"
+                + " && (" + tpm + ").textContent.includes('0'.repeat(62) + '07')").asBoolean(), bodyText());
+        String jobs = "[...document.querySelectorAll('#helpers .helper')].find(h => h.dataset.bus === 'org.qemu.Compress1')";
+        assertTrue(browser.eval("(" + jobs + ").textContent.includes('running') && (" + jobs
+                + ").textContent.includes('50%')").asBoolean(), bodyText());
         browser.screenshot(Path.of("target", "test-artifacts", "web-console.png"));
     }
 
