@@ -10,6 +10,13 @@ public final class Hex {
         return HexFormat.of().parseHex(hex.replace(" ", ""));
     }
 
+    /** Deletes a temporary directory tree (best effort). */
+    public static void deleteTree(java.nio.file.Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.walk(dir)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
     public static String str(byte[] b) {
         return HexFormat.of().formatHex(b);
     }

@@ -4,6 +4,7 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
@@ -50,34 +51,74 @@ public final class ControlChannel {
 
     private ControlChannel() { }
 
-    /** Serves control commands on s; dataFd receives the data channel passed by CMD_SET_DATAFD. */
+    /** Input buffer: the command code plus the largest fixed request (ptm_hdata), as swtpm's. */
+    private static final int BUFFER = 4 + 4 + 4096;
+
+    /**
+     * Serves control commands on s; dataFd receives the data channel passed by CMD_SET_DATAFD.
+     * Like swtpm, a request is what one read returns (at least its fixed fields): QEMU sends some
+     * requests padded to the size of their C union (SET_LOCALITY with 4 bytes), tpm2-tss sends
+     * them unpadded, and the padding is ignored.
+     */
     public static void serve(Socket s, TpmDevice tpm, DataFdSink dataFd, Consumer<String> log) throws IOException {
         AFUNIXSocket unix = s instanceof AFUNIXSocket u ? u : null;
         if (unix != null) {
             unix.setAncillaryReceiveBufferSize(1024);
         }
-        DataInputStream in = new DataInputStream(s.getInputStream());
+        InputStream in = s.getInputStream();
         OutputStream out = s.getOutputStream();
+        byte[] buf = new byte[BUFFER];
         while (true) {
             s.setSoTimeout(0);
-            int b0 = in.read();
-            if (b0 < 0) {
+            int n = in.read(buf, 0, buf.length);
+            if (n <= 0) {
                 return;
             }
             s.setSoTimeout(BODY_TIMEOUT_MS);
+            FileDescriptor[] fds = unix != null ? unix.getReceivedFileDescriptors() : null;
             try {
-                int cmd = (b0 << 24) | (in.readUnsignedByte() << 16) | (in.readUnsignedByte() << 8) | in.readUnsignedByte();
-                FileDescriptor[] fds = unix != null ? unix.getReceivedFileDescriptors() : null;
-                byte[] resp = handle(cmd, in, tpm, fds, dataFd, log);
+                n = fill(in, buf, n, 4);
+                int cmd = ByteBuffer.wrap(buf, 0, 4).getInt();
+                n = fill(in, buf, n, 4 + fixedSize(cmd));
+                ByteBuffer body = ByteBuffer.wrap(buf, 4, n - 4).slice();
+                byte[] resp = handle(cmd, body, in, tpm, fds, dataFd, log);
                 if (resp == null) {
+                    log.accept("ctrl-refused cmd=0x" + Integer.toHexString(cmd) + " reason=oversized-body");
                     return;
                 }
+                log.accept("ctrl cmd=0x" + Integer.toHexString(cmd) + " result=0x"
+                        + Integer.toHexString(resp.length >= 4 && cmd != CMD_GET_CAPABILITY
+                                ? ByteBuffer.wrap(resp, 0, 4).getInt() : 0));
                 out.write(resp);
                 out.flush();
             } catch (EOFException | SocketTimeoutException e) {
+                closeAll(fds, -1);
                 return; // truncated request
             }
         }
+    }
+
+    /** Reads until buf holds at least {@code need} bytes (need is at most the buffer size). */
+    private static int fill(InputStream in, byte[] buf, int have, int need) throws IOException {
+        while (have < need) {
+            int r = in.read(buf, have, buf.length - have);
+            if (r < 0) {
+                throw new EOFException();
+            }
+            have += r;
+        }
+        return have;
+    }
+
+    /** Size of the fixed request fields after the command code (tpm_ioctl.h "u.req"). */
+    static int fixedSize(int cmd) {
+        return switch (cmd) {
+            case CMD_INIT, CMD_SET_BUFFERSIZE, CMD_HASH_DATA -> 4;
+            case CMD_SET_LOCALITY, CMD_RESET_TPMESTABLISHED -> 1;
+            case CMD_GET_STATEBLOB, CMD_SET_STATEBLOB -> 12;
+            case CMD_GET_INFO -> 16;
+            default -> 0;
+        };
     }
 
     /** Receives the data channel of CMD_SET_DATAFD; returns a TPM result code. */
@@ -104,16 +145,26 @@ public final class ControlChannel {
         }
     }
 
-    /** Reads and drops n bytes; false if n is too large to drop (the caller then closes). */
-    private static boolean discard(DataInputStream in, long n) throws IOException {
+    /** Drops the rest of a request body of n bytes; false if n is too large to drop (the caller then closes). */
+    private static boolean discard(ByteBuffer body, InputStream in, long n) throws IOException {
         if (n > MAX_DISCARD) {
             return false;
         }
-        in.skipNBytes(n);
+        long rest = n - Math.min(n, body.remaining());
+        in.skipNBytes(rest);
         return true;
     }
 
-    private static byte[] handle(int cmd, DataInputStream in, TpmDevice tpm, FileDescriptor[] fds,
+    /** The request's variable data of n bytes: what came with the request, then the rest from the stream. */
+    private static byte[] data(ByteBuffer body, InputStream in, int n) throws IOException {
+        byte[] d = new byte[n];
+        int have = Math.min(n, body.remaining());
+        body.get(d, 0, have);
+        new DataInputStream(in).readFully(d, have, n - have);
+        return d;
+    }
+
+    private static byte[] handle(int cmd, ByteBuffer body, InputStream in, TpmDevice tpm, FileDescriptor[] fds,
                                  DataFdSink dataFd, Consumer<String> log) throws IOException {
         if (cmd != CMD_SET_DATAFD) {
             closeAll(fds, -1);
@@ -122,7 +173,7 @@ public final class ControlChannel {
             case CMD_GET_CAPABILITY:
                 return ByteBuffer.allocate(8).putLong(CAPS).array();
             case CMD_INIT: {
-                long flags = in.readInt() & 0xFFFFFFFFL;
+                long flags = body.getInt() & 0xFFFFFFFFL;
                 return res(tpm.init(flags));
             }
             case CMD_SHUTDOWN:
@@ -135,12 +186,12 @@ public final class ControlChannel {
                 }
                 return ByteBuffer.allocate(8).putInt(0).put((byte) (tpm.established() ? 1 : 0)).array();
             case CMD_SET_LOCALITY:
-                return res(tpm.setLocality(in.readUnsignedByte()));
+                return res(tpm.setLocality(body.get() & 0xFF));
             case CMD_RESET_TPMESTABLISHED:
-                return res(tpm.resetEstablished(in.readUnsignedByte()));
+                return res(tpm.resetEstablished(body.get() & 0xFF));
             case CMD_HASH_DATA: {
-                long len = in.readInt() & 0xFFFFFFFFL;
-                if (!discard(in, len)) {
+                long len = body.getInt() & 0xFFFFFFFFL;
+                if (!discard(body, in, len)) {
                     return null;
                 }
                 return res(TpmDevice.TPM_BAD_ORDINAL);
@@ -153,9 +204,9 @@ public final class ControlChannel {
             case CMD_STORE_VOLATILE:
                 return res(tpm.storeVolatile());
             case CMD_GET_STATEBLOB: {
-                in.readInt(); // state_flags: blobs are never encrypted
-                int type = in.readInt();
-                long offset = in.readInt() & 0xFFFFFFFFL;
+                body.getInt(); // state_flags: blobs are never encrypted
+                int type = body.getInt();
+                long offset = body.getInt() & 0xFFFFFFFFL;
                 TpmDevice.Blob blob = tpm.getStateBlob(type);
                 if (blob.result() == TpmDevice.TPM_BAD_ORDINAL) {
                     return res(blob.result());
@@ -170,18 +221,16 @@ public final class ControlChannel {
                 return b.array();
             }
             case CMD_SET_STATEBLOB: {
-                int flags = in.readInt();
-                int type = in.readInt();
-                long len = in.readInt() & 0xFFFFFFFFL;
+                int flags = body.getInt();
+                int type = body.getInt();
+                long len = body.getInt() & 0xFFFFFFFFL;
                 if (len > TpmState.MAX_BLOB || (flags & PTM_STATE_FLAG_ENCRYPTED) != 0 || tpm.running()) {
-                    if (!discard(in, len)) {
+                    if (!discard(body, in, len)) {
                         return null;
                     }
                     return res(tpm.running() ? TpmDevice.TPM_BAD_ORDINAL : TpmDevice.TPM_BAD_PARAMETER);
                 }
-                byte[] data = new byte[(int) len];
-                in.readFully(data);
-                return res(tpm.setStateBlob(type, data));
+                return res(tpm.setStateBlob(type, data(body, in, (int) len)));
             }
             case CMD_GET_CONFIG:
                 return ByteBuffer.allocate(8).putInt(0).putInt(0).array();
@@ -195,16 +244,16 @@ public final class ControlChannel {
                 return res(r);
             }
             case CMD_SET_BUFFERSIZE: {
-                TpmDevice.BufferSize bs = tpm.setBufferSize(in.readInt() & 0xFFFFFFFFL);
+                TpmDevice.BufferSize bs = tpm.setBufferSize(body.getInt() & 0xFFFFFFFFL);
                 if (bs.result() != TpmDevice.TPM_SUCCESS) {
                     return res(bs.result());
                 }
                 return ByteBuffer.allocate(16).putInt(0).putInt(bs.size()).putInt(bs.min()).putInt(bs.max()).array();
             }
             case CMD_GET_INFO: {
-                long flags = in.readLong();
-                long offset = in.readInt() & 0xFFFFFFFFL;
-                in.readInt(); // pad
+                long flags = body.getLong();
+                long offset = body.getInt() & 0xFFFFFFFFL;
+                body.getInt(); // pad
                 byte[] info = TpmDevice.info(flags);
                 if (offset >= info.length) {
                     return res(TpmDevice.TPM_BAD_PARAMETER);
