@@ -47,17 +47,23 @@ final class HelperArgs {
      * newer than the jar, else have this run write one at exit (JDK 17 has no auto-create).
      * Class loading is most of a helper's start-up; the archive makes it a memory map.
      */
-    static String cdsFlag(java.nio.file.Path jar, java.nio.file.Path archive) {
+    static List<String> cdsFlags(java.nio.file.Path jar, java.nio.file.Path archive) {
+        // picocli's classes are Java 5 class files, which CDS cannot archive: it says so per class, at
+        // every exit; those warnings are not news for a helper's log.
+        List<String> quiet = List.of("-Xlog:cds=off", "-Xlog:cds+dynamic=off");
+        List<String> flags = new ArrayList<>(quiet);
         try {
             if (java.nio.file.Files.isRegularFile(archive) && java.nio.file.Files.getLastModifiedTime(archive)
                     .compareTo(java.nio.file.Files.getLastModifiedTime(jar)) > 0) {
-                return "-XX:SharedArchiveFile=" + archive;
+                flags.add("-XX:SharedArchiveFile=" + archive);
+                return flags;
             }
             java.nio.file.Files.deleteIfExists(archive);
         } catch (java.io.IOException e) {
             // fall through: write a fresh archive
         }
-        return "-XX:ArchiveClassesAtExit=" + archive;
+        flags.add("-XX:ArchiveClassesAtExit=" + archive);
+        return flags;
     }
 
     /** The full command of one helper process. */
@@ -67,7 +73,7 @@ final class HelperArgs {
         cmd.add(java);
         cmd.addAll(JVM_FLAGS);
         cmd.addAll(extraJvmFlags(k));
-        cmd.add(cdsFlag(jar, vm.cdsArchive(k)));
+        cmd.addAll(cdsFlags(jar, vm.cdsArchive(k)));
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(subcommand(k));
