@@ -1,0 +1,264 @@
+package org.qemu.helpers.tpmstub.transport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.AFUNIXSocketPair;
+import org.qemu.helpers.tpmstub.Hex;
+import org.qemu.helpers.tpmstub.InProcessTpm;
+import org.qemu.helpers.tpmstub.Swtpm;
+
+/** The control and data channels against swtpm's, with hostile input, and CMD_SET_DATAFD over a Unix socket. */
+class ControlChannelTest {
+    private static final String PCR0_AFTER_ONE_EXTEND = "90f4b39548df55ad6187a1d20d731ecee78c545b94afd16f42ef7592d99cd365";
+
+    private static byte[] ctrl(int port, String hex, int respLen) throws IOException {
+        try (Socket c = new Socket("127.0.0.1", port)) {
+            c.setSoTimeout(5000);
+            c.getOutputStream().write(Hex.bytes(hex));
+            return new DataInputStream(c.getInputStream()).readNBytes(respLen);
+        }
+    }
+
+    @Test
+    void controlRepliesMatchSwtpm() throws Exception {
+        String[][] steps = {
+            {"00000004", "8"}, {"00000005 05", "4"}, {"00000005 03", "4"}, {"00000005 00000000", "4"},
+            {"0000000b 00", "4"}, {"0000000b 03", "4"}, {"0000000b 09", "4"}, {"0000000f", "8"},
+            {"00000011 00000000", "16"}, {"00000009", "4"}, {"0000000a", "4"},
+            {"0000000c 00000000 00000003 00000000", "16"}, {"0000000c 00000000 00000007 00000000", "16"},
+            {"00000099", "4"}, {"00000012 0000000000000001 00001000 00000000", "4"},
+            {"0000000e", "4"}, {"00000004", "4"}, {"00000009", "4"}, {"0000000a", "4"},
+            {"0000000c 00000000 00000001 00000000", "4"}, {"00000011 00000100", "16"},
+            {"00000011 00100000", "16"}, {"00000011 00000000", "16"}, {"00000002 00000000", "4"},
+            {"00000004", "8"}, {"00000011 00001000", "4"},
+        };
+        try (Swtpm sw = Swtpm.start("not-need-init")) {
+            int port = Swtpm.freePortPair();
+            try (InProcessTpm ours = InProcessTpm.tcp(port)) {
+                for (String[] st : steps) {
+                    int n = Integer.parseInt(st[1]);
+                    assertEquals(Hex.str(ctrl(sw.ctrlPort, st[0], n)), Hex.str(ctrl(port + 1, st[0], n)), st[0]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void stateBlobsRoundTripAndABadBlobIsRefusedAndChangesNothing() throws Exception {
+        int port = Swtpm.freePortPair();
+        try (InProcessTpm a = InProcessTpm.tcp(port)) {
+            a.device.execute(Hex.cmd("8001 00000000 00000144 0000"));
+            a.device.execute(Hex.cmd("8002 00000000 00000182 00000000 00000009 40000009 0000 01 0000 00000001 000b"
+                    + "00".repeat(31) + "01"));
+            byte[][] blobs = new byte[3][];
+            for (int type = 1; type <= 2; type++) {
+                byte[] hdr = ctrl(port + 1, String.format("0000000c 00000000 %08x 00000000", type), 16);
+                int len = ByteBuffer.wrap(hdr, 12, 4).getInt();
+                try (Socket c = new Socket("127.0.0.1", port + 1)) {
+                    c.getOutputStream().write(Hex.bytes(String.format("0000000c 00000000 %08x 00000000", type)));
+                    DataInputStream in = new DataInputStream(c.getInputStream());
+                    in.readFully(new byte[16]);
+                    blobs[type] = new byte[len];
+                    in.readFully(blobs[type]);
+                }
+            }
+            int port2 = Swtpm.freePortPair();
+            try (InProcessTpm b = InProcessTpm.tcp(port2)) {
+                assertEquals("0000000a", Hex.str(setBlob(port2, 1, blobs[1]))); // running: refused
+                assertEquals("00000000", Hex.str(ctrl(port2 + 1, "0000000e", 4)));
+                byte[] bad = blobs[1].clone();
+                bad[20] ^= 1;
+                assertEquals("00000003", Hex.str(setBlob(port2, 1, bad)));
+                assertEquals("00000003", Hex.str(setBlob(port2, 2, new byte[7])));
+                assertEquals("00000000", Hex.str(setBlob(port2, 1, blobs[1])));
+                assertEquals("00000000", Hex.str(setBlob(port2, 2, blobs[2])));
+                assertEquals("00000000", Hex.str(ctrl(port2 + 1, "00000002 00000001", 4)));
+                byte[] read = b.device.execute(Hex.cmd("8001 00000000 0000017e 00000001 000b03010000"));
+                assertTrue(Hex.str(read).endsWith(PCR0_AFTER_ONE_EXTEND), Hex.str(read));
+            }
+        }
+    }
+
+    private static byte[] setBlob(int port, int type, byte[] blob) throws IOException {
+        try (Socket c = new Socket("127.0.0.1", port + 1)) {
+            c.setSoTimeout(5000);
+            ByteBuffer b = ByteBuffer.allocate(16 + blob.length).putInt(0x0d).putInt(0).putInt(type)
+                    .putInt(blob.length).put(blob);
+            c.getOutputStream().write(b.array());
+            return new DataInputStream(c.getInputStream()).readNBytes(4);
+        }
+    }
+
+    @Test
+    void setDataFdServesTheDataChannelOnThePassedSocketOnlyOnce() throws Exception {
+        Path dir = Files.createTempDirectory("ctrl-unix");
+        Path ctrlPath = dir.resolve("tpm.ctrl");
+        try (InProcessTpm tpm = InProcessTpm.start(dir.resolve("state"), null, new Endpoint.Unix(ctrlPath));
+             AFUNIXSocket c = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(ctrlPath.toFile()))) {
+            c.setSoTimeout(5000);
+            AFUNIXSocketPair<AFUNIXSocketChannel> pair = AFUNIXSocketPair.open();
+            c.setOutboundFileDescriptors(pair.getSocket2().getFileDescriptor());
+            c.getOutputStream().write(Hex.bytes("00000010"));
+            assertEquals("00000000", Hex.str(c.getInputStream().readNBytes(4)));
+            Socket data = pair.getSocket1().socket();
+            assertEquals("80010000000a00000000", Hex.str(Swtpm.exchange(data, Hex.cmd("8001 00000000 00000144 0000"))));
+            // a second data channel while the first is open: TPM_IOERROR
+            AFUNIXSocketPair<AFUNIXSocketChannel> pair2 = AFUNIXSocketPair.open();
+            c.setOutboundFileDescriptors(pair2.getSocket2().getFileDescriptor());
+            c.getOutputStream().write(Hex.bytes("00000010"));
+            assertEquals("0000001f", Hex.str(c.getInputStream().readNBytes(4)));
+            // SET_DATAFD without a descriptor: TPM_BAD_PARAMETER
+            c.getOutputStream().write(Hex.bytes("00000010"));
+            assertEquals("00000003", Hex.str(c.getInputStream().readNBytes(4)));
+            assertEquals("80010000000a00000100", Hex.str(Swtpm.exchange(data, Hex.cmd("8001 00000000 00000144 0000"))));
+        } finally {
+            Hex.deleteTree(dir);
+        }
+    }
+
+    @Test
+    void badFramingOnTheDataChannelGetsCommandSizeAndAClosedConnection() throws Exception {
+        int port = Swtpm.freePortPair();
+        try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
+            for (String hex : new String[] {"8001 00000009 00000144", "8001 00001001 00000144", "8001 ffffffff 00000144"}) {
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    s.setSoTimeout(5000);
+                    s.getOutputStream().write(Hex.bytes(hex));
+                    InputStream in = s.getInputStream();
+                    assertEquals("80010000000a00000142", Hex.str(in.readNBytes(10)), hex);
+                    assertEquals(-1, in.read(), "closed after " + hex);
+                }
+            }
+            try (Socket s = new Socket("127.0.0.1", port)) { // truncated command, then EOF: just closed
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(Hex.bytes("8001 00000020 00000144 00"));
+                s.shutdownOutput();
+                assertEquals(-1, s.getInputStream().read());
+            }
+        }
+    }
+
+    /** Reads the rest of a control reply whose first 4 bytes were {@code first} (tpm_ioctl.h "u.resp"). */
+    private static void readRestOfReply(InputStream in, int cmd, int first) throws IOException {
+        DataInputStream d = new DataInputStream(in);
+        switch (cmd) {
+            case 0x01, 0x0f -> d.readFully(new byte[4]);
+            case 0x04 -> {
+                if (first == 0) {
+                    d.readFully(new byte[4]);
+                }
+            }
+            case 0x11 -> {
+                if (first == 0) {
+                    d.readFully(new byte[12]);
+                }
+            }
+            case 0x0c -> {
+                if (first != 0x0a) {
+                    d.readInt();
+                    d.readInt();
+                    int len = d.readInt();
+                    d.readFully(new byte[first == 0 ? len : 0]);
+                }
+            }
+            case 0x12 -> {
+                if (first == 0) {
+                    d.readInt();
+                    d.readFully(new byte[d.readInt()]);
+                }
+            }
+            default -> { }
+        }
+    }
+
+    /** Random, truncated and mutated control messages: a reply or a closed connection each time. */
+    @Test
+    void hostileControlMessagesNeverBreakTheTpm() throws Exception {
+        long seed = Long.getLong("tpm.ctrl.seed", 0xC0FFEEL);
+        Random rnd = new Random(seed);
+        int port = Swtpm.freePortPair();
+        int replies = 0;
+        int closes = 0;
+        try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
+            Socket s = null;
+            try {
+                for (int i = 0; i < 20_000; i++) {
+                    if (s == null) {
+                        s = new Socket("127.0.0.1", port + 1);
+                        s.setSoTimeout(5000);
+                    }
+                    int cmd = rnd.nextInt(10) == 0 ? rnd.nextInt() : 1 + rnd.nextInt(0x13);
+                    if (cmd == 0x03 || cmd == 0x0e || cmd == 0x10 || cmd == 0x0d) {
+                        cmd = 0x04; // keep the TPM running and the channel framed; SET_STATEBLOB is tested above
+                    }
+                    byte[] body = new byte[ControlChannel.fixedSize(cmd)];
+                    rnd.nextBytes(body);
+                    if (cmd == 0x07) { // HASH_DATA: a length that may not match
+                        ByteBuffer.wrap(body).putInt(rnd.nextInt(64));
+                    }
+                    boolean truncate = body.length > 0 && rnd.nextInt(50) == 0;
+                    ByteBuffer msg = ByteBuffer.allocate(4 + body.length).putInt(cmd).put(body);
+                    int len = truncate ? 4 + rnd.nextInt(body.length) : msg.capacity();
+                    s.getOutputStream().write(msg.array(), 0, len);
+                    if (truncate || cmd == 0x07) {
+                        s.shutdownOutput();
+                        try {
+                            while (s.getInputStream().read() >= 0) {
+                                // drain until the server closes
+                            }
+                        } catch (IOException e) {
+                            // reset: also a close
+                        }
+                        s.close();
+                        s = null;
+                        closes++;
+                        continue;
+                    }
+                    byte[] r = s.getInputStream().readNBytes(4);
+                    if (r.length < 4) {
+                        s.close();
+                        s = null;
+                        closes++;
+                        continue;
+                    }
+                    replies++;
+                    readRestOfReply(s.getInputStream(), cmd, ByteBuffer.wrap(r).getInt());
+                }
+            } catch (SocketTimeoutException | EOFException e) {
+                throw new AssertionError("no reply; seed=0x" + Long.toHexString(seed) + " (-Dtpm.ctrl.seed)", e);
+            } finally {
+                if (s != null) {
+                    s.close();
+                }
+            }
+            assertTrue(replies > 15_000, "replies " + replies + ", closes " + closes);
+            // the TPM still works
+            assertEquals("00000000", Hex.str(ctrl(port + 1, "00000005 00", 4)));
+            assertEquals("00000000", Hex.str(ctrl(port + 1, "00000002 00000000", 4)));
+            try (Socket d = new Socket("127.0.0.1", port)) {
+                d.setSoTimeout(5000);
+                assertEquals("80010000000a00000000", Hex.str(Swtpm.exchange(d, Hex.cmd("8001 00000000 00000144 0000"))));
+                Swtpm.exchange(d, Hex.cmd("8002 00000000 00000182 00000000 00000009 40000009 0000 01 0000 00000001 000b"
+                        + "00".repeat(31) + "01"));
+                String read = Hex.str(Swtpm.exchange(d, Hex.cmd("8001 00000000 0000017e 00000001 000b03010000")));
+                assertTrue(read.endsWith(PCR0_AFTER_ONE_EXTEND), read);
+            }
+        }
+    }
+}
