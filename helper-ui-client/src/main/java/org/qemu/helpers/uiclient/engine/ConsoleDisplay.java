@@ -90,11 +90,13 @@ public final class ConsoleDisplay {
                 throw new OutsideSurfaceException("Update: rectangle " + w + "x" + h + "+" + x + "+" + y
                         + " outside the " + width + "x" + height + " console");
             }
-            PixelBlock.convert(fmt, w, h, (int) stride, data, pixels, width, x, y);
+            r = PixelBlock.convert(fmt, w, h, (int) stride, data, pixels, width, x, y);
             lastUpdateNanos = System.nanoTime();
-            r = new Rect(x, y, w, h);
         }
         updates.incrementAndGet();
+        if (r == null) {
+            return; // nothing changed: viewers have nothing to fetch
+        }
         for (DirtyRegion v : viewers) {
             v.add(r);
         }

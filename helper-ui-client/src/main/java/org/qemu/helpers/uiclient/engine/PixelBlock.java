@@ -57,25 +57,42 @@ public final class PixelBlock {
 
     /**
      * Convert a checked block into {@code dst} (0x00RRGGBB ints, row length {@code dstWidth}) at
-     * ({@code dx}, {@code dy}). The caller has checked the block with {@link #check} and that it
-     * fits inside {@code dst}.
+     * ({@code dx}, {@code dy}) and return the bounding box of the pixels that actually changed
+     * (null if none did: QEMU re-sends unchanged cells, e.g. a hidden text cursor's, at its refresh
+     * rate). The caller has checked the block with {@link #check} and that it fits inside {@code dst}.
      */
-    static void convert(PixelFormat fmt, int width, int height, int stride, byte[] data,
+    static Rect convert(PixelFormat fmt, int width, int height, int stride, byte[] data,
                         int[] dst, int dstWidth, int dx, int dy) {
         int bpp = fmt.bytesPerPixel();
+        boolean fast = fmt == PixelFormat.X8R8G8B8 || fmt == PixelFormat.A8R8G8B8;
+        int minX = Integer.MAX_VALUE;
+        int minY = Integer.MAX_VALUE;
+        int maxX = -1;
+        int maxY = -1;
         for (int row = 0; row < height; row++) {
             int src = row * stride;
             int out = (dy + row) * dstWidth + dx;
-            if (fmt == PixelFormat.X8R8G8B8 || fmt == PixelFormat.A8R8G8B8) {
-                // The format QEMU sends in practice: keep its loop tight.
-                for (int col = 0; col < width; col++, src += 4) {
-                    dst[out + col] = (data[src] & 0xff) | (data[src + 1] & 0xff) << 8 | (data[src + 2] & 0xff) << 16;
-                }
-            } else {
-                for (int col = 0; col < width; col++, src += bpp) {
-                    dst[out + col] = fmt.toRgb(data, src);
+            int first = -1;
+            int last = -1;
+            for (int col = 0; col < width; col++, src += bpp) {
+                // x8r8g8b8, the format QEMU sends in practice, is decoded inline
+                int v = fast ? (data[src] & 0xff) | (data[src + 1] & 0xff) << 8 | (data[src + 2] & 0xff) << 16
+                        : fmt.toRgb(data, src);
+                if (dst[out + col] != v) {
+                    dst[out + col] = v;
+                    if (first < 0) {
+                        first = col;
+                    }
+                    last = col;
                 }
             }
+            if (first >= 0) {
+                minX = Math.min(minX, first);
+                maxX = Math.max(maxX, last);
+                minY = Math.min(minY, row);
+                maxY = row;
+            }
         }
+        return maxX < 0 ? null : new Rect(dx + minX, dy + minY, maxX - minX + 1, maxY - minY + 1);
     }
 }

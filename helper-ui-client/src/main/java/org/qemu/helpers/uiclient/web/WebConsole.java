@@ -486,6 +486,10 @@ public final class WebConsole implements AutoCloseable {
         m.put("medianMs", s[1]);
         m.put("p95Ms", s[2]);
         m.put("fps", s[3]);
+        display.display(consoleParam(ex)).ifPresent(d -> {
+            m.put("qemuUpdates", d.updates());
+            m.put("rejected", d.rejected());
+        });
         json(ex, 200, m);
     }
 

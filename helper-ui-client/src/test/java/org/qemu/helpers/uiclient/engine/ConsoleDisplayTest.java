@@ -58,6 +58,21 @@ class ConsoleDisplayTest {
     }
 
     @Test
+    void unchangedPixelsAreNotMarkedDirty() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(4, 4, 16, XRGB, xrgb(4, 4, 0, 0x101010));
+        DirtyRegion viewer = c.subscribe();
+        viewer.take();
+        c.update(0, 0, 4, 4, 16, XRGB, xrgb(4, 4, 0, 0x101010));
+        assertTrue(viewer.take().isEmpty(), "a re-sent identical rectangle is not pushed again");
+        byte[] one = xrgb(4, 4, 0, 0x101010);
+        one[(2 * 4 + 3) * 4] = 0x7f; // pixel (3,2) changes
+        c.update(0, 0, 4, 4, 16, XRGB, one);
+        assertEquals(List.of(new Rect(3, 2, 1, 1)), viewer.take().rects());
+        assertEquals(3, c.updates(), "one Scanout and two Updates applied");
+    }
+
+    @Test
     void hostileMessagesAreRejectedCountedAndChangeNothing() throws Exception {
         ConsoleDisplay c = new ConsoleDisplay(0);
         c.scanout(2, 2, 8, XRGB, xrgb(2, 2, 0, 0x123456));

@@ -1,0 +1,119 @@
+#!/bin/bash
+# Benchmark of helper-ui-client's web console against a real QEMU 7.2 (TCG) and headless
+# Chromium, all on this machine:
+#   1. "scroll": a Linux guest (Debian's kernel + a busybox initramfs) prints lines as fast as it
+#      can on the VGA text console, so QEMU sends Updates all the time. The page (?bench=1)
+#      acknowledges each rectangle it has drawn with the server time of the oldest Update in it;
+#      the helper reports median/p95 of Update -> pixels-on-canvas latency and rectangles/s.
+#   2. "still": the guest hides the cursor and sleeps; the helper's CPU is sampled from
+#      /proc/PID/stat with a browser connected and with none.
+#   3. "flood": as 1, but the guest prints as fast as it can (TCG then takes a whole core).
+# Needs: qemu-system-x86, dbus-daemon, chromium, busybox-static, cpio, linux-image-amd64, curl.
+# Usage: helper-ui-client/bench/run.sh [SECONDS]   (results also go to bench/results.txt)
+set -euo pipefail
+secs=${1:-20}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+jar=$repo/helper-ui-client/target/helper-ui-client.jar
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -1)
+work=$(mktemp -d /tmp/ui-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ ! -f "$jar" ]; then
+  (cd "$repo" && mvn -o -q -pl helper-ui-client package -DskipTests)
+fi
+"$here/make-initrd.sh" scroll "$work/scroll.img"
+"$here/make-initrd.sh" flood "$work/flood.img"
+"$here/make-initrd.sh" still "$work/still.img"
+
+cat > "$work/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:path=$work/bus.sock</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/>
+<allow own="*"/><allow user="*"/></policy></busconfig>
+CONF
+dbus-daemon --config-file="$work/bus.conf" --nofork --nopidfile & pids+=($!)
+for _ in $(seq 50); do [ -S "$work/bus.sock" ] && break; sleep 0.1; done
+bus="unix:path=$work/bus.sock"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+
+# run_mode MODE: start QEMU with the MODE initramfs and the helper; sets $helper $qemu $url
+run_mode() {
+  local mode=$1
+  timeout -s KILL 600 qemu-system-x86_64 -nodefaults -no-user-config -machine pc,accel=tcg -m 256 -name "$mode" \
+    -display "dbus,addr=$bus,gl=off" -vga std -kernel "$kernel" -initrd "$work/$mode.img" \
+    -append "console=tty0 quiet" > "$work/qemu-$mode.log" 2>&1 & qemu=$!; pids+=($qemu)
+  mkdir -p "$work/state-$mode"
+  java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAM=256m -jar "$jar" --bus-address="$bus" \
+    --state-dir "$work/state-$mode" --web 127.0.0.1:0 > "$work/helper-$mode.log" 2>&1 & helper=$!; pids+=($helper)
+  for _ in $(seq 300); do grep -q " ready " "$work/helper-$mode.log" && break; sleep 0.1; done
+  url=$(grep -o 'http://[^ ]*?token=[A-Za-z0-9_-]*' "$work/helper-$mode.log" | head -1)
+  [ -n "$url" ] || { echo "helper did not start:"; cat "$work/helper-$mode.log"; exit 1; }
+}
+
+browser() {
+  timeout -s KILL 600 chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+    --user-data-dir="$work/chrome-$1" --window-size=1280,800 "$2" > "$work/chrome-$1.log" 2>&1 & pids+=($!)
+  echo $!
+}
+
+stats() { curl -s "${url%%\?*}stats?token=${url##*token=}$1"; }
+
+measure() {  # measure MODE: latency, rate and helper CPU while the guest writes to the screen
+  local mode=$1
+  echo "== $mode: Update -> canvas latency and rate over ${secs}s (after the guest boots)"
+  run_mode "$mode"
+  local b; b=$(browser "$mode" "$url&bench=1")
+  for _ in $(seq 120); do   # wait for the guest's output to start flowing
+    n=$(stats "" | sed -n 's/.*"samples":\([0-9]*\).*/\1/p'); [ "${n:-0}" -gt 50 ] && break; sleep 1
+  done
+  stats "&reset=1" > /dev/null
+  local u0 c0 c1 u1
+  u0=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p'); c0=$(cpu_ticks "$helper")
+  sleep "$secs"
+  s=$(stats ""); c1=$(cpu_ticks "$helper")
+  u1=$(echo "$s" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p')
+  cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.1f", 100*(b-a)/hz/t}')
+  qemu_rate=$(awk -v a="$u0" -v b="$u1" -v t="$secs" 'BEGIN{printf "%.1f", (b-a)/t}')
+  echo "   stats: $s"
+  echo "   QEMU Update calls/s: $qemu_rate   helper CPU: $cpu % of a core"
+  median=$(echo "$s" | sed -n 's/.*"medianMs":\([0-9.]*\).*/\1/p')
+  p95=$(echo "$s" | sed -n 's/.*"p95Ms":\([0-9.]*\).*/\1/p')
+  fps=$(echo "$s" | sed -n 's/.*"fps":\([0-9.]*\).*/\1/p')
+  line=$(printf "%s: update_to_canvas_median_ms=%.1f p95_ms=%.1f rects_drawn_per_s=%.1f qemu_updates_per_s=%s helper_cpu_pct=%s" \
+    "$mode" "$median" "$p95" "$fps" "$qemu_rate" "$cpu")
+  kill "$b" "$helper" "$qemu" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; sleep 1
+}
+measure scroll; scroll_line=$line
+measure flood; flood_line=$line
+
+echo "== still: helper CPU over ${secs}s while the screen does not change"
+run_mode still
+sleep 25   # boot
+b=$(browser still "$url")
+sleep 5
+su0=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p')
+c0=$(cpu_ticks "$helper"); sleep "$secs"; c1=$(cpu_ticks "$helper")
+su1=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p'); still_updates=$((su1 - su0))
+still_cpu_viewer=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
+kill "$b" 2>/dev/null || true; sleep 3
+c0=$(cpu_ticks "$helper"); sleep "$secs"; c1=$(cpu_ticks "$helper")
+still_cpu_none=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
+echo "   helper CPU: $still_cpu_viewer % with a browser connected, $still_cpu_none % with none"
+
+{
+  echo "date: $(date -u +%FT%TZ)  host: $(nproc) cores  kernel guest: $(basename "$kernel")  window: ${secs}s"
+  echo "$scroll_line"
+  echo "$flood_line"
+  echo "still: helper_cpu_with_viewer_pct=$still_cpu_viewer helper_cpu_no_viewer_pct=$still_cpu_none qemu_updates_in_window=$still_updates"
+} | tee "$here/results.txt"
