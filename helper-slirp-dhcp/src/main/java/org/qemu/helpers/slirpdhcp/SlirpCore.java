@@ -145,6 +145,7 @@ public final class SlirpCore implements AutoCloseable {
         }
         forwarders.shutdownNow();
         tcpPool.shutdownNow();
+        dhcp.close();
         if (store != null) {
             try {
                 store.close();

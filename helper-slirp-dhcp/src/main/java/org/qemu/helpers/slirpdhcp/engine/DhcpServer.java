@@ -43,6 +43,7 @@ public final class DhcpServer {
         }
     };
     private int cursor;
+    private long lastOfferSweep;
 
     private record Offer(String clientKey, long until) {
     }
@@ -341,7 +342,8 @@ public final class DhcpServer {
             Lease l = byExpiry.first();
             end(l, "expired", changes);
         }
-        if (offers.size() > 4096) {
+        if (offers.size() > 4096 && now != lastOfferSweep) {
+            lastOfferSweep = now; // at most once a second: a sweep walks every pending offer
             offers.entrySet().removeIf(e -> {
                 if (e.getValue().until() <= now) {
                     offerByClient.remove(e.getValue().clientKey(), e.getKey());

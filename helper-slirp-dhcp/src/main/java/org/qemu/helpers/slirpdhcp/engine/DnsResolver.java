@@ -77,6 +77,40 @@ public final class DnsResolver {
     };
     private volatile int preferred;
 
+    /**
+     * Wire answers to local questions keyed by the query bytes after the ID (and the size limit): a repeated query
+     * is answered by copying the bytes and patching the ID. Entries carry the zone generation they were built
+     * from, so any change to leases or host records invalidates them.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<QueryKey, LocalAnswer> localAnswers =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_LOCAL_ANSWERS = 4096;
+
+    private record LocalAnswer(long generation, byte[] wire) {
+    }
+
+    private static final class QueryKey {
+        private final byte[] bytes;
+        private final int limit;
+        private final int hash;
+
+        QueryKey(byte[] query, int limit) {
+            this.bytes = java.util.Arrays.copyOfRange(query, 2, query.length);
+            this.limit = limit;
+            this.hash = java.util.Arrays.hashCode(bytes) * 31 + limit;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof QueryKey k && k.limit == limit && java.util.Arrays.equals(k.bytes, bytes);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
     public DnsResolver(NetworkConfig cfg, LocalZone zone, List<Upstream> upstreams, Statistics stats,
                        LongSupplier clockMs, Consumer<String> log) {
         this.cfg = cfg;
@@ -111,6 +145,22 @@ public final class DnsResolver {
             stats.inc(Statistics.DROPPED_MALFORMED);
             return new Drop("a response, not a query");
         }
+        QueryKey key = wire.length <= 512 ? new QueryKey(wire, udpLimit) : null;
+        if (key != null) {
+            LocalAnswer hit = localAnswers.get(key);
+            if (hit != null && hit.generation() == zone.generation()) {
+                byte[] out = hit.wire().clone();
+                out[0] = wire[0];
+                out[1] = wire[1];
+                stats.inc(Statistics.DNS_QUERIES);
+                stats.inc(Statistics.DNS_LOCAL);
+                if ((out[3] & 0xf) == Rcode.NXDOMAIN) {
+                    stats.inc(Statistics.DNS_NXDOMAIN);
+                }
+                return new Reply(out);
+            }
+        }
+        long generation = zone.generation();
         Message q;
         try {
             q = new Message(wire);
@@ -139,7 +189,14 @@ public final class DnsResolver {
         Optional<Message> local = answerLocally(q);
         if (local.isPresent()) {
             stats.inc(Statistics.DNS_LOCAL);
-            return new Reply(finish(local.get(), q, limit));
+            byte[] out = finish(local.get(), q, limit);
+            if (key != null) {
+                if (localAnswers.size() >= MAX_LOCAL_ANSWERS) {
+                    localAnswers.clear();
+                }
+                localAnswers.put(key, new LocalAnswer(generation, out));
+            }
+            return new Reply(out);
         }
         Message cached = fromCache(q);
         if (cached != null) {

@@ -15,6 +15,12 @@ public final class LocalZone {
     private final ConcurrentHashMap<Integer, String> hostsReverse = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> leaseNames = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Integer, String> leaseReverse = new ConcurrentHashMap<>();
+    /** Bumped on every change so that answers derived from the zone can be cached and invalidated. */
+    private final java.util.concurrent.atomic.AtomicLong generation = new java.util.concurrent.atomic.AtomicLong();
+
+    public long generation() {
+        return generation.get();
+    }
 
     public LocalZone(String domain) {
         this.domain = domain.toLowerCase(Locale.ROOT);
@@ -56,6 +62,7 @@ public final class LocalZone {
     }
 
     void putHost(HostRecord r) {
+        generation.incrementAndGet();
         Integer old = hosts.put(r.name(), r.ip());
         if (old != null) {
             hostsReverse.remove(old, r.name());
@@ -64,6 +71,7 @@ public final class LocalZone {
     }
 
     void removeHost(HostRecord r) {
+        generation.incrementAndGet();
         hosts.remove(r.name(), r.ip());
         hostsReverse.remove(r.ip(), r.name());
         for (Map.Entry<String, Integer> e : hosts.entrySet()) {
@@ -75,6 +83,7 @@ public final class LocalZone {
 
     /** Publishes label -> ip unless another address holds the name; returns whether it is published. */
     boolean publish(String label, int ip) {
+        generation.incrementAndGet();
         String fq = fqdn(label);
         Integer cur = leaseNames.putIfAbsent(fq, ip);
         if (cur != null && cur != ip) {
@@ -88,6 +97,7 @@ public final class LocalZone {
     }
 
     void unpublish(String label, int ip) {
+        generation.incrementAndGet();
         String fq = fqdn(label);
         leaseNames.remove(fq, ip);
         leaseReverse.remove(ip, fq);
@@ -100,6 +110,7 @@ public final class LocalZone {
     }
 
     void clear() {
+        generation.incrementAndGet();
         hosts.clear();
         hostsReverse.clear();
         leaseNames.clear();

@@ -30,6 +30,13 @@ public final class DurableDhcp implements DhcpEndpoint {
     private final Consumer<String> log;
     private final List<Consumer<StateChange>> listeners = new CopyOnWriteArrayList<>();
     private final Object order = new Object();
+    /** Listeners (signals, logs) run here, in commit order, off the thread that answers clients. */
+    private final java.util.concurrent.ExecutorService notifier = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+                Thread t = new Thread(r, "lease-events");
+                t.setDaemon(true);
+                return t;
+            });
 
     public DurableDhcp(DhcpServer server, LeaseStore store, LongSupplier nowSeconds,
                        org.qemu.helpers.slirpdhcp.engine.Statistics stats, Consumer<String> log) {
@@ -58,34 +65,60 @@ public final class DurableDhcp implements DhcpEndpoint {
      * reply and is counted ({@code dropped_malformed}).
      */
     public List<Optional<DhcpReply>> serveBatch(List<DhcpMessage> msgs) {
+        return complete(prepare(msgs));
+    }
+
+    /** A handled batch whose changes are appended to the journal but maybe not yet on disk. */
+    public record Prepared(List<Optional<DhcpReply>> replies, List<StateChange> changes, long seq,
+                           IOException error) {
+    }
+
+    /**
+     * First half of {@link #serveBatch}: handles the messages and appends their changes, in engine order. The
+     * replies must not be sent before {@link #complete} returns them.
+     */
+    public Prepared prepare(List<DhcpMessage> msgs) {
         List<Optional<DhcpReply>> replies = new ArrayList<>(msgs.size());
         List<StateChange> all = new ArrayList<>();
-        long seq;
-        try {
-            synchronized (order) {
-                long now = nowSeconds.getAsLong();
-                for (DhcpMessage m : msgs) {
-                    try {
-                        DhcpOutcome o = server.handle(m, now);
-                        all.addAll(o.changes());
-                        replies.add(o.reply());
-                    } catch (MalformedException e) {
-                        stats.inc(org.qemu.helpers.slirpdhcp.engine.Statistics.DROPPED_MALFORMED);
-                        replies.add(Optional.empty());
-                    }
+        synchronized (order) {
+            long now = nowSeconds.getAsLong();
+            for (DhcpMessage m : msgs) {
+                try {
+                    DhcpOutcome o = server.handle(m, now);
+                    all.addAll(o.changes());
+                    replies.add(o.reply());
+                } catch (MalformedException e) {
+                    stats.inc(org.qemu.helpers.slirpdhcp.engine.Statistics.DROPPED_MALFORMED);
+                    replies.add(Optional.empty());
                 }
-                seq = store == null ? 0 : store.append(all, server::snapshot);
             }
-            if (store != null) {
-                store.sync(seq);
+            try {
+                long seq = store == null ? 0 : store.append(all, server::snapshot);
+                return new Prepared(replies, all, seq, null);
+            } catch (IOException e) {
+                return new Prepared(replies, all, 0, e);
             }
-        } catch (IOException e) {
-            log.accept("journal_failed error=\"" + e.getMessage() + "\" action=replies_withheld");
-            replies.replaceAll(x -> Optional.empty());
-            return replies;
         }
-        notifyAll(all);
-        return replies;
+    }
+
+    /** Second half: waits until the batch is durable (one fsync shared with other batches), then hands out replies. */
+    public List<Optional<DhcpReply>> complete(Prepared p) {
+        IOException err = p.error();
+        if (err == null && store != null) {
+            try {
+                store.sync(p.seq());
+            } catch (IOException e) {
+                err = e;
+            }
+        }
+        if (err != null) {
+            log.accept("journal_failed error=\"" + err.getMessage() + "\" action=replies_withheld");
+            List<Optional<DhcpReply>> none = new ArrayList<>();
+            p.replies().forEach(r -> none.add(Optional.empty()));
+            return none;
+        }
+        publish(p.changes());
+        return p.replies();
     }
 
     /** Runs an administrative change (static lease, host record) durably; engine exceptions pass through. */
@@ -99,7 +132,7 @@ public final class DurableDhcp implements DhcpEndpoint {
         if (store != null) {
             store.sync(seq);
         }
-        notifyAll(changes);
+        publish(changes);
         return changes;
     }
 
@@ -120,7 +153,7 @@ public final class DurableDhcp implements DhcpEndpoint {
                 store.compact(server.snapshot());
             }
         }
-        notifyAll(changes);
+        publish(changes);
     }
 
     public NetState snapshot() {
@@ -129,7 +162,28 @@ public final class DurableDhcp implements DhcpEndpoint {
         }
     }
 
-    private void notifyAll(List<StateChange> changes) {
+    private void publish(List<StateChange> changes) {
+        if (changes.isEmpty() || listeners.isEmpty()) {
+            return;
+        }
+        try {
+            notifier.execute(() -> deliver(changes));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
+        }
+    }
+
+    /** Stops delivering events after those already queued. */
+    public void close() {
+        notifier.shutdown();
+        try {
+            notifier.awaitTermination(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void deliver(List<StateChange> changes) {
         for (StateChange c : changes) {
             for (Consumer<StateChange> l : listeners) {
                 try {

@@ -38,6 +38,7 @@ public final class UdpDhcpServer implements AutoCloseable {
     private final int clientPort;
     private final int serverPort;
     private final Thread thread;
+    private final Thread sender;
     private volatile boolean closed;
 
     public UdpDhcpServer(InetSocketAddress bind, int clientPort, DurableDhcp dhcp, NetworkConfig cfg,
@@ -58,10 +59,13 @@ public final class UdpDhcpServer implements AutoCloseable {
         channel.register(selector, SelectionKey.OP_READ);
         this.thread = new Thread(this::run, "dhcp-udp");
         thread.setDaemon(true);
+        this.sender = new Thread(this::sendLoop, "dhcp-udp-commit");
+        sender.setDaemon(true);
     }
 
     public void start() {
         thread.start();
+        sender.start();
     }
 
     public int port() {
@@ -69,6 +73,39 @@ public final class UdpDhcpServer implements AutoCloseable {
     }
 
     private record In(DhcpMessage msg, InetSocketAddress from) {
+    }
+
+    private record Batch(List<In> in, DurableDhcp.Prepared prepared) {
+    }
+
+    private final java.util.concurrent.BlockingQueue<Batch> pending = new java.util.concurrent.ArrayBlockingQueue<>(64);
+
+    private void sendLoop() {
+        List<Batch> batches = new ArrayList<>();
+        while (!closed || !pending.isEmpty()) {
+            try {
+                Batch first = pending.poll(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batches.clear();
+                batches.add(first);
+                pending.drainTo(batches);
+                for (Batch b : batches) {
+                    // one fsync covers every batch drained here: the first complete() syncs up to the newest append
+                    List<Optional<DhcpReply>> replies = dhcp.complete(b.prepared());
+                    for (int i = 0; i < replies.size(); i++) {
+                        if (replies.get(i).isPresent()) {
+                            send(replies.get(i).get(), b.in().get(i).from());
+                        }
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (IOException | RuntimeException e) {
+                log.accept("dhcp_send_error error=\"" + e + "\"");
+            }
+        }
     }
 
     private void run() {
@@ -99,16 +136,15 @@ public final class UdpDhcpServer implements AutoCloseable {
                 }
                 List<DhcpMessage> msgs = new ArrayList<>(batch.size());
                 batch.forEach(i -> msgs.add(i.msg()));
-                List<Optional<DhcpReply>> replies = dhcp.serveBatch(msgs);
-                for (int i = 0; i < replies.size(); i++) {
-                    if (replies.get(i).isPresent()) {
-                        send(replies.get(i).get(), batch.get(i).from());
-                    }
-                }
+                // handled and journalled here; the fsync and the replies happen on the sender thread, so the next
+                // batch is read and handled while this one reaches the disk (pipelined group commit)
+                pending.put(new Batch(batch, dhcp.prepare(msgs)));
             } catch (IOException e) {
                 if (!closed) {
                     log.accept("dhcp_socket_error error=\"" + e.getMessage() + "\"");
                 }
+            } catch (InterruptedException e) {
+                return;
             } catch (RuntimeException e) {
                 log.accept("dhcp_unexpected error=\"" + e + "\"");
                 e.printStackTrace();
@@ -136,6 +172,7 @@ public final class UdpDhcpServer implements AutoCloseable {
         selector.wakeup();
         try {
             thread.join(2000);
+            sender.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
