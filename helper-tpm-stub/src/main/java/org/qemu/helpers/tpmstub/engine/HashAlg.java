@@ -35,6 +35,22 @@ public enum HashAlg {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    private static final ThreadLocal<MessageDigest[]> CACHE =
+            ThreadLocal.withInitial(() -> new MessageDigest[values().length]);
+
+    /** A reset digest of this algorithm, reused per thread (callers must not keep it across calls). */
+    public MessageDigest digest() {
+        MessageDigest[] c = CACHE.get();
+        MessageDigest md = c[ordinal()];
+        if (md == null) {
+            md = newDigest();
+            c[ordinal()] = md;
+        } else {
+            md.reset();
+        }
+        return md;
+    }
+
     public MessageDigest newDigest() {
         try {
             return MessageDigest.getInstance(jcaName);

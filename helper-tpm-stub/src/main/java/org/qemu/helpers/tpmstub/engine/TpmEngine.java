@@ -260,7 +260,7 @@ public final class TpmEngine {
                 }
                 HmacSession hs = s.hmac();
                 if (rpHash == null || rpHash.length != hs.alg.digestSize()) {
-                    MessageDigest md = hs.alg.newDigest();
+                    MessageDigest md = hs.alg.digest();
                     md.update(new byte[] {0, 0, 0, 0});
                     md.update(u32Bytes(cc.code()));
                     md.update(p);
@@ -414,7 +414,7 @@ public final class TpmEngine {
                 ok = MessageDigest.isEqual(stripTrailingZeros(s.auth()), expected);
             } else {
                 HmacSession hs = s.hmac();
-                MessageDigest md = hs.alg.newDigest();
+                MessageDigest md = hs.alg.digest();
                 md.update(u32Bytes(cc.code()));
                 for (long hnd : handles) {
                     md.update(u32Bytes(hnd)); // the Name of a PCR or permanent handle is the handle
@@ -739,7 +739,7 @@ public final class TpmEngine {
             return;
         }
         byte[] v = st.pcrs[alg.ordinal()][pcr];
-        MessageDigest md = alg.newDigest();
+        MessageDigest md = alg.digest();
         md.update(v);
         md.update(digest);
         System.arraycopy(md.digest(), 0, v, 0, v.length);
@@ -778,7 +778,7 @@ public final class TpmEngine {
         }
         out.u32(HashAlg.values().length);
         for (HashAlg alg : HashAlg.values()) {
-            byte[] digest = alg.newDigest().digest(data);
+            byte[] digest = alg.digest().digest(data);
             out.u16(alg.algId()).bytes(digest);
             if (handle != RH_NULL) {
                 extendOne((int) handle, alg, digest);

@@ -156,10 +156,7 @@ public final class TpmState {
     }
 
     private static byte[] seal(TpmWriter w) {
-        byte[] body = w.toByteArray();
-        CRC32C crc = new CRC32C();
-        crc.update(body);
-        return ByteBuffer.allocate(body.length + 4).put(body).putInt((int) crc.getValue()).array();
+        return w.sealWithCrc32c();
     }
 
     private static TpmReader open(byte[] blob, int magic, String what) throws StateFormatException {

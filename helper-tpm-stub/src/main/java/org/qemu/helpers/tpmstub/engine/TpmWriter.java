@@ -68,6 +68,14 @@ public final class TpmWriter {
         buf[offset + 3] = (byte) v;
     }
 
+    /** Appends the CRC-32C of everything written so far and returns the bytes. */
+    public byte[] sealWithCrc32c() {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(buf, 0, len);
+        u32(crc.getValue());
+        return toByteArray();
+    }
+
     public byte[] toByteArray() {
         return Arrays.copyOf(buf, len);
     }

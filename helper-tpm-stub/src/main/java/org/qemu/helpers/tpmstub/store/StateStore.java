@@ -19,9 +19,11 @@ import org.qemu.helpers.tpmstub.engine.TpmState;
  * <li>{@code permanent.bin}: the permanent part, replaced atomically (temp, fsync, rename) on every change.</li>
  * <li>{@code volatile.live}: the running volatile state (PCRs...), written after every command that
  * changes it into one of two alternating slots (sequence number + CRC-32C), before the response
- * goes out. The write reaches the kernel before the reply, so a {@code kill -9} loses nothing that
- * was acknowledged; a torn slot (power loss) leaves the other slot valid. It is fsynced at most
- * once a second, on STORE_VOLATILE, STOP, SHUTDOWN and at exit.</li>
+ * goes out. The file is memory-mapped (MAP_SHARED): a store is a copy into the kernel's page
+ * cache without a system call, so it survives a {@code kill -9} of this process and nothing that
+ * was acknowledged is lost; a torn slot (power loss, or a kill in mid-copy) fails its check and
+ * leaves the other slot valid. It is synced to disk at most once a second, on STORE_VOLATILE,
+ * STOP, SHUTDOWN and at exit.</li>
  * <li>{@code volatile-saved.bin}: swtpm's "saved volatile state" (CMD_STORE_VOLATILE,
  * SET_STATEBLOB type 2) that the next CMD_INIT resumes from; written atomically.</li>
  * </ul>
@@ -35,12 +37,14 @@ public final class StateStore implements Closeable {
 
     private final Path dir;
     private final FileChannel live;
+    private final java.nio.MappedByteBuffer map;
     private long seq;
     private boolean unsynced;
 
-    private StateStore(Path dir, FileChannel live, long seq) {
+    private StateStore(Path dir, FileChannel live, long seq) throws IOException {
         this.dir = dir;
         this.live = live;
+        this.map = live.map(FileChannel.MapMode.READ_WRITE, 0, 2L * SLOT);
         this.seq = seq;
     }
 
@@ -78,7 +82,7 @@ public final class StateStore implements Closeable {
             return Optional.empty();
         }
         byte[] blob = body.array();
-        if (crc(s, blob) != crc) {
+        if (crc(s, len) != crc || !blobCrcOk(blob)) {
             return Optional.empty();
         }
         return Optional.of(new Slot(s, blob));
@@ -96,11 +100,21 @@ public final class StateStore implements Closeable {
         return a.get().seq() > b.get().seq() ? a : b;
     }
 
-    private static int crc(long seq, byte[] blob) {
+    /** The slot header's check value covers the sequence number and length. */
+    private static int crc(long seq, int len) {
         CRC32C c = new CRC32C();
-        c.update(ByteBuffer.allocate(8).putLong(seq).array());
-        c.update(blob);
+        c.update(ByteBuffer.allocate(12).putLong(seq).putInt(len).array());
         return (int) c.getValue();
+    }
+
+    /** State blobs end with the CRC-32C of what precedes it (TpmState's sealing). */
+    private static boolean blobCrcOk(byte[] blob) {
+        if (blob.length < 4) {
+            return false;
+        }
+        CRC32C c = new CRC32C();
+        c.update(blob, 0, blob.length - 4);
+        return (int) c.getValue() == ByteBuffer.wrap(blob, blob.length - 4, 4).getInt();
     }
 
     public Optional<byte[]> loadPermanent() throws IOException {
@@ -122,23 +136,30 @@ public final class StateStore implements Closeable {
         if (blob.length > TpmState.MAX_BLOB) {
             throw new IOException("volatile state of " + blob.length + " bytes exceeds " + TpmState.MAX_BLOB);
         }
-        long s = seq + 1;
-        ByteBuffer buf = ByteBuffer.allocate(HEADER + blob.length);
-        buf.putLong(s).putInt(blob.length).putInt(crc(s, blob)).put(blob).flip();
-        long pos = (s % 2) * SLOT;
-        while (buf.hasRemaining()) {
-            pos += live.write(buf, pos);
+        if (!blobCrcOk(blob)) {
+            throw new IOException("refusing to store an unsealed volatile state");
         }
+        long s = seq + 1;
+        int pos = (int) ((s % 2) * SLOT);
+        // header first: a copy cut short leaves a slot whose blob fails its CRC, and the other slot wins
+        map.putLong(pos, s).putInt(pos + 8, blob.length).putInt(pos + 12, crc(s, blob.length));
+        map.put(pos + HEADER, blob);
         seq = s;
         unsynced = true;
     }
 
-    /** Forces the running volatile state to stable storage if it changed since the last sync. */
-    public synchronized void syncLive() throws IOException {
-        if (unsynced) {
-            live.force(false);
+    /**
+     * Forces the running volatile state to stable storage if it changed since the last sync. The
+     * force runs outside the monitor so that commands keep being stored while the disk syncs.
+     */
+    public void syncLive() throws IOException {
+        synchronized (this) {
+            if (!unsynced) {
+                return;
+            }
             unsynced = false;
         }
+        map.force();
     }
 
     public Optional<byte[]> loadSaved() throws IOException {
@@ -157,11 +178,13 @@ public final class StateStore implements Closeable {
     }
 
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
         try {
             syncLive();
         } finally {
-            live.close();
+            synchronized (this) {
+                live.close();
+            }
         }
     }
 }

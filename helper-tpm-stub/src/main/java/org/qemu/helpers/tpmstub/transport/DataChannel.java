@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 
 import org.qemu.helpers.tpmstub.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.TpmEngine;
@@ -17,7 +16,6 @@ import org.qemu.helpers.tpmstub.engine.TpmEngine;
  * TPM_RC_COMMAND_SIZE response and the connection is closed, since the framing is lost.
  */
 public final class DataChannel {
-    private static final int BODY_TIMEOUT_MS = 10_000;
     private static final int RC_COMMAND_SIZE = 0x142;
 
     private DataChannel() { }
@@ -27,17 +25,17 @@ public final class DataChannel {
         if (!(s instanceof org.newsclub.net.unix.AFUNIXSocket)) {
             s.setTcpNoDelay(true);
         }
+        // one read syscall per command in the common case; no SO_TIMEOUT, which would turn every read
+        // into non-blocking read + poll: a stalled peer only blocks its own connection's thread
         InputStream raw = s.getInputStream();
-        DataInputStream in = new DataInputStream(raw);
+        DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(raw, 8192));
         OutputStream out = s.getOutputStream();
         byte[] hdr = new byte[6];
         while (true) {
-            s.setSoTimeout(0);
             int first = in.read();
             if (first < 0) {
                 return;
             }
-            s.setSoTimeout(BODY_TIMEOUT_MS);
             try {
                 hdr[0] = (byte) first;
                 in.readFully(hdr, 1, 5);
@@ -52,7 +50,7 @@ public final class DataChannel {
                 in.readFully(cmd, 6, cmd.length - 6);
                 out.write(tpm.execute(cmd));
                 out.flush();
-            } catch (EOFException | SocketTimeoutException e) {
+            } catch (EOFException e) {
                 return; // a truncated command: drop the connection
             }
         }

@@ -1,0 +1,72 @@
+#!/bin/sh
+# PCR_Extend (sha256) per second over one persistent data connection: helper-tpm-stub vs swtpm,
+# side by side in one run. Usage: helper-tpm-stub/bench/bench.sh [SECONDS] [ROUNDS]
+# Needs: swtpm, dbus-daemon, java 17; builds the helper jar (offline) if it is missing.
+set -eu
+SECS=${1:-10}
+ROUNDS=${2:-2}
+HERE=$(cd "$(dirname "$0")" && pwd)
+MOD=$(dirname "$HERE")
+ROOT=$(dirname "$MOD")
+JAR="$MOD/target/helper-tpm-stub.jar"
+[ -f "$JAR" ] || (cd "$ROOT" && mvn -o -q -pl helper-tpm-stub package -DskipTests)
+command -v swtpm >/dev/null || { echo "needs swtpm: apt-get install -y swtpm" >&2; exit 1; }
+command -v dbus-daemon >/dev/null || { echo "needs dbus-daemon: apt-get install -y dbus-daemon" >&2; exit 1; }
+
+TMP=$(mktemp -d /tmp/tpmstub-bench.XXXXXX)
+PIDS=""
+cleanup() {
+    # newest first: the helper and swtpm before their bus
+    ORDER=""
+    for p in $PIDS; do ORDER="$p $ORDER"; done
+    for p in $ORDER; do kill "$p" 2>/dev/null || true; sleep 0.2; done
+    for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket
+while True:
+    s=socket.socket(); s.bind(("127.0.0.1",0)); p=s.getsockname()[1]; s.close()
+    try:
+        a=socket.socket(); a.bind(("127.0.0.1",p+1)); a.close(); print(p); break
+    except OSError: pass'; }
+wait_port() { for _ in $(seq 1 100); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null && return 0
+    sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+
+cat > "$TMP/bus.conf" <<CONF
+<busconfig><type>session</type><listen>unix:path=$TMP/bus.sock</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/></policy>
+</busconfig>
+CONF
+dbus-daemon --config-file="$TMP/bus.conf" --nofork --nopidfile >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+sleep 0.3
+ADDR="unix:path=$TMP/bus.sock"
+
+P_HELPER=$(free_port)
+java -XX:+UseSerialGC -jar "$JAR" --bus-address="$ADDR" --state-dir "$TMP/state" --log-level warn \
+    --server "tcp:127.0.0.1:$P_HELPER" --ctrl "tcp:127.0.0.1:$((P_HELPER + 1))" &
+PIDS="$PIDS $!"
+P_SWTPM=$(free_port)
+mkdir -p "$TMP/swtpm"
+swtpm socket --tpm2 --server "type=tcp,port=$P_SWTPM,bindaddr=127.0.0.1" \
+    --ctrl "type=tcp,port=$((P_SWTPM + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$TMP/swtpm" --flags not-need-init &
+PIDS="$PIDS $!"
+wait_port "$P_HELPER"; wait_port "$P_SWTPM"
+
+echo "PCR_Extend sha256, one persistent TCP connection, ${SECS}s per run after 2s warm-up," \
+     "$ROUNDS alternating rounds ($(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
+# one unreported run each first, so that both have warm caches (and the helper's JIT has compiled)
+java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_SWTPM" 3 warmup >/dev/null
+java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_HELPER" 5 warmup >/dev/null
+: > "$TMP/results"
+for r in $(seq 1 "$ROUNDS"); do
+    java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_SWTPM" "$SECS" "swtpm" | tee -a "$TMP/results"
+    java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_HELPER" "$SECS" "tpm-stub" | tee -a "$TMP/results"
+done
+awk '{ r = $(NF-1); if ($1 == "swtpm") s[ns++] = r; else h[nh++] = r }
+     function med(a, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                                     return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
+     END { ms = med(s, ns); mh = med(h, nh); printf "median: swtpm %.0f /s, tpm-stub %.0f /s, ratio %.2fx\n", ms, mh, mh / ms }' "$TMP/results"
