@@ -64,6 +64,7 @@ public final class WebConsole implements AutoCloseable {
     private final String baseUrl;
     private final Semaphore viewers = new Semaphore(MAX_VIEWERS);
     private final LatencyStats latency = new LatencyStats();
+    private final LatencyStats pushed = new LatencyStats();
     private final AtomicInteger denied = new AtomicInteger();
     private final Map<Integer, Boolean> absolute = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -336,6 +337,10 @@ public final class WebConsole implements AutoCloseable {
             send(out, "rect", "{\"x\":" + c.x() + ",\"y\":" + c.y() + ",\"w\":" + f.width() + ",\"h\":" + f.height()
                     + ",\"t\":" + t + ",\"png\":\"" + png + "\"}");
         }
+        if (t > 0 && !dmg.rects().isEmpty()) {
+            long now = System.nanoTime();
+            pushed.add(now - t, now);
+        }
         if (dmg.cursorChanged()) {
             ConsoleDisplay.Pointer p = d.pointer();
             CursorImage ci = d.cursor();
@@ -462,16 +467,23 @@ public final class WebConsole implements AutoCloseable {
         }
     }
 
-    /** The page drew a rectangle carrying server time t: record Update-to-pixels latency. */
+    /**
+     * The page drew rectangles carrying server times t, each ageMs before it sent this batch:
+     * record Update-to-pixels latency (arrival - t - age; the batching delay is not counted).
+     */
     private void ack(HttpExchange ex) throws IOException {
         JsonNode n = body(ex);
         if (n == null) {
             return;
         }
         long now = System.nanoTime();
-        long t = n.path("t").asLong(0);
-        if (t > 0 && t <= now && now - t < 60_000_000_000L) {
-            latency.add(now - t, now);
+        for (JsonNode a : n.path("acks")) {
+            long t = a.path("t").asLong(0);
+            long age = (long) (a.path("ageMs").asDouble(0) * 1e6);
+            long lat = now - t - Math.max(0, age);
+            if (t > 0 && t <= now && lat >= 0 && lat < 60_000_000_000L) {
+                latency.add(lat, now - Math.max(0, age));
+            }
         }
         text(ex, 200, "ok\n");
     }
@@ -479,6 +491,7 @@ public final class WebConsole implements AutoCloseable {
     private void stats(HttpExchange ex) throws IOException {
         if (query(ex).containsKey("reset")) {
             latency.reset();
+            pushed.reset();
         }
         double[] s = latency.summary();
         Map<String, Object> m = new LinkedHashMap<>();
@@ -486,6 +499,9 @@ public final class WebConsole implements AutoCloseable {
         m.put("medianMs", s[1]);
         m.put("p95Ms", s[2]);
         m.put("fps", s[3]);
+        double[] p = pushed.summary();
+        m.put("serverPushMedianMs", p[1]);
+        m.put("serverPushP95Ms", p[2]);
         display.display(consoleParam(ex)).ifPresent(d -> {
             m.put("qemuUpdates", d.updates());
             m.put("rejected", d.rejected());

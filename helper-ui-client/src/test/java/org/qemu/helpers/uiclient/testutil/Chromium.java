@@ -192,6 +192,12 @@ public final class Chromium implements AutoCloseable {
         }
     }
 
+    /** A real mouse event at page coordinates (type: mouseMoved, mousePressed, mouseReleased). */
+    public void mouse(String type, double x, double y, String button) throws Exception {
+        call("Input.dispatchMouseEvent", Map.of("type", type, "x", x, "y", y, "button", button,
+                "buttons", type.equals("mousePressed") ? 1 : 0, "clickCount", 1));
+    }
+
     public void screenshot(Path png) throws Exception {
         JsonNode r = call("Page.captureScreenshot", Map.of("format", "png"));
         Files.createDirectories(png.getParent());

@@ -16,8 +16,8 @@ import org.qemu.helpers.common.testing.Tools;
 /**
  * QEMU 7.2 with {@code -display dbus,gl=off -vga std} and no disk, on a test's private bus:
  * SeaBIOS draws its text screen and waits at its boot menu prompt, polling the keyboard (its
- * INT 16h service is what updates the keyboard LEDs). The PS/2 keyboard's trace events go to
- * QEMU's log, so tests can see which keys reached the guest's keyboard device.
+ * INT 16h service is what updates the keyboard LEDs). The PS/2 keyboard's and the input core's
+ * mouse trace events go to QEMU's log, so tests can see which input reached the guest's devices.
  */
 public final class VmDisplay {
     private VmDisplay() {
@@ -27,7 +27,8 @@ public final class VmDisplay {
     public static List<String> args(PrivateBus bus, String name) {
         return new ArrayList<>(List.of("-machine", "pc,accel=tcg", "-m", "32", "-name", name,
                 "-display", "dbus,addr=" + bus.qemuAddress().replace(",", ",,") + ",gl=off", "-vga", "std",
-                "-boot", "menu=on,splash-time=60000", "-trace", "ps2_keyboard_event"));
+                "-boot", "menu=on,splash-time=60000", "-trace", "ps2_keyboard_event", "-trace", "input_event_btn",
+                "-trace", "input_event_rel"));
     }
 
     public static Qemu start(PrivateBus bus, String name) throws IOException, InterruptedException {

@@ -117,6 +117,26 @@ class WebConsoleChromiumTest {
             }
         }), "Keyboard.Modifiers stayed " + before + "; guest keyboard saw " + VmDisplay.keyboardTrace(qemu.output()));
 
+        // Mouse: a move and a left click on the canvas reach QEMU's input layer (the PS/2 mouse
+        // of -vga std guests is relative, so the page's movement arrives as RelMotion).
+        double cx = browser.eval("(() => { const r = document.getElementById('screen').getBoundingClientRect();"
+                + " return r.left + 100; })()").asDouble();
+        double cy = browser.eval("document.getElementById('screen').getBoundingClientRect().top + 100").asDouble();
+        browser.mouse("mouseMoved", cx, cy, "none");
+        browser.mouse("mouseMoved", cx + 30, cy + 20, "none");
+        browser.mouse("mousePressed", cx + 30, cy + 20, "left");
+        browser.mouse("mouseReleased", cx + 30, cy + 20, "left");
+        assertTrue(VmDisplay.waitFor(Duration.ofSeconds(20), () -> {
+            try {
+                String log = qemu.output();
+                return log.contains("input_event_rel") && log.matches("(?s).*input_event_btn[^\\n]*left[^\\n]*down 1.*")
+                        && log.matches("(?s).*input_event_btn[^\\n]*left[^\\n]*down 0.*");
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }), "mouse input did not reach QEMU: " + qemu.output().lines().filter(l -> l.contains("input_event"))
+                .limit(10).toList());
+
         // The helper panel lists the helpers on the bus; the hostile Description is plain text.
         assertTrue(browser.waitFor("[...document.querySelectorAll('#helpers .helper')].map(h => h.dataset.bus)"
                 + ".join(',').includes('org.qemu.Sample1')", Duration.ofSeconds(30)), bodyText());
