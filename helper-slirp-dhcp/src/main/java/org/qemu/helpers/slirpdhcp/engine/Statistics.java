@@ -24,7 +24,11 @@ public final class Statistics {
     private final ConcurrentHashMap<String, LongAdder> counters = new ConcurrentHashMap<>();
 
     public void inc(String name) {
-        counters.computeIfAbsent(name, k -> new LongAdder()).increment();
+        LongAdder a = counters.get(name); // plain get first: the hot path finds the counter
+        if (a == null) {
+            a = counters.computeIfAbsent(name, k -> new LongAdder());
+        }
+        a.increment();
     }
 
     public long get(String name) {

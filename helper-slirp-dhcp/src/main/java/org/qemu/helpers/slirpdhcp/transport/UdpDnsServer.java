@@ -15,7 +15,7 @@ import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 /**
  * DNS over UDP. Local and cached answers are sent from the receiving threads; forwarded queries run on the
  * forwarding pool so a slow upstream never stalls local names. Several sockets share the port (SO_REUSEPORT),
- * one receiving thread each.
+ * one receiving thread each (two threads on one socket measured slower: they contend for its lock).
  */
 public final class UdpDnsServer implements AutoCloseable {
     private final List<DatagramChannel> channels = new ArrayList<>();
