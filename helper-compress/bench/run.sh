@@ -6,9 +6,14 @@
 # path order (ELF binaries, shared libraries, Python/Perl code, locale data, docs, icons): the
 # machine's own binaries and data, deterministic for a given installation.
 #
-# Usage: helper-compress/bench/run.sh [SIZE_MIB]   (default 512; results on stdout)
+# Usage: [CASES="zstd pigz lz4 xz latency"] [REPS=3] [XZ_MIB=SIZE_MIB] helper-compress/bench/run.sh [SIZE_MIB]
+#        (default 512 MiB; results on stdout). XZ_MIB runs the xz case on the first XZ_MIB MiB only.
 set -euo pipefail
 SIZE_MIB=${1:-512}
+CASES=${CASES:-zstd pigz lz4 xz latency}
+REPS=${REPS:-3}
+XZ_MIB=${XZ_MIB:-$SIZE_MIB}
+has() { [[ " $CASES " == *" $1 "* ]]; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 MODULE=$(dirname "$HERE")
 WORK=${BENCH_DIR:-/var/tmp/hc-bench}
@@ -49,7 +54,8 @@ BENCH=(java -XX:TieredStopAtLevel=1 -cp "$JAR" "$HERE/Bench.java" "$ADDR")
 now() { date +%s.%N; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$HELPER_PID/stat"; }
 TCK=$(getconf CLK_TCK)
-mbs() { awk -v s="$1" -v b="$((SIZE_MIB << 20))" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
+BYTES=$((SIZE_MIB << 20))
+mbs() { awk -v s="$1" -v b="$BYTES" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 cli() {  # command...: runs the tool on the input; prints "wall cpu wall+fsync"
     local t0 t1 t2 cpu
     TIMEFORMAT="%U %S"
@@ -76,13 +82,21 @@ echo "input: $SIZE_MIB MiB from /usr/bin /usr/lib /usr/share; $(nproc) cores; $(
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| case | CLI wall | CLI rate | CLI cpu | helper wall | helper rate | helper cpu | speed vs CLI | vs CLI+fsync | helper out bytes |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-for rep in 1 2 3; do
-    c=$(cli zstd -3 -T2 -q -c); h=$(helper zstd 3 2); row "zstd -3 -T2 #$rep" "$c" "$h"
-    c=$(cli pigz -6 -p2 -c); h=$(helper gzip 6 2); row "pigz -6 -p2 #$rep" "$c" "$h"
-    c=$(cli lz4 -1 -q -c); h=$(helper lz4 1 1); row "lz4 -1 (1 worker) #$rep" "$c" "$h"
+for rep in $(seq "$REPS"); do
+    if has zstd; then c=$(cli zstd -3 -T2 -q -c); h=$(helper zstd 3 2); row "zstd -3 -T2 #$rep" "$c" "$h"; fi
+    if has pigz; then c=$(cli pigz -6 -p2 -c); h=$(helper gzip 6 2); row "pigz -6 -p2 #$rep" "$c" "$h"; fi
+    if has lz4; then c=$(cli lz4 -1 -q -c); h=$(helper lz4 1 1); row "lz4 -1 (1 worker) #$rep" "$c" "$h"; fi
 done
-c=$(cli xz -6 -T2 -c); h=$(helper xz 6 2); row "xz -6 -T2" "$c" "$h"
-head -c 1 "$IN" > "$WORK/root/one"
-echo "1-byte submit-to-done (zstd, 200 jobs after 20 warm-up): $("${BENCH[@]}" latency 200 "$WORK/root/one" "$WORK/root")"
+if has xz; then
+    if [ "$XZ_MIB" != "$SIZE_MIB" ]; then
+        head -c $((XZ_MIB << 20)) "$IN" > "$WORK/root/input-xz"; IN="$WORK/root/input-xz"; BYTES=$((XZ_MIB << 20))
+    fi
+    c=$(cli xz -6 -T2 -c); h=$(helper xz 6 2); row "xz -6 -T2 ($XZ_MIB MiB)" "$c" "$h"
+    IN="$WORK/root/input"; BYTES=$((SIZE_MIB << 20)); rm -f "$WORK/root/input-xz"
+fi
+if has latency; then
+    head -c 1 "$IN" > "$WORK/root/one"
+    echo "1-byte submit-to-done (zstd, 200 jobs after 20 warm-up): $("${BENCH[@]}" latency 200 "$WORK/root/one" "$WORK/root")"
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$WORK/root/cli.out" "$WORK/root/helper.out" "$WORK/root/one.zst"

@@ -8,6 +8,11 @@ public interface JobBody {
      */
     void run(Progress progress) throws Exception;
 
+    /** The size of the input, known before the job runs (TotalBytes while queued); 0 if unknown. */
+    default long totalBytes() {
+        return 0;
+    }
+
     /** Releases what the body holds when it will never run (cancelled while queued, shutdown). */
     void discard();
 }

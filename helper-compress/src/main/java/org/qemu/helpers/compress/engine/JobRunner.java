@@ -59,8 +59,17 @@ public final class JobRunner implements AutoCloseable {
                     + " waiting, " + maxRunning + " running); try again later");
         }
         Job job = new Job(nextId.getAndIncrement(), spec, source, destination, submitter, body);
+        job.progress().setTotalBytes(body.totalBytes());
         listener.stateChanged(job, null);
-        pool.execute(() -> runJob(job));
+        try {
+            pool.execute(() -> runJob(job));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            if (job.transition(JobState.QUEUED, JobState.CANCELLED, "the helper is stopping")) {
+                queued.decrementAndGet();
+                listener.stateChanged(job, JobState.QUEUED);
+            }
+            throw new Refusal(Refusal.Kind.QUEUE_FULL, "the helper is stopping; no new jobs are taken");
+        }
         return job;
     }
 

@@ -92,6 +92,11 @@ public final class FileJob implements JobBody {
     }
 
     @Override
+    public long totalBytes() {
+        return source.size();
+    }
+
+    @Override
     public void discard() {
         source.close();
         destination.close();

@@ -137,6 +137,17 @@ class CrashAndSubmitTest {
         assertEquals(2, refused.exitCode(), refused.toString());
         assertTrue(refused.stderr().contains("org.qemu.Compress1.Error.Exists"), refused.toString());
 
+        // On a terminal (a pty from script(1)) the progress is a bar redrawn with carriage returns.
+        List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "submit", "--bus-address=" + BUS.address(), "decompress", root + "/s.xz", root + "/s.tty"));
+        TestFiles.require("script", "bsdutils");
+        ProcResult tty = Commands.run(Duration.ofSeconds(60), List.of("script", "-q", "-e", "-c",
+                String.join(" ", java.stream().map(a -> "'" + a + "'").toList()), "/dev/null"));
+        assertEquals(0, tty.exitCode(), tty.toString());
+        assertTrue(tty.stdout().contains("\r[") && tty.stdout().contains("100%"), tty.toString());
+        assertArrayEquals(data, Files.readAllBytes(root.resolve("s.tty")));
+
         ProcResult failed = submit("decompress", root + "/s", root + "/s.out", "--format", "zstd");
         assertEquals(1, failed.exitCode(), failed.toString());
         assertTrue(failed.stdout().contains("state=failed") && failed.stdout().contains("not zstd"), failed.toString());
