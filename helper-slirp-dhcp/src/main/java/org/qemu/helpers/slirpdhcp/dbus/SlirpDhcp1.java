@@ -2,12 +2,14 @@ package org.qemu.helpers.slirpdhcp.dbus;
 
 import java.util.List;
 import java.util.Map;
+import org.freedesktop.dbus.TypeRef;
 import org.freedesktop.dbus.annotations.DBusInterfaceName;
 import org.freedesktop.dbus.annotations.DBusProperty;
 import org.freedesktop.dbus.annotations.DBusProperty.Access;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.messages.DBusSignal;
+import org.freedesktop.dbus.types.UInt64;
 import org.qemu.helpers.common.trust.MinTrust;
 import org.qemu.helpers.common.trust.TrustLevel;
 
@@ -16,8 +18,12 @@ import org.qemu.helpers.common.trust.TrustLevel;
  * names of the VM's user-mode network. Introspection: SlirpDhcp1.xml beside this class.
  */
 @DBusInterfaceName("org.qemu.SlirpDhcp1")
-@DBusProperty(name = "Statistics", type = Map.class, access = Access.READ)
+@DBusProperty(name = "Statistics", type = SlirpDhcp1.StatisticsType.class, access = Access.READ)
 public interface SlirpDhcp1 extends DBusInterface {
+    /** Gives introspection the property's full type, a{st}. */
+    interface StatisticsType extends TypeRef<Map<String, UInt64>> {
+    }
+
     String NAME = "org.qemu.SlirpDhcp1";
     String PATH = "/org/qemu/SlirpDhcp1";
 

@@ -210,4 +210,26 @@ class SlirpDhcpOnBusTest {
         proxy.RemoveStaticLease("52:54:00:00:cc:01");
         proxy.RemoveHostRecord("files");
     }
+
+    @Test
+    void liveIntrospectionHasEveryMemberOfTheShippedXml() throws Exception {
+        ProcResult r = Commands.run(busctl("introspect", SlirpDhcp1.NAME, SlirpDhcp1.PATH, SlirpDhcp1.NAME));
+        assertEquals(0, r.exitCode(), r.toString());
+        String xml;
+        try (var in = SlirpDhcp1.class.getResourceAsStream("SlirpDhcp1.xml")) {
+            xml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<(method|signal|property) name=\"(\\w+)\"")
+                .matcher(xml);
+        int n = 0;
+        while (m.find()) {
+            n++;
+            String line = "." + m.group(2) + " ";
+            assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(line) && l.contains(m.group(1))),
+                    m.group(1) + " " + m.group(2) + " missing from:\n" + r.stdout());
+        }
+        assertEquals(9, n);
+        assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(".ListLeases") && l.contains("a(sssx)")), r.stdout());
+        assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(".Statistics") && l.contains("a{st}")), r.stdout());
+    }
 }
