@@ -119,6 +119,27 @@ class CodecInteropTest {
     }
 
     @Test
+    void cliVariantsWithHeaderFieldsAndOtherBlockModesDecompress() throws Exception {
+        byte[] data = TestFiles.mixed(1_200_000, 12);
+        Path in = dir.resolve("named-file");
+        Files.write(in, data);
+        String[][] variants = {
+            {"gzip", "gzip", "-c", "-N", in.toString()},            // FNAME field in the header
+            {"gzip", "pigz", "-c", "-p2", "-b", "64", in.toString()},
+            {"lz4", "lz4", "-q", "-c", "-BD", "--content-size", in.toString()}, // linked blocks, content size
+            {"lz4", "lz4", "-q", "-c", "-B4", "-BX", in.toString()},  // 64 KiB blocks with block checksums
+            {"xz", "xz", "-c", "--check=sha256", in.toString()},
+            {"zstd", "zstd", "-q", "-c", "--no-check", "-19", in.toString()},
+        };
+        for (String[] v : variants) {
+            Path out = dir.resolve("v");
+            assertEquals(0, TestFiles.run(null, out, Arrays.copyOfRange(v, 1, v.length)), String.join(" ", v));
+            assertArrayEquals(data, decompress(Format.byName(v[0]).orElseThrow(), Files.readAllBytes(out)),
+                    String.join(" ", v));
+        }
+    }
+
+    @Test
     void concatenatedStreamsOfEveryFormatDecompressWhole() throws Exception {
         byte[] a = TestFiles.mixed(500_000, 3);
         byte[] b = TestFiles.mixed(70_000, 4);
