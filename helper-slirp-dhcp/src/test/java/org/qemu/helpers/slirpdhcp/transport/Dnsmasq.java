@@ -11,9 +11,9 @@ import java.util.concurrent.TimeUnit;
 import org.qemu.helpers.common.testing.Tools;
 
 /** A real dnsmasq on a loopback address, as the upstream resolver of the helper (DNS only, no DHCP). */
-final class Dnsmasq implements AutoCloseable {
-    final String address;
-    final int port;
+public final class Dnsmasq implements AutoCloseable {
+    public final String address;
+    public final int port;
     private final Process process;
 
     private Dnsmasq(String address, int port, Process process) {
@@ -23,7 +23,7 @@ final class Dnsmasq implements AutoCloseable {
     }
 
     /** Starts dnsmasq answering {@code name=ip} pairs, e.g. "/upstream.test/192.0.2.55". */
-    static Dnsmasq start(String address, Path dir, String... addressRules) throws IOException, InterruptedException {
+    public static Dnsmasq start(String address, Path dir, String... addressRules) throws IOException, InterruptedException {
         Tools.require("dnsmasq", "dnsmasq-base");
         int port = freeUdpPort(address);
         List<String> cmd = new ArrayList<>(List.of("timeout", "600", "dnsmasq", "--keep-in-foreground",
@@ -63,7 +63,7 @@ final class Dnsmasq implements AutoCloseable {
         }
     }
 
-    String upstream() {
+    public String upstream() {
         return address + ":" + port;
     }
 
