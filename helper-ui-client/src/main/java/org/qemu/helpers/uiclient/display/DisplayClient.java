@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
@@ -31,11 +31,13 @@ public final class DisplayClient implements AutoCloseable {
     public enum State { NO_QEMU, REFUSED, ATTACHED }
 
     private static final long REGISTER_TIMEOUT_MS = 15_000;
+    /** Attach attempts per owner (QEMU may own the name a moment before its objects answer). */
+    private static final int ATTACH_ATTEMPTS = 5;
 
     private final DBusConnection bus;
     private final OwnerGate gate;
     private final UiLog log;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "ui-client-display");
         t.setDaemon(true);
         return t;
@@ -95,7 +97,17 @@ public final class DisplayClient implements AutoCloseable {
         }
     }
 
-    private synchronized void follow(String owner) {
+    private volatile String currentOwner = "";
+
+    private void follow(String owner) {
+        currentOwner = owner == null ? "" : owner;
+        follow(owner, 1);
+    }
+
+    private synchronized void follow(String owner, int attempt) {
+        if (attempt > 1 && !owner.equals(currentOwner)) {
+            return; // a newer owner change superseded this retry
+        }
         detach();
         if (owner == null || owner.isEmpty()) {
             log.info("qemu-gone");
@@ -115,7 +127,10 @@ public final class DisplayClient implements AutoCloseable {
             attach(owner);
         } catch (DBusException | DBusExecutionException | java.io.IOException e) {
             detach();
-            log.warn("qemu-attach-failed", "owner", owner, "error", e.getMessage());
+            log.warn("qemu-attach-failed", "owner", owner, "attempt", attempt, "error", e.getMessage());
+            if (attempt < ATTACH_ATTEMPTS) {
+                worker.schedule(() -> follow(owner, attempt + 1), 1, TimeUnit.SECONDS);
+            }
         }
         notifyAll();
         changed();
@@ -150,7 +165,7 @@ public final class DisplayClient implements AutoCloseable {
                 return new long[] {num(value(now, "Width")), num(value(now, "Height"))};
             };
             sessions.add(ListenerSession.register(console, new ListenerAdapter(display, size, log),
-                    REGISTER_TIMEOUT_MS));
+                    REGISTER_TIMEOUT_MS, () -> listenerLost(owner, id)));
             next.put(id, new Attached(ci, bus.getRemoteObject(owner, path, Display1.Keyboard.class),
                     bus.getRemoteObject(owner, path, Display1.Mouse.class), owner));
             log.info("console-attached", "console", id, "label", ci.label(), "width", ci.width(), "height",
@@ -161,6 +176,15 @@ public final class DisplayClient implements AutoCloseable {
         refusal = "";
         state = State.ATTACHED;
         log.info("qemu-attached", "owner", owner, "name", info.name(), "uuid", info.uuid(), "consoles", ids);
+    }
+
+    /**
+     * A listener connection broke while its QEMU still owns org.qemu: register again (after a
+     * second, so that a QEMU that is exiting is seen leaving the bus first).
+     */
+    private void listenerLost(String owner, int console) {
+        log.warn("listener-lost", "owner", owner, "console", console);
+        worker.schedule(() -> follow(owner, 2), 1, TimeUnit.SECONDS);
     }
 
     private void detach() {

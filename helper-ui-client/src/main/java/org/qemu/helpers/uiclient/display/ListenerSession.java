@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.freedesktop.dbus.FileDescriptor;
+import org.freedesktop.dbus.connections.IDisconnectCallback;
 import org.freedesktop.dbus.connections.impl.DirectConnection;
 import org.freedesktop.dbus.connections.impl.DirectConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
@@ -19,17 +20,28 @@ import org.newsclub.net.unix.FileDescriptorCast;
  */
 final class ListenerSession implements AutoCloseable {
     private final DirectConnection connection;
+    /** Set before we close the connection ourselves, so that is not reported as lost. */
+    private final java.util.concurrent.atomic.AtomicBoolean closing;
 
-    private ListenerSession(DirectConnection connection) {
+    private ListenerSession(DirectConnection connection, java.util.concurrent.atomic.AtomicBoolean closing) {
         this.connection = connection;
+        this.closing = closing;
+    }
+
+    private static void lost(java.util.concurrent.atomic.AtomicBoolean closing, Runnable onLost) {
+        if (closing.compareAndSet(false, true)) {
+            onLost.run();
+        }
     }
 
     /**
      * Register {@code listener} with {@code console}. QEMU 7.2 authenticates the new connection
      * synchronously inside RegisterListener, so our SASL side runs on another thread meanwhile.
+     * {@code onLost} runs if the connection breaks (not when we close it).
      */
-    static ListenerSession register(Display1.Console console, Listener listener, long timeoutMillis)
-            throws IOException, DBusException {
+    static ListenerSession register(Display1.Console console, Listener listener, long timeoutMillis,
+                                    Runnable onLost) throws IOException, DBusException {
+        java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
         AFUNIXSocketPair<AFUNIXSocketChannel> pair = AFUNIXSocketPair.open();
         AFUNIXSocketChannel ours = pair.getSocket1();
         AFUNIXSocketChannel theirs = pair.getSocket2();
@@ -39,6 +51,22 @@ final class ListenerSession implements AutoCloseable {
                     .transportConfig().withAdditionalConfig(PairTransport.CHANNEL_KEY, ours).back()
                     // Scanout and Update must apply in order: one method-call thread.
                     .receivingThreadConfig().withMethodCallThreadCount(1).connectionConfig()
+                    .withDisconnectCallback(new IDisconnectCallback() {
+                        @Override
+                        public void disconnectOnError(IOException e) {
+                            lost(closing, onLost);
+                        }
+
+                        @Override
+                        public void clientDisconnect() {
+                            lost(closing, onLost);
+                        }
+
+                        @Override
+                        public void exceptionOnTerminate(IOException e) {
+                            lost(closing, onLost);
+                        }
+                    })
                     .build();
             dc.exportObject(Display1.LISTENER_PATH, listener);
             DirectConnection started = dc;
@@ -52,8 +80,9 @@ final class ListenerSession implements AutoCloseable {
             int fd = FileDescriptorCast.using(theirs.getFileDescriptor()).as(Integer.class);
             console.RegisterListener(new FileDescriptor(fd));
             auth.get(timeoutMillis, TimeUnit.MILLISECONDS);
-            return new ListenerSession(dc);
+            return new ListenerSession(dc, closing);
         } catch (Exception e) {
+            closing.set(true);
             if (dc != null) {
                 dc.disconnect();
             }
@@ -92,6 +121,7 @@ final class ListenerSession implements AutoCloseable {
 
     @Override
     public void close() {
+        closing.set(true);
         connection.disconnect();
     }
 }

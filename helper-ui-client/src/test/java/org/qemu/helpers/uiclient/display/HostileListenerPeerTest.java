@@ -26,6 +26,7 @@ import org.newsclub.net.unix.FileDescriptorCast;
 import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.uiclient.engine.ConsoleDisplay;
 import org.qemu.helpers.uiclient.engine.PixelFormat;
+import org.qemu.helpers.uiclient.testutil.VmDisplay;
 
 /**
  * A hostile "QEMU" on the bus (this test plays it; a real QEMU never sends these) owns
@@ -40,11 +41,15 @@ class HostileListenerPeerTest {
 
     /** The hostile peer's Console_0 and VM objects (with hand-written Properties). */
     static final class FakeConsole implements Display1.Console, Properties {
-        final CompletableFuture<Listener> listener = new CompletableFuture<>();
-        DirectConnection peer;
+        volatile CompletableFuture<Listener> listener = new CompletableFuture<>();
+        volatile DirectConnection peer;
+        final java.util.concurrent.atomic.AtomicInteger registrations = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public void RegisterListener(FileDescriptor fd) {
+            registrations.incrementAndGet();
+            CompletableFuture<Listener> listener = new CompletableFuture<>();
+            this.listener = listener;
             try {
                 AFUNIXSocketChannel ch = FileDescriptorCast.unsafeUsing(fd.getIntFileDescriptor())
                         .as(AFUNIXSocketChannel.class);
@@ -164,6 +169,16 @@ class HostileListenerPeerTest {
             assertEquals(7, d.rejected());
             assertArrayEquals(new int[] {0x112233, 0, 0, 0}, java.util.Arrays.copyOf(d.frame().rgb(), 4));
             assertEquals(DisplayClient.State.ATTACHED, client.state());
+
+            // The hostile peer drops the listener connection but stays on the bus: the client
+            // registers a new listener and shows the next frame.
+            assertEquals(1, fake.registrations.get());
+            fake.peer.disconnect();
+            assertTrue(VmDisplay.waitFor(Duration.ofSeconds(20), () -> fake.registrations.get() == 2));
+            Listener again = fake.listener.get(20, TimeUnit.SECONDS);
+            px[2] = (byte) 0x77;
+            again.Scanout(new UInt32(4), new UInt32(4), new UInt32(16), xrgb, px);
+            assertEquals(0x772233, d.frame().rgb()[0]);
         } finally {
             if (fake.peer != null) {
                 fake.peer.disconnect();
