@@ -25,6 +25,8 @@ public final class DhcpServer {
     private final LocalZone zone;
     private final Statistics stats;
     private final Consumer<String> log;
+    private final LogLimiter guestLog;
+    private long now;
 
     private final Map<String, Lease> leases = new HashMap<>();
     private final Map<Integer, Lease> leaseByIp = new HashMap<>();
@@ -53,6 +55,7 @@ public final class DhcpServer {
         this.zone = zone;
         this.stats = stats;
         this.log = log;
+        this.guestLog = new LogLimiter(log);
         this.cursor = cfg.poolStart();
     }
 
@@ -79,6 +82,7 @@ public final class DhcpServer {
      */
     public synchronized DhcpOutcome handle(DhcpMessage m, long now) throws MalformedException {
         List<StateChange> changes = new ArrayList<>();
+        this.now = now;
         expire(now, changes);
         if (m.op() != DhcpMessage.BOOTREQUEST) {
             throw new MalformedException("not a BOOTREQUEST");
@@ -121,8 +125,8 @@ public final class DhcpServer {
         Integer ip = chooseAddress(m, key, now);
         if (ip == null) {
             stats.inc(Statistics.POOL_EXHAUSTED);
-            log.accept("pool_exhausted mac=" + m.mac() + " pool=" + Ip4.format(cfg.poolStart()) + "-"
-                    + Ip4.format(cfg.poolEnd()));
+            guestLog.log("pool_exhausted", now, "pool_exhausted mac=" + m.mac() + " pool="
+                    + Ip4.format(cfg.poolStart()) + "-" + Ip4.format(cfg.poolEnd()));
             return Optional.empty();
         }
         Integer oldOffer = offerByClient.put(key, ip);
@@ -142,7 +146,8 @@ public final class DhcpServer {
                 return st.ip();
             }
             // A dynamic client still holds the reserved address; the static client waits (logged).
-            log.accept("static_busy mac=" + m.mac() + " ip=" + Ip4.format(st.ip()) + " holder=" + holder.mac());
+            guestLog.log("static_busy", now, "static_busy mac=" + m.mac() + " ip=" + Ip4.format(st.ip()) + " holder="
+                    + holder.mac());
             return null;
         }
         Lease cur = leases.get(key);
@@ -263,7 +268,7 @@ public final class DhcpServer {
 
     private DhcpReply nak(DhcpMessage m, String why) {
         stats.inc(Statistics.NAKS);
-        log.accept("nak mac=" + m.mac() + " reason=\"" + why + "\"");
+        guestLog.log("nak", now, "nak mac=" + m.mac() + " reason=\"" + why + "\"");
         DhcpOptions o = new DhcpOptions();
         o.putU8(DhcpOption.MESSAGE_TYPE, DhcpMessageType.NAK.code());
         o.putIp(DhcpOption.SERVER_ID, cfg.gateway());
@@ -294,7 +299,7 @@ public final class DhcpServer {
             return; // only the client we gave the address to may declare it in use
         }
         declined.put(ip.get(), now + NetworkConfig.DECLINE_HOLD_SECONDS);
-        log.accept("declined mac=" + m.mac() + " ip=" + Ip4.format(ip.get()) + " hold_s="
+        guestLog.log("declined", now, "declined mac=" + m.mac() + " ip=" + Ip4.format(ip.get()) + " hold_s="
                 + NetworkConfig.DECLINE_HOLD_SECONDS);
         offers.remove(ip.get());
         offerByClient.remove(key);
@@ -366,7 +371,7 @@ public final class DhcpServer {
         }
         Optional<String> label = Hostnames.sanitizeLabel(raw.get());
         if (label.isEmpty()) {
-            log.accept("hostname_ignored mac=" + m.mac() + " raw=\""
+            guestLog.log("hostname_ignored", now, "hostname_ignored mac=" + m.mac() + " raw=\""
                     + Hostnames.escape(new String(raw.get(), java.nio.charset.StandardCharsets.ISO_8859_1)) + "\"");
             return "";
         }
@@ -463,7 +468,8 @@ public final class DhcpServer {
             return; // the static lease publishes it
         }
         if (!zone.publish(l.hostname(), l.ip())) {
-            log.accept("hostname_conflict mac=" + l.mac() + " name=" + l.hostname() + " ip=" + Ip4.format(l.ip()));
+            guestLog.log("hostname_conflict", now, "hostname_conflict mac=" + l.mac() + " name=" + l.hostname() + " ip="
+                    + Ip4.format(l.ip()));
         }
     }
 

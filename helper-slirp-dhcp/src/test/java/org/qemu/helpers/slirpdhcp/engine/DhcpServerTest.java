@@ -312,4 +312,17 @@ class DhcpServerTest {
         assertThrows(MalformedException.class, () -> srv.handle(Clients.msg(DhcpMessageType.DISCOVER, Mac.BROADCAST,
                 0, Clients.opts()), T0));
     }
+
+    @Test
+    void guestTriggeredLogLinesAreCappedPerSecond() throws Exception {
+        for (int i = 0; i < 100; i++) {
+            srv.handle(Clients.msg(DhcpMessageType.REQUEST, A, 0,
+                    Clients.opts().putIp(DhcpOption.REQUESTED_IP, Ip4.parse("192.168.0.1"))), T0);
+        }
+        assertEquals(100, stats.get(Statistics.NAKS));
+        assertEquals(5, logs.stream().filter(l -> l.startsWith("nak ")).count());
+        srv.handle(Clients.msg(DhcpMessageType.REQUEST, A, 0,
+                Clients.opts().putIp(DhcpOption.REQUESTED_IP, Ip4.parse("192.168.0.1"))), T0 + 1);
+        assertTrue(logs.get(logs.size() - 1).endsWith("suppressed_before=95"), logs.get(logs.size() - 1));
+    }
 }
