@@ -124,6 +124,45 @@ class UiClientServiceTest {
         }
     }
 
+    /** "method Name(sig)->sig" and "property Name type" entries of an introspection document. */
+    static java.util.Set<String> members(String xml) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        String iface = xml.substring(xml.indexOf("<interface name=\"org.qemu.UiClient1\""));
+        iface = iface.substring(0, iface.indexOf("</interface>"));
+        var m = java.util.regex.Pattern.compile("<method name=\"(\\w+)\"(.*?)</method>", java.util.regex.Pattern.DOTALL)
+                .matcher(iface);
+        while (m.find()) {
+            StringBuilder in = new StringBuilder();
+            StringBuilder outSig = new StringBuilder();
+            var a = java.util.regex.Pattern.compile("<arg[^>]*type=\"([^\"]+)\"[^>]*direction=\"(in|out)\"")
+                    .matcher(m.group(2).replaceAll("<arg([^>]*)direction=\"(in|out)\"([^>]*)type=\"([^\"]+)\"",
+                            "<arg type=\"$4\" direction=\"$2\""));
+            while (a.find()) {
+                (a.group(2).equals("in") ? in : outSig).append(a.group(1));
+            }
+            out.add("method " + m.group(1) + "(" + in + ")->" + outSig);
+        }
+        var p = java.util.regex.Pattern.compile("<property name=\"(\\w+)\" type=\"([^\"]+)\"").matcher(iface);
+        while (p.find()) {
+            out.add("property " + p.group(1) + " " + p.group(2));
+        }
+        return out;
+    }
+
+    @Test
+    void introspectionMatchesTheShippedXml() throws Exception {
+        startHelper();
+        String live = BUS.connect().getRemoteObject(DEST, UiClient1Service.PATH,
+                org.freedesktop.dbus.interfaces.Introspectable.class).Introspect();
+        String shipped;
+        try (var in = UiClient1Service.class.getResourceAsStream("/org.qemu.UiClient1.xml")) {
+            shipped = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        assertEquals(members(shipped), members(live), live);
+        assertEquals(java.util.Set.of("method Screenshot(u)->ay", "method TypeText(us)->", "property Consoles au",
+                "property DisplayState s", "property VmName s", "property WebConsole s"), members(shipped));
+    }
+
     @Test
     void callersBelowTheMethodsLevelAreDenied() throws Exception {
         HelperProcess helper = startHelper();
