@@ -1,0 +1,58 @@
+package org.qemu.helpers.slirpdhcp.dbus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.testing.HelperProcess;
+import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.slirpdhcp.Main;
+
+/** Bad configuration ends the helper at start with a non-zero code and one line naming the option. */
+class MainOptionsTest {
+    @RegisterExtension
+    static final PrivateBus BUS = new PrivateBus();
+
+    @AfterEach
+    void cleanUp() {
+        BUS.killHelpers();
+    }
+
+    void refused(String option, String... args) throws Exception {
+        String[] all = new String[args.length + 1];
+        all[0] = "--state-dir=" + BUS.dir().resolve("s");
+        System.arraycopy(args, 0, all, 1, args.length);
+        HelperProcess p = BUS.startHelper(Main.class, all);
+        int code = p.awaitExit(Duration.ofSeconds(30));
+        assertNotEquals(0, code, p.output());
+        assertTrue(p.output().contains(option), p.output());
+        assertTrue(p.output().lines().filter(l -> l.contains(" error ")).count() == 1, p.output());
+    }
+
+    @Test
+    void invalidOptionsAreRefusedNamingTheOption() throws Exception {
+        refused("--netdev-socket");
+        refused("--network", "--udp-bind", "127.0.0.1", "--dhcp-port", "0", "--dns-port", "0", "--network", "10.0.2.0");
+        refused("--network", "--udp-bind", "127.0.0.1", "--network", "10.0.2.1/24");
+        refused("--domain", "--udp-bind", "127.0.0.1", "--domain", "bad domain!");
+        refused("--upstream", "--udp-bind", "127.0.0.1", "--upstream", "resolver.example:53");
+        refused("--lease-time", "--udp-bind", "127.0.0.1", "--lease-time", "5");
+        refused("--udp-bind", "--udp-bind", "localhost");
+    }
+
+    @Test
+    void aPortInUseIsAStartupFailureWithAReason() throws Exception {
+        try (java.net.DatagramSocket taken = new java.net.DatagramSocket(0,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            HelperProcess p = BUS.startHelper(Main.class, "--state-dir=" + BUS.dir().resolve("s2"), "--udp-bind",
+                    "127.0.0.1", "--dhcp-port", "0", "--dns-port", String.valueOf(taken.getLocalPort()));
+            int code = p.awaitExit(Duration.ofSeconds(30));
+            assertEquals(3, code, p.output());
+            assertTrue(p.output().contains("cannot start serving"), p.output());
+        }
+    }
+}
