@@ -60,8 +60,10 @@
   es.addEventListener('size', (e) => {
     const s = JSON.parse(e.data);
     inOrder(() => {
-      canvas.width = s.w;
-      canvas.height = s.h;
+      if (canvas.width !== s.w || canvas.height !== s.h) { // setting the size clears the canvas
+        canvas.width = s.w;
+        canvas.height = s.h;
+      }
       document.body.dataset.size = s.w + 'x' + s.h;
     });
   });

@@ -33,20 +33,39 @@ public final class ConsoleDisplay {
         return id;
     }
 
-    /** Scanout(u width, u height, u stride, u pixman_format, ay data): a whole new frame. */
+    /**
+     * Scanout(u width, u height, u stride, u pixman_format, ay data): a whole new frame. QEMU 7.2
+     * also sends it for every full-surface update, so a frame of the same size only marks the
+     * pixels that changed; a new size replaces the framebuffer and resizes every viewer.
+     */
     public void scanout(long w, long h, long stride, long format, byte[] data) throws DisplayProtocolException {
         PixelFormat fmt = count(() -> PixelBlock.check("Scanout", w, h, stride, format, data));
-        int[] next = new int[(int) (w * h)];
-        PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, next, (int) w, 0, 0);
+        Rect changed = null;
+        boolean resized;
         synchronized (this) {
-            width = (int) w;
-            height = (int) h;
-            pixels = next;
-            lastUpdateNanos = System.nanoTime();
+            resized = w != width || h != height;
+            if (!resized) {
+                changed = PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, pixels, width, 0, 0);
+                lastUpdateNanos = System.nanoTime();
+            }
+        }
+        if (resized) {
+            int[] next = new int[(int) (w * h)];
+            PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, next, (int) w, 0, 0);
+            synchronized (this) {
+                width = (int) w;
+                height = (int) h;
+                pixels = next;
+                lastUpdateNanos = System.nanoTime();
+            }
         }
         updates.incrementAndGet();
         for (DirtyRegion v : viewers) {
-            v.resize((int) w, (int) h);
+            if (resized) {
+                v.resize((int) w, (int) h);
+            } else if (changed != null) {
+                v.add(changed);
+            }
         }
     }
 

@@ -36,6 +36,7 @@ final class HelperPanel implements AutoCloseable {
     private final HelperDirectory directory;
     private final UiLog log;
     private final Thread poller;
+    private volatile java.util.function.BooleanSupplier demand = () -> true;
     private volatile String snapshot = "{\"helpers\":[]}";
     private volatile long version;
 
@@ -89,17 +90,25 @@ final class HelperPanel implements AutoCloseable {
         return version;
     }
 
-    private synchronized void refreshSoon() {
+    /** Poll the helpers only while {@code d} says someone looks (a viewer is connected). */
+    void setDemand(java.util.function.BooleanSupplier d) {
+        demand = d;
+    }
+
+    /** Collect again now (e.g. a viewer connected, or discovery saw a change). */
+    synchronized void refreshSoon() {
         notifyAll();
     }
 
     private void loop() {
         while (!Thread.currentThread().isInterrupted()) {
             try {
-                String next = JSON.writeValueAsString(Map.of("helpers", collect()));
-                if (!next.equals(snapshot)) {
-                    snapshot = next;
-                    version++;
+                if (demand.getAsBoolean()) {
+                    String next = JSON.writeValueAsString(Map.of("helpers", collect()));
+                    if (!next.equals(snapshot)) {
+                        snapshot = next;
+                        version++;
+                    }
                 }
                 synchronized (this) {
                     wait(2000);

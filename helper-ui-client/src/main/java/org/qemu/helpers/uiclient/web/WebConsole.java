@@ -108,6 +108,7 @@ public final class WebConsole implements AutoCloseable {
         });
         server.setExecutor(pool);
         WebConsole w = new WebConsole(server, pool, display, directory, panel, log, token);
+        panel.setDemand(() -> w.viewers.availablePermits() < MAX_VIEWERS);
         server.createContext("/", w::handle);
         server.start();
         log.info("web-console", "url", w.baseUrl);
@@ -258,6 +259,7 @@ public final class WebConsole implements AutoCloseable {
             return;
         }
         int console = consoleParam(ex);
+        panel.refreshSoon();
         securityHeaders(ex);
         ex.getResponseHeaders().set("Content-Type", "text/event-stream");
         ex.sendResponseHeaders(200, 0);

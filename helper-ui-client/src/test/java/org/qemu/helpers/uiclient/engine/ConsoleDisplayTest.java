@@ -73,6 +73,25 @@ class ConsoleDisplayTest {
     }
 
     @Test
+    void sameSizeScanoutMarksOnlyChangedPixelsAndNewSizeResizes() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(4, 4, 16, XRGB, xrgb(4, 4, 0, 0x202020));
+        DirtyRegion viewer = c.subscribe();
+        viewer.take();
+        byte[] next = xrgb(4, 4, 0, 0x202020);
+        next[(1 * 4 + 1) * 4] = 0x01;
+        c.scanout(4, 4, 16, XRGB, next);
+        Damage d = viewer.take();
+        assertTrue(!d.resized());
+        assertEquals(List.of(new Rect(1, 1, 1, 1)), d.rects());
+        c.scanout(2, 2, 8, XRGB, xrgb(2, 2, 0, 0x303030));
+        d = viewer.take();
+        assertTrue(d.resized());
+        assertEquals(List.of(new Rect(0, 0, 2, 2)), d.rects());
+        assertEquals(0x303030, c.frame().rgb()[3]);
+    }
+
+    @Test
     void hostileMessagesAreRejectedCountedAndChangeNothing() throws Exception {
         ConsoleDisplay c = new ConsoleDisplay(0);
         c.scanout(2, 2, 8, XRGB, xrgb(2, 2, 0, 0x123456));
