@@ -55,7 +55,9 @@ public final class UdpDnsServer implements AutoCloseable {
     }
 
     private void run(DatagramChannel ch) {
-        ByteBuffer buf = ByteBuffer.allocate(65536);
+        // direct buffers: a heap buffer would be copied through a temporary direct one on every call
+        ByteBuffer buf = ByteBuffer.allocateDirect(65536);
+        ByteBuffer out = ByteBuffer.allocateDirect(65536);
         while (!closed) {
             try {
                 buf.clear();
@@ -65,7 +67,9 @@ public final class UdpDnsServer implements AutoCloseable {
                 buf.get(q);
                 DnsResolver.Result r = resolver.handle(q, udpLimit);
                 if (r instanceof DnsResolver.Reply reply) {
-                    ch.send(ByteBuffer.wrap(reply.wire()), from);
+                    out.clear();
+                    out.put(reply.wire()).flip();
+                    ch.send(out, from);
                 } else if (r instanceof DnsResolver.Forward fwd) {
                     forwarders.execute(() -> {
                         try {
