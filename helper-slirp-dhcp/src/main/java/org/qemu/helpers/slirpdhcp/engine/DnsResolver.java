@@ -275,9 +275,16 @@ public final class DnsResolver {
             r.getHeader().setRcode(Rcode.REFUSED);
             return Optional.of(r);
         }
+        Optional<Integer> revIp = inReverse && !hostRecord ? reverseIp(name) : Optional.empty();
+        if (revIp.isPresent() && !cfg.contains(revIp.get())) {
+            return Optional.empty(); // the reverse zone is octet-aligned and may be wider than the network
+        }
         Message r = baseResponse(q, true);
         if (inReverse && !hostRecord) {
-            Optional<Integer> ip = reverseIp(name);
+            Optional<Integer> ip = revIp;
+            if (ip.isEmpty() && name.split("\\.").length < 6) {
+                return Optional.of(negative(r, reverseZone, Rcode.NOERROR)); // an empty non-terminal of the zone
+            }
             Optional<String> target = ip.flatMap(zone::reverse);
             if (target.isEmpty()) {
                 return Optional.of(negative(r, reverseZone, Rcode.NXDOMAIN));

@@ -213,4 +213,23 @@ class DnsResolverTest {
         assertEquals(Rcode.NXDOMAIN, new Message(r.resolve(q, 512)).getRcode(), "a zone change invalidates");
         assertEquals(3, stats.get(Statistics.DNS_LOCAL));
     }
+
+    @Test
+    void reverseNamesOutsideANarrowNetworkAreForwardedAndTheZoneApexIsNodata() throws Exception {
+        NetworkConfig narrow = NetworkConfig.forNetwork(Ip4.parse("10.0.16.0"), 20, "vm.internal");
+        AtomicInteger calls = new AtomicInteger();
+        DnsResolver r = new DnsResolver(narrow, dhcp.zone(), List.of(upstream("u", calls, q -> {
+            Message m = new Message(q.getHeader().getID());
+            m.getHeader().setRcode(Rcode.NXDOMAIN);
+            m.addRecord(q.getQuestion(), Section.QUESTION);
+            return m;
+        })), stats, clock::get, l -> { });
+        assertInstanceOf(DnsResolver.Forward.class, r.handle(query("5.1.0.10.in-addr.arpa.", Type.PTR, false), 512));
+        Message inside = new Message(r.resolve(query("5.17.0.10.in-addr.arpa.", Type.PTR, false), 512));
+        assertEquals(Rcode.NXDOMAIN, inside.getRcode());
+        assertTrue(inside.getHeader().getFlag(Flags.AA));
+        Message apex = new Message(r.resolve(query("0.10.in-addr.arpa.", Type.SOA, false), 512));
+        assertEquals(Rcode.NOERROR, apex.getRcode());
+        assertEquals(0, calls.get());
+    }
 }
