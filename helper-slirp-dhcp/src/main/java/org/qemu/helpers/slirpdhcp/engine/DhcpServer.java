@@ -123,6 +123,9 @@ public final class DhcpServer {
     private Optional<DhcpReply> discover(DhcpMessage m, long now) {
         String key = clientKey(m);
         Integer ip = chooseAddress(m, key, now);
+        if (ip == null && statics.containsKey(m.mac())) {
+            return Optional.empty(); // its reserved address is still held by a dynamic lease (logged)
+        }
         if (ip == null) {
             stats.inc(Statistics.POOL_EXHAUSTED);
             guestLog.log("pool_exhausted", now, "pool_exhausted mac=" + m.mac() + " pool="
