@@ -101,7 +101,7 @@ public final class Main extends HelperCommand {
         device.addListener(() -> h.propertiesChanged(TpmStubService.INTERFACE, TpmStubService.DYNAMIC));
         rt.serveVMState(new TpmVMStateCodec(device));
         try {
-            tpmServer = new TpmServer(device, m -> log.debug("ctrl", "event", m)).start(dataEp, ctrlEp);
+            tpmServer = new TpmServer(device, log::debug).start(dataEp, ctrlEp);
         } catch (IOException e) {
             throw ConfigException.option(dataEp != null ? "--server" : "--ctrl", "cannot listen: " + e.getMessage());
         }

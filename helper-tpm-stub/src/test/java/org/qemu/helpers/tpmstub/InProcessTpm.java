@@ -30,7 +30,8 @@ public final class InProcessTpm implements AutoCloseable {
         boolean own = stateDir == null;
         Path dir = own ? Files.createTempDirectory("tpmstub-test") : stateDir;
         TpmDevice d = TpmDevice.open(StateStore.open(dir), EnumSet.allOf(HashAlg.class), (e, kv) -> { });
-        TpmServer s = new TpmServer(d, m -> System.err.println("tpm-stub " + m));
+        TpmServer s = new TpmServer(d, (event, kv) -> System.err.println("tpm-stub " + event + " "
+                + java.util.Arrays.toString(kv)));
         try {
             s.start(data, ctrl);
         } catch (IOException e) {

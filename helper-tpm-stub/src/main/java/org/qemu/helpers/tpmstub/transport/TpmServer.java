@@ -5,7 +5,6 @@ import java.io.FileDescriptor;
 import java.io.IOException;
 import java.net.Socket;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.FileDescriptorCast;
@@ -14,13 +13,13 @@ import org.qemu.helpers.tpmstub.TpmDevice;
 /** The data and control listeners of one TPM, plus a data channel passed in by CMD_SET_DATAFD. */
 public final class TpmServer implements Closeable {
     private final TpmDevice tpm;
-    private final Consumer<String> log;
+    private final TpmDevice.EventLog log;
     private final AtomicBoolean fdInUse = new AtomicBoolean();
     private SocketServer data;
     private SocketServer ctrl;
     private volatile Socket fdSocket;
 
-    public TpmServer(TpmDevice tpm, Consumer<String> log) {
+    public TpmServer(TpmDevice tpm, TpmDevice.EventLog log) {
         this.tpm = tpm;
         this.log = log;
     }
@@ -61,7 +60,7 @@ public final class TpmServer implements Closeable {
             try (s) {
                 DataChannel.serve(s, tpm);
             } catch (IOException | RuntimeException e) {
-                log.accept("data-fd-ended reason=" + e.getClass().getSimpleName());
+                log.event("data-fd-ended", "reason", e.getClass().getSimpleName());
             } finally {
                 fdSocket = null;
                 fdInUse.set(false);
