@@ -607,8 +607,4 @@ public final class DhcpServer {
     public synchronized Collection<HostRecord> hosts() {
         return new ArrayList<>(hosts.values());
     }
-
-    public synchronized Optional<Lease> leaseOf(Mac mac) {
-        return leases.values().stream().filter(l -> l.mac().equals(mac)).findFirst();
-    }
 }

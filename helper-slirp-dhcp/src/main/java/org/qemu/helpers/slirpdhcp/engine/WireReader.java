@@ -1,7 +1,5 @@
 package org.qemu.helpers.slirpdhcp.engine;
 
-import java.nio.ByteBuffer;
-
 /**
  * Bounds-checked cursor over wire bytes: every read checks the remaining length first and fails with
  * {@link MalformedException} instead of an index error, so no length taken off the wire indexes an array unchecked.
@@ -22,12 +20,6 @@ public final class WireReader {
         this.data = data;
         this.pos = offset;
         this.end = offset + length;
-    }
-
-    public static WireReader of(ByteBuffer buf) {
-        byte[] copy = new byte[buf.remaining()];
-        buf.duplicate().get(copy);
-        return new WireReader(copy);
     }
 
     public int remaining() {

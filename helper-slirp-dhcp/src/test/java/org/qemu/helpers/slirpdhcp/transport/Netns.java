@@ -1,8 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -149,18 +147,5 @@ final class Netns implements AutoCloseable {
                 // best effort
             }
         }
-    }
-
-    static String readLines(BufferedReader r) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        String l;
-        while ((l = r.readLine()) != null) {
-            sb.append(l).append('\n');
-        }
-        return sb.toString();
-    }
-
-    static BufferedReader reader(Process p) {
-        return new BufferedReader(new InputStreamReader(p.getInputStream()));
     }
 }

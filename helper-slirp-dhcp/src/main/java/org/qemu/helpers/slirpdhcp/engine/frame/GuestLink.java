@@ -161,8 +161,4 @@ public final class GuestLink {
             });
         }
     }
-
-    public String describe() {
-        return "gateway=" + Ip4.format(cfg.gateway()) + " dns=" + Ip4.format(cfg.dns());
-    }
 }
