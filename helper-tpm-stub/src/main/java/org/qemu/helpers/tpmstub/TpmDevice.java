@@ -254,8 +254,9 @@ public final class TpmDevice implements Closeable {
             if (loc > 4 || loc < 3) {
                 return TPM_BAD_LOCALITY;
             }
-            engine.resetEstablished();
-            persist(true, false);
+            if (engine.resetEstablished()) {
+                persist(true, false);
+            }
         }
         notifyListeners();
         return TPM_SUCCESS;

@@ -33,6 +33,7 @@ public final class TpmEngine {
             0x8014, 0x8015, 0x8016, 0x8017, 0x8018, 0x8019, 0x801A, 0x8021, 0x8022, 0x8023, 0x8024,
             0x8025);
     private static final int MAX_SESSIONS = 3;
+    private static final int MAX_LOADED_OBJECTS = 3;
     private static final int MAX_ACTIVE_SESSIONS = 64;
     private static final int MAX_DIGEST = 64;
     private static final int MAX_SYM_DATA = 128;
@@ -137,11 +138,11 @@ public final class TpmEngine {
         st.applyPermanent(p);
     }
 
-    /** swtpm RESET_TPMESTABLISHED: clears the establishment flag. */
-    public void resetEstablished() {
-        if (st.tpmEstablished) {
-            st.tpmEstablished = false;
-        }
+    /** swtpm RESET_TPMESTABLISHED: clears the establishment flag; true if it was set. */
+    public boolean resetEstablished() {
+        boolean was = st.tpmEstablished;
+        st.tpmEstablished = false;
+        return was;
     }
 
     // ------------------------------------------------------------------ command execution
@@ -589,12 +590,19 @@ public final class TpmEngine {
                 startAuthSession(nonceCaller, salt, type, alg, out);
             }
             case FLUSH_CONTEXT -> {
-                long handle = param(r, 1, TpmReader::u32);
+                long handle = param(r, 1, rd -> {
+                    long c = rd.u32(); // TPMI_DH_CONTEXT: an HMAC or policy session, or a transient object
+                    boolean ok = (c >= 0x02000000L && c < 0x02000000L + MAX_ACTIVE_SESSIONS)
+                            || (c >= 0x03000000L && c < 0x03000000L + MAX_ACTIVE_SESSIONS)
+                            || (c >= 0x80000000L && c < 0x80000000L + MAX_LOADED_OBJECTS);
+                    if (!ok) {
+                        throw new TpmFormatException(TpmRc.VALUE);
+                    }
+                    return c;
+                });
                 noMoreParams(r);
                 if (hmacSessions.remove(handle) == null) {
-                    int type = (int) (handle >>> 24);
-                    throw new TpmFormatException(TpmRc.withParameter(
-                            type == 0x02 || type == 0x03 || type == 0x80 ? TpmRc.HANDLE : TpmRc.VALUE, 1));
+                    throw new TpmFormatException(TpmRc.withParameter(TpmRc.HANDLE, 1));
                 }
             }
             case READ_CLOCK -> {
