@@ -10,6 +10,7 @@
 #   3. "flood": as 1, but the guest prints as fast as it can (TCG then takes a whole core).
 # Needs: qemu-system-x86, dbus-daemon, chromium, busybox-static, cpio, linux-image-amd64, curl.
 # Usage: helper-ui-client/bench/run.sh [SECONDS]   (results also go to bench/results.txt)
+#   BENCH_MODES="scroll flood still" selects runs; HELPER_JAVA_OPTS adds JVM flags to the helper.
 set -euo pipefail
 secs=${1:-20}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,7 +55,7 @@ run_mode() {
     -display "dbus,addr=$bus,gl=off" -vga std -kernel "$kernel" -initrd "$work/$mode.img" \
     -append "console=tty0 quiet" > "$work/qemu-$mode.log" 2>&1 & qemu=$!; pids+=($qemu)
   mkdir -p "$work/state-$mode"
-  java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAM=256m -jar "$jar" --bus-address="$bus" \
+  java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAM=256m ${HELPER_JAVA_OPTS:-} -jar "$jar" --bus-address="$bus" \
     --state-dir "$work/state-$mode" --web 127.0.0.1:0 > "$work/helper-$mode.log" 2>&1 & helper=$!; pids+=($helper)
   for _ in $(seq 300); do grep -q " ready " "$work/helper-$mode.log" && break; sleep 0.1; done
   url=$(grep -o 'http://[^ ]*?token=[A-Za-z0-9_-]*' "$work/helper-$mode.log" | head -1)
@@ -94,8 +95,12 @@ measure() {  # measure MODE: latency, rate and helper CPU while the guest writes
     "$mode" "$median" "$p95" "$fps" "$qemu_rate" "$cpu")
   kill "$b" "$helper" "$qemu" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; sleep 1
 }
-measure scroll; scroll_line=$line
-measure flood; flood_line=$line
+scroll_line=skipped; flood_line=skipped; still_cpu_viewer=skipped; still_cpu_none=skipped; still_updates=skipped
+modes=${BENCH_MODES:-scroll flood still}
+case " $modes " in *" scroll "*) measure scroll; scroll_line=$line ;; esac
+case " $modes " in *" flood "*) measure flood; flood_line=$line ;; esac
+case " $modes " in *" still "*) ;; *) modes_still=no ;; esac
+if [ "${modes_still:-yes}" = yes ]; then
 
 echo "== still: helper CPU over ${secs}s while the screen does not change"
 run_mode still
@@ -110,6 +115,7 @@ kill "$b" 2>/dev/null || true; sleep 3
 c0=$(cpu_ticks "$helper"); sleep "$secs"; c1=$(cpu_ticks "$helper")
 still_cpu_none=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 echo "   helper CPU: $still_cpu_viewer % with a browser connected, $still_cpu_none % with none"
+fi
 
 {
   echo "date: $(date -u +%FT%TZ)  host: $(nproc) cores  kernel guest: $(basename "$kernel")  window: ${secs}s"

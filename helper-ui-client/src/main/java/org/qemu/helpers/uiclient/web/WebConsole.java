@@ -33,6 +33,7 @@ import org.qemu.helpers.uiclient.engine.ConsoleDisplay;
 import org.qemu.helpers.uiclient.engine.CursorImage;
 import org.qemu.helpers.uiclient.engine.Damage;
 import org.qemu.helpers.uiclient.engine.DirtyRegion;
+import org.qemu.helpers.uiclient.engine.FastPng;
 import org.qemu.helpers.uiclient.engine.KeyEvent;
 import org.qemu.helpers.uiclient.engine.PngCodec;
 import org.qemu.helpers.uiclient.engine.Qnum;
@@ -335,7 +336,7 @@ public final class WebConsole implements AutoCloseable {
                 continue;
             }
             Rect c = r.clip(d.width(), d.height());
-            String png = Base64.getEncoder().encodeToString(PngCodec.encode(f, true));
+            String png = Base64.getEncoder().encodeToString(FastPng.encode(f));
             send(out, "rect", "{\"x\":" + c.x() + ",\"y\":" + c.y() + ",\"w\":" + f.width() + ",\"h\":" + f.height()
                     + ",\"t\":" + t + ",\"png\":\"" + png + "\"}");
         }
