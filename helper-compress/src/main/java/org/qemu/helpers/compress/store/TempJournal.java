@@ -9,7 +9,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
 import java.nio.file.attribute.PosixFileAttributes;
-import org.qemu.helpers.common.store.AtomicFiles;
 import org.qemu.helpers.compress.engine.Refusal;
 
 /**
@@ -36,9 +35,21 @@ public final class TempJournal {
         }
     }
 
-    /** Records {@code temp} durably before it is created. */
+    /**
+     * Records {@code temp} before it is created: one small file, written and fsynced once (no
+     * rename: a torn entry names no temporary file and is dropped at the next start). One fsync,
+     * not the two of a temp-and-rename write, because it is paid by every job, and a 1-byte job is mostly fsyncs.
+     */
     public void record(Path temp) throws IOException {
-        AtomicFiles.write(entry(temp), temp.toString().getBytes(StandardCharsets.UTF_8));
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(entry(temp),
+                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(temp.toString().getBytes(StandardCharsets.UTF_8));
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
     }
 
     /** Forgets {@code temp} once it has been renamed or deleted. */
@@ -56,9 +67,12 @@ public final class TempJournal {
      */
     public java.util.List<Path> cleanStale(SafeRoots roots) throws IOException {
         java.util.List<Path> removed = new java.util.ArrayList<>();
-        AtomicFiles.cleanStaleTemps(dir);
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path e : ds) {
+                if (!e.getFileName().toString().startsWith("t-") || Files.size(e) > SafeRoots.MAX_PATH * 4) {
+                    Files.deleteIfExists(e);
+                    continue;
+                }
                 String s = new String(Files.readAllBytes(e), StandardCharsets.UTF_8);
                 Path temp;
                 try {
