@@ -40,6 +40,13 @@ public final class SocketServer implements Closeable {
         if (ep instanceof Endpoint.Unix u) {
             File f = u.path().toFile();
             if (Files.exists(u.path(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                // only ever replace a leftover socket: never a regular file, directory or symlink
+                java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(u.path(),
+                        java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                boolean socketFile = a.isOther();
+                if (!socketFile) {
+                    throw new IOException(u.path() + " exists and is not a socket; choose another path");
+                }
                 if (!isStale(f)) {
                     throw new IOException("something is already listening on " + u.path());
                 }

@@ -133,6 +133,21 @@ class ControlChannelTest {
     }
 
     @Test
+    void aUnixPathThatIsNotASocketIsNeverReplaced() throws Exception {
+        Path dir = Files.createTempDirectory("ctrl-path");
+        try {
+            Path file = dir.resolve("precious");
+            Files.writeString(file, "keep me");
+            IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                    () -> InProcessTpm.start(dir.resolve("state"), null, new Endpoint.Unix(file)));
+            assertTrue(e.getMessage().contains("not a socket"), e.getMessage());
+            assertEquals("keep me", Files.readString(file));
+        } finally {
+            Hex.deleteTree(dir);
+        }
+    }
+
+    @Test
     void badFramingOnTheDataChannelGetsCommandSizeAndAClosedConnection() throws Exception {
         int port = Swtpm.freePortPair();
         try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
