@@ -20,11 +20,12 @@ final class HelperArgs {
     }
 
     /**
-     * Per-helper JVM flags after the common ones. helper-compress needs heap for xz: an
-     * org.tukaani:xz preset-6 encoder holds about 94 MiB on the Java heap, per worker.
+     * Per-helper JVM flags after the common ones (a later flag wins). helper-compress needs heap
+     * for xz (an org.tukaani:xz preset-6 encoder holds about 94 MiB on the Java heap, per worker)
+     * and the C2 JIT, since xz is pure Java (zstd, lz4 and gzip run native code).
      */
     static List<String> extraJvmFlags(HelperKind k) {
-        return k == HelperKind.COMPRESS ? List.of("-Xmx768m") : List.of();
+        return k == HelperKind.COMPRESS ? List.of("-Xmx768m", "-XX:TieredStopAtLevel=4") : List.of();
     }
 
     /** The helper's own options (CONTRACT.md) for this VM's layout; {@code web} is the UI client's HOST:PORT. */

@@ -204,23 +204,33 @@ public final class HelperRuntime implements AutoCloseable {
         return exitCode.get() == EXIT_BUS_LOST;
     }
 
-    /** Sets Status stopping, releases the names and disconnects (what is left of them after a bus loss). */
+    /**
+     * Sets Status stopping, releases the names and disconnects (what is left of them after a
+     * bus loss). Bounded in time: when the daemon dies during the stop, a release would
+     * otherwise wait for the whole method-call timeout.
+     */
     @Override
     public void close() {
         closing = true;
-        try {
-            if (!busLost() && connection.isConnected()) {
+        if (!busLost() && connection.isConnected()) {
+            java.util.concurrent.CompletableFuture<Void> release = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 setStatus(HelperStatus.STOPPING);
                 if (vmStateQueued) {
                     names.release(VMState1.BUS_NAME);
                 }
                 names.release(identity.busName());
+            });
+            try {
+                release.get(3, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                log.warn("release-timeout", "reason", "the bus did not answer within 3 s");
+            } catch (java.util.concurrent.ExecutionException e) {
+                log.warn("release-failed", "reason", String.valueOf(e.getCause().getMessage()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (RuntimeException e) {
-            log.warn("release-failed", "reason", String.valueOf(e.getMessage()));
-        } finally {
-            connection.disconnect();
         }
+        connection.disconnect();
     }
 
     private static String rootMessage(Throwable t) {

@@ -9,6 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Durable replacement of a file: write a temporary file beside it, fsync it, rename it over
@@ -24,10 +28,21 @@ public final class AtomicFiles {
 
     /** Replaces {@code target} with {@code data} atomically and durably. */
     public static void write(Path target, byte[] data) throws IOException {
+        write(target, data, null);
+    }
+
+    /**
+     * As {@link #write(Path, byte[])}, the file created with {@code mode} before any byte is
+     * written (for secrets: never readable by others, not even for an instant under a 022 umask).
+     */
+    public static void write(Path target, byte[] data, Set<PosixFilePermission> mode) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + target.getFileName() + TEMP_MARK + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        FileAttribute<?>[] attrs = mode == null ? new FileAttribute<?>[0]
+                : new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(mode)};
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    attrs)) {
                 ByteBuffer b = ByteBuffer.wrap(data);
                 while (b.hasRemaining()) {
                     ch.write(b);

@@ -6,6 +6,7 @@ import org.freedesktop.dbus.TypeRef;
 import org.freedesktop.dbus.annotations.DBusInterfaceName;
 import org.freedesktop.dbus.annotations.DBusProperty;
 import org.freedesktop.dbus.annotations.DBusProperty.Access;
+import org.freedesktop.dbus.annotations.PropertiesEmitsChangedSignal;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.messages.DBusSignal;
@@ -18,7 +19,9 @@ import org.qemu.helpers.common.trust.TrustLevel;
  * names of the VM's user-mode network. Introspection: SlirpDhcp1.xml beside this class.
  */
 @DBusInterfaceName("org.qemu.SlirpDhcp1")
-@DBusProperty(name = "Statistics", type = SlirpDhcp1.StatisticsType.class, access = Access.READ)
+// Counters change with every packet: no PropertiesChanged is sent for them, and introspection says so.
+@DBusProperty(name = "Statistics", type = SlirpDhcp1.StatisticsType.class, access = Access.READ,
+        emitChangeSignal = PropertiesEmitsChangedSignal.EmitChangeSignal.FALSE)
 public interface SlirpDhcp1 extends DBusInterface {
     /** Gives introspection the property's full type, a{st}. */
     interface StatisticsType extends TypeRef<Map<String, UInt64>> {
