@@ -169,6 +169,74 @@ class ControlChannelTest {
         }
     }
 
+    /** Hostile commands through the TCP data channel: a response or a closed connection each time. */
+    @Test
+    void hostileCommandsOnTheDataChannelGetAResponseOrAClose() throws Exception {
+        long seed = Long.getLong("tpm.data.seed", 0xDA7AL);
+        Random rnd = new Random(seed);
+        java.util.List<byte[]> seeds = org.qemu.helpers.tpmstub.engine.HostileCommands.validCommands();
+        int port = Swtpm.freePortPair();
+        int responses = 0;
+        int closes = 0;
+        try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
+            Socket s = null;
+            try {
+                for (int i = 0; i < 5_000; i++) {
+                    if (s == null) {
+                        s = new Socket("127.0.0.1", port);
+                        s.setSoTimeout(5000);
+                    }
+                    byte[] cmd = org.qemu.helpers.tpmstub.engine.HostileCommands.mutate(
+                            seeds.get(rnd.nextInt(seeds.size())), rnd, false);
+                    long size = cmd.length >= 6 ? ByteBuffer.wrap(cmd, 2, 4).getInt() & 0xFFFFFFFFL : -1;
+                    boolean framed = cmd.length >= 10 && size == cmd.length;
+                    s.getOutputStream().write(cmd);
+                    if (!framed) {
+                        s.shutdownOutput(); // the helper sees a bad size or a truncated command
+                    }
+                    InputStream in = s.getInputStream();
+                    // a framed command gets one response; a broken frame gets responses for whatever
+                    // whole commands the bytes held, then (bad size or truncation) the connection closes
+                    while (true) {
+                        byte[] hdr = in.readNBytes(6);
+                        if (hdr.length == 0 && !framed) {
+                            break;
+                        }
+                        assertEquals(6, hdr.length, "partial response header");
+                        int n = ByteBuffer.wrap(hdr, 2, 4).getInt();
+                        assertTrue(n >= 10 && n <= 4096, "response size " + n);
+                        assertEquals(n - 6, in.readNBytes(n - 6).length);
+                        responses++;
+                        if (framed) {
+                            break;
+                        }
+                    }
+                    if (!framed) {
+                        s.close();
+                        s = null;
+                        closes++;
+                    }
+                }
+            } catch (IOException | AssertionError e) {
+                throw new AssertionError("seed=0x" + Long.toHexString(seed) + " (-Dtpm.data.seed)", e);
+            } finally {
+                if (s != null) {
+                    s.close();
+                }
+            }
+            assertTrue(responses > 4_000 && closes > 100, "responses " + responses + ", closes " + closes);
+            assertEquals("00000000", Hex.str(ctrl(port + 1, "00000002 00000000", 4)));
+            try (Socket d = new Socket("127.0.0.1", port)) {
+                d.setSoTimeout(5000);
+                assertEquals("80010000000a00000000", Hex.str(Swtpm.exchange(d, Hex.cmd("8001 00000000 00000144 0000"))));
+                Swtpm.exchange(d, Hex.cmd("8002 00000000 00000182 00000000 00000009 40000009 0000 01 0000 00000001 000b"
+                        + "00".repeat(31) + "01"));
+                String read = Hex.str(Swtpm.exchange(d, Hex.cmd("8001 00000000 0000017e 00000001 000b03010000")));
+                assertTrue(read.endsWith(PCR0_AFTER_ONE_EXTEND), read);
+            }
+        }
+    }
+
     /** Reads the rest of a control reply whose first 4 bytes were {@code first} (tpm_ioctl.h "u.resp"). */
     private static void readRestOfReply(InputStream in, int cmd, int first) throws IOException {
         DataInputStream d = new DataInputStream(in);
