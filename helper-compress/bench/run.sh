@@ -7,7 +7,8 @@
 # machine's own binaries and data, deterministic for a given installation.
 #
 # Usage: [CASES="zstd pigz lz4 xz latency"] [REPS=3] [XZ_MIB=SIZE_MIB] helper-compress/bench/run.sh [SIZE_MIB]
-#        (default 512 MiB; results on stdout). XZ_MIB runs the xz case on the first XZ_MIB MiB only.
+#        [STATE_DIR=DIR] (default 512 MiB; results on stdout). XZ_MIB runs the xz case on the first
+#        XZ_MIB MiB only; STATE_DIR puts the temp-file journal elsewhere (e.g. on tmpfs).
 set -euo pipefail
 SIZE_MIB=${1:-512}
 CASES=${CASES:-zstd pigz lz4 xz latency}
@@ -50,7 +51,7 @@ ADDR=$(head -1 "$WORK/addr")
 SHM=/dev/shm/hc-bench-root   # tmpfs: fsync is free there, so latency there is the bus's own cost
 mkdir -p "$SHM"
 java -Xmx1g -XX:+UseParallelGC -jar "$JAR" --bus-address="$ADDR" --root "$WORK/root" --root "$SHM" \
-    --state-dir "$WORK/state" --max-running 1 2> "$WORK/helper.log" &
+    --state-dir "${STATE_DIR:-$WORK/state}" --max-running 1 2> "$WORK/helper.log" &
 HELPER_PID=$!
 PIDS+=($HELPER_PID)
 for _ in $(seq 100); do grep -q " ready " "$WORK/helper.log" && break; sleep 0.1; done
@@ -105,7 +106,7 @@ if has latency; then
             | awk '{ a[NR] = $1 } END { printf "job run (open to fsync+rename) median_ms=%s p90_ms=%s", a[int(NR / 2)], a[int(NR * 0.9)] }'
     }
     head -c 1 "$IN" > "$WORK/root/one"
-    echo "1-byte submit-to-done on disk ($WORK, 4 fsyncs per job), zstd, 200 jobs after 20 warm-up:" \
+    echo "1-byte submit-to-done on disk ($WORK; fsyncs: journal entry, temp file, directory), zstd, 200 jobs after 20 warm-up:" \
         "$("${BENCH[@]}" latency 200 "$WORK/root/one" "$WORK/root"); $(runms)"
     head -c 1 "$IN" > "$SHM/one"
     echo "1-byte submit-to-done on tmpfs ($SHM, fsync free: the bus's own cost):" \
