@@ -1104,9 +1104,11 @@ public final class TpmEngine {
             permanent |= 0x4;
         }
         long startupClear = 0xF | (st.prevOrderlyState != TpmState.SU_NONE ? 0x80000000L : 0);
+        long sessions = hmacSessions.size(); // HR_LOADED, HR_ACTIVE and what remains available
         long[][] var = {
-            {0x200, permanent}, {0x201, startupClear}, {0x202, 0}, {0x203, 0}, {0x204, 3}, {0x205, 0},
-            {0x206, 0x40}, {0x207, 3}, {0x208, 0}, {0x209, 0x41}, {0x20a, 0}, {0x20b, 0x19}, {0x20c, 0},
+            {0x200, permanent}, {0x201, startupClear}, {0x202, 0}, {0x203, sessions},
+            {0x204, MAX_LOADED_SESSIONS - sessions}, {0x205, sessions}, {0x206, MAX_ACTIVE_SESSIONS - sessions},
+            {0x207, 3}, {0x208, 0}, {0x209, 0x41}, {0x20a, 0}, {0x20b, 0x19}, {0x20c, 0},
             {0x20d, Capabilities.ECC_CURVES.length}, {0x20e, 0}, {0x20f, 3}, {0x210, 1000},
             {0x211, Capabilities.LOCKOUT_RECOVERY_S}, {0x212, 0}, {0x213, 0}, {0x214, 0},
         };
