@@ -79,15 +79,16 @@ helper() {  # format level workers: prints "wall cpu" (wall: Compress call to Fi
 }
 row() {  # label "cli: wall cpu wall+fsync" "helper: wall cpu"
     set -- "$1" $2 $3
-    printf "| %-22s | %7s s | %6s MB/s | %6s s | %7s s | %6s MB/s | %6s s | %5.2fx | %5.2fx | %s |\n" "$1" "$2" \
+    printf "| %-22s | %7s s | %6s MB/s | %6s s | %7s s | %6s MB/s | %6s s | %5.2fx | %5.2fx | %s | %s |\n" "$1" "$2" \
         "$(mbs "$2")" "$3" "$5" "$(mbs "$5")" "$6" "$(awk -v c="$2" -v h="$5" 'BEGIN { print c / h }')" \
-        "$(awk -v c="$4" -v h="$5" 'BEGIN { print c / h }')" "$(stat -c %s "$WORK/root/helper.out")"
+        "$(awk -v c="$4" -v h="$5" 'BEGIN { print c / h }')" "$(stat -c %s "$WORK/root/cli.out")" \
+        "$(stat -c %s "$WORK/root/helper.out")"
 }
 
 echo "input: $SIZE_MIB MiB from /usr/bin /usr/lib /usr/share; $(nproc) cores; $(date -u +%FT%TZ)"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "| case | CLI wall | CLI rate | CLI cpu | helper wall | helper rate | helper cpu | speed vs CLI | vs CLI+fsync | helper out bytes |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| case | CLI wall | CLI rate | CLI cpu | helper wall | helper rate | helper cpu | speed vs CLI | vs CLI+fsync | CLI out bytes | helper out bytes |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for rep in $(seq "$REPS"); do
     if has zstd; then c=$(cli zstd -3 -T2 -q -c); h=$(helper zstd 3 2); row "zstd -3 -T2 #$rep" "$c" "$h"; fi
     if has pigz; then c=$(cli pigz -6 -p2 -c); h=$(helper gzip 6 2); row "pigz -6 -p2 #$rep" "$c" "$h"; fi

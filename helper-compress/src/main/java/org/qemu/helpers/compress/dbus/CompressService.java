@@ -11,6 +11,7 @@ import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
+import org.qemu.helpers.common.bus.ExportHandle;
 import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.bus.PropertyTable;
 import org.qemu.helpers.common.log.HelperLog;
@@ -52,6 +53,7 @@ public final class CompressService implements Compress1, JobListener {
     private final Map<Long, JobObject> objects = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker;
     private final int cores = Runtime.getRuntime().availableProcessors();
+    private volatile ExportHandle handle;
 
     public CompressService(HelperRuntime rt, SafeRoots roots, TempJournal journal, Limits limits) {
         this.rt = rt;
@@ -69,8 +71,9 @@ public final class CompressService implements Compress1, JobListener {
         });
     }
 
-    /** Starts the progress ticker and the sweeper of finished jobs. */
-    public void start() {
+    /** Starts the progress ticker and the sweeper of finished jobs; {@code h} is this object's export. */
+    public void start(ExportHandle h) {
+        this.handle = h;
         ticker.scheduleAtFixedRate(this::tick, 1000 / TICKS_PER_SECOND, 1000 / TICKS_PER_SECOND,
                 TimeUnit.MILLISECONDS);
     }
@@ -125,6 +128,10 @@ public final class CompressService implements Compress1, JobListener {
     /** Exports a new job synchronously (before it can run), then mirrors its state changes. */
     @Override
     public void stateChanged(Job job, JobState from) {
+        ExportHandle h = handle;
+        if (h != null) {
+            h.propertiesChanged(INTERFACE, "Running", "Queued");
+        }
         if (from == null) {
             JobObject o = new JobObject(job, runner);
             objects.put(job.id(), o);
