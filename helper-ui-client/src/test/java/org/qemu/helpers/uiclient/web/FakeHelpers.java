@@ -60,8 +60,14 @@ final class FakeHelpers {
 
         @Override
         public List<HelperPanel.Lease> ListLeases() {
-            return List.of(new HelperPanel.Lease("52:54:00:12:34:56", "10.0.2.15", HOSTILE_HOSTNAME, 4102444800L),
-                    new HelperPanel.Lease("52:54:00:00:00:01", "10.0.2.20", "printer", 0));
+            List<HelperPanel.Lease> out = new java.util.ArrayList<>(List.of(
+                    new HelperPanel.Lease("52:54:00:12:34:56", "10.0.2.15", HOSTILE_HOSTNAME, 4102444800L),
+                    new HelperPanel.Lease("52:54:00:00:00:01", "10.0.2.20", "printer", 0),
+                    new HelperPanel.Lease("52:54:00:00:00:02", "10.0.2.21", "x".repeat(5000), 0)));
+            for (int i = 0; i < 100; i++) { // more than the panel shows
+                out.add(new HelperPanel.Lease(String.format("52:54:00:00:01:%02x", i), "10.0.3." + i, "h" + i, 0));
+            }
+            return out;
         }
     }
 
