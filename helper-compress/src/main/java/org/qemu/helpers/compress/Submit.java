@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,13 @@ import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
 import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.trust.Caller;
+import org.qemu.helpers.common.trust.NameResolver;
+import org.qemu.helpers.common.trust.PeerTrust;
+import org.qemu.helpers.common.trust.PolicyException;
+import org.qemu.helpers.common.trust.PolicyFile;
+import org.qemu.helpers.common.trust.TrustLevel;
+import org.qemu.helpers.common.trust.TrustPolicy;
 import org.qemu.helpers.compress.dbus.Compress1;
 import org.qemu.helpers.compress.dbus.CompressJob1;
 import picocli.CommandLine.Command;
@@ -61,6 +69,11 @@ final class Submit implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress, only the final line.")
     boolean quiet;
 
+    @Option(names = "--policy", paramLabel = "FILE", description = "Trust policy (JSON, as the helpers') used to"
+            + " check the owner of org.qemu.Compress1: it must rate at least 'helper'. Default: the owner must"
+            + " run as this user or as root.")
+    Path policy;
+
     private final PrintStream err = System.err;
 
     @Override
@@ -99,6 +112,11 @@ final class Submit implements Callable<Integer> {
                     finished.countDown();
                 }
             });
+            String distrust = checkOwner(conn);
+            if (distrust != null) {
+                err.println("helper-compress submit: " + distrust);
+                return 3;
+            }
             Compress1 svc = conn.getRemoteObject(BUS_NAME, Compress1.PATH, Compress1.class);
             String src = source.toAbsolutePath().normalize().toString();
             String dst = destination.toAbsolutePath().normalize().toString();
@@ -141,6 +159,31 @@ final class Submit implements Callable<Integer> {
             System.out.println(line(path.getPath(), last, started)
                     + (state.equals("failed") ? " error=" + quote((String) last.get("Error").getValue()) : ""));
             return state.equals("done") ? 0 : 1;
+        }
+    }
+
+    /**
+     * CONTRACT.md: a client checks who owns a name before trusting what it says (here: "done").
+     * Returns why the owner is not trusted, or null when it is.
+     */
+    private String checkOwner(DBusConnection conn) throws Exception {
+        TrustPolicy p;
+        try {
+            p = policy != null ? PolicyFile.load(policy, NameResolver.system()) : null;
+        } catch (PolicyException e) {
+            return e.getMessage();
+        }
+        long me = CommonOptions.ownUid();
+        try (PeerTrust trust = new PeerTrust(conn, p != null ? p : TrustPolicy.ownUidOnly(me))) {
+            Optional<Caller> owner = trust.ofOwner(BUS_NAME);
+            if (owner.isEmpty()) {
+                return "no helper owns " + BUS_NAME + " on this bus";
+            }
+            Caller c = owner.get();
+            boolean ok = p != null ? c.has(TrustLevel.HELPER) : c.credentials().uid() == me || c.credentials().uid() == 0;
+            return ok ? null : "refusing to use " + BUS_NAME + ": its owner (" + c.credentials().describe() + ") is "
+                    + (p != null ? "rated '" + c.level().wire() + "' by " + policy : "neither this user nor root")
+                    + "; give --policy to trust it";
         }
     }
 

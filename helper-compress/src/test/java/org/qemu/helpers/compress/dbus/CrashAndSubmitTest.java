@@ -148,6 +148,15 @@ class CrashAndSubmitTest {
         assertTrue(tty.stdout().contains("\r[") && tty.stdout().contains("100%"), tty.toString());
         assertArrayEquals(data, Files.readAllBytes(root.resolve("s.tty")));
 
+        // The client checks who owns org.qemu.Compress1: under a policy that rates root untrusted,
+        // the root-run helper is not used at all.
+        Path distrust = base.resolve("distrust.json");
+        Files.writeString(distrust, "{\"default\": \"untrusted\", \"rules\": [{\"uid\": 4242, \"level\": \"helper\"}]}");
+        ProcResult untrusted = submit("compress", root + "/s", root + "/s.never", "--policy", distrust.toString());
+        assertEquals(3, untrusted.exitCode(), untrusted.toString());
+        assertTrue(untrusted.stderr().contains("refusing to use org.qemu.Compress1"), untrusted.toString());
+        assertFalse(Files.exists(root.resolve("s.never")));
+
         ProcResult failed = submit("decompress", root + "/s", root + "/s.out", "--format", "zstd");
         assertEquals(1, failed.exitCode(), failed.toString());
         assertTrue(failed.stdout().contains("state=failed") && failed.stdout().contains("not zstd"), failed.toString());
