@@ -60,7 +60,12 @@ public final class JobRunner implements AutoCloseable {
         }
         Job job = new Job(nextId.getAndIncrement(), spec, source, destination, submitter, body);
         job.progress().setTotalBytes(body.totalBytes());
-        listener.stateChanged(job, null);
+        try {
+            listener.stateChanged(job, null);
+        } catch (RuntimeException e) {
+            queued.decrementAndGet();
+            throw e;
+        }
         try {
             pool.execute(() -> runJob(job));
         } catch (java.util.concurrent.RejectedExecutionException e) {
