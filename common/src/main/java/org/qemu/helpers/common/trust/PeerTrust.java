@@ -122,9 +122,14 @@ public final class PeerTrust implements AutoCloseable {
         return o instanceof Number n ? n.longValue() : dflt;
     }
 
+    /** Stops following NameOwnerChanged. */
     @Override
-    public void close() throws Exception {
-        ownerWatch.close();
+    public void close() {
+        try {
+            ownerWatch.close();
+        } catch (Exception e) {
+            // the connection is going away; nothing left to unsubscribe from
+        }
     }
 
     /** The daemon does not know the peer (it left, or the name is malformed). */
