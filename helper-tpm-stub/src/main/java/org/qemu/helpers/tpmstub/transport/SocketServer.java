@@ -57,9 +57,12 @@ public final class SocketServer implements Closeable {
             ss = us;
         } else {
             Endpoint.Tcp t = (Endpoint.Tcp) ep;
-            ss = new ServerSocket();
-            ss.setReuseAddress(true);
-            ss.bind(new InetSocketAddress(t.host(), t.port()), 16);
+            // a blocking NIO channel: its socket adaptor reads with one blocking read(2) per call,
+            // where java.net.Socket's own implementation polls first (a measurable cost per command)
+            java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open();
+            ch.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
+            ch.bind(new InetSocketAddress(t.host(), t.port()), 16);
+            ss = ch.socket();
         }
         SocketServer s = new SocketServer(ss, ep, name, handler);
         s.acceptor.start();
