@@ -52,6 +52,9 @@ public final class TpmDevice implements Closeable {
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private int locality;
     private int bufferSize = MAX_BUFFER;
+    /** Reused for the volatile state stored after each command (no per-command allocation). */
+    private final org.qemu.helpers.tpmstub.engine.TpmWriter scratch = new org.qemu.helpers.tpmstub.engine.TpmWriter(
+            TpmState.MAX_BLOB);
     private boolean lastStarted;
 
     private TpmDevice(TpmEngine engine, StateStore store, EventLog log) {
@@ -151,7 +154,8 @@ public final class TpmDevice implements Closeable {
                 store.savePermanent(engine.encodePermanent());
             }
             if (vol || permanent) {
-                store.saveLive(engine.encodeVolatile());
+                engine.encodeVolatileInto(scratch);
+                store.saveLive(scratch.buffer(), scratch.length());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot persist TPM state in " + store.dir(), e);

@@ -118,6 +118,11 @@ public final class TpmEngine {
         return st.encodeVolatile(timeNow(), clockNow());
     }
 
+    /** The sealed volatile state encoded into a reusable writer (see {@link TpmWriter#buffer()}). */
+    public TpmWriter encodeVolatileInto(TpmWriter w) {
+        return st.encodeVolatileInto(w, timeNow(), clockNow());
+    }
+
     /** Replaces the whole state with validated blobs (migration, restore); the TPM is then running. */
     public void load(TpmState.Permanent p, TpmState.Volatile v) {
         hmacSessions.clear();

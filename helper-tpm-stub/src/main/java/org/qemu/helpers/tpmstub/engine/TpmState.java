@@ -142,7 +142,12 @@ public final class TpmState {
 
     /** Encodes the volatile part; timeNow/clockNow are the current TPM time and clock. */
     public byte[] encodeVolatile(long timeNow, long clockNow) {
-        TpmWriter w = new TpmWriter(4096 + 256);
+        return encodeVolatileInto(new TpmWriter(4096 + 256), timeNow, clockNow).toByteArray();
+    }
+
+    /** Encodes the sealed volatile part into w (reset first), without allocating. */
+    public TpmWriter encodeVolatileInto(TpmWriter w, long timeNow, long clockNow) {
+        w.reset();
         w.u32(VOLATILE_MAGIC).u32(VERSION);
         w.u8(started ? 1 : 0).u32(pcrCounter).tpm2b(platformAuth);
         w.u16(prevOrderlyState).u8(startupLocality3 ? 1 : 0).u8(clockSafe ? 1 : 0);
@@ -152,7 +157,7 @@ public final class TpmState {
                 w.bytes(p);
             }
         }
-        return seal(w);
+        return w.appendCrc32c();
     }
 
     private static byte[] seal(TpmWriter w) {

@@ -56,6 +56,24 @@ public final class TpmWriter {
         return bytes(b);
     }
 
+    /** Empties the writer, keeping its buffer (for a hot path that encodes over and over). */
+    public TpmWriter reset() {
+        len = 0;
+        return this;
+    }
+
+    /** The internal buffer; valid up to {@link #length()} until the next write. */
+    public byte[] buffer() {
+        return buf;
+    }
+
+    /** Appends the CRC-32C of everything written so far, without copying. */
+    public TpmWriter appendCrc32c() {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(buf, 0, len);
+        return u32(crc.getValue());
+    }
+
     public int length() {
         return len;
     }

@@ -132,18 +132,25 @@ public final class StateStore implements Closeable {
     }
 
     /** Writes the running volatile state into the older slot (no fsync; see class comment). */
-    public synchronized void saveLive(byte[] blob) throws IOException {
-        if (blob.length > TpmState.MAX_BLOB) {
-            throw new IOException("volatile state of " + blob.length + " bytes exceeds " + TpmState.MAX_BLOB);
+    public void saveLive(byte[] blob) throws IOException {
+        saveLive(blob, blob.length);
+    }
+
+    /** As {@link #saveLive(byte[])} for the first {@code length} bytes of {@code blob}. */
+    public synchronized void saveLive(byte[] blob, int length) throws IOException {
+        if (length > TpmState.MAX_BLOB || length < 4) {
+            throw new IOException("volatile state of " + length + " bytes is out of range");
         }
-        if (!blobCrcOk(blob)) {
+        CRC32C check = new CRC32C();
+        check.update(blob, 0, length - 4);
+        if ((int) check.getValue() != ByteBuffer.wrap(blob, length - 4, 4).getInt()) {
             throw new IOException("refusing to store an unsealed volatile state");
         }
         long s = seq + 1;
         int pos = (int) ((s % 2) * SLOT);
         // header first: a copy cut short leaves a slot whose blob fails its CRC, and the other slot wins
-        map.putLong(pos, s).putInt(pos + 8, blob.length).putInt(pos + 12, crc(s, blob.length));
-        map.put(pos + HEADER, blob);
+        map.putLong(pos, s).putInt(pos + 8, length).putInt(pos + 12, crc(s, length));
+        map.put(pos + HEADER, blob, 0, length);
         seq = s;
         unsynced = true;
     }
