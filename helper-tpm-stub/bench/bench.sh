@@ -1,7 +1,7 @@
 #!/bin/sh
 # PCR_Extend (sha256) per second over one persistent data connection: helper-tpm-stub vs swtpm,
 # side by side in one run. Usage: helper-tpm-stub/bench/bench.sh [SECONDS] [ROUNDS]
-# Needs: swtpm, dbus-daemon, java 17; builds the helper jar (offline) if it is missing.
+# Needs: swtpm, dbus-daemon, java 17, python3 (free ports); builds the helper jar (offline) if it is missing.
 set -eu
 SECS=${1:-10}
 ROUNDS=${2:-2}
