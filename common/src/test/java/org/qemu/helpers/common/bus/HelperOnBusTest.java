@@ -36,27 +36,19 @@ class HelperOnBusTest {
         }
     }
 
-    private static ProcResult busctl(String... args) throws Exception {
-        String[] cmd = new String[args.length + 2];
-        cmd[0] = "busctl";
-        cmd[1] = "--address=" + BUS.address();
-        System.arraycopy(args, 0, cmd, 2, args.length);
-        return Commands.run(cmd);
-    }
-
     @Test
     void busctlGetPropertyAnswersAVariant() throws Exception {
-        ProcResult r = busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "Value");
+        ProcResult r = BUS.busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "Value");
         assertEquals("s \"hello\"", r.stdout().strip(), r.toString());
-        ProcResult status = busctl("get-property", "org.qemu.Sample1", "/org/qemu/Helper1", "org.qemu.Helper1", "Status");
+        ProcResult status = BUS.busctl("get-property", "org.qemu.Sample1", "/org/qemu/Helper1", "org.qemu.Helper1", "Status");
         assertEquals("s \"ready\"", status.stdout().strip(), status.toString());
-        ProcResult ifaces = busctl("get-property", "org.qemu.Sample1", "/org/qemu/Helper1", "org.qemu.Helper1", "Interfaces");
+        ProcResult ifaces = BUS.busctl("get-property", "org.qemu.Sample1", "/org/qemu/Helper1", "org.qemu.Helper1", "Interfaces");
         assertEquals("as 1 \"org.qemu.Sample1\"", ifaces.stdout().strip(), ifaces.toString());
     }
 
     @Test
     void busctlIntrospectShowsMethodsAndProperties() throws Exception {
-        ProcResult r = busctl("introspect", "--no-pager", "org.qemu.Sample1", "/org/qemu/Sample1");
+        ProcResult r = BUS.busctl("introspect", "--no-pager", "org.qemu.Sample1", "/org/qemu/Sample1");
         assertTrue(r.ok(), r.toString());
         assertTrue(r.stdout().matches("(?s).*\\.GetValue\\s+method\\s+-\\s+s.*"), r.stdout());
         assertTrue(r.stdout().matches("(?s).*\\.SetValue\\s+method\\s+s\\s+-.*"), r.stdout());
@@ -66,10 +58,10 @@ class HelperOnBusTest {
 
     @Test
     void getAllHonoursItsInterfaceArgument() throws Exception {
-        ProcResult sample = busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.freedesktop.DBus.Properties",
+        ProcResult sample = BUS.busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.freedesktop.DBus.Properties",
                 "GetAll", "s", "org.qemu.Sample1");
         assertTrue(sample.stdout().contains("\"Value\""), sample.toString());
-        ProcResult other = busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.freedesktop.DBus.Properties",
+        ProcResult other = BUS.busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.freedesktop.DBus.Properties",
                 "GetAll", "s", "org.qemu.Helper1");
         assertFalse(other.ok(), other.toString());
         assertTrue(other.stderr().contains("no properties of interface"), other.toString());
@@ -82,21 +74,21 @@ class HelperOnBusTest {
                 "org.qemu.Sample1", "Value", "<'changed'>");
         assertFalse(r.ok(), r.toString());
         assertTrue(r.stderr().contains("org.freedesktop.DBus.Error.PropertyReadOnly"), r.toString());
-        assertEquals("s \"hello\"", busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+        assertEquals("s \"hello\"", BUS.busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
                 "Value").stdout().strip());
     }
 
     @Test
     void setOnAWritablePropertyWorksForAdmin() throws Exception {
-        ProcResult r = busctl("set-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "Note", "s", "n1");
+        ProcResult r = BUS.busctl("set-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "Note", "s", "n1");
         assertTrue(r.ok(), r.toString());
-        assertEquals("s \"n1\"", busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+        assertEquals("s \"n1\"", BUS.busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
                 "Note").stdout().strip());
     }
 
     @Test
     void unknownPropertyIsNamedInTheError() throws Exception {
-        ProcResult r = busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "Nope");
+        ProcResult r = BUS.busctl("get-property", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "Nope");
         assertFalse(r.ok());
         assertTrue(r.stderr().contains("no property 'Nope'"), r.toString());
     }

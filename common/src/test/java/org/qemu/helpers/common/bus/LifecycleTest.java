@@ -25,14 +25,6 @@ class LifecycleTest {
         return "--state-dir=" + BUS.dir().resolve(n);
     }
 
-    static ProcResult busctl(String... args) throws Exception {
-        String[] c = new String[args.length + 2];
-        c[0] = "busctl";
-        c[1] = "--address=" + BUS.address();
-        System.arraycopy(args, 0, c, 2, args.length);
-        return Commands.run(c);
-    }
-
     @Test
     void aSecondHelperForATakenNameExitsNamingTheOwner() throws Exception {
         HelperProcess first = BUS.startHelper(SampleHelper.class, state("a"), "--bus-name=org.qemu.Dup1",
@@ -56,7 +48,7 @@ class LifecycleTest {
         assertTrue(b.output().contains("VMState Id 'same' is already queued for org.qemu.VMState1 by :1."), b.output());
         HelperProcess c = BUS.startHelper(SampleHelper.class, state("e"), "--bus-name=org.qemu.IdC1",
                 "--vmstate-id=other").awaitReady(Duration.ofSeconds(30));
-        ProcResult queued = busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+        ProcResult queued = BUS.busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                 "ListQueuedOwners", "s", "org.qemu.VMState1");
         assertTrue(queued.stdout().startsWith("as 2 "), queued.toString());
         assertEquals(0, a.stop());
@@ -90,11 +82,11 @@ class LifecycleTest {
     void sigtermReleasesTheNamesAndExitsZero() throws Exception {
         HelperProcess p = BUS.startHelper(SampleHelper.class, state("h"), "--bus-name=org.qemu.Term1",
                 "--vmstate-id=term").awaitReady(Duration.ofSeconds(30));
-        assertTrue(busctl("status", "org.qemu.Term1").ok());
+        assertTrue(BUS.busctl("status", "org.qemu.Term1").ok());
         assertEquals(0, p.stop());
         assertTrue(p.output().contains("sample info stopping reason=SIGTERM"), p.output());
-        assertFalse(busctl("status", "org.qemu.Term1").ok());
-        ProcResult queued = busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+        assertFalse(BUS.busctl("status", "org.qemu.Term1").ok());
+        ProcResult queued = BUS.busctl("call", "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
                 "ListQueuedOwners", "s", "org.qemu.VMState1");
         assertFalse(queued.stdout().contains(":"), "no queued owner from the stopped helper is left: " + queued);
     }

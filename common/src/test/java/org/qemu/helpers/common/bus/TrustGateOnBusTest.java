@@ -41,22 +41,14 @@ class TrustGateOnBusTest {
         helper.stop();
     }
 
-    static String[] busctl(String... args) {
-        String[] c = new String[args.length + 2];
-        c[0] = "busctl";
-        c[1] = "--address=" + BUS.address();
-        System.arraycopy(args, 0, c, 2, args.length);
-        return c;
-    }
-
     static String value() throws Exception {
-        return Commands.run(busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "GetValue"))
+        return BUS.busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "GetValue")
                 .stdout().strip();
     }
 
     @Test
     void adminMethodFromAnotherUidIsDeniedChangesNothingAndIsAudited() throws Exception {
-        ProcResult r = Commands.runAs(NOBODY, busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+        ProcResult r = Commands.runAs(NOBODY, BUS.busctlCommand("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
                 "SetValue", "s", "hijacked"));
         assertFalse(r.ok(), r.toString());
         assertTrue(r.stderr().contains("Access denied"), r.toString());
@@ -76,24 +68,24 @@ class TrustGateOnBusTest {
 
     @Test
     void helperLevelMethodFromThatUidIsAllowed() throws Exception {
-        ProcResult r = Commands.runAs(NOBODY, busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+        ProcResult r = Commands.runAs(NOBODY, BUS.busctlCommand("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
                 "GetValue"));
         assertTrue(r.ok(), r.toString());
     }
 
     @Test
     void theSameCallFromTheHelpersUidSucceeds() throws Exception {
-        ProcResult r = Commands.run(busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
-                "SetValue", "s", "by-admin"));
+        ProcResult r = BUS.busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1",
+                "SetValue", "s", "by-admin");
         assertTrue(r.ok(), r.toString());
         assertEquals("s \"by-admin\"", value());
-        Commands.run(busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "SetValue", "s",
-                "original"));
+        BUS.busctl("call", "org.qemu.Sample1", "/org/qemu/Sample1", "org.qemu.Sample1", "SetValue", "s",
+                "original");
     }
 
     @Test
     void writingAPropertyNeedsItsWriteLevel() throws Exception {
-        ProcResult r = Commands.runAs(NOBODY, busctl("set-property", "org.qemu.Sample1", "/org/qemu/Sample1",
+        ProcResult r = Commands.runAs(NOBODY, BUS.busctlCommand("set-property", "org.qemu.Sample1", "/org/qemu/Sample1",
                 "org.qemu.Sample1", "Note", "s", "x"));
         assertFalse(r.ok(), r.toString());
         assertTrue(r.stderr().contains("Access denied"), r.toString());

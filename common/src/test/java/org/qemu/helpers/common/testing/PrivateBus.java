@@ -142,6 +142,20 @@ public final class PrivateBus implements BeforeAllCallback, AfterAllCallback {
         return dir;
     }
 
+    /** {@code busctl --address=THIS_BUS args...}, as a command line (e.g. for {@link Commands#runAs}). */
+    public String[] busctlCommand(String... args) {
+        String[] c = new String[args.length + 2];
+        c[0] = "busctl";
+        c[1] = "--address=" + address;
+        System.arraycopy(args, 0, c, 2, args.length);
+        return c;
+    }
+
+    /** Runs {@code busctl} on this bus. */
+    public ProcResult busctl(String... args) throws IOException, InterruptedException {
+        return Commands.run(busctlCommand(args));
+    }
+
     /** A client connection, closed with the bus. */
     public synchronized DBusConnection connect() throws DBusException {
         DBusConnection c = DBusConnectionBuilder.forAddress(address).withShared(false).build();
