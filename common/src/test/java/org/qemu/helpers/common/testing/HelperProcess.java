@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HelperProcess {
     /** The JVM flags the launcher uses too (deploy HelperArgs.JVM_FLAGS, less the AppCDS archive). */
-    public static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+    public static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
             "-Xss512k", "-XX:MaxRAM=256m", "-XX:ReservedCodeCacheSize=32m", "-XX:MinHeapFreeRatio=5",
             "-XX:MaxHeapFreeRatio=10", "-XX:-UsePerfData", "-Xshare:auto");
 
