@@ -28,6 +28,7 @@ sub_for() { [ "$1" = ui-client ] && echo serve || true; }
 one_start() {
   local name=$1; shift
   local log="$work/$name.$RANDOM.log" start end pid flags
+  : > "$log"
   flags=$(java -jar deploy/target/deploy.jar jvm-flags "$name")
   start=$(date +%s%N)
   # shellcheck disable=SC2046,SC2086
