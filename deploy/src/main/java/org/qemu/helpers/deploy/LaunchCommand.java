@@ -105,6 +105,11 @@ final class LaunchCommand implements Callable<Integer> {
             List<HelperInfo> ready = awaitReady(address, kinds, vm);
             System.out.print(HelperTable.format(ready));
             kinds.forEach(k -> System.out.println("log " + k.shortName() + ": " + vm.log(k.shortName())));
+            if (kinds.contains(HelperKind.UI_CLIENT)) {
+                // The UI client prints its tokened URL once, on its own output (its log here).
+                Files.readAllLines(vm.log(HelperKind.UI_CLIENT.shortName())).stream()
+                        .filter(l -> l.startsWith("web console: ")).findFirst().ifPresent(System.out::println);
+            }
             if (qemu) {
                 List<String> cmd = HelperArgs.qemuCommand(vm, kinds, qemuArgs);
                 started.add(new ProcessBuilder(cmd).redirectErrorStream(true)

@@ -78,6 +78,7 @@ class LaunchDemoTest {
             assertTrue(out.matches("(?s).*" + k.busName().replace(".", "\\.") + "\\s+" + k.shortName()
                     + "\\s+\\d+\\s+\\d+\\s+admin\\s+ready.*"), k + " in the table:\n" + out);
         }
+        assertTrue(out.matches("(?s).*web console: http://127\\.0\\.0\\.1:\\d+/\\?token=[A-Za-z0-9_-]{43}\n.*"), out);
         String address = Files.readString(dir.resolve("vm/bus.address")).strip();
 
         Process status = java(dir.resolve("status.out"), "status", "--bus-address=" + address);
