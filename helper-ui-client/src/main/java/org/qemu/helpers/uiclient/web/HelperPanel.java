@@ -174,8 +174,13 @@ final class HelperPanel implements AutoCloseable {
     }
 
     private List<Map<String, Object>> jobs(String owner) throws Exception {
-        String xml = bus.getRemoteObject(owner, "/org/qemu/Compress1/Job", Introspectable.class).Introspect();
         List<Map<String, Object>> rows = new ArrayList<>();
+        // No job exported yet means no /org/qemu/Compress1/Job node, and introspecting it is an error.
+        String parent = bus.getRemoteObject(owner, "/org/qemu/Compress1", Introspectable.class).Introspect();
+        if (!parent.contains("<node name=\"Job\"")) {
+            return rows;
+        }
+        String xml = bus.getRemoteObject(owner, "/org/qemu/Compress1/Job", Introspectable.class).Introspect();
         Matcher mt = JOB_NODE.matcher(xml);
         while (mt.find() && rows.size() < MAX_ROWS) {
             String path = "/org/qemu/Compress1/Job/" + mt.group(1);
