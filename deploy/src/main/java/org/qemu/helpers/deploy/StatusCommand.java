@@ -9,7 +9,6 @@ import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.discovery.HelperDirectory;
 import org.qemu.helpers.common.discovery.HelperInfo;
-import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.NameResolver;
 import org.qemu.helpers.common.trust.PeerTrust;
 import org.qemu.helpers.common.trust.PolicyFile;
@@ -54,9 +53,5 @@ final class StatusCommand implements Callable<Integer> {
         try (PeerTrust trust = new PeerTrust(c, p); HelperDirectory d = HelperDirectory.open(c, trust)) {
             return d.list();
         }
-    }
-
-    static HelperLog quietLog() {
-        return new HelperLog("qemu-helpers", HelperLog.Level.WARN, System.err);
     }
 }
