@@ -914,41 +914,22 @@ public final class TpmEngine {
         TpmWriter data = new TpmWriter(1024);
         switch ((int) Math.min(cap, Integer.MAX_VALUE)) {
             case Capabilities.CAP_ALGS -> {
-                long n = Math.min(count, Capabilities.MAX_CAP_ALGS);
-                List<int[]> list = new ArrayList<>();
-                more = false;
-                for (int[] a : Capabilities.ALGS) {
-                    if (a[0] < (property & 0xFFFF)) { // the property is a TPM_ALG_ID
-                        continue;
-                    }
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(a);
-                }
-                data.u32(list.size());
-                for (int[] a : list) {
+                // the property is a TPM_ALG_ID
+                Page<int[]> page = page(Arrays.asList(Capabilities.ALGS), a -> a[0], property & 0xFFFF,
+                        Math.min(count, Capabilities.MAX_CAP_ALGS));
+                more = page.more();
+                data.u32(page.items().size());
+                for (int[] a : page.items()) {
                     data.u16(a[0]).u32(a[1]);
                 }
             }
             case Capabilities.CAP_HANDLES -> more = handles(property, count, data);
             case Capabilities.CAP_COMMANDS -> {
-                long n = Math.min(count, Capabilities.MAX_CAP_CC);
-                List<Integer> list = new ArrayList<>();
-                more = false;
-                for (CommandCode c : CommandCode.SORTED) {
-                    if (c.code() < property) {
-                        continue;
-                    }
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(c.attributes());
-                }
-                data.u32(list.size());
-                list.forEach(data::u32);
+                Page<CommandCode> page = page(CommandCode.SORTED, CommandCode::code, property,
+                        Math.min(count, Capabilities.MAX_CAP_CC));
+                more = page.more();
+                data.u32(page.items().size());
+                page.items().forEach(c -> data.u32(c.attributes()));
             }
             case Capabilities.CAP_PP_COMMANDS, Capabilities.CAP_AUDIT_COMMANDS -> {
                 more = false;
@@ -972,61 +953,32 @@ public final class TpmEngine {
             }
             case Capabilities.CAP_TPM_PROPERTIES -> more = tpmProperties(property, count, data);
             case Capabilities.CAP_PCR_PROPERTIES -> {
-                long n = Math.min(count, Capabilities.MAX_PCR_PROPERTIES);
-                List<Integer> list = new ArrayList<>();
-                more = false;
-                for (int tag : Capabilities.PCR_PROPERTY_TAGS) {
-                    if (tag < property) {
-                        continue;
-                    }
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(tag);
-                }
-                data.u32(list.size());
-                for (int tag : list) {
+                Page<Integer> page = page(Arrays.stream(Capabilities.PCR_PROPERTY_TAGS).boxed().toList(), t -> t,
+                        property, Math.min(count, Capabilities.MAX_PCR_PROPERTIES));
+                more = page.more();
+                data.u32(page.items().size());
+                for (int tag : page.items()) {
                     int m = Capabilities.pcrPropertyMask(tag);
                     data.u32(tag).u8(3).u8(m).u8(m >>> 8).u8(m >>> 16);
                 }
             }
             case Capabilities.CAP_ECC_CURVES -> {
-                long n = Math.min(count, Capabilities.MAX_ECC_CURVES);
-                List<Integer> list = new ArrayList<>();
-                more = false;
-                for (int c : Capabilities.ECC_CURVES) {
-                    if (c < (property & 0xFFFF)) { // the property is a TPM_ECC_CURVE
-                        continue;
-                    }
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(c);
-                }
-                data.u32(list.size());
-                list.forEach(data::u16);
+                // the property is a TPM_ECC_CURVE
+                Page<Integer> page = page(Arrays.stream(Capabilities.ECC_CURVES).boxed().toList(), c -> c,
+                        property & 0xFFFF, Math.min(count, Capabilities.MAX_ECC_CURVES));
+                more = page.more();
+                data.u32(page.items().size());
+                page.items().forEach(data::u16);
             }
             case Capabilities.CAP_AUTH_POLICIES -> {
                 if ((property >>> 24) != 0x40) {
                     throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 2));
                 }
-                long n = Math.min(count, Capabilities.MAX_TAGGED_POLICIES);
-                List<Long> list = new ArrayList<>();
-                more = false;
-                for (long hnd : Capabilities.POLICY_HANDLES) {
-                    if (hnd < property) {
-                        continue;
-                    }
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(hnd);
-                }
-                data.u32(list.size());
-                for (long hnd : list) {
+                Page<Long> page = page(Arrays.stream(Capabilities.POLICY_HANDLES).boxed().toList(), h -> h, property,
+                        Math.min(count, Capabilities.MAX_TAGGED_POLICIES));
+                more = page.more();
+                data.u32(page.items().size());
+                for (long hnd : page.items()) {
                     data.u32(hnd).u16(0x0010); // TPM_ALG_NULL: no policy
                 }
             }
@@ -1044,49 +996,17 @@ public final class TpmEngine {
 
     private boolean handles(long property, long count, TpmWriter data) throws TpmFormatException {
         long n = Math.min(count, Capabilities.MAX_CAP_HANDLES);
-        List<Long> list = new ArrayList<>();
-        boolean more = false;
-        int type = (int) (property >>> 24);
-        switch (type) {
-            case 0x00 -> {
-                for (long pcr = property; pcr < PcrAttributes.COUNT; pcr++) {
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(pcr);
-                }
-            }
-            case 0x40 -> {
-                for (long hnd : Capabilities.PERMANENT_HANDLES) {
-                    if (hnd < property) {
-                        continue;
-                    }
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(hnd);
-                }
-            }
-            case 0x02 -> {
-                for (long hnd : hmacSessions.keySet()) {
-                    if (hnd < property) {
-                        continue;
-                    }
-                    if (list.size() >= n) {
-                        more = true;
-                        break;
-                    }
-                    list.add(hnd);
-                }
-            }
-            case 0x01, 0x03, 0x80, 0x81 -> { } // no NV indices, saved sessions or objects
+        Iterable<Long> handles = switch ((int) (property >>> 24)) {
+            case 0x00 -> java.util.stream.LongStream.range(0, PcrAttributes.COUNT).boxed().toList();
+            case 0x40 -> Arrays.stream(Capabilities.PERMANENT_HANDLES).boxed().toList();
+            case 0x02 -> hmacSessions.keySet(); // a TreeMap: in handle order
+            case 0x01, 0x03, 0x80, 0x81 -> List.of(); // no NV indices, saved sessions or objects
             default -> throw new TpmFormatException(TpmRc.withParameter(TpmRc.HANDLE, 2));
-        }
-        data.u32(list.size());
-        list.forEach(data::u32);
-        return more;
+        };
+        Page<Long> page = page(handles, h -> h, property, n);
+        data.u32(page.items().size());
+        page.items().forEach(data::u32);
+        return page.more();
     }
 
     /** Part 4 PropertyCap.c TPMCapGetProperties: properties of the starting property's group only. */
@@ -1118,22 +1038,34 @@ public final class TpmEngine {
             {0x211, Capabilities.LOCKOUT_RECOVERY_S}, {0x212, 0}, {0x213, 0}, {0x214, 0},
         };
         all.addAll(List.of(var));
-        List<long[]> list = new ArrayList<>();
-        boolean more = false;
-        for (long[] p : all) {
-            if (p[0] < start || p[0] >= groupEnd) {
-                continue;
-            }
-            if (list.size() >= n) {
-                more = true;
-                break;
-            }
-            list.add(p);
-        }
-        data.u32(list.size());
-        for (long[] p : list) {
+        all.removeIf(p -> p[0] >= groupEnd);
+        Page<long[]> page = page(all, p -> p[0], start, n);
+        data.u32(page.items().size());
+        for (long[] p : page.items()) {
             data.u32(p[0]).u32(p[1]);
         }
-        return more;
+        return page.more();
+    }
+
+    /** One answer of GetCapability: the entries it returns and whether more remain (moreData). */
+    private record Page<T>(List<T> items, boolean more) {
+    }
+
+    /**
+     * Part 3 30.2 TPM2_GetCapability: from entries in ascending key order, those whose key is at
+     * least {@code start}, at most {@code max} of them; moreData when one more was left out.
+     */
+    private static <T> Page<T> page(Iterable<T> sorted, java.util.function.ToLongFunction<T> key, long start, long max) {
+        List<T> items = new ArrayList<>();
+        for (T e : sorted) {
+            if (key.applyAsLong(e) < start) {
+                continue;
+            }
+            if (items.size() >= max) {
+                return new Page<>(items, true);
+            }
+            items.add(e);
+        }
+        return new Page<>(items, false);
     }
 }
