@@ -42,9 +42,7 @@ public abstract class HelperCommand implements Callable<Integer> {
     public final HelperRuntime startInProcess(String... args) throws Exception {
         new CommandLine(this).parseArgs(args);
         HelperIdentity id = identity();
-        HelperLog log = new HelperLog(id.name(), common.logLevel(), System.err);
-        HelperRuntime rt = HelperRuntime.start(id, common.busAddress(), common.loadPolicy(log),
-                common.stateDir(id.name()), log, HelperVersion.current());
+        HelperRuntime rt = startRuntime(id, new HelperLog(id.name(), HelperLog.Level.INFO, System.err));
         try {
             serve(rt);
             return rt;
@@ -58,34 +56,37 @@ public abstract class HelperCommand implements Callable<Integer> {
     public final Integer call() throws Exception {
         HelperIdentity id = identity();
         HelperLog log = new HelperLog(id.name(), HelperLog.Level.INFO, System.err);
-        HelperRuntime rt;
+        HelperRuntime rt = null;
         try {
-            log.setThreshold(common.logLevel());
-            TrustPolicy policy = common.loadPolicy(log);
-            Path stateDir = common.stateDir(id.name());
-            rt = HelperRuntime.start(id, common.busAddress(), policy, stateDir, log, HelperVersion.current());
-        } catch (ConfigException e) {
-            log.error("config-invalid", "reason", e.getMessage());
-            return HelperRuntime.EXIT_CONFIG;
-        } catch (StartupException e) {
-            log.error("startup-failed", "reason", e.getMessage());
-            return HelperRuntime.EXIT_STARTUP;
-        }
-        try (rt) {
+            rt = startRuntime(id, log);
             StopSignals.install(rt);
-            try {
-                serve(rt);
-            } catch (ConfigException e) {
-                log.error("config-invalid", "reason", e.getMessage());
-                return HelperRuntime.EXIT_CONFIG;
-            } catch (StartupException e) {
-                log.error("startup-failed", "reason", e.getMessage());
-                return HelperRuntime.EXIT_STARTUP;
+            serve(rt);
+        } catch (ConfigException | StartupException e) {
+            if (rt != null) {
+                rt.close();
             }
-            int code = rt.awaitStop();
-            shutdown(rt);
+            boolean config = e instanceof ConfigException;
+            log.error(config ? "config-invalid" : "startup-failed", "reason", e.getMessage());
+            return config ? HelperRuntime.EXIT_CONFIG : HelperRuntime.EXIT_STARTUP;
+        } catch (Exception | Error e) {
+            if (rt != null) {
+                rt.close();
+            }
+            throw e;
+        }
+        try (HelperRuntime running = rt) {
+            int code = running.awaitStop();
+            shutdown(running);
             log.info("stopped", "exit_code", code);
             return code;
         }
+    }
+
+    /** Applies --log-level, loads the policy, makes the state directory, connects and owns the name. */
+    private HelperRuntime startRuntime(HelperIdentity id, HelperLog log) throws ConfigException, StartupException {
+        log.setThreshold(common.logLevel());
+        TrustPolicy policy = common.loadPolicy(log);
+        Path stateDir = common.stateDir(id.name());
+        return HelperRuntime.start(id, common.busAddress(), policy, stateDir, log, HelperVersion.current());
     }
 }
