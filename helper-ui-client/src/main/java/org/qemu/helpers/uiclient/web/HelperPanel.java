@@ -1,6 +1,5 @@
 package org.qemu.helpers.uiclient.web;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +26,6 @@ import org.qemu.helpers.uiclient.display.UiLog;
  * here and shown by the page as text only.
  */
 final class HelperPanel implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_ROWS = 64;
     private static final int MAX_TEXT = 256;
     private static final Pattern JOB_NODE = Pattern.compile("<node name=\"([0-9]{1,9})\"");
@@ -36,7 +34,8 @@ final class HelperPanel implements AutoCloseable {
     private final HelperDirectory directory;
     private final UiLog log;
     private final Thread poller;
-    private volatile java.util.function.BooleanSupplier demand = () -> true;
+    // nobody looks until a console says so: an idle helper neither polls its peers nor builds JSON
+    private volatile java.util.function.BooleanSupplier demand = () -> false;
     private volatile String snapshot = "{\"helpers\":[]}";
     private volatile long version;
 
@@ -104,7 +103,7 @@ final class HelperPanel implements AutoCloseable {
         while (!Thread.currentThread().isInterrupted()) {
             try {
                 if (demand.getAsBoolean()) {
-                    String next = JSON.writeValueAsString(Map.of("helpers", collect()));
+                    String next = Json.mapper().writeValueAsString(Map.of("helpers", collect()));
                     if (!next.equals(snapshot)) {
                         snapshot = next;
                         version++;

@@ -1,7 +1,6 @@
 package org.qemu.helpers.uiclient.web;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -47,7 +46,6 @@ import org.qemu.helpers.uiclient.engine.Rect;
  * supplied is put into markup by the server: it travels as JSON and the page sets textContent.
  */
 public final class WebConsole implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_VIEWERS = 8;
     private static final int MAX_BODY = 4096;
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:;"
@@ -222,7 +220,7 @@ public final class WebConsole implements AutoCloseable {
     }
 
     private static void json(HttpExchange ex, int status, Object value) throws IOException {
-        byte[] b = JSON.writeValueAsBytes(value);
+        byte[] b = Json.mapper().writeValueAsBytes(value);
         securityHeaders(ex);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(status, b.length);
@@ -322,7 +320,7 @@ public final class WebConsole implements AutoCloseable {
         m.put("refusal", display.refusal());
         m.put("vm", display.vm().map(v -> v.name()).orElse(""));
         m.put("consoles", display.consoles().stream().map(c -> Map.of("id", c.id(), "label", c.label())).toList());
-        return JSON.writeValueAsString(m);
+        return Json.mapper().writeValueAsString(m);
     }
 
     private void push(OutputStream out, ConsoleDisplay d, Damage dmg) throws IOException {
@@ -358,7 +356,7 @@ public final class WebConsole implements AutoCloseable {
                 m.put("hy", ci.hotY());
                 m.put("png", Base64.getEncoder().encodeToString(PngCodec.encodeArgb(ci.width(), ci.height(), ci.argb())));
             }
-            send(out, "cursor", JSON.writeValueAsString(m));
+            send(out, "cursor", Json.mapper().writeValueAsString(m));
         }
     }
 
@@ -379,7 +377,7 @@ public final class WebConsole implements AutoCloseable {
             return null;
         }
         try {
-            return JSON.readTree(b);
+            return Json.mapper().readTree(b);
         } catch (IOException e) {
             text(ex, 400, "body is not JSON\n");
             return null;

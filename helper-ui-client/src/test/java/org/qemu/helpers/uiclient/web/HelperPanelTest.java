@@ -31,6 +31,8 @@ class HelperPanelTest {
         try (PeerTrust trust = new PeerTrust(c, TrustPolicy.ownUidOnly(uid));
              HelperDirectory dir = HelperDirectory.open(c, trust);
              HelperPanel panel = new HelperPanel(c, dir, UiLog.stderr())) {
+            panel.setDemand(() -> true);
+            panel.refreshSoon();
             JsonNode[] helpers = new JsonNode[1];
             assertTrue(VmDisplay.waitFor(Duration.ofSeconds(20), () -> {
                 try {
