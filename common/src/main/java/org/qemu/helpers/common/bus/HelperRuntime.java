@@ -162,11 +162,10 @@ public final class HelperRuntime implements AutoCloseable {
         helper1Handle.propertiesChanged(Helper1.INTERFACE, "Status");
     }
 
-    /** Marks the helper ready and logs it, with the milliseconds since the process started. */
+    /** Marks the helper ready and logs it, with the milliseconds since the process started (10 ms resolution). */
     public void ready(Object... detail) {
         setStatus(HelperStatus.READY);
-        long startupMs = ProcessHandle.current().info().startInstant()
-                .map(t -> java.time.Duration.between(t, java.time.Instant.now()).toMillis()).orElse(-1L);
+        long startupMs = ProcessAge.millis();
         Object[] kv = new Object[detail.length + 6];
         kv[0] = "bus_name";
         kv[1] = identity.busName();
