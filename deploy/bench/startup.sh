@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Start-to-ready time and idle RSS of each helper process: median of N fresh starts (default 5),
 # with the JVM flags the launcher uses, without and with the AppCDS archive the launcher keeps.
-# Start-to-ready: from fork to the helper's one "ready" log line. Idle RSS: VmRSS 3 s after ready.
-# Usage: deploy/bench/startup.sh [runs]      (after mvn package)
+#
+# Start-to-ready: from just before the fork of `java` to the moment the helper's "ready" log line
+# arrives. The script waits for that line in a blocking read on a pipe: polling a log file (a fork of
+# grep and sleep every few ms) steals CPU from the JVM on a 2-core machine and measured up to twice
+# the real time. Idle RSS: VmRSS SETTLE seconds after ready (default 10): an idle helper, not the
+# tail of its start (the JVM hands compiler arenas back to malloc every 5 s and trims the native
+# heap every 5 s, see HelperArgs).
+# "cds on": one recording run, `qemu-helpers cds` (a static archive of the classes it loaded), then
+# the measured runs, as the launcher does across two launches.
+# Usage: deploy/bench/startup.sh [runs]      (after mvn package; SETTLE=seconds, HELPERS="...")
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
+settle=${SETTLE:-10}
+helpers=${HELPERS:-slirp-dhcp compress tpm-stub ui-client}
 work=$(mktemp -d /tmp/qdh-startup.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -n "${busPid:-}" ] && kill $busPid 2>/dev/null; rm -rf "$work"' EXIT
-java -jar deploy/target/deploy.jar bus-config --socket "$work/bus.sock" > "$work/bus.conf"
+deploy() { java -jar deploy/target/deploy.jar "$@"; }
+deploy bus-config --socket "$work/bus.sock" > "$work/bus.conf"
 dbus-daemon --config-file="$work/bus.conf" --fork --print-address=1 --print-pid=1 > "$work/bus"
 addr=$(sed -n 1p "$work/bus"); busPid=$(sed -n 2p "$work/bus")
 export MALLOC_ARENA_MAX=2   # as the launcher (HelperArgs.ENVIRONMENT)
@@ -24,43 +35,45 @@ args_for() {
 }
 sub_for() { [ "$1" = ui-client ] && echo serve || true; }
 
-# one_start NAME EXTRA_FLAGS... -> prints "ms rss_kib"
+# one_start NAME FLAGS -> prints "ms rss_kib"
 one_start() {
-  local name=$1; shift
-  local log="$work/$name.$RANDOM.log" start end pid flags
-  : > "$log"
-  flags=$(java -jar deploy/target/deploy.jar jvm-flags "$name")
-  start=$(date +%s%N)
+  local name=$1 flags=$2 log="$work/$1.log" fifo="$work/$1.fifo" start end= line pid catPid rss
+  : > "$log"; rm -f "$fifo"; mkfifo "$fifo"
+  start=$EPOCHREALTIME
   # shellcheck disable=SC2046,SC2086
-  java $flags "$@" -jar "helper-$name/target/helper-$name.jar" $(sub_for "$name") --bus-address="$addr" \
-      --state-dir="$work/state-$name" $(args_for "$name") > "$log" 2>&1 &
+  java $flags -jar "helper-$name/target/helper-$name.jar" $(sub_for "$name") --bus-address="$addr" \
+      --state-dir="$work/state-$name" $(args_for "$name") > "$fifo" 2>&1 &
   pid=$!
-  until grep -q " ready " "$log"; do
-    kill -0 $pid 2>/dev/null || { echo "helper $name died:" >&2; cat "$log" >&2; exit 1; }
-    sleep 0.002
+  exec 3< "$fifo"
+  while IFS= read -r line <&3; do
+    printf '%s\n' "$line" >> "$log"
+    case "$line" in *" ready "*) end=$EPOCHREALTIME; break ;; esac
   done
-  end=$(date +%s%N)
-  sleep 3
-  local rss; rss=$(awk '/VmRSS/{print $2}' /proc/$pid/status)
-  kill -TERM $pid; wait $pid 2>/dev/null || true
-  echo "$(( (end - start) / 1000000 )) $rss"
+  [ -n "$end" ] || { echo "helper $name died:" >&2; cat "$log" >&2; exit 1; }
+  cat <&3 >> "$log" & catPid=$!
+  sleep "$settle"
+  rss=$(awk '/VmRSS/{print $2}' "/proc/$pid/status")
+  kill -TERM $pid; wait $pid 2>/dev/null || true; wait $catPid 2>/dev/null || true; exec 3<&-
+  awk -v s="$start" -v e="$end" -v r="$rss" 'BEGIN { printf "%d %d\n", (e - s) * 1000, r }'
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf "%-12s %-6s %12s %14s\n" helper cds ready_ms_med idle_rss_MiB
-for name in slirp-dhcp compress tpm-stub ui-client; do
+printf "%-12s %-6s %12s %14s   %s\n" helper cds ready_ms_med idle_rss_MiB "all ready_ms"
+for name in $helpers; do
   for mode in off on; do
-    extra=()
     if [ "$mode" = on ]; then
       jsa="$work/$name.jsa"
-      [ -f "$jsa" ] || one_start "$name" -XX:ArchiveClassesAtExit="$jsa" > /dev/null
-      extra=(-XX:SharedArchiveFile="$jsa")
+      flags=$(deploy jvm-flags "$name" --cds-archive="$jsa")
+      SETTLE_SAVED=$settle; settle=1; one_start "$name" "$flags" > /dev/null; settle=$SETTLE_SAVED
+      deploy cds "$name" --archive="$jsa"
     fi
+    flags=$(if [ "$mode" = on ]; then deploy jvm-flags "$name" --cds-archive="$jsa"; else deploy jvm-flags "$name"; fi)
     : > "$work/samples"
-    for _ in $(seq "$runs"); do one_start "$name" "${extra[@]}" >> "$work/samples"; done
+    for _ in $(seq "$runs"); do one_start "$name" "$flags" >> "$work/samples"; done
     ms=$(cut -d' ' -f1 "$work/samples" | median)
     rss=$(cut -d' ' -f2 "$work/samples" | median)
-    printf "%-12s %-6s %12s %14s\n" "$name" "$mode" "$ms" "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')"
+    printf "%-12s %-6s %12s %14s   %s\n" "$name" "$mode" "$ms" "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')" \
+        "$(cut -d' ' -f1 "$work/samples" | tr '\n' ' ')"
   done
 done

@@ -37,6 +37,17 @@ public enum HelperKind {
         return "helper-" + shortName + "/target/helper-" + shortName + ".jar";
     }
 
+    /** The checkout the running deploy jar was built in (deploy/target/deploy.jar -> the repository root). */
+    static java.nio.file.Path checkout() {
+        try {
+            java.nio.file.Path jar = java.nio.file.Path.of(
+                    HelperKind.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return jar.getParent().getParent().getParent();
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return java.nio.file.Path.of(".").toAbsolutePath();
+        }
+    }
+
     public static HelperKind byName(String name) {
         for (HelperKind k : values()) {
             if (k.shortName.equals(name)) {

@@ -11,7 +11,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.qemu.helpers.common.cli.CommonOptions;
@@ -76,7 +81,7 @@ final class LaunchCommand implements Callable<Integer> {
             System.err.println("qemu-helpers launch: option --helpers: " + e.getMessage());
             return 2;
         }
-        Path repo = jars != null ? jars : checkout();
+        Path repo = jars != null ? jars : HelperKind.checkout();
         for (HelperKind k : kinds) {
             if (!Files.isRegularFile(repo.resolve(k.jar()))) {
                 System.err.println("qemu-helpers launch: " + repo.resolve(k.jar()) + " is missing; run 'mvn package' first"
@@ -130,6 +135,40 @@ final class LaunchCommand implements Callable<Integer> {
             return 1;
         } finally {
             stopAll();
+            buildCdsArchives(kinds, repo, vm);
+        }
+    }
+
+    /**
+     * After a run that recorded class lists (the first, or the first after a rebuild): builds each
+     * helper's AppCDS archive for the next start, two at a time.
+     */
+    private void buildCdsArchives(List<HelperKind> kinds, Path repo, VmLayout vm) {
+        List<HelperKind> pending = kinds.stream()
+                .filter(k -> new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k)).pending()).toList();
+        if (pending.isEmpty()) {
+            return;
+        }
+        System.out.println("building AppCDS archives for the next start: " + pending.stream()
+                .map(HelperKind::shortName).collect(Collectors.joining(" ")));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<String>> results = new ArrayList<>();
+            for (HelperKind k : pending) {
+                results.add(pool.submit(() -> new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k)).build(java)));
+            }
+            for (int i = 0; i < pending.size(); i++) {
+                String error = results.get(i).get();
+                System.out.println("cds " + pending.get(i).shortName() + ": "
+                        + (error == null ? vm.cdsArchive(pending.get(i)) : "not built: " + error));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            System.out.println("cds: not built: " + e.getCause());
+        } finally {
+            pool.shutdownNow();
         }
     }
 
@@ -196,17 +235,6 @@ final class LaunchCommand implements Callable<Integer> {
             return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
         } catch (IOException e) {
             return "(no log)";
-        }
-    }
-
-    /** The checkout this jar was built in: deploy/target/deploy.jar -> the repository root. */
-    private static Path checkout() {
-        try {
-            Path jar = Path.of(LaunchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            Path deployDir = jar.getParent().getParent();
-            return deployDir.getParent();
-        } catch (Exception e) {
-            return Path.of(".").toAbsolutePath();
         }
     }
 

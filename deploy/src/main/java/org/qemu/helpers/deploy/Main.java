@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** {@code qemu-helpers}: the operator's tool for one VM's bus: launch, status, bus-config. */
 @Command(name = "qemu-helpers", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
         description = "Run and inspect the helper processes of one QEMU VM on its private D-Bus bus.",
-        subcommands = {LaunchCommand.class, StatusCommand.class, BusConfigCommand.class, JvmFlagsCommand.class})
+        subcommands = {LaunchCommand.class, StatusCommand.class, BusConfigCommand.class, JvmFlagsCommand.class,
+                CdsCommand.class})
 public final class Main implements Runnable {
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));

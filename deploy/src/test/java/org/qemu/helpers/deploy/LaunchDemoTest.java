@@ -109,6 +109,30 @@ class LaunchDemoTest {
         assertEquals(0, launcher.exitValue(), Files.readString(log));
         assertTrue(Files.readString(log).contains("stopped 6 processes"), Files.readString(log));
         assertFalse(Commands.run("busctl", "--address=" + address, "list").ok(), "the bus is gone");
+
+        // The first launch recorded each helper's classes and built its AppCDS archive at the end...
+        String stopped = Files.readString(log);
+        for (HelperKind k : HelperKind.values()) {
+            assertTrue(stopped.contains("cds " + k.shortName() + ": " + dir.resolve("vm/cds/" + k.shortName() + ".jsa")),
+                    stopped);
+        }
+        // ...which the next launch maps into every helper, with nothing more to build at its end.
+        Path log2 = dir.resolve("launcher2.out");
+        launcher = java(log2, "launch", "--dir=" + dir.resolve("vm"), "--jars=" + REPO,
+                "--web=127.0.0.1:" + freePort(), "--duration=300");
+        awaitOutput(log2, "running for", Duration.ofSeconds(120));
+        String address2 = Files.readString(dir.resolve("vm/bus.address")).strip();
+        assertEquals(0, java(dir.resolve("status2.out"), "status", "--bus-address=" + address2).waitFor());
+        for (String line : Files.readAllLines(dir.resolve("status2.out"))) {
+            if (line.startsWith("org.qemu.")) {
+                String[] col = line.trim().split("\\s+");
+                String maps = Files.readString(Path.of("/proc", col[2], "maps"));
+                assertTrue(maps.contains(dir.resolve("vm/cds/" + col[1] + ".jsa").toString()), col[1] + " maps its archive");
+            }
+        }
+        launcher.destroy();
+        assertTrue(launcher.waitFor(60, TimeUnit.SECONDS));
+        assertFalse(Files.readString(log2).contains("building AppCDS"), Files.readString(log2));
         Commands.run("rm", "-rf", dir.toString());
     }
 }

@@ -1,0 +1,37 @@
+package org.qemu.helpers.deploy;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code cds NAME --archive FILE}: builds a helper's AppCDS archive from the class list a run recorded. */
+@Command(name = "cds", mixinStandardHelpOptions = true,
+        description = "Build a helper's AppCDS archive from the class list its last run recorded"
+                + " (a run started with 'qemu-helpers jvm-flags HELPER --cds-archive FILE'). The launcher does this itself.")
+final class CdsCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "HELPER", description = "slirp-dhcp, compress, tpm-stub or ui-client")
+    String helper;
+
+    @Option(names = "--archive", paramLabel = "FILE", required = true, description = "The archive to write.")
+    Path archive;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        HelperKind k;
+        try {
+            k = HelperKind.byName(helper);
+        } catch (IllegalArgumentException e) {
+            System.err.println("qemu-helpers cds: " + e.getMessage());
+            return 2;
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String error = new CdsArchive(HelperKind.checkout().resolve(k.jar()), archive.toAbsolutePath()).build(java);
+        if (error != null) {
+            System.err.println("qemu-helpers cds: " + error);
+            return 1;
+        }
+        return 0;
+    }
+}
