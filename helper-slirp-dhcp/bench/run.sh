@@ -14,6 +14,8 @@ for t in dnsperf:dnsperf perfdhcp:kea-admin dnsmasq:dnsmasq-base dbus-daemon:dbu
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done
 if [ ! -f "$JAR" ]; then (cd "$MOD/.." && mvn -o -q -pl helper-slirp-dhcp package -DskipTests); fi
+# the launcher's JVM flags (C1 only, small heap): the deployed helper's figures; HELPER_JVM_FLAGS overrides
+JVM_FLAGS=$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)
 TMP=$(mktemp -d /tmp/sdbench.XXXXXX)
 S=sdbs$$; C=sdbc$$
 PIDS=()
@@ -43,7 +45,8 @@ BUS=unix:path=$TMP/bus.sock
 for i in $(seq 50); do [ -S "$TMP/bus.sock" ] && break; sleep 0.1; done
 
 start_helper() {
-  ip netns exec $S java -XX:+UseSerialGC -jar "$JAR" --bus-address=$BUS --state-dir="$TMP/state" \
+  # shellcheck disable=SC2086
+  ip netns exec $S java $JVM_FLAGS -jar "$JAR" --bus-address=$BUS --state-dir="$TMP/state" \
     --udp-bind 10.0.0.3 --network 10.0.0.0/8 --upstream 127.0.0.1:9 > "$TMP/helper$1.log" 2>&1 & PIDS+=($!)
   for i in $(seq 150); do grep -q " ready " "$TMP/helper$1.log" && return 0; sleep 0.2; done
   cat "$TMP/helper$1.log" >&2; exit 1
@@ -52,6 +55,7 @@ rate() { sed -n 's/.*Rate: \([0-9.]*\) 4-way.*/\1/p'; }
 qps() { sed -n 's/.*Queries per second: *\([0-9.]*\).*/\1/p'; }
 
 echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start, ${SECS}s per measurement"
+echo "helper JVM flags: $JVM_FLAGS"
 printf 'bench.vm.internal A\n' > "$TMP/queries.txt"
 
 # ---------- DNS ----------

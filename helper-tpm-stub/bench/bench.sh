@@ -46,7 +46,11 @@ sleep 0.3
 ADDR="unix:path=$TMP/bus.sock"
 
 P_HELPER=$(free_port)
-java -XX:+UseSerialGC -jar "$JAR" --bus-address="$ADDR" --state-dir "$TMP/state" --log-level warn \
+# the launcher's JVM flags (C1 only, small heap): the deployed helper's figures; HELPER_JVM_FLAGS overrides
+JVM_FLAGS=$("$ROOT/deploy/bench/helper-jvm-flags.sh" tpm-stub)
+echo "helper JVM flags: $JVM_FLAGS"
+# shellcheck disable=SC2086
+java $JVM_FLAGS -jar "$JAR" --bus-address="$ADDR" --state-dir "$TMP/state" --log-level warn \
     --server "tcp:127.0.0.1:$P_HELPER" --ctrl "tcp:127.0.0.1:$((P_HELPER + 1))" &
 PIDS="$PIDS $!"
 P_SWTPM=$(free_port)
