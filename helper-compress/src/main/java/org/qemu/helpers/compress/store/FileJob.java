@@ -17,7 +17,8 @@ import org.qemu.helpers.compress.engine.Transcoder;
 
 /**
  * One job on files: read the held-open source, write a journaled temporary file in the held-open
- * destination directory, then fsync and rename it. On failure or cancel the temporary file is
+ * destination directory (written back to disk as it grows, see {@link WritebackOutputStream}), then
+ * fsync and rename it. On failure or cancel the temporary file is
  * deleted, so a destination appears complete or not at all.
  */
 public final class FileJob implements JobBody {
@@ -53,6 +54,7 @@ public final class FileJob implements JobBody {
         progress.setTotalBytes(source.size());
         Path temp = destination.newTempPath();
         Destination.TempFile out = null;
+        WritebackOutputStream rawOut = null;
         boolean committed = false;
         try {
             Format format = spec.format();
@@ -67,16 +69,20 @@ public final class FileJob implements JobBody {
             journal.record(temp);
             out = destination.createTemp(temp, source.permissions());
             InputStream rawIn = Channels.newInputStream(source.channel());
-            OutputStream rawOut = Channels.newOutputStream(out.channel());
+            rawOut = new WritebackOutputStream(out.channel(), WritebackOutputStream.EVERY);
             try (CountingInputStream in = new CountingInputStream(rawIn, progress)) {
                 OutputStream o = new CountingOutputStream(rawOut, progress);
                 Transcoder.run(spec, format, in, o, progress);
             }
+            rawOut.finish();
             progress.check();
             destination.commit(out, spec.overwrite(), source.fileKey());
             committed = true;
         } finally {
             if (!committed) {
+                if (rawOut != null) {
+                    rawOut.abandon();
+                }
                 if (out != null) {
                     try {
                         out.channel().close();
