@@ -10,8 +10,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * A helper's static AppCDS archive (JEP 310): the classes its start-up loads, JDK ones included,
  * parsed, verified and laid out once, then memory-mapped at every start. A run without a fresh
- * archive records the classes it loads ({@code -XX:DumpLoadedClassList}); {@link #build} turns
- * that list into the archive with {@code java -Xshare:dump}, for the next start.
+ * archive records the classes it loads ({@code -XX:DumpLoadedClassList}); {@link #markStarted}
+ * keeps the part of that list loaded up to "ready", and {@link #build} turns it into the archive
+ * with {@code java -Xshare:dump}, for the next start. Only start-up classes: the JVM relocates
+ * the whole archive at every start (every page of it resident), so classes loaded later (the UI
+ * client's JSON once a browser looked, say) would cost idle RSS in every later run.
  * <p>
  * Why static rather than JDK 17's dynamic archive ({@code -XX:ArchiveClassesAtExit}): a dynamic
  * archive sits on top of the JDK's default one (about 1,300 classes, most of which a helper never
@@ -26,11 +29,13 @@ final class CdsArchive {
     private final Path jar;
     private final Path archive;
     private final Path classList;
+    private final Path startList;
 
     CdsArchive(Path jar, Path archive) {
         this.jar = jar;
         this.archive = archive;
         this.classList = archive.resolveSibling(archive.getFileName() + ".classlist");
+        this.startList = archive.resolveSibling(archive.getFileName() + ".startlist");
     }
 
     Path archive() {
@@ -59,9 +64,28 @@ final class CdsArchive {
         }
     }
 
-    /** True when a run recorded a class list that no archive has been built from yet. */
+    /** True when a run recorded its start-up classes and no archive has been built from them yet. */
     boolean pending() {
-        return Files.isRegularFile(classList) && !fresh();
+        return Files.isRegularFile(startList) && !fresh();
+    }
+
+    /**
+     * Keeps the classes the helper has loaded so far (call it once the helper is ready; the
+     * JVM goes on appending to its list): the complete lines of the recorded list, written
+     * atomically. No-op when this run recorded nothing (it mapped a fresh archive).
+     */
+    void markStarted() throws IOException {
+        if (fresh() || !Files.isRegularFile(classList)) {
+            return;
+        }
+        byte[] b = Files.readAllBytes(classList);
+        int end = b.length;
+        while (end > 0 && b[end - 1] != '\n') {
+            end--; // a line the JVM is still writing
+        }
+        Path tmp = startList.resolveSibling(startList.getFileName() + ".tmp");
+        Files.write(tmp, java.util.Arrays.copyOf(b, end));
+        Files.move(tmp, startList, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /**
@@ -70,14 +94,15 @@ final class CdsArchive {
      * renamed, so a helper never maps half an archive. Returns a one-line error, or null on success.
      */
     String build(String java) throws InterruptedException {
-        if (!Files.isRegularFile(classList)) {
-            return "no class list at " + classList + ": start the helper once with the flags of flags()";
+        if (!Files.isRegularFile(startList)) {
+            return "no start-up class list at " + startList + ": start the helper once with the flags of flags(),"
+                    + " then markStarted()";
         }
         Path tmp = archive.resolveSibling(archive.getFileName() + ".tmp");
         Path log = archive.resolveSibling(archive.getFileName() + ".dump.log");
         try {
             Files.deleteIfExists(tmp);
-            Process p = new ProcessBuilder(java, "-Xshare:dump", "-XX:SharedClassListFile=" + classList,
+            Process p = new ProcessBuilder(java, "-Xshare:dump", "-XX:SharedClassListFile=" + startList,
                     "-XX:SharedArchiveFile=" + tmp, "-Xlog:cds=off", "-cp", jar.toString())
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(DUMP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
@@ -91,6 +116,7 @@ final class CdsArchive {
             }
             Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             Files.deleteIfExists(classList);
+            Files.deleteIfExists(startList);
             Files.deleteIfExists(log);
             return null;
         } catch (IOException e) {

@@ -9,7 +9,8 @@ import picocli.CommandLine.Parameters;
 /** {@code cds NAME --archive FILE}: builds a helper's AppCDS archive from the class list a run recorded. */
 @Command(name = "cds", mixinStandardHelpOptions = true,
         description = "Build a helper's AppCDS archive from the class list its last run recorded"
-                + " (a run started with 'qemu-helpers jvm-flags HELPER --cds-archive FILE'). The launcher does this itself.")
+                + " (a run started with 'qemu-helpers jvm-flags HELPER --cds-archive FILE' and stopped soon after"
+                + " ready: every class it loaded goes in). The launcher does this itself.")
 final class CdsCommand implements Callable<Integer> {
     @Parameters(paramLabel = "HELPER", description = "slirp-dhcp, compress, tpm-stub or ui-client")
     String helper;
@@ -27,7 +28,14 @@ final class CdsCommand implements Callable<Integer> {
             return 2;
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String error = new CdsArchive(HelperKind.checkout().resolve(k.jar()), archive.toAbsolutePath()).build(java);
+        CdsArchive cds = new CdsArchive(HelperKind.checkout().resolve(k.jar()), archive.toAbsolutePath());
+        String error;
+        try {
+            cds.markStarted(); // the recording run has ended: its whole list is the start-up list
+            error = cds.build(java);
+        } catch (java.io.IOException e) {
+            error = "cannot read the class list: " + e.getMessage();
+        }
         if (error != null) {
             System.err.println("qemu-helpers cds: " + error);
             return 1;

@@ -108,6 +108,9 @@ final class LaunchCommand implements Callable<Integer> {
                 started.add(pb.start());
             }
             List<HelperInfo> ready = awaitReady(address, kinds, vm);
+            for (HelperKind k : kinds) {
+                new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k)).markStarted();
+            }
             System.out.print(HelperTable.format(ready));
             kinds.forEach(k -> System.out.println("log " + k.shortName() + ": " + vm.log(k.shortName())));
             if (kinds.contains(HelperKind.UI_CLIENT)) {

@@ -38,11 +38,20 @@ class CdsArchiveTest {
         assertFalse(cds.pending(), "nothing recorded yet");
         assertTrue(cds.flags().get(0).startsWith("-XX:DumpLoadedClassList="), cds.flags().toString());
         assertEquals("probe ran\n", run(jar, cds.flags()));
-        assertTrue(cds.pending(), "the run recorded its class list");
+        assertFalse(cds.pending(), "recorded, but not marked started");
+        // the JVM may be in the middle of a line when the helper reports ready: that line is left out
+        Path recorded = dir.resolve("cds/probe.jsa.classlist");
+        Files.writeString(recorded, "org/example/Half", java.nio.file.StandardOpenOption.APPEND);
+        cds.markStarted();
+        assertTrue(cds.pending(), "the run recorded its start-up classes");
+        String start = Files.readString(dir.resolve("cds/probe.jsa.startlist"));
+        assertTrue(start.endsWith("\n") && !start.contains("org/example/Half"), start);
+        assertTrue(start.contains(CdsProbe.class.getName().replace('.', '/')), start);
 
         assertNull(cds.build(JAVA));
         assertTrue(cds.fresh());
-        assertFalse(cds.pending(), "the class list is used up");
+        assertFalse(cds.pending(), "the class lists are used up");
+        assertFalse(Files.exists(recorded));
         assertEquals(List.of("-XX:SharedArchiveFile=" + cds.archive(), "-Xlog:cds=off"), cds.flags());
         // -Xshare:on fails the start when the archive cannot be mapped; the probe's class comes from it
         List<String> mapped = new ArrayList<>(List.of("-Xshare:on", "-XX:SharedArchiveFile=" + cds.archive(),
@@ -64,14 +73,14 @@ class CdsArchiveTest {
         CdsArchive cds = new CdsArchive(probeJar(), dir.resolve("none.jsa"));
         String error = cds.build(JAVA);
         assertNotNull(error);
-        assertTrue(error.contains("no class list at " + dir.resolve("none.jsa.classlist")), error);
+        assertTrue(error.contains("no start-up class list at " + dir.resolve("none.jsa.startlist")), error);
         assertFalse(Files.exists(cds.archive()));
     }
 
     @Test
     void aFailedDumpLeavesNoArchiveAndNamesItsLog() throws Exception {
         CdsArchive cds = new CdsArchive(dir.resolve("missing.jar"), dir.resolve("bad.jsa"));
-        Files.writeString(dir.resolve("bad.jsa.classlist"), "java/lang/Object id: 0\nthis is not a class list @@@\n");
+        Files.writeString(dir.resolve("bad.jsa.startlist"), "java/lang/Object id: 0\nthis is not a class list @@@\n");
         String error = cds.build(JAVA);
         assertNotNull(error);
         assertTrue(error.contains("see " + dir.resolve("bad.jsa.dump.log")), error);
