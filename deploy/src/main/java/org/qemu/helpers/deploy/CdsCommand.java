@@ -12,21 +12,15 @@ import picocli.CommandLine.Parameters;
                 + " (a run started with 'qemu-helpers jvm-flags HELPER --cds-archive FILE' and stopped soon after"
                 + " ready: every class it loaded goes in). The launcher does this itself.")
 final class CdsCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "HELPER", description = "slirp-dhcp, compress, tpm-stub or ui-client")
-    String helper;
+    @Parameters(paramLabel = "HELPER", converter = HelperKind.Converter.class,
+            description = "slirp-dhcp, compress, tpm-stub or ui-client")
+    HelperKind k;
 
     @Option(names = "--archive", paramLabel = "FILE", required = true, description = "The archive to write.")
     Path archive;
 
     @Override
     public Integer call() throws InterruptedException {
-        HelperKind k;
-        try {
-            k = HelperKind.byName(helper);
-        } catch (IllegalArgumentException e) {
-            System.err.println("qemu-helpers cds: " + e.getMessage());
-            return 2;
-        }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         CdsArchive cds = new CdsArchive(HelperKind.checkout().resolve(k.jar()), archive.toAbsolutePath());
         String error;

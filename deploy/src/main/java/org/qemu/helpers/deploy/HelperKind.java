@@ -48,6 +48,18 @@ public enum HelperKind {
         }
     }
 
+    /** picocli's converter for a HELPER parameter: an unknown name is a usage error naming the known ones. */
+    static final class Converter implements picocli.CommandLine.ITypeConverter<HelperKind> {
+        @Override
+        public HelperKind convert(String value) {
+            try {
+                return byName(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     public static HelperKind byName(String name) {
         for (HelperKind k : values()) {
             if (k.shortName.equals(name)) {

@@ -12,8 +12,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "jvm-flags", mixinStandardHelpOptions = true,
         description = "Print the JVM flags the launcher uses for a helper, one line, shell-ready.")
 final class JvmFlagsCommand implements Callable<Integer> {
-    @Parameters(paramLabel = "HELPER", description = "slirp-dhcp, compress, tpm-stub or ui-client")
-    String helper;
+    @Parameters(paramLabel = "HELPER", converter = HelperKind.Converter.class,
+            description = "slirp-dhcp, compress, tpm-stub or ui-client")
+    HelperKind k;
 
     @Option(names = "--cds-archive", paramLabel = "FILE",
             description = "Add the AppCDS flags for this archive file: map it when it is fresh, else record the class"
@@ -22,13 +23,6 @@ final class JvmFlagsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HelperKind k;
-        try {
-            k = HelperKind.byName(helper);
-        } catch (IllegalArgumentException e) {
-            System.err.println("qemu-helpers jvm-flags: " + e.getMessage());
-            return 2;
-        }
         List<String> flags = new ArrayList<>(HelperArgs.JVM_FLAGS);
         flags.addAll(HelperArgs.extraJvmFlags(k));
         if (cdsArchive != null) {
