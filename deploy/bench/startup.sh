@@ -35,9 +35,9 @@ args_for() {
 }
 sub_for() { [ "$1" = ui-client ] && echo serve || true; }
 
-# one_start NAME FLAGS -> prints "ms rss_kib"
+# one_start NAME FLAGS SETTLE -> prints "ms rss_kib" (VmRSS SETTLE seconds after ready)
 one_start() {
-  local name=$1 flags=$2 log="$work/$1.log" fifo="$work/$1.fifo" start end= line pid catPid rss
+  local name=$1 flags=$2 settle=$3 log="$work/$1.log" fifo="$work/$1.fifo" start end= line pid catPid rss
   : > "$log"; rm -f "$fifo"; mkfifo "$fifo"
   start=$EPOCHREALTIME
   # shellcheck disable=SC2046,SC2086
@@ -65,12 +65,12 @@ for name in $helpers; do
     if [ "$mode" = on ]; then
       jsa="$work/$name.jsa"
       flags=$(deploy jvm-flags "$name" --cds-archive="$jsa")
-      SETTLE_SAVED=$settle; settle=1; one_start "$name" "$flags" > /dev/null; settle=$SETTLE_SAVED
+      one_start "$name" "$flags" 1 > /dev/null   # the recording run
       deploy cds "$name" --archive="$jsa"
     fi
     flags=$(if [ "$mode" = on ]; then deploy jvm-flags "$name" --cds-archive="$jsa"; else deploy jvm-flags "$name"; fi)
     : > "$work/samples"
-    for _ in $(seq "$runs"); do one_start "$name" "$flags" >> "$work/samples"; done
+    for _ in $(seq "$runs"); do one_start "$name" "$flags" "$settle" >> "$work/samples"; done
     ms=$(cut -d' ' -f1 "$work/samples" | median)
     rss=$(cut -d' ' -f2 "$work/samples" | median)
     printf "%-12s %-6s %12s %14s   %s\n" "$name" "$mode" "$ms" "$(awk -v k="$rss" 'BEGIN{printf "%.1f", k/1024}')" \

@@ -38,6 +38,11 @@ final class CdsArchive {
         this.startList = archive.resolveSibling(archive.getFileName() + ".startlist");
     }
 
+    /** The helper's jar, which the archive is of. */
+    Path jar() {
+        return jar;
+    }
+
     Path archive() {
         return archive;
     }

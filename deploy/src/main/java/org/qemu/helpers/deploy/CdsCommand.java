@@ -21,12 +21,11 @@ final class CdsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         CdsArchive cds = new CdsArchive(HelperKind.checkout().resolve(k.jar()), archive.toAbsolutePath());
         String error;
         try {
             cds.markStarted(); // the recording run has ended: its whole list is the start-up list
-            error = cds.build(java);
+            error = cds.build(HelperArgs.JAVA);
         } catch (java.io.IOException e) {
             error = "cannot read the class list: " + e.getMessage();
         }

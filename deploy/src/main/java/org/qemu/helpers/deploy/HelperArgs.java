@@ -1,5 +1,6 @@
 package org.qemu.helpers.deploy;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,6 +19,9 @@ final class HelperArgs {
             "-XX:CICompilerCount=1", "-Xss512k",
             "-XX:MaxRAM=256m", "-XX:NewSize=1m", "-XX:ReservedCodeCacheSize=32m", "-XX:MinHeapFreeRatio=5",
             "-XX:MaxHeapFreeRatio=10", "-XX:TrimNativeHeapInterval=5000", "-XX:-UsePerfData", "-Xshare:auto");
+
+    /** The JVM this tool runs on: it runs the helpers and writes their AppCDS archives (an archive fits one JDK build). */
+    static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
     /** Environment for helper processes: fewer glibc malloc arenas, less idle RSS for a mostly idle process. */
     static final java.util.Map<String, String> ENVIRONMENT = java.util.Map.of("MALLOC_ARENA_MAX", "2");
@@ -45,6 +49,13 @@ final class HelperArgs {
         };
     }
 
+    /** All JVM flags of a helper but the AppCDS ones: {@link #JVM_FLAGS}, then {@link #extraJvmFlags}. */
+    static List<String> jvmFlags(HelperKind k) {
+        List<String> flags = new ArrayList<>(JVM_FLAGS);
+        flags.addAll(extraJvmFlags(k));
+        return flags;
+    }
+
     /** The helper's own options (CONTRACT.md) for this VM's layout; {@code web} is the UI client's HOST:PORT. */
     static List<String> helperOptions(HelperKind k, VmLayout vm, String web) {
         return switch (k) {
@@ -61,15 +72,14 @@ final class HelperArgs {
     }
 
     /** The full command of one helper process. */
-    static List<String> helperCommand(HelperKind k, VmLayout vm, String java, java.nio.file.Path jar, String busAddress,
-                                      String web, java.nio.file.Path policy) {
+    static List<String> helperCommand(HelperKind k, VmLayout vm, CdsArchive cds, String busAddress, String web,
+                                      Path policy) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(java);
-        cmd.addAll(JVM_FLAGS);
-        cmd.addAll(extraJvmFlags(k));
-        cmd.addAll(new CdsArchive(jar, vm.cdsArchive(k)).flags());
+        cmd.add(JAVA);
+        cmd.addAll(jvmFlags(k));
+        cmd.addAll(cds.flags());
         cmd.add("-jar");
-        cmd.add(jar.toString());
+        cmd.add(cds.jar().toString());
         cmd.addAll(subcommand(k));
         cmd.add("--bus-address=" + busAddress);
         cmd.add("--state-dir=" + vm.state(k));

@@ -1,5 +1,7 @@
 package org.qemu.helpers.deploy;
 
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.List;
 
 /** The helpers of the suite, as the launcher and the bus policies know them (CONTRACT.md). */
@@ -38,13 +40,12 @@ public enum HelperKind {
     }
 
     /** The checkout the running deploy jar was built in (deploy/target/deploy.jar -> the repository root). */
-    static java.nio.file.Path checkout() {
+    static Path checkout() {
         try {
-            java.nio.file.Path jar = java.nio.file.Path.of(
-                    HelperKind.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path jar = Path.of(HelperKind.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return jar.getParent().getParent().getParent();
-        } catch (java.net.URISyntaxException | RuntimeException e) {
-            return java.nio.file.Path.of(".").toAbsolutePath();
+        } catch (URISyntaxException | RuntimeException e) {
+            return Path.of(".").toAbsolutePath();
         }
     }
 

@@ -1,7 +1,6 @@
 package org.qemu.helpers.deploy;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,8 +22,7 @@ final class JvmFlagsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<String> flags = new ArrayList<>(HelperArgs.JVM_FLAGS);
-        flags.addAll(HelperArgs.extraJvmFlags(k));
+        List<String> flags = HelperArgs.jvmFlags(k);
         if (cdsArchive != null) {
             flags.addAll(new CdsArchive(HelperKind.checkout().resolve(k.jar()), cdsArchive.toAbsolutePath()).flags());
         }

@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -89,6 +91,8 @@ final class LaunchCommand implements Callable<Integer> {
                 return 2;
             }
         }
+        Map<HelperKind, CdsArchive> archives = new LinkedHashMap<>();
+        kinds.forEach(k -> archives.put(k, new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k))));
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("INT"), s -> stop.countDown());
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
@@ -99,17 +103,16 @@ final class LaunchCommand implements Callable<Integer> {
             }
             String address = startBus(vm);
             System.out.println("bus: " + address);
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             for (HelperKind k : kinds) {
                 Files.createDirectories(vm.state(k));
-                ProcessBuilder pb = new ProcessBuilder(HelperArgs.helperCommand(k, vm, java, repo.resolve(k.jar()), address,
-                        web, policy)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile());
+                ProcessBuilder pb = new ProcessBuilder(HelperArgs.helperCommand(k, vm, archives.get(k), address, web,
+                        policy)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile());
                 pb.environment().putAll(HelperArgs.ENVIRONMENT);
                 started.add(pb.start());
             }
             List<HelperInfo> ready = awaitReady(address, kinds, vm);
-            for (HelperKind k : kinds) {
-                new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k)).markStarted();
+            for (CdsArchive cds : archives.values()) {
+                cds.markStarted();
             }
             System.out.print(HelperTable.format(ready));
             kinds.forEach(k -> System.out.println("log " + k.shortName() + ": " + vm.log(k.shortName())));
@@ -138,7 +141,7 @@ final class LaunchCommand implements Callable<Integer> {
             return 1;
         } finally {
             stopAll();
-            buildCdsArchives(kinds, repo, vm);
+            buildCdsArchives(archives);
         }
     }
 
@@ -146,25 +149,24 @@ final class LaunchCommand implements Callable<Integer> {
      * After a run that recorded class lists (the first, or the first after a rebuild): builds each
      * helper's AppCDS archive for the next start, two at a time.
      */
-    private void buildCdsArchives(List<HelperKind> kinds, Path repo, VmLayout vm) {
-        List<HelperKind> pending = kinds.stream()
-                .filter(k -> new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k)).pending()).toList();
+    private void buildCdsArchives(Map<HelperKind, CdsArchive> archives) {
+        List<Map.Entry<HelperKind, CdsArchive>> pending = archives.entrySet().stream()
+                .filter(e -> e.getValue().pending()).toList();
         if (pending.isEmpty()) {
             return;
         }
         System.out.println("building AppCDS archives for the next start: " + pending.stream()
-                .map(HelperKind::shortName).collect(Collectors.joining(" ")));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                .map(e -> e.getKey().shortName()).collect(Collectors.joining(" ")));
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             List<Future<String>> results = new ArrayList<>();
-            for (HelperKind k : pending) {
-                results.add(pool.submit(() -> new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k)).build(java)));
+            for (Map.Entry<HelperKind, CdsArchive> e : pending) {
+                results.add(pool.submit(() -> e.getValue().build(HelperArgs.JAVA)));
             }
             for (int i = 0; i < pending.size(); i++) {
                 String error = results.get(i).get();
-                System.out.println("cds " + pending.get(i).shortName() + ": "
-                        + (error == null ? vm.cdsArchive(pending.get(i)) : "not built: " + error));
+                System.out.println("cds " + pending.get(i).getKey().shortName() + ": "
+                        + (error == null ? pending.get(i).getValue().archive() : "not built: " + error));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
