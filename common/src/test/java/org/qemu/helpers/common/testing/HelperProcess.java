@@ -14,10 +14,13 @@ import java.util.concurrent.TimeUnit;
  * launcher runs it. Its stderr (the one-line log) is kept in a file for assertions.
  */
 public final class HelperProcess {
-    /** The JVM flags the launcher uses too (deploy HelperArgs.JVM_FLAGS, less the AppCDS archive). */
+    /**
+     * The JVM flags the launcher uses too (deploy's HelperArgs.JVM_FLAGS; common cannot depend on
+     * deploy, so deploy's HelperArgsTest checks that the two lists are equal).
+     */
     public static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-            "-Xss512k", "-XX:MaxRAM=256m", "-XX:ReservedCodeCacheSize=32m", "-XX:MinHeapFreeRatio=5",
-            "-XX:MaxHeapFreeRatio=10", "-XX:-UsePerfData", "-Xshare:auto");
+            "-Xss512k", "-XX:MaxRAM=256m", "-XX:NewSize=1m", "-XX:ReservedCodeCacheSize=32m", "-XX:MinHeapFreeRatio=5",
+            "-XX:MaxHeapFreeRatio=10", "-XX:TrimNativeHeapInterval=5000", "-XX:-UsePerfData", "-Xshare:auto");
 
     private final Process process;
     private final Path log;
