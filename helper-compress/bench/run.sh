@@ -50,7 +50,11 @@ for _ in $(seq 50); do [ -s "$WORK/addr" ] && break; sleep 0.1; done
 ADDR=$(head -1 "$WORK/addr")
 SHM=/dev/shm/hc-bench-root   # tmpfs: fsync is free there, so latency there is the bus's own cost
 mkdir -p "$SHM"
-java -Xmx1g -XX:+UseParallelGC -jar "$JAR" --bus-address="$ADDR" --root "$WORK/root" --root "$SHM" \
+# the launcher's JVM flags (-Xmx768m, C2): the deployed helper's figures; HELPER_JVM_FLAGS overrides
+JVM_FLAGS=$("$MODULE/../deploy/bench/helper-jvm-flags.sh" compress)
+echo "helper JVM flags: $JVM_FLAGS" >&2
+# shellcheck disable=SC2086
+java $JVM_FLAGS -jar "$JAR" --bus-address="$ADDR" --root "$WORK/root" --root "$SHM" \
     --state-dir "${STATE_DIR:-$WORK/state}" --max-running 1 2> "$WORK/helper.log" &
 HELPER_PID=$!
 PIDS+=($HELPER_PID)
