@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
-import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
+import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
 /**
  * The Unix socket QEMU's {@code -netdev stream,server=off,addr.type=unix} connects to: each Ethernet frame is
@@ -23,14 +23,14 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
 public final class NetdevStreamServer implements AutoCloseable {
     private final Path path;
     private final ServerSocketChannel server;
-    private final GuestLink link;
+    private final GuestPort link;
     private final Statistics stats;
     private final Consumer<String> log;
     private final Thread acceptor;
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    public NetdevStreamServer(Path path, GuestLink link, Statistics stats, Consumer<String> log) throws IOException {
+    public NetdevStreamServer(Path path, GuestPort link, Statistics stats, Consumer<String> log) throws IOException {
         this.path = path;
         this.link = link;
         this.stats = stats;
@@ -67,6 +67,7 @@ public final class NetdevStreamServer implements AutoCloseable {
     private void serve(SocketChannel c) {
         Consumer<byte[]> out = frame -> write(c, frame);
         ByteBuffer len = ByteBuffer.allocate(4);
+        link.attach(out);
         try {
             while (true) {
                 len.clear();
@@ -83,11 +84,12 @@ public final class NetdevStreamServer implements AutoCloseable {
                 if (!readFully(c, frame)) {
                     break;
                 }
-                link.handle(frame.array(), out);
+                link.receive(frame.array(), out);
             }
         } catch (IOException e) {
             // connection lost
         } finally {
+            link.detach(out);
             clients.remove(c);
             try {
                 c.close();

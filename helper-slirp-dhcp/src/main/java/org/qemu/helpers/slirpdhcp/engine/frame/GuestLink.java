@@ -18,7 +18,7 @@ import org.qemu.helpers.slirpdhcp.engine.Statistics;
  * addresses, ICMP echo to them, DHCP and DNS in IPv4/UDP; drops and counts everything else. No sockets: the
  * transport passes frames in and a thread-safe sink for frames out.
  */
-public final class GuestLink {
+public final class GuestLink implements GuestPort {
     public static final int DHCP_SERVER_PORT = 67;
     public static final int DHCP_CLIENT_PORT = 68;
     public static final int DNS_PORT = 53;
@@ -43,6 +43,30 @@ public final class GuestLink {
     /** The MAC the link answers with for a virtual address, as libslirp does: 52:55 followed by the address. */
     public static Mac virtualMac(int ip) {
         return new Mac(0x5255_0000_0000L | Integer.toUnsignedLong(ip));
+    }
+
+    private volatile Consumer<byte[]> attached;
+
+    @Override
+    public void attach(Consumer<byte[]> toGuest) {
+        attached = toGuest;
+    }
+
+    @Override
+    public void detach(Consumer<byte[]> toGuest) {
+        if (attached == toGuest) {
+            attached = null;
+        }
+    }
+
+    /** The sink frames the link originates go to, or null while no guest is attached. */
+    Consumer<byte[]> attached() {
+        return attached;
+    }
+
+    @Override
+    public void receive(byte[] frame, Consumer<byte[]> replyTo) {
+        handle(frame, replyTo);
     }
 
     /** Handles one frame from the guest; never throws for bad input (dropped and counted). */

@@ -1,0 +1,23 @@
+package org.qemu.helpers.slirpdhcp.engine.frame;
+
+import java.util.function.Consumer;
+
+/**
+ * The virtual link as a front end (netdev stream or dgram socket, inherited descriptor, tap device) sees it.
+ * A front end calls {@link #attach} when a guest appears (a connection accepted, a descriptor or tap opened),
+ * {@link #receive} for every Ethernet frame the guest sends, and {@link #detach} when it goes away. Frames the
+ * link originates (host data of a NAT flow, a forward's SYN) go to the sink attached last.
+ *
+ * <p>A sink sends one whole Ethernet frame, is thread-safe, and must not block for long: a front end whose
+ * peer cannot take more drops the frame and counts it (TCP toward the guest retransmits).
+ */
+public interface GuestPort {
+    /** A guest is reachable through {@code toGuest}; replaces any sink attached before. */
+    void attach(Consumer<byte[]> toGuest);
+
+    /** One frame from the guest; {@code replyTo} is the sink of the front end it arrived on. Never throws. */
+    void receive(byte[] frame, Consumer<byte[]> replyTo);
+
+    /** {@code toGuest} is gone; if it is the attached sink, host-originated frames are dropped until a new attach. */
+    void detach(Consumer<byte[]> toGuest);
+}
