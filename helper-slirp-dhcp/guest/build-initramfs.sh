@@ -2,7 +2,9 @@
 # Builds a tiny initramfs for the Linux-guest test from Debian packages already on the host:
 # busybox-static (/bin/busybox) and the virtio-net modules of linux-image-amd64. The guest loads the modules,
 # gets a lease with udhcpc (sending hostname "linuxguest"), resolves names through the DNS it was given, prints
-# the results on ttyS0 and powers off. Cached: rebuilt only when missing or when this script changes.
+# the results on ttyS0 and powers off. A test may append a second cpio archive (the kernel unpacks concatenated
+# archives) holding /test.sh: the guest runs it after the lease and before powering off.
+# Cached: rebuilt only when missing or when this script changes.
 # Usage: build-initramfs.sh CACHE_DIR  -> prints the path of the .cpio.gz
 set -eu
 CACHE=${1:?usage: build-initramfs.sh CACHE_DIR}
@@ -55,6 +57,11 @@ for n in linuxguest.vm.internal www.upstream.test nobody.vm.internal; do
   /bin/busybox nslookup "$n" 10.0.2.3 2>&1 | /bin/busybox sed 's/^/GUEST-NS: /'
 done
 /bin/busybox ping -c 1 -W 2 10.0.2.2 >/dev/null 2>&1 && echo "GUEST-PING-GW ok"
+if [ -f /test.sh ]; then
+  /bin/busybox mkdir -p /usr/bin /bin && /bin/busybox --install -s
+  echo "GUEST-TEST-START"
+  /bin/busybox sh /test.sh 2>&1
+fi
 echo "GUEST-DONE"
 /bin/busybox poweroff -f
 S

@@ -21,6 +21,8 @@ import org.qemu.helpers.slirpdhcp.dbus.SlirpDhcpService;
 import org.qemu.helpers.slirpdhcp.engine.Hostnames;
 import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
+import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
+import org.qemu.helpers.slirpdhcp.engine.nat.NatPolicy;
 import org.qemu.helpers.slirpdhcp.transport.ResolverUpstream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -69,6 +71,26 @@ public final class Main extends HelperCommand {
     @Option(names = "--upstream-timeout-ms", paramLabel = "MS", defaultValue = "2000",
             description = "Per-upstream timeout before the next one is tried (default ${DEFAULT-VALUE}).")
     int upstreamTimeoutMs;
+
+    @Option(names = "--forward", paramLabel = "tcp|udp:[HOSTADDR:]HOSTPORT:[GUESTADDR:]GUESTPORT",
+            description = "Forward a host port to the guest, as libslirp's hostfwd (repeatable; host address"
+                    + " default 127.0.0.1, guest address default the guest's current lease).")
+    List<String> forwardSpecs = new ArrayList<>();
+
+    @Option(names = "--restrict", description = "The guest reaches only the helper's DHCP and DNS and the forwards;"
+            + " every other flow is refused and counted (nat_refused).")
+    boolean restrict;
+
+    @Option(names = {"--no-map-gw", "--disable-host-loopback"},
+            description = "Do not map the gateway address to the host's 127.0.0.1.")
+    boolean noMapGw;
+
+    @Option(names = "--max-flows", paramLabel = "N", defaultValue = "4096",
+            description = "Bound of the NAT flow table, TCP and UDP together (default ${DEFAULT-VALUE}).")
+    int maxFlows;
+
+    @Option(names = "--no-nat", description = "Serve DHCP and DNS only: the guest's other traffic is dropped.")
+    boolean noNat;
 
     private SlirpCore core;
 
@@ -162,12 +184,32 @@ public final class Main extends HelperCommand {
                 Duration.ofMillis(upstreamTimeoutMs));
     }
 
+    /** Validates the NAT options; each problem names the option and what is allowed. */
+    NatSettings natSettings() throws ConfigException {
+        List<Forward> fwds = new ArrayList<>();
+        for (String f : forwardSpecs) {
+            try {
+                fwds.add(Forward.parse(f));
+            } catch (IllegalArgumentException e) {
+                throw ConfigException.option("--forward", e.getMessage());
+            }
+        }
+        NatPolicy policy;
+        try {
+            policy = new NatPolicy(!noMapGw, Ip4.parse("127.0.0.1"), restrict, maxFlows);
+        } catch (IllegalArgumentException e) {
+            throw ConfigException.option("--max-flows", e.getMessage());
+        }
+        return new NatSettings(!noNat, policy, fwds);
+    }
+
     @Override
     protected void serve(HelperRuntime rt) throws Exception {
         Settings s = settings(rt.stateDir());
+        NatSettings nat = natSettings();
         HelperLog log = rt.log();
         try {
-            core = SlirpCore.start(s, line -> log.info(line));
+            core = SlirpCore.start(s, nat, line -> log.info(line));
         } catch (IOException e) {
             throw new StartupException("cannot start serving: " + e.getMessage()
                     + (e instanceof java.net.BindException ? " (port in use, or below 1024 without"

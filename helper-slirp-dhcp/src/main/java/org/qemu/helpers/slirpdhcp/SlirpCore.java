@@ -16,7 +16,14 @@ import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
 import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 import org.qemu.helpers.slirpdhcp.engine.LocalZone;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.Lease;
+import org.qemu.helpers.slirpdhcp.engine.Mac;
+import org.qemu.helpers.slirpdhcp.engine.StaticLease;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
+import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
+import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
+import org.qemu.helpers.slirpdhcp.transport.Forwards;
+import org.qemu.helpers.slirpdhcp.transport.NatSockets;
 import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
 import org.qemu.helpers.slirpdhcp.store.LeaseStore;
 import org.qemu.helpers.slirpdhcp.transport.NetdevStreamServer;
@@ -40,9 +47,13 @@ public final class SlirpCore implements AutoCloseable {
     private UdpDnsServer udpDns;
     private TcpDnsServer tcpDns;
     private NetdevStreamServer netdev;
+    private final NatSettings natSettings;
+    private NatEngine nat;
+    private Forwards forwards;
 
-    private SlirpCore(Settings s, Consumer<String> log) throws IOException {
+    private SlirpCore(Settings s, NatSettings n, Consumer<String> log) throws IOException {
         this.settings = s;
+        this.natSettings = n;
         LocalZone zone = new LocalZone(s.net().domain());
         DhcpServer server = new DhcpServer(s.net(), zone, stats, log);
         this.store = s.stateDir() == null ? null : LeaseStore.open(s.stateDir(), log);
@@ -79,7 +90,12 @@ public final class SlirpCore implements AutoCloseable {
 
     /** Opens the store, binds every configured socket and starts serving. */
     public static SlirpCore start(Settings s, Consumer<String> log) throws IOException {
-        SlirpCore c = new SlirpCore(s, log);
+        return start(s, NatSettings.defaults(), log);
+    }
+
+    /** As {@link #start(Settings, Consumer)}, with the NAT and forwards of {@code nat}. */
+    public static SlirpCore start(Settings s, NatSettings nat, Consumer<String> log) throws IOException {
+        SlirpCore c = new SlirpCore(s, nat, log);
         try {
             c.open(log);
         } catch (IOException | RuntimeException e) {
@@ -106,11 +122,72 @@ public final class SlirpCore implements AutoCloseable {
         }
         if (settings.netdevSocket() != null) {
             GuestLink link = new GuestLink(settings.net(), dhcp, dns, stats, forwarders, log);
+            if (natSettings.enabled()) {
+                openNat(link, log);
+            }
             netdev = new NetdevStreamServer(settings.netdevSocket(), link, stats, log);
             closeables.add(netdev);
             netdev.start();
             log.accept("listening netdev=" + settings.netdevSocket());
         }
+    }
+
+    private void openNat(GuestLink link, Consumer<String> log) throws IOException {
+        java.security.SecureRandom isn = new java.security.SecureRandom(); // RFC 6528: unpredictable ISNs
+        nat = new NatEngine(settings.net(), natSettings.policy(), stats, System::currentTimeMillis, isn::nextInt,
+                link::attached, this::leaseMac, this::currentGuest);
+        NatSockets sockets = new NatSockets(nat, log);
+        closeables.add(sockets);
+        forwards = new Forwards(sockets, log);
+        sockets.start();
+        for (Forward f : natSettings.forwards()) {
+            forwards.add(f);
+        }
+        link.nat(nat);
+        log.accept("nat_ready restrict=" + natSettings.policy().restrict() + " map_gw="
+                + natSettings.policy().mapGateway() + " max_flows=" + natSettings.policy().maxFlows() + " forwards="
+                + natSettings.forwards().size());
+    }
+
+    private Mac leaseMac(int ip) {
+        for (Lease l : dhcp.server().leases()) {
+            if (l.ip() == ip) {
+                return l.mac();
+            }
+        }
+        for (StaticLease l : dhcp.server().statics()) {
+            if (l.ip() == ip) {
+                return l.mac();
+            }
+        }
+        return null;
+    }
+
+    /** The guest a forward without an address goes to: the newest dynamic lease, else the first static one. */
+    private int currentGuest() {
+        Lease best = null;
+        for (Lease l : dhcp.server().leases()) {
+            if (best == null || l.expiresAt() > best.expiresAt()) {
+                best = l;
+            }
+        }
+        if (best != null) {
+            return best.ip();
+        }
+        for (StaticLease l : dhcp.server().statics()) {
+            return l.ip();
+        }
+        return 0;
+    }
+
+    /** The NAT, or null when this instance has no frame front end or NAT is off. */
+    public NatEngine nat() {
+        return nat;
+    }
+
+    /** The forwards, or null when this instance has no NAT. */
+    public Forwards forwards() {
+        return forwards;
     }
 
     public DurableDhcp dhcp() {

@@ -11,6 +11,7 @@ public final class Frames {
     public static final int TYPE_IPV4 = 0x0800;
     public static final int TYPE_ARP = 0x0806;
     public static final int PROTO_ICMP = 1;
+    public static final int PROTO_TCP = 6;
     public static final int PROTO_UDP = 17;
     public static final int MAX_FRAME = 65536 + ETH_HEADER;
 

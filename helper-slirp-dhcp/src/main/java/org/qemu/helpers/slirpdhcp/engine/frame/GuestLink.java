@@ -12,6 +12,7 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
 
 /**
  * The guest's side of the virtual link: Ethernet frames in, frames out. Answers ARP for the gateway and DNS
@@ -29,6 +30,7 @@ public final class GuestLink implements GuestPort {
     private final Statistics stats;
     private final Executor forwarder;
     private final Consumer<String> log;
+    private volatile NatEngine nat;
 
     public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Executor forwarder,
                      Consumer<String> log) {
@@ -38,6 +40,11 @@ public final class GuestLink implements GuestPort {
         this.stats = stats;
         this.forwarder = forwarder;
         this.log = log;
+    }
+
+    /** Hands the guest's TCP and UDP to other addresses to {@code nat}; without one they are dropped and counted. */
+    public void nat(NatEngine nat) {
+        this.nat = nat;
     }
 
     /** The MAC the link answers with for a virtual address, as libslirp does: 52:55 followed by the address. */
@@ -60,7 +67,7 @@ public final class GuestLink implements GuestPort {
     }
 
     /** The sink frames the link originates go to, or null while no guest is attached. */
-    Consumer<byte[]> attached() {
+    public Consumer<byte[]> attached() {
         return attached;
     }
 
@@ -122,7 +129,9 @@ public final class GuestLink implements GuestPort {
                 dnsQuery(eth, ip, udp, out);
                 return;
             }
-            stats.inc(Statistics.DROPPED_OTHER);
+            toNat(eth, ip);
+        } else if (ip.proto() == Frames.PROTO_TCP) {
+            toNat(eth, ip);
         } else if (ip.proto() == Frames.PROTO_ICMP && isVirtual(ip.dst())) {
             Frames.IcmpEcho echo = Frames.icmp(ip);
             if (echo.type() != 8 || echo.code() != 0) {
@@ -135,6 +144,15 @@ public final class GuestLink implements GuestPort {
             stats.inc("icmp_echo_replies");
         } else {
             stats.inc(Statistics.DROPPED_OTHER);
+        }
+    }
+
+    private void toNat(Frames.Ethernet eth, Frames.Ipv4 ip) {
+        NatEngine n = nat;
+        if (n == null) {
+            stats.inc(Statistics.DROPPED_OTHER);
+        } else {
+            n.fromGuest(eth.src(), ip);
         }
     }
 

@@ -1,0 +1,22 @@
+package org.qemu.helpers.slirpdhcp.engine.nat;
+
+import org.qemu.helpers.slirpdhcp.engine.Mac;
+
+/** What a flow needs from the engine around it: the guest side of the link, the host sockets, the clock. */
+interface NatLink {
+    /** Sends one frame to the guest (dropped when no guest is attached). */
+    void toGuest(byte[] frame);
+
+    HostSide host();
+
+    long nowMs();
+
+    /** The MAC frames from outside the guest's network come from: the gateway's. */
+    Mac gatewayMac();
+
+    /** The largest TCP payload one frame to the guest can carry: link MTU - 40 (RFC 9293 3.7.1). */
+    int linkMss();
+
+    /** Counts one event in the helper's Statistics. */
+    void count(String counter);
+}

@@ -1,0 +1,600 @@
+package org.qemu.helpers.slirpdhcp.engine.nat;
+
+import java.nio.ByteBuffer;
+import org.qemu.helpers.slirpdhcp.engine.Mac;
+
+/**
+ * One guest TCP connection translated to one host socket, without a TCP stack: like passt, it keeps per flow
+ * only the sequence numbers and windows of both directions, the host bytes the guest has not acknowledged yet
+ * (to resend them) and the guest bytes the host socket could not take yet (so that they can be acknowledged).
+ * Each method handles one step of RFC 9293 and says which. Not thread-safe: the engine serialises calls.
+ */
+public final class TcpFlow {
+    /** Each direction's buffer: bounds the memory of one flow (2 x this, allocated only while data waits). */
+    public static final int BUFFER = 256 * 1024;
+    /** The window scale shift offered to a guest that offers scaling (RFC 7323 2.2); 256 KiB needs 3. */
+    static final int OUR_WINDOW_SCALE = 3;
+    /** RFC 9293 3.7.1: the MSS assumed when the guest's SYN carries none. */
+    static final int DEFAULT_MSS = 536;
+    static final int MAX_RETRANSMITS = 12;
+    static final long CONNECT_TIMEOUT_MS = 75_000;
+    static final long LINGER_MS = 2_000;
+
+    public enum State { CONNECTING, SYN_SENT, ESTABLISHED, CLOSED }
+
+    private final FlowKey key;
+    private final Mac guestMac;
+    private final NatLink link;
+    /** The transport's handle for the host socket (e.g. its selection key). */
+    public Object hostHandle;
+
+    private State state;
+    // Guest -> host (RFC 9293 3.3.1 receive variables, seen from the flow).
+    private int rcvNxt;
+    private final ByteRing toHost = new ByteRing(BUFFER);
+    private boolean guestScales;
+    private boolean guestFin;
+    private boolean hostOutputShut;
+    // Host -> guest (send variables).
+    private final int iss;
+    private int sndUna;
+    private int sndNxt;
+    private int sndWnd;
+    private int sndWl1;
+    private int sndWl2;
+    private int guestWindowScale;
+    private int mss;
+    private final ByteRing toGuest = new ByteRing(BUFFER);
+    private boolean hostEof;
+    private boolean finSent;
+    private int dupAcks;
+    private int lastAdvertised;
+    // RFC 6298 timer; one RTT sample in flight at a time.
+    private final RetransmitTimer rto = new RetransmitTimer();
+    private long deadline;
+    private int timedSeq;
+    private long timedAt = -1;
+    private long lingerUntil;
+
+    private TcpFlow(FlowKey key, Mac guestMac, NatLink link, int iss, State state) {
+        this.key = key;
+        this.guestMac = guestMac;
+        this.link = link;
+        this.iss = iss;
+        this.sndUna = iss;
+        this.sndNxt = iss;
+        this.state = state;
+    }
+
+    /** RFC 9293 3.10.7.2 (LISTEN): the guest's SYN opens a flow; the host socket connects before we answer. */
+    static TcpFlow outbound(FlowKey key, Mac guestMac, NatLink link, int iss, TcpSegment syn, int hostIp, int port) {
+        TcpFlow f = new TcpFlow(key, guestMac, link, iss, State.CONNECTING);
+        f.rcvNxt = syn.seq() + 1;
+        f.takeSynOptions(syn);
+        f.sndWnd = syn.window(); // RFC 7323 2.2: the window of a SYN is never scaled
+        f.deadline = link.nowMs() + CONNECT_TIMEOUT_MS;
+        link.host().tcpConnect(f, hostIp, port);
+        return f;
+    }
+
+    /** A forward: a host client connected, so the flow opens toward the guest with our SYN (RFC 9293 3.5). */
+    static TcpFlow inbound(FlowKey key, Mac guestMac, NatLink link, int iss) {
+        TcpFlow f = new TcpFlow(key, guestMac, link, iss, State.SYN_SENT);
+        f.sndNxt = iss + 1;
+        f.sendSyn(TcpSegment.SYN);
+        f.arm();
+        return f;
+    }
+
+    public FlowKey key() {
+        return key;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Bytes this flow holds in its buffers now (both directions). */
+    public int buffered() {
+        return toHost.size() + toGuest.size();
+    }
+
+    public boolean closed() {
+        return state == State.CLOSED;
+    }
+
+    /** The time the engine should call {@link #tick} next, or Long.MAX_VALUE for none. */
+    long deadline() {
+        return deadline;
+    }
+
+    private void takeSynOptions(TcpSegment syn) {
+        mss = Math.min(syn.mss() > 0 ? syn.mss() : DEFAULT_MSS, link.linkMss());
+        mss = Math.max(mss, 64); // RFC 9293 3.7.1 lets a peer ask for tiny segments; we bound the frame count
+        guestScales = syn.windowScale() >= 0;
+        guestWindowScale = guestScales ? syn.windowScale() : 0;
+    }
+
+    // ---- events from the host socket ----
+
+    /** The host socket connected: answer the guest's SYN with SYN-ACK (RFC 9293 3.10.7.2). */
+    void hostConnected() {
+        if (state != State.CONNECTING) {
+            return;
+        }
+        state = State.ESTABLISHED;
+        sndNxt = iss + 1;
+        sendSyn(TcpSegment.SYN | TcpSegment.ACK);
+        arm();
+        interest();
+    }
+
+    /** The host refused (ECONNREFUSED, unreachable, timed out): the guest gets RST at once (RFC 9293 3.10.7.1). */
+    void hostRefused() {
+        if (state == State.CONNECTING) {
+            sendControl(TcpSegment.RST | TcpSegment.ACK, 0);
+            close(false);
+        } else {
+            hostReset();
+        }
+    }
+
+    /** Reads host data into the send buffer; returns false when the socket failed or reached EOF. */
+    int hostReadRoom() {
+        return state == State.ESTABLISHED && !hostEof ? toGuest.room() : 0;
+    }
+
+    ByteBuffer[] hostReadViews() {
+        return toGuest.freeViews();
+    }
+
+    /** {@code n} bytes were read from the host into {@link #hostReadViews()}; send what the guest window allows. */
+    void hostRead(int n) {
+        toGuest.appended(n);
+        push();
+        interest();
+    }
+
+    /** The host closed its sending side: FIN to the guest once every byte before it is sent (RFC 9293 3.6). */
+    void hostEof() {
+        hostEof = true;
+        push();
+        interest();
+    }
+
+    /** The host socket was reset: so is the guest's connection. */
+    void hostReset() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (state != State.CONNECTING) {
+            sendControl(TcpSegment.RST | TcpSegment.ACK, sndNxt);
+        }
+        close(false);
+    }
+
+    /** The host socket can take more: flush guest data waiting for it and open the guest's window again. */
+    void hostWritable() {
+        flushToHost();
+        interest();
+    }
+
+    // ---- segments from the guest ----
+
+    /** One segment of this flow from the guest (RFC 9293 3.10.7.3 / 3.10.7.4). */
+    void fromGuest(TcpSegment s) {
+        switch (state) {
+            case CLOSED -> lingering(s);
+            case CONNECTING -> {
+                if (s.has(TcpSegment.RST)) {
+                    close(true);
+                }
+                // A retransmitted SYN waits for the host's answer like the first one.
+            }
+            case SYN_SENT -> synSent(s);
+            case ESTABLISHED -> established(s);
+        }
+    }
+
+    /** RFC 9293 3.10.7.3: our SYN to the guest (a forward) is answered by SYN-ACK, RST, or nothing. */
+    private void synSent(TcpSegment s) {
+        boolean ackOk = s.has(TcpSegment.ACK) && s.ack() == iss + 1;
+        if (s.has(TcpSegment.ACK) && !ackOk) {
+            if (!s.has(TcpSegment.RST)) {
+                sendRst(s.ack());
+            }
+            return;
+        }
+        if (s.has(TcpSegment.RST)) {
+            if (ackOk) {
+                link.count("nat_tcp_guest_refused");
+                close(true);
+            }
+            return;
+        }
+        if (!s.has(TcpSegment.SYN) || !ackOk) {
+            return;
+        }
+        takeSynOptions(s);
+        if (!guestScales) {
+            guestWindowScale = 0;
+        }
+        rcvNxt = s.seq() + 1;
+        sndUna = iss + 1;
+        sndWnd = s.window();
+        sndWl1 = s.seq();
+        sndWl2 = s.ack();
+        state = State.ESTABLISHED;
+        rtoSample(s.ack());
+        sendAck();
+        deadline = Long.MAX_VALUE;
+        interest();
+    }
+
+    private void established(TcpSegment s) {
+        int len = s.seqLength();
+        // RFC 5961 3.2: a RST is acted on only at exactly RCV.NXT; elsewhere in the window it gets a challenge ACK.
+        if (s.has(TcpSegment.RST)) {
+            if (s.seq() == rcvNxt) {
+                close(true);
+            } else if (inWindow(s.seq())) {
+                link.count("nat_tcp_challenge_acks");
+                sendAck();
+            } else {
+                link.count("nat_tcp_out_of_window");
+            }
+            return;
+        }
+        // RFC 5961 4.2: a SYN on a synchronised connection gets a challenge ACK, never a reset.
+        if (s.has(TcpSegment.SYN)) {
+            if (!synAcked() && !s.has(TcpSegment.ACK) && s.seq() == rcvNxt - 1) {
+                sendSyn(TcpSegment.SYN | TcpSegment.ACK); // our SYN-ACK was lost: the guest repeats its SYN
+            } else {
+                link.count("nat_tcp_challenge_acks");
+                sendAck();
+            }
+            return;
+        }
+        if (!s.has(TcpSegment.ACK)) {
+            return; // RFC 9293 3.10.7.4, fifth check: no ACK bit, drop
+        }
+        if (!acceptable(s, len)) {
+            link.count("nat_tcp_out_of_window");
+            sendAck(); // RFC 9293 3.10.7.4, first check: an unacceptable segment is answered with an ACK
+            return;
+        }
+        if (!ackReceived(s)) {
+            return;
+        }
+        boolean ackNow = dataReceived(s);
+        if (s.has(TcpSegment.FIN) && !guestFin && s.seq() + s.dataLength() == rcvNxt) {
+            guestFin = true; // RFC 9293 3.10.7.4, eighth check
+            rcvNxt++;
+            ackNow = true;
+            flushToHost();
+        }
+        if (ackNow) {
+            sendAck();
+        }
+        push();
+        interest();
+        maybeDone();
+    }
+
+    /** RFC 9293 3.10.7.4 first check, table of four cases, with our receive window. */
+    private boolean acceptable(TcpSegment s, int len) {
+        int wnd = receiveWindow();
+        if (len == 0) {
+            return wnd == 0 ? s.seq() == rcvNxt : inWindow(s.seq());
+        }
+        if (wnd == 0) {
+            return false;
+        }
+        return inWindow(s.seq()) || inWindow(s.seq() + len - 1)
+                || (before(s.seq(), rcvNxt) && after(s.seq() + len, rcvNxt)); // covers RCV.NXT: the new part counts
+    }
+
+    private boolean inWindow(int seq) {
+        return !before(seq, rcvNxt) && before(seq, rcvNxt + Math.max(receiveWindow(), 1));
+    }
+
+    /** RFC 9293 3.10.7.4 fifth check; RFC 5961 5.2 bounds acceptable ACKs. Returns false when the segment is dropped. */
+    private boolean ackReceived(TcpSegment s) {
+        int ack = s.ack();
+        if (after(ack, sndNxt)) {
+            link.count("nat_tcp_out_of_window");
+            sendAck(); // acknowledges something not sent
+            return false;
+        }
+        if (before(ack, sndUna - BUFFER)) {
+            link.count("nat_tcp_out_of_window");
+            sendAck();
+            return false;
+        }
+        int win = s.window() << guestWindowScale;
+        if (after(ack, sndUna)) {
+            if (!synAcked()) {
+                sndUna++; // the SYN's sequence number (RFC 9293 3.4)
+            }
+            int acked = ack - sndUna;
+            int data = Math.min(acked, toGuest.size());
+            toGuest.drop(data);
+            rtoSample(ack);
+            sndUna = ack;
+            dupAcks = 0;
+            rto.acked();
+            deadline = sndUna == sndNxt ? Long.MAX_VALUE : link.nowMs() + rto.rtoMs();
+            if (toGuest.size() == 0) {
+                toGuest.trim();
+            }
+        } else if (ack == sndUna && sndUna != sndNxt && s.dataLength() == 0 && win == sndWnd
+                && !s.has(TcpSegment.FIN)) {
+            // RFC 5681 3.2: the third duplicate ACK resends the first unacknowledged segment at once.
+            if (++dupAcks == 3) {
+                link.count("nat_tcp_fast_retransmits");
+                sendData(sndUna, mss);
+            }
+        }
+        // RFC 9293 3.10.7.4: take the window from the newest segment (SND.WL1/WL2).
+        if (before(sndWl1, s.seq()) || (sndWl1 == s.seq() && !before(ack, sndWl2))) {
+            sndWnd = win;
+            sndWl1 = s.seq();
+            sndWl2 = ack;
+        }
+        return true;
+    }
+
+    /** Takes the guest's in-order data (RFC 9293 3.10.7.4 seventh check); returns true when an ACK is due. */
+    private boolean dataReceived(TcpSegment s) {
+        int n = s.dataLength();
+        if (n == 0) {
+            return false;
+        }
+        if (guestFin) {
+            return true; // data after the FIN: ignore, acknowledge the FIN again
+        }
+        int skip = rcvNxt - s.seq(); // the part we already have (overlap, RFC 9293 3.10.7.4: trim)
+        if (skip < 0) {
+            link.count("nat_tcp_out_of_order");
+            return true; // a gap: drop, and the duplicate ACK asks for RCV.NXT (RFC 5681 4.2)
+        }
+        if (skip >= n) {
+            return true;
+        }
+        int off = s.dataOffset() + skip;
+        int len = n - skip;
+        int taken = 0;
+        if (toHost.size() == 0 && !hostOutputShut) {
+            long w = link.host().tcpWrite(this, new ByteBuffer[] {ByteBuffer.wrap(s.data(), off, len)});
+            if (w < 0) {
+                hostReset();
+                return false;
+            }
+            taken = (int) w;
+        }
+        int rest = Math.min(len - taken, toHost.room());
+        if (rest > 0) {
+            toHost.append(s.data(), off + taken, rest);
+        }
+        rcvNxt += taken + rest;
+        return true;
+    }
+
+    // ---- timers ----
+
+    /** RFC 6298 5.4-5.6 on expiry: resend from SND.UNA with the timer backed off; give up after a bound. */
+    void tick() {
+        long now = link.nowMs();
+        if (now < deadline) {
+            return;
+        }
+        switch (state) {
+            case CONNECTING -> hostRefused();
+            case CLOSED -> deadline = Long.MAX_VALUE;
+            case SYN_SENT, ESTABLISHED -> {
+                if (sndUna == sndNxt) {
+                    deadline = Long.MAX_VALUE;
+                    return;
+                }
+                if (rto.backoffs() >= MAX_RETRANSMITS) {
+                    link.count("nat_tcp_timeouts");
+                    sendControl(TcpSegment.RST | TcpSegment.ACK, sndNxt);
+                    close(true);
+                    return;
+                }
+                rto.expired();
+                timedAt = -1; // Karn: no sample from retransmitted data
+                link.count("nat_tcp_retransmits");
+                if (state == State.SYN_SENT) {
+                    sendSyn(TcpSegment.SYN);
+                } else if (!synAcked()) {
+                    sendSyn(TcpSegment.SYN | TcpSegment.ACK);
+                } else {
+                    sndNxt = sndUna; // go back: resend what the window allows from the first unacknowledged byte
+                    finSent = false;
+                    push();
+                    if (sndUna == sndNxt) {
+                        // Nothing could be sent (window zero): a one-byte probe (RFC 9293 3.8.6.1).
+                        probe();
+                    }
+                }
+                deadline = now + rto.rtoMs();
+            }
+        }
+    }
+
+    private void probe() {
+        if (toGuest.size() > 0) {
+            sendData(sndUna, 1);
+            sndNxt = sndUna + 1;
+        }
+    }
+
+    /** Whether the guest has acknowledged our SYN; until then no data goes out (RFC 9293 3.10.7.4, SYN-RECEIVED). */
+    private boolean synAcked() {
+        return sndUna != iss;
+    }
+
+    private void arm() {
+        deadline = link.nowMs() + rto.rtoMs();
+    }
+
+    private void rtoSample(int ack) {
+        if (timedAt >= 0 && after(ack, timedSeq)) {
+            rto.sample(link.nowMs() - timedAt);
+            timedAt = -1;
+        }
+    }
+
+    // ---- sending ----
+
+    /** Sends host data the guest's window allows (RFC 9293 3.8.6), then FIN once all is sent. */
+    private void push() {
+        if (state != State.ESTABLISHED || !synAcked()) {
+            return;
+        }
+        int inFlight = sndNxt - sndUna;
+        int unsent = toGuest.size() - inFlight;
+        boolean wasIdle = inFlight == 0;
+        while (unsent > 0) {
+            int room = sndWnd - (sndNxt - sndUna);
+            int n = Math.min(Math.min(mss, unsent), room);
+            if (n <= 0) {
+                break;
+            }
+            sendData(sndNxt, n);
+            if (timedAt < 0) {
+                timedSeq = sndNxt;
+                timedAt = link.nowMs();
+            }
+            sndNxt += n;
+            unsent -= n;
+        }
+        if (hostEof && !finSent && unsent == 0 && sndNxt - sndUna == toGuest.size()) {
+            sendControl(TcpSegment.FIN | TcpSegment.ACK, sndNxt);
+            sndNxt++;
+            finSent = true;
+        }
+        if (wasIdle && sndNxt != sndUna) {
+            arm();
+        } else if (unsent > 0 && sndNxt == sndUna && deadline == Long.MAX_VALUE) {
+            arm(); // zero window with data waiting: the persist timer (RFC 9293 3.8.6.1)
+        }
+    }
+
+    private void sendData(int seq, int len) {
+        int offset = seq - sndUna;
+        int n = Math.min(len, toGuest.size() - offset);
+        if (n <= 0) {
+            return;
+        }
+        int flags = TcpSegment.ACK | (offset + n == toGuest.size() ? TcpSegment.PSH : 0);
+        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
+                key.guestPort(), seq, rcvNxt, flags, windowField(), 0, -1, toGuest, offset, n));
+    }
+
+    private void sendSyn(int flags) {
+        boolean ws = (flags & TcpSegment.ACK) == 0 || guestScales;
+        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
+                key.guestPort(), iss, (flags & TcpSegment.ACK) != 0 ? rcvNxt : 0, flags,
+                Math.min(receiveWindow(), 65535), link.linkMss(), ws ? OUR_WINDOW_SCALE : -1, null, 0, 0));
+    }
+
+    private void sendAck() {
+        sendControl(TcpSegment.ACK, sndNxt);
+    }
+
+    private void sendControl(int flags, int seq) {
+        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
+                key.guestPort(), seq, rcvNxt, flags, (flags & TcpSegment.RST) != 0 ? 0 : windowField(), 0, -1,
+                null, 0, 0));
+    }
+
+    /** RFC 9293 3.10.7.1: a reset for a segment that acknowledges something we never sent. */
+    private void sendRst(int seq) {
+        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
+                key.guestPort(), seq, 0, TcpSegment.RST, 0, 0, -1, null, 0, 0));
+    }
+
+    private int receiveWindow() {
+        return hostOutputShut && !guestFin ? 0 : toHost.room();
+    }
+
+    private int windowField() {
+        int shift = guestScales ? OUR_WINDOW_SCALE : 0;
+        int w = Math.min(receiveWindow() >> shift, 65535);
+        lastAdvertised = w << shift;
+        return w;
+    }
+
+    private void flushToHost() {
+        if (toHost.size() > 0 && state == State.ESTABLISHED) {
+            int before = receiveWindow();
+            long w = link.host().tcpWrite(this, toHost.views(0, toHost.size()));
+            if (w < 0) {
+                hostReset();
+                return;
+            }
+            toHost.drop((int) w);
+            if (toHost.size() == 0) {
+                toHost.trim();
+            }
+            // RFC 9293 3.8.6.2.2: announce the reopened window once it grew by an MSS or half the buffer.
+            if (receiveWindow() - lastAdvertised >= Math.min(mss, BUFFER / 2) && before < receiveWindow()) {
+                sendAck();
+            }
+        }
+        if (guestFin && toHost.size() == 0 && !hostOutputShut && state == State.ESTABLISHED) {
+            hostOutputShut = true;
+            link.host().tcpShutdownOutput(this);
+        }
+    }
+
+    private void interest() {
+        if (state == State.CLOSED) {
+            return;
+        }
+        boolean read = state == State.ESTABLISHED && !hostEof && toGuest.room() > 0;
+        boolean write = state == State.ESTABLISHED && toHost.size() > 0;
+        link.host().tcpInterest(this, read, write);
+    }
+
+    /** Both directions closed and acknowledged: the flow ends (RFC 9293 3.6, without TIME-WAIT on the host side). */
+    private void maybeDone() {
+        if (guestFin && finSent && sndUna == sndNxt && hostOutputShut) {
+            close(false);
+        }
+    }
+
+    private void close(boolean reset) {
+        if (state == State.CLOSED) {
+            return;
+        }
+        state = State.CLOSED;
+        deadline = Long.MAX_VALUE;
+        lingerUntil = link.nowMs() + LINGER_MS;
+        link.host().tcpClose(this, reset);
+    }
+
+    /** A closed flow still acknowledges a retransmitted FIN for a while (TIME-WAIT, RFC 9293 3.6), then goes. */
+    private void lingering(TcpSegment s) {
+        if (s.has(TcpSegment.FIN) && !s.has(TcpSegment.RST) && guestFin) {
+            sendAck();
+        } else if (!s.has(TcpSegment.RST)) {
+            sendRst(s.has(TcpSegment.ACK) ? s.ack() : 0);
+        }
+    }
+
+    /** Whether the engine may forget this flow now. */
+    boolean reapable(long now) {
+        return state == State.CLOSED && now >= lingerUntil;
+    }
+
+    static boolean before(int a, int b) {
+        return a - b < 0;
+    }
+
+    static boolean after(int a, int b) {
+        return a - b > 0;
+    }
+}
