@@ -393,10 +393,18 @@ public final class TcpFlow {
             case CLOSED -> deadline = Long.MAX_VALUE;
             case SYN_SENT, ESTABLISHED -> {
                 if (sndUna == sndNxt) {
-                    deadline = Long.MAX_VALUE;
+                    if (state == State.ESTABLISHED && synAcked() && sndWnd == 0 && toGuest.size() > 0) {
+                        rto.expired(); // the persist timer backs off like the retransmission timer
+                        probe();
+                        deadline = now + rto.rtoMs();
+                    } else {
+                        deadline = Long.MAX_VALUE;
+                    }
                     return;
                 }
-                if (rto.backoffs() >= MAX_RETRANSMITS) {
+                // RFC 1122 4.2.2.17: a closed window is probed for as long as the guest answers; only data the
+                // guest could take and never acknowledges ends the flow.
+                if (rto.backoffs() >= MAX_RETRANSMITS && sndWnd != 0) {
                     link.count("nat_tcp_timeouts");
                     sendControl(TcpSegment.RST | TcpSegment.ACK, sndNxt);
                     close(true);

@@ -1,0 +1,279 @@
+package org.qemu.helpers.slirpdhcp.engine.nat;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.qemu.helpers.slirpdhcp.engine.nat.NatHarness.GUEST;
+import static org.qemu.helpers.slirpdhcp.engine.nat.NatHarness.ISN;
+import static org.qemu.helpers.slirpdhcp.engine.nat.NatHarness.REMOTE;
+import static org.qemu.helpers.slirpdhcp.engine.nat.NatHarness.segment;
+import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.ACK;
+import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.FIN;
+import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.RST;
+import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.SYN;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.qemu.helpers.slirpdhcp.engine.Ip4;
+
+/** The TCP translation engine, step by step against RFC 9293, RFC 7323, RFC 6298 and RFC 5961, without sockets. */
+class TcpFlowTest {
+    static final int G_ISN = 5000;
+    final NatHarness h = new NatHarness(NatPolicy.defaults());
+
+    /** Guest SYN (MSS 1460, window scale 7), host connects, SYN-ACK, guest ACK: an established flow. */
+    private TcpFlow open(int guestWindow) throws Exception {
+        h.send(segment(REMOTE, 40000, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        TcpFlow f = h.connects.get(h.connects.size() - 1);
+        h.engine.hostConnected(f);
+        h.drain();
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK, guestWindow, 0, -1, new byte[0]));
+        return f;
+    }
+
+    private static byte[] bytes(int n, int seed) {
+        byte[] b = new byte[n];
+        new java.util.Random(seed).nextBytes(b);
+        return b;
+    }
+
+    @Test
+    void synIsAnsweredOnlyAfterTheHostConnectsWithMssAndWindowScale() throws Exception {
+        h.send(segment(REMOTE, 40000, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(0, h.drain().size(), "RFC 9293 3.10.7.2: no SYN-ACK before the host socket connects");
+        assertEquals(REMOTE, h.connectIp);
+        assertEquals(80, h.connectPort);
+        h.engine.hostConnected(h.connects.get(0));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size());
+        TcpSegment synAck = out.get(0).tcp();
+        assertEquals(SYN | ACK, synAck.flags());
+        assertEquals(ISN, synAck.seq());
+        assertEquals(G_ISN + 1, synAck.ack());
+        assertEquals(1460, synAck.mss(), "MSS = link MTU 1500 - 40");
+        assertEquals(TcpFlow.OUR_WINDOW_SCALE, synAck.windowScale(), "RFC 7323: scaling offered back");
+        assertEquals(REMOTE, out.get(0).ip().src());
+        assertEquals(GUEST, out.get(0).ip().dst());
+        assertEquals(1, h.stats.get("nat_tcp_open"));
+    }
+
+    @Test
+    void theGatewayAddressConnectsToHostLoopback() throws Exception {
+        h.send(segment(NatHarness.GW, 40001, 8080, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(Ip4.parse("127.0.0.1"), h.connectIp);
+    }
+
+    @Test
+    void aRefusedConnectResetsTheGuestAtOnce() throws Exception {
+        h.send(segment(REMOTE, 40000, 81, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        h.engine.hostRefused(h.connects.get(0));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size());
+        assertEquals(RST | ACK, out.get(0).tcp().flags());
+        assertEquals(G_ISN + 1, out.get(0).tcp().ack(), "RFC 9293 3.10.7.1: the RST acknowledges the SYN");
+    }
+
+    @Test
+    void guestDataGoesToTheHostSocketAndIsAcknowledged() throws Exception {
+        TcpFlow f = open(502);
+        byte[] d = bytes(1000, 1);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK, 502, 0, -1, d));
+        assertArrayEquals(d, h.written.get(f).bytes.toByteArray());
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(G_ISN + 1 + 1000, out.get(out.size() - 1).tcp().ack());
+    }
+
+    @Test
+    void aFullHostSocketShrinksTheWindowAndItReopensWhenTheSocketDrains() throws Exception {
+        TcpFlow f = open(502);
+        h.socketRoom = 100;
+        byte[] d = bytes(2800, 2);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK, 502, 0, -1, java.util.Arrays.copyOf(d, 1400)));
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1401, ISN + 1, ACK, 502, 0, -1,
+                java.util.Arrays.copyOfRange(d, 1400, 2800)));
+        List<NatHarness.Out> acks = h.drain();
+        NatHarness.Out ack = acks.get(acks.size() - 1);
+        assertEquals(G_ISN + 1 + 2800, ack.tcp().ack(), "buffered bytes are acknowledged");
+        int window = ack.tcp().window() << TcpFlow.OUR_WINDOW_SCALE;
+        assertEquals((TcpFlow.BUFFER - 2700) >> TcpFlow.OUR_WINDOW_SCALE << TcpFlow.OUR_WINDOW_SCALE, window, "the window is what the flow's buffer still takes");
+        assertTrue(h.writeInterest, "the engine waits for the socket to drain");
+        h.socketRoom = Integer.MAX_VALUE;
+        h.engine.hostWritable(f);
+        assertArrayEquals(d, h.written.get(f).bytes.toByteArray());
+        NatHarness.Out update = h.drain().get(0);
+        assertEquals(TcpFlow.BUFFER, update.tcp().window() << TcpFlow.OUR_WINDOW_SCALE,
+                "RFC 9293 3.8.6.2.2: the reopened window is announced");
+    }
+
+    @Test
+    void dataBeyondTheBufferIsNotAcknowledged() throws Exception {
+        TcpFlow f = open(502);
+        h.socketRoom = 0;
+        int seq = G_ISN + 1;
+        for (int i = 0; i < 200; i++) {
+            h.send(segment(REMOTE, 40000, 80, seq, ISN + 1, ACK, 502, 0, -1, bytes(1460, i)));
+            seq += 1460;
+        }
+        List<NatHarness.Out> out = h.drain();
+        int acked = out.get(out.size() - 1).tcp().ack() - (G_ISN + 1);
+        assertEquals(TcpFlow.BUFFER, acked, "exactly the buffer is taken, the rest is the guest's to resend");
+        assertEquals(0, out.get(out.size() - 1).tcp().window());
+        assertTrue(f.buffered() <= 2 * TcpFlow.BUFFER);
+    }
+
+    @Test
+    void hostDataIsSegmentedByMssAndBoundedByTheScaledGuestWindow() throws Exception {
+        TcpFlow f = open(40); // 40 << 7 = 5120 bytes
+        byte[] d = bytes(20_000, 3);
+        assertEquals(20_000, h.hostData(f, d));
+        List<NatHarness.Out> out = h.drain();
+        int sent = 0;
+        for (NatHarness.Out o : out) {
+            assertTrue(o.tcp().dataLength() <= 1460);
+            sent += o.tcp().dataLength();
+        }
+        assertEquals(5120, sent, "RFC 7323 2.2: the guest's window is scaled by its shift");
+        assertEquals(ISN + 1, out.get(0).tcp().seq());
+        // The guest acknowledges everything and opens its window: the rest follows.
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1 + 5120, ACK, 500, 0, -1, new byte[0]));
+        int more = 0;
+        for (NatHarness.Out o : h.drain()) {
+            more += o.tcp().dataLength();
+        }
+        assertEquals(20_000 - 5120, more);
+    }
+
+    @Test
+    void aFullSendBufferStopsReadingTheHostSocket() throws Exception {
+        TcpFlow f = open(0);
+        h.hostData(f, bytes(TcpFlow.BUFFER, 4));
+        assertEquals(0, h.engine.hostReadRoom(f));
+        assertTrue(!h.readInterest, "back-pressure: no more reads while the guest takes nothing");
+    }
+
+    @Test
+    void unacknowledgedDataIsResentAtTheRtoWithBackoff() throws Exception {
+        TcpFlow f = open(500);
+        h.hostData(f, bytes(1000, 5));
+        assertEquals(1, h.drain().size());
+        h.advance(RetransmitTimer.INITIAL_MS - 1);
+        assertEquals(0, h.drain().size());
+        h.advance(1);
+        List<NatHarness.Out> again = h.drain();
+        assertEquals(1, again.size(), "RFC 6298 5.4: the first unacknowledged segment again");
+        assertEquals(ISN + 1, again.get(0).tcp().seq());
+        h.advance(RetransmitTimer.INITIAL_MS);
+        assertEquals(0, h.drain().size(), "RFC 6298 5.5: the timer doubled");
+        h.advance(RetransmitTimer.INITIAL_MS);
+        assertEquals(1, h.drain().size());
+        assertEquals(2, h.stats.get("nat_tcp_retransmits"));
+    }
+
+    @Test
+    void aZeroWindowIsProbedWithOneByte() throws Exception {
+        TcpFlow f = open(0);
+        h.hostData(f, bytes(3000, 6));
+        assertEquals(0, h.drain().size(), "nothing fits a zero window");
+        h.advance(RetransmitTimer.INITIAL_MS);
+        List<NatHarness.Out> probe = h.drain();
+        assertEquals(1, probe.size());
+        assertEquals(1, probe.get(0).tcp().dataLength(), "RFC 9293 3.8.6.1: a one-byte probe");
+    }
+
+    @Test
+    void aResetAtTheWrongSequenceGetsAChallengeAckNotAClose() throws Exception {
+        TcpFlow f = open(500);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 100, 0, RST, 0, 0, -1, new byte[0]));
+        assertEquals(List.of(), h.closedReset);
+        assertEquals(ACK, h.drain().get(0).tcp().flags(), "RFC 5961 3.2: challenge ACK");
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, 0, RST, 0, 0, -1, new byte[0]));
+        assertEquals(List.of(f), h.closedReset, "at RCV.NXT the reset closes the host socket with RST");
+    }
+
+    @Test
+    void anOutOfWindowSegmentIsAcknowledgedAndItsDataDropped() throws Exception {
+        TcpFlow f = open(500);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1 + 10_000_000, ISN + 1, ACK, 500, 0, -1, bytes(100, 7)));
+        assertEquals(null, h.written.get(f));
+        assertEquals(G_ISN + 1, h.drain().get(0).tcp().ack());
+        assertEquals(1, h.stats.get("nat_tcp_out_of_window"));
+    }
+
+    @Test
+    void anOverlappingRetransmissionIsTrimmed() throws Exception {
+        TcpFlow f = open(500);
+        byte[] d = bytes(2000, 8);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK, 500, 0, -1, java.util.Arrays.copyOf(d, 1000)));
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 501, ISN + 1, ACK, 500, 0, -1,
+                java.util.Arrays.copyOfRange(d, 500, 2000)));
+        assertArrayEquals(d, h.written.get(f).bytes.toByteArray());
+    }
+
+    @Test
+    void aSegmentOfAnUnknownFlowIsReset() throws Exception {
+        h.send(segment(REMOTE, 40002, 80, 777, 999, ACK, 500, 0, -1, bytes(10, 9)));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(RST, out.get(0).tcp().flags(), "RFC 9293 3.10.7.1: e.g. a flow that did not migrate");
+        assertEquals(999, out.get(0).tcp().seq());
+    }
+
+    @Test
+    void finBothWaysEndsTheFlow() throws Exception {
+        TcpFlow f = open(500);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(List.of(f), h.shutdowns, "RFC 9293 3.6: the guest's FIN half-closes the host socket");
+        assertEquals(G_ISN + 2, h.drain().get(0).tcp().ack());
+        h.engine.hostEof(f);
+        NatHarness.Out fin = h.drain().get(0);
+        assertTrue(fin.tcp().has(FIN));
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 2, ISN + 2, ACK, 500, 0, -1, new byte[0]));
+        assertEquals(List.of(f), h.closed);
+        h.advance(TcpFlow.LINGER_MS + 1);
+        assertEquals(0, h.engine.flowCount());
+    }
+
+    @Test
+    void theFlowTableIsBounded() throws Exception {
+        NatHarness small = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), false, 2));
+        for (int p = 0; p < 3; p++) {
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        }
+        assertEquals(2, small.engine.flowCount());
+        assertEquals(1, small.stats.get("nat_flow_limit"));
+        assertEquals(RST | ACK, small.drain().get(0).tcp().flags());
+    }
+
+    @Test
+    void restrictRefusesOutboundFlows() throws Exception {
+        NatHarness r = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), true, 16));
+        r.send(segment(REMOTE, 41000, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(0, r.connects.size());
+        assertEquals(1, r.stats.get("nat_refused"));
+        assertEquals(RST | ACK, r.drain().get(0).tcp().flags());
+    }
+
+    @Test
+    void aForwardOpensTowardTheGuestWithOurSyn() throws Exception {
+        TcpFlow f = h.engine.forwardAccepted(Forward.parse("tcp:127.0.0.1:8022:22"));
+        NatHarness.Out syn = h.drain().get(0);
+        assertEquals(SYN, syn.tcp().flags());
+        assertEquals(22, syn.tcp().dstPort());
+        assertEquals(NatHarness.GW, syn.ip().src());
+        int sport = syn.tcp().srcPort();
+        h.send(segment(NatHarness.GW, 22, sport, 9000, ISN + 1, SYN | ACK, 64240, 1460, 7, new byte[0]));
+        assertEquals(TcpFlow.State.ESTABLISHED, f.state());
+        assertEquals(ACK, h.drain().get(0).tcp().flags());
+    }
+
+    @Test
+    void tinyGuestMssIsBounded() throws Exception {
+        h.send(segment(REMOTE, 40000, 80, G_ISN, 0, SYN, 64240, 1, 7, new byte[0]));
+        TcpFlow f = h.connects.get(0);
+        h.engine.hostConnected(f);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK, 500, 0, -1, new byte[0]));
+        h.drain();
+        h.hostData(f, bytes(6400, 10));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(100, out.size(), "MSS 1 is raised to 64: 6400 bytes in 100 frames, not 6400");
+    }
+}
