@@ -30,6 +30,20 @@ public final class SlirpDhcp1 {
             }
         }
 
+        /** This instance has no user-mode NAT (no frame front end, or --no-nat): forwards and flows do not exist. */
+        public static final class NotSupported extends DBusExecutionException {
+            public NotSupported(String m) {
+                super(m);
+            }
+        }
+
+        /** A forward's host address and port cannot be bound (in use, or not an address of this host). */
+        public static final class BindFailed extends DBusExecutionException {
+            public BindFailed(String m) {
+                super(m);
+            }
+        }
+
         /** The lease store could not be written; the change was not made durable. */
         public static final class IO extends DBusExecutionException {
             public IO(String m) {

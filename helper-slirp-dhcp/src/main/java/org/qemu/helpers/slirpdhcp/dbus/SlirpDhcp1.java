@@ -10,6 +10,7 @@ import org.freedesktop.dbus.annotations.PropertiesEmitsChangedSignal;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.messages.DBusSignal;
+import org.freedesktop.dbus.types.UInt16;
 import org.freedesktop.dbus.types.UInt64;
 import org.qemu.helpers.common.trust.MinTrust;
 import org.qemu.helpers.common.trust.TrustLevel;
@@ -50,6 +51,24 @@ public interface SlirpDhcp1 extends DBusInterface {
 
     @MinTrust(TrustLevel.HELPER)
     List<HostEntry> ListHostRecords();
+
+    /**
+     * Forwards {@code host_address:host_port} on the host to {@code guest_address:guest_port} in the guest
+     * (libslirp's hostfwd); an empty guest address means the guest's current lease, host port 0 any free port.
+     * Returns the host port bound. Migrates with the VM; not kept across a restart of the helper.
+     */
+    @MinTrust(TrustLevel.ADMIN)
+    UInt16 AddForward(String proto, String hostAddress, UInt16 hostPort, String guestAddress, UInt16 guestPort);
+
+    @MinTrust(TrustLevel.ADMIN)
+    void RemoveForward(String proto, String hostAddress, UInt16 hostPort);
+
+    @MinTrust(TrustLevel.ADMIN)
+    List<ForwardEntry> ListForwards();
+
+    /** The NAT's flows now: what the guest talks to, through which host socket, and what is buffered. */
+    @MinTrust(TrustLevel.HELPER)
+    List<FlowEntry> ListFlows();
 
     /** A guest got a new lease (or an admin added a static one). */
     final class LeaseAdded extends DBusSignal {

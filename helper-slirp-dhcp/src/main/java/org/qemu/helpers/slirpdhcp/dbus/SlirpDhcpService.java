@@ -9,6 +9,7 @@ import java.util.TreeMap;
 import java.util.function.Function;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.types.UInt16;
 import org.freedesktop.dbus.types.UInt64;
 import org.qemu.SlirpDhcp1.Error;
 import org.qemu.helpers.common.bus.DBusErrors;
@@ -23,7 +24,10 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.StateChange;
 import org.qemu.helpers.slirpdhcp.engine.StaticLease;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
+import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
 import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
+import org.qemu.helpers.slirpdhcp.transport.Forwards;
 
 /**
  * The exported {@code org.qemu.SlirpDhcp1}: validates arguments, runs the change durably, maps engine errors to
@@ -34,8 +38,18 @@ public final class SlirpDhcpService implements SlirpDhcp1 {
     private final Statistics stats;
     private final DBusConnection conn;
     private final HelperLog log;
+    private final NatEngine nat;
+    private final Forwards forwards;
 
     public SlirpDhcpService(DurableDhcp dhcp, Statistics stats, DBusConnection conn, HelperLog log) {
+        this(dhcp, stats, conn, log, null, null);
+    }
+
+    /** With the NAT's flows and forwards; both null for an instance without NAT. */
+    public SlirpDhcpService(DurableDhcp dhcp, Statistics stats, DBusConnection conn, HelperLog log, NatEngine nat,
+                            Forwards forwards) {
+        this.nat = nat;
+        this.forwards = forwards;
         this.dhcp = dhcp;
         this.stats = stats;
         this.conn = conn;
@@ -129,6 +143,74 @@ public final class SlirpDhcpService implements SlirpDhcp1 {
             out.add(new HostEntry(h.name(), Ip4.format(h.ip())));
         }
         return out;
+    }
+
+    @Override
+    public UInt16 AddForward(String proto, String hostAddress, UInt16 hostPort, String guestAddress,
+                             UInt16 guestPort) {
+        Forwards fw = forwardsOrRefuse();
+        Forward f;
+        try {
+            f = new Forward(proto, hostAddress.isEmpty() ? Ip4.parse("127.0.0.1") : Ip4.parse(hostAddress),
+                    hostPort.intValue(), guestAddress.isEmpty() ? 0 : Ip4.parse(guestAddress), guestPort.intValue());
+        } catch (IllegalArgumentException e) {
+            throw DBusErrors.invalidArgs(e.getMessage());
+        }
+        if (f.guestAddr() != 0 && !dhcp.server().config().contains(f.guestAddr())) {
+            throw DBusErrors.invalidArgs("guest address " + guestAddress + " is not in the VM network");
+        }
+        try {
+            Forward bound = fw.add(f);
+            return new UInt16(bound.hostPort());
+        } catch (IllegalStateException e) {
+            throw new Error.Conflict(e.getMessage());
+        } catch (IOException e) {
+            throw new Error.BindFailed(e.getMessage());
+        }
+    }
+
+    @Override
+    public void RemoveForward(String proto, String hostAddress, UInt16 hostPort) {
+        Forwards fw = forwardsOrRefuse();
+        Forward f;
+        try {
+            f = new Forward(proto, hostAddress.isEmpty() ? Ip4.parse("127.0.0.1") : Ip4.parse(hostAddress),
+                    hostPort.intValue(), 0, 1);
+        } catch (IllegalArgumentException e) {
+            throw DBusErrors.invalidArgs(e.getMessage());
+        }
+        if (!fw.remove(f)) {
+            throw new Error.NotFound("no " + f.proto() + " forward from " + hostAddress + ":" + hostPort);
+        }
+    }
+
+    @Override
+    public List<ForwardEntry> ListForwards() {
+        List<ForwardEntry> out = new ArrayList<>();
+        for (Forward f : forwardsOrRefuse().list()) {
+            out.add(new ForwardEntry(f.proto(), Ip4.format(f.hostAddr()), new UInt16(f.hostPort()),
+                    f.guestAddr() == 0 ? "" : Ip4.format(f.guestAddr()), new UInt16(f.guestPort())));
+        }
+        return out;
+    }
+
+    @Override
+    public List<FlowEntry> ListFlows() {
+        if (nat == null) {
+            throw new Error.NotSupported("this instance has no user-mode NAT");
+        }
+        List<FlowEntry> out = new ArrayList<>();
+        for (NatEngine.FlowInfo f : nat.flows()) {
+            out.add(new FlowEntry(f.proto(), f.state(), f.guest(), f.remote(), f.host(), new UInt64(f.buffered())));
+        }
+        return out;
+    }
+
+    private Forwards forwardsOrRefuse() {
+        if (forwards == null) {
+            throw new Error.NotSupported("this instance has no user-mode NAT (no frame front end, or --no-nat)");
+        }
+        return forwards;
     }
 
     @Override

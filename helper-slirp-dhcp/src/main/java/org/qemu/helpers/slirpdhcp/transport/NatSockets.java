@@ -105,12 +105,48 @@ public final class NatSockets implements HostSide, AutoCloseable {
         for (Listener l : listeners) {
             if (l.forward.sameHostSide(fwd)) {
                 listeners.remove(l);
-                closeQuietly(l.channel);
+                closeOnSelectorThread(l.channel);
                 engine.forwardRemoved(l.forward);
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Closes a registered channel and returns once its socket is really closed: the JDK defers the close of a
+     * registered channel until the selector deregisters it, and a forward's port must be free when this returns
+     * (a Load may bind it again at once).
+     */
+    private void closeOnSelectorThread(SelectableChannel ch) {
+        Runnable close = () -> {
+            SelectionKey k = ch.keyFor(selector);
+            if (k != null) {
+                k.cancel();
+            }
+            closeQuietly(ch);
+            try {
+                selector.selectNow(); // deregisters the cancelled key, which closes the socket
+            } catch (IOException e) {
+                // the loop's next select deregisters it
+            }
+        };
+        if (Thread.currentThread() == thread || !thread.isAlive()) {
+            close.run();
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        later(() -> {
+            close.run();
+            done.complete(null);
+        });
+        try {
+            done.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            log.accept("forward_close_slow error=\"" + e + "\"");
+        }
     }
 
     // ---- HostSide (called under the engine's lock) ----

@@ -64,7 +64,8 @@ class SlirpDhcpOnBusTest {
         dnsPort = freePort();
         helper = BUS.startHelper(Main.class, "--policy=" + policy, "--state-dir=" + BUS.dir().resolve("state"),
                 "--udp-bind", "127.0.0.1", "--dhcp-port", "0", "--dns-port", String.valueOf(dnsPort),
-                "--upstream", "127.0.0.1:9", "--upstream-timeout-ms", "200").awaitReady(Duration.ofSeconds(30));
+                "--upstream", "127.0.0.1:9", "--upstream-timeout-ms", "200",
+                "--netdev-socket=" + BUS.dir().resolve("guest.sock")).awaitReady(Duration.ofSeconds(30));
         conn = BUS.connect();
         proxy = conn.getRemoteObject(SlirpDhcp1.NAME, SlirpDhcp1.PATH, SlirpDhcp1.class);
         conn.addSigHandler(SlirpDhcp1.LeaseAdded.class,
@@ -228,8 +229,66 @@ class SlirpDhcpOnBusTest {
             assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(line) && l.contains(m.group(1))),
                     m.group(1) + " " + m.group(2) + " missing from:\n" + r.stdout());
         }
-        assertEquals(9, n);
+        assertEquals(13, n);
+        // Every method's in and out signatures as shipped are what the live object says.
+        java.util.regex.Matcher meth = java.util.regex.Pattern.compile(
+                "<method name=\"(\\w+)\">(.*?)</method>", java.util.regex.Pattern.DOTALL).matcher(xml);
+        while (meth.find()) {
+            StringBuilder in = new StringBuilder();
+            StringBuilder out = new StringBuilder();
+            java.util.regex.Matcher arg = java.util.regex.Pattern.compile(
+                    "type=\"([^\"]+)\" direction=\"(in|out)\"").matcher(meth.group(2));
+            while (arg.find()) {
+                (arg.group(2).equals("in") ? in : out).append(arg.group(1));
+            }
+            String name = meth.group(1);
+            String want = "." + name + " method " + (in.length() == 0 ? "-" : in) + " " + (out.length() == 0 ? "-" : out);
+            assertTrue(r.stdout().lines().map(l -> l.trim().replaceAll("\\s+", " "))
+                    .anyMatch(l -> l.startsWith(want)), want + " not in:\n" + r.stdout());
+        }
         assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(".ListLeases") && l.contains("a(sssx)")), r.stdout());
         assertTrue(r.stdout().lines().anyMatch(l -> l.startsWith(".Statistics") && l.contains("a{st}")), r.stdout());
+    }
+
+    @Test
+    void forwardsAreAddedListedMigratedAndRemovedByAdminsOnly() throws Exception {
+        ProcResult denied = Commands.runAs(NOBODY, busctl("call", SlirpDhcp1.NAME, SlirpDhcp1.PATH, SlirpDhcp1.NAME,
+                "AddForward", "ssqsq", "tcp", "127.0.0.1", "0", "", "22"));
+        assertNotEquals(0, denied.exitCode());
+        assertTrue(denied.stderr().contains("Access denied") || denied.stderr().contains("AccessDenied"),
+                denied.toString());
+        assertTrue(proxy.ListForwards().isEmpty());
+        int port = proxy.AddForward("tcp", "127.0.0.1", new org.freedesktop.dbus.types.UInt16(0), "",
+                new org.freedesktop.dbus.types.UInt16(22)).intValue();
+        assertTrue(port > 0);
+        try (java.net.Socket c = new java.net.Socket("127.0.0.1", port)) {
+            assertTrue(c.isConnected(), "the forward's host socket listens");
+        }
+        assertEquals("org.qemu.SlirpDhcp1.Error.Conflict", gdbusError(SlirpDhcp1.PATH, SlirpDhcp1.NAME
+                + ".AddForward", "tcp", "127.0.0.1", String.valueOf(port), "", "23"));
+        assertEquals("org.freedesktop.DBus.Error.InvalidArgs", gdbusError(SlirpDhcp1.PATH, SlirpDhcp1.NAME
+                + ".AddForward", "sctp", "127.0.0.1", "0", "", "23"));
+        assertEquals("org.freedesktop.DBus.Error.InvalidArgs", gdbusError(SlirpDhcp1.PATH, SlirpDhcp1.NAME
+                + ".AddForward", "tcp", "127.0.0.1", "0", "192.0.2.1", "23"));
+        List<ForwardEntry> l = proxy.ListForwards();
+        assertEquals(1, l.size());
+        assertEquals("tcp", l.get(0).getProto());
+        assertEquals(port, l.get(0).getHostPort().intValue());
+        // The forward is part of the migrated state: saved, removed, loaded back, and listening again.
+        VMState1 vm = conn.getRemoteObject(SlirpDhcp1.NAME, VMState1.PATH, VMState1.class);
+        byte[] blob = vm.Save();
+        proxy.RemoveForward("tcp", "127.0.0.1", new org.freedesktop.dbus.types.UInt16(port));
+        assertTrue(proxy.ListForwards().isEmpty());
+        assertEquals("org.qemu.SlirpDhcp1.Error.NotFound", gdbusError(SlirpDhcp1.PATH, SlirpDhcp1.NAME
+                + ".RemoveForward", "tcp", "127.0.0.1", String.valueOf(port)));
+        vm.Load(blob);
+        assertEquals(port, proxy.ListForwards().get(0).getHostPort().intValue());
+        try (java.net.Socket c = new java.net.Socket("127.0.0.1", port)) {
+            assertTrue(c.isConnected());
+        }
+        ProcResult flows = Commands.runAs(NOBODY, busctl("call", SlirpDhcp1.NAME, SlirpDhcp1.PATH, SlirpDhcp1.NAME,
+                "ListFlows"));
+        assertEquals(0, flows.exitCode(), "a helper-level peer may list flows: " + flows);
+        proxy.RemoveForward("tcp", "127.0.0.1", new org.freedesktop.dbus.types.UInt16(port));
     }
 }
