@@ -1,0 +1,81 @@
+#!/bin/bash
+# Side by side, one run: a QEMU 7.2 guest (TCG, the busybox Linux guest of guest/build-initramfs.sh) downloads
+# SIZE MiB from an HTTP server on the host's 127.0.0.1 through the gateway 10.0.2.2, over
+#   A: -netdev stream to helper-slirp-dhcp (this suite's NAT), and
+#   B: -netdev user (QEMU's built-in libslirp),
+# alternating ROUNDS times. Reports MB/s (the guest's `time wget`) and host CPU seconds per GiB (QEMU + helper,
+# from /proc/PID/stat). Nothing leaves the machine. Usage: bench/nat-qemu.sh [SIZE_MIB] [ROUNDS]
+set -euo pipefail
+SIZE=${1:-512}
+ROUNDS=${2:-2}
+HERE=$(cd "$(dirname "$0")" && pwd)
+MOD=$(dirname "$HERE")
+JAR=$MOD/target/helper-slirp-dhcp.jar
+for t in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static dbus-daemon:dbus-daemon cpio:cpio; do
+  command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
+done
+[ -f "$JAR" ] || (cd "$MOD/.." && mvn -o -q -pl helper-slirp-dhcp -am package -DskipTests)
+JVM_FLAGS=$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)
+TMP=$(mktemp -d /tmp/natbench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$TMP"; }
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
+BASE=$(sh "$MOD/guest/build-initramfs.sh" "$HOME/.cache/qemu-dbus-helpers/slirp-guest")
+KERNEL=$(ls /boot/vmlinuz-* | sort -V | tail -1)
+mkdir -p "$TMP/www" "$TMP/extra"
+head -c $((SIZE << 20)) /dev/urandom > "$TMP/www/big"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+busybox httpd -f -p 127.0.0.1:$PORT -h "$TMP/www" & PIDS+=($!)
+cat > "$TMP/extra/test.sh" <<S
+wget -q -O /dev/null http://10.0.2.2:$PORT/big  # warm-up of the page cache on the host side, 1st GiB only
+time wget -q -O /dev/null http://10.0.2.2:$PORT/big
+echo BENCH-DONE
+sleep 5
+S
+(cd "$TMP/extra" && echo test.sh | cpio -o -H newc --quiet | gzip -1 > ../extra.cpio.gz)
+cat "$BASE" "$TMP/extra.cpio.gz" > "$TMP/initrd"
+cat > "$TMP/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:path=$TMP/bus.sock</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>
+CONF
+dbus-daemon --config-file="$TMP/bus.conf" --nofork & PIDS+=($!)
+for i in $(seq 50); do [ -S "$TMP/bus.sock" ] && break; sleep 0.1; done
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # utime+stime in clock ticks
+HZ=$(getconf CLK_TCK)
+
+run() { # $1 = helper|user
+  local log=$TMP/serial-$1.txt hpid= qpid before after secs
+  rm -f "$log"
+  local net
+  if [ "$1" = helper ]; then
+    # shellcheck disable=SC2086
+    java $JVM_FLAGS -jar "$JAR" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state" \
+      --netdev-socket="$TMP/net.sock" --upstream 127.0.0.1:9 > "$TMP/helper.log" 2>&1 & hpid=$!
+    for i in $(seq 150); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
+    net="-netdev stream,id=n0,server=off,addr.type=unix,addr.path=$TMP/net.sock"
+  else
+    net="-netdev user,id=n0"
+  fi
+  # shellcheck disable=SC2086
+  qemu-system-x86_64 -nodefaults -no-user-config -machine pc -accel tcg -m 512 -display none -no-reboot \
+    -kernel "$KERNEL" -initrd "$TMP/initrd" -append "console=ttyS0 quiet panic=-1" -serial file:"$log" \
+    $net -device virtio-net-pci,netdev=n0 > "$TMP/qemu.log" 2>&1 & qpid=$!
+  for i in $(seq 600); do grep -q GUEST-TEST-START "$log" 2>/dev/null && break; sleep 0.2; done
+  before=$(cpu $qpid); hb=0; [ -n "$hpid" ] && hb=$(cpu $hpid)
+  for i in $(seq 1800); do grep -q BENCH-DONE "$log" 2>/dev/null && break; sleep 0.2; done
+  after=$(cpu $qpid); ha=0; [ -n "$hpid" ] && ha=$(cpu $hpid)
+  kill $qpid 2>/dev/null || true; wait $qpid 2>/dev/null || true
+  [ -n "$hpid" ] && { kill $hpid; wait $hpid 2>/dev/null || true; }
+  secs=$(sed -n 's/^real[ \t]*\([0-9]*\)m \([0-9.]*\)s.*/\1 \2/p' "$log" | awk '{print $1*60+$2}')
+  [ -n "$secs" ] || { echo "no timing for $1:"; tail -20 "$log"; return 1; }
+  # CPU is counted over both downloads (warm-up and timed): per GiB divides by both
+  awk -v n="$1" -v s="$secs" -v mb="$SIZE" -v q="$((after - before))" -v h="$((ha - hb))" -v hz="$HZ" 'BEGIN {
+    g = 2*mb/1024
+    printf "%-7s %7.1f MB/s   host CPU %6.2f s/GiB (QEMU %.2f + helper %.2f)\n", n, mb*1.048576/s,
+      ((q+h)/hz)/g, (q/hz)/g, (h/hz)/g }'
+}
+echo "nat-qemu bench: ${SIZE} MiB, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "helper JVM flags: $JVM_FLAGS"
+for r in $(seq "$ROUNDS"); do run helper; run user; done
