@@ -36,6 +36,20 @@ final class LinuxGuest implements AutoCloseable {
         assertTrue(r.ok(), r.toString());
         Path initrd = dir.resolve(name + "-initrd.cpio.gz");
         Files.write(initrd, concat(Files.readAllBytes(base), Files.readAllBytes(dir.resolve(name + "-extra.cpio.gz"))));
+        return start(dir, name, initrd, netArgs);
+    }
+
+    /**
+     * The destination of a migration of guest {@code from} (same kernel and initrd): QEMU with
+     * {@code -incoming "exec:cat FILE"}, its serial output in a file of its own.
+     */
+    static LinuxGuest incoming(Path dir, String from, String name, List<String> netArgs, Path file) throws Exception {
+        List<String> args = new ArrayList<>(netArgs);
+        args.addAll(List.of("-incoming", "exec:cat " + file));
+        return start(dir, name, dir.resolve(from + "-initrd.cpio.gz"), args);
+    }
+
+    private static LinuxGuest start(Path dir, String name, Path initrd, List<String> netArgs) throws Exception {
         Path serial = dir.resolve(name + "-serial.txt");
         List<String> args = new ArrayList<>(List.of("-machine", "pc", "-accel", "tcg", "-m", "512", "-display", "none",
                 "-no-reboot", "-kernel", QemuLinuxGuestTest.kernel().toString(), "-initrd", initrd.toString(),

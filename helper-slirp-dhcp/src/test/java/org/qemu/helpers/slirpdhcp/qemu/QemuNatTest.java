@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -94,6 +95,63 @@ class QemuNatTest {
                         "a connect to a closed host port fails at once: " + out);
                 assertEquals("tftp-through-nat", field(out, "GUEST-TFTP (\\S+)"), out);
                 assertEquals("200 fwd-ok", viaForward);
+            }
+        }
+    }
+
+    /**
+     * A guest connection open across a dbus-vmstate migration: the fresh helper on the destination has no such
+     * flow, so the guest's next segment gets RST and its application sees a reset (not a hang); new connections
+     * work at once.
+     */
+    @Test
+    void aConnectionOpenAcrossAMigrationIsResetOnTheDestination() throws Exception {
+        try (HostServers host = new HostServers(1024);
+             java.net.ServerSocket hold = new java.net.ServerSocket(0, 8, java.net.InetAddress.getLoopbackAddress())) {
+            Thread holder = new Thread(() -> {
+                try (java.net.Socket c = hold.accept()) {
+                    c.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+                } catch (IOException e) {
+                    // the test is over
+                }
+            });
+            holder.setDaemon(true);
+            holder.start();
+            String vmstate = "dbus-vmstate,id=dv,addr=" + BUS.qemuAddress();
+            Path s1 = BUS.dir().resolve("mig-src.sock");
+            HelperProcess h1 = helper(s1);
+            String script = String.join("\n",
+                    "(while true; do echo ping; sleep 1; done) | nc 10.0.2.2 " + hold.getLocalPort()
+                            + " & NC=$!",
+                    "sleep 2; echo GUEST-HOLDING",
+                    "wait $NC; echo GUEST-NC-EXIT",
+                    "wget -q -O - http://10.0.2.2:" + host.httpPort() + "/small | sed 's/^/GUEST-AFTER /'",
+                    "sleep 2", "");
+            Path file = BUS.dir().resolve("nat.migration");
+            List<String> nic1 = new java.util.ArrayList<>(LinuxGuest.streamNic(s1, "52:54:00:12:34:90"));
+            nic1.addAll(List.of("-object", vmstate));
+            try (LinuxGuest g = LinuxGuest.boot(BUS.dir(), "mig-src", script, nic1)) {
+                String out = g.awaitLine("GUEST-HOLDING", BOOT);
+                assertTrue(out.contains("GUEST-HOLDING"), out + "\n--- helper:\n" + h1.output());
+                g.qemu().qmp().execute("migrate", java.util.Map.of("uri", "exec:cat > " + file));
+                g.qemu().qmp().awaitMigration(Duration.ofSeconds(120));
+                assertTrue(!out.contains("GUEST-NC-EXIT"), out);
+            }
+            assertEquals(0, h1.stop());
+            Path s2 = BUS.dir().resolve("mig-dst.sock");
+            HelperProcess h2 = helper(s2);
+            List<String> nic2 = new java.util.ArrayList<>(LinuxGuest.streamNic(s2, "52:54:00:12:34:90"));
+            nic2.addAll(List.of("-object", vmstate));
+            try (LinuxGuest g = LinuxGuest.incoming(BUS.dir(), "mig-src", "mig-dst", nic2, file)) {
+                g.qemu().qmp().awaitMigration(Duration.ofSeconds(120));
+                g.qemu().qmp().execute("cont", java.util.Map.of());
+                String out = g.awaitLine("GUEST-AFTER", Duration.ofSeconds(60));
+                assertTrue(out.contains("GUEST-NC-EXIT"), "the held connection ended: " + out + "\n" + h2.output());
+                assertTrue(out.contains("GUEST-AFTER small-ok"), out);
+                assertTrue(h2.output().contains("vmstate-load"), h2.output());
+                String stats = BUS.busctl("get-property", "org.qemu.SlirpDhcp1", "/org/qemu/SlirpDhcp1",
+                        "org.qemu.SlirpDhcp1", "Statistics").stdout();
+                assertTrue(stats.contains("\"nat_tcp_rst_unknown\""), "the reset came from the unknown flow: " + stats);
             }
         }
     }
