@@ -17,10 +17,15 @@ import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 import org.qemu.helpers.slirpdhcp.engine.LocalZone;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
+import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
 import org.qemu.helpers.slirpdhcp.store.LeaseStore;
+import org.qemu.helpers.slirpdhcp.transport.FrameFrontEnd;
+import org.qemu.helpers.slirpdhcp.transport.InheritedFd;
+import org.qemu.helpers.slirpdhcp.transport.NetdevDgramServer;
 import org.qemu.helpers.slirpdhcp.transport.NetdevStreamServer;
 import org.qemu.helpers.slirpdhcp.transport.ResolverUpstream;
+import org.qemu.helpers.slirpdhcp.transport.TapDevice;
 import org.qemu.helpers.slirpdhcp.transport.TcpDnsServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDhcpServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDnsServer;
@@ -39,7 +44,7 @@ public final class SlirpCore implements AutoCloseable {
     private UdpDhcpServer udpDhcp;
     private UdpDnsServer udpDns;
     private TcpDnsServer tcpDns;
-    private NetdevStreamServer netdev;
+    private FrameFrontEnd guest;
 
     private SlirpCore(Settings s, Consumer<String> log) throws IOException {
         this.settings = s;
@@ -104,13 +109,33 @@ public final class SlirpCore implements AutoCloseable {
             tcpDns.start();
             log.accept("listening dhcp=0.0.0.0:" + udpDhcp.port() + " dns=" + settings.udpBind() + ":" + udpDns.port());
         }
-        if (settings.netdevSocket() != null) {
+        if (settings.guest() != null) {
             GuestLink link = new GuestLink(settings.net(), dhcp, dns, stats, forwarders, log);
-            netdev = new NetdevStreamServer(settings.netdevSocket(), link, stats, log);
-            closeables.add(netdev);
-            netdev.start();
-            log.accept("listening netdev=" + settings.netdevSocket());
+            guest = frontEnd(settings.guest(), link, log);
+            closeables.add(guest);
+            guest.start();
+            log.accept("listening guest=\"" + guest.describe() + "\"");
         }
+    }
+
+    /** The one guest front end of {@code g}, its descriptor open (so a bad path or namespace fails here). */
+    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, Consumer<String> log) throws IOException {
+        if (g instanceof Settings.Guest.NetdevStream s) {
+            return new NetdevStreamServer(s.path(), link, stats, log);
+        }
+        if (g instanceof Settings.Guest.NetdevDgram d) {
+            return NetdevDgramServer.open(d.path(), link, stats, log);
+        }
+        if (g instanceof Settings.Guest.InheritedFd f) {
+            return InheritedFd.open(f.fd(), link, stats, log);
+        }
+        Settings.Guest.Tap t = (Settings.Guest.Tap) g; // Java 17: no pattern switch over the sealed type yet
+        return TapDevice.open(t.netns(), t.name(), t.mtu(), link, stats, log);
+    }
+
+    /** What the guest front end serves ("fd=32 type=dgram"), or null without one. */
+    public String guestFrontEnd() {
+        return guest == null ? null : guest.describe();
     }
 
     public DurableDhcp dhcp() {
