@@ -38,7 +38,8 @@ public final class NetdevDgramServer implements FrameFrontEnd {
         }
         try {
             if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)
-                    && ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS) & S_IFMT) != S_IFSOCK) {
+                    && ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS) & S_IFMT)
+                    != S_IFSOCK) {
                 return p + " exists and is not a socket; refusing to replace it (remove it or choose another path)";
             }
         } catch (IOException e) {

@@ -73,7 +73,8 @@ public final class PacketFrontEnd implements FrameFrontEnd {
                             break;
                         }
                     } else if (e != Posix.EINTR) {
-                        log.accept("frontend_read_failed frontend=\"" + what + "\" error=\"" + Posix.strerror(e) + "\"");
+                        log.accept("frontend_read_failed frontend=\"" + what + "\" error=\"" + Posix.strerror(e)
+                                + "\"");
                         break;
                     }
                     continue;
