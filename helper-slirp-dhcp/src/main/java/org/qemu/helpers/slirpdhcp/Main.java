@@ -221,8 +221,9 @@ public final class Main extends HelperCommand {
                 throw ConfigException.option("--netns", "needs --tap NAME, the device to create there");
             }
             if (!Files.exists(TapDevice.namespacePath(netns))) {
-                throw ConfigException.option("--netns", TapDevice.namespacePath(netns) + " does not exist (give"
-                        + " /run/netns/NAME, a bind-mounted namespace, or the PID of a process in it)");
+                throw ConfigException.option("--netns", TapDevice.namespacePath(netns)
+                        + " does not exist or cannot be opened (give /run/netns/NAME, a bind-mounted namespace,"
+                        + " or the PID of a process in it)");
             }
             String bad = TapDevice.nameProblem(tap);
             if (bad != null) {
