@@ -23,6 +23,8 @@ public final class PacketFrontEnd implements FrameFrontEnd {
     public static final String DROPPED_PEER_GONE = "frames_dropped_peer_gone";
     public static final String DROPPED_OVERSIZE = "frames_dropped_oversize";
     static final String FRAMES_OUT = "frames_out";
+    /** How long one send may wait for a peer whose queue a burst filled, before it counts as stalled. */
+    static final int BURST_WAIT_MS = 5;
 
     private final int fd;
     private final PacketIo io;
@@ -36,7 +38,9 @@ public final class PacketFrontEnd implements FrameFrontEnd {
     private final Consumer<byte[]> sink = this::send;
     private final Thread reader;
     private volatile boolean closed;
+    private final Memory outPoll = new Memory(8);
     private boolean peerGoneLogged;
+    private boolean stalled;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
     public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, Consumer<String> log) {
@@ -104,12 +108,23 @@ public final class PacketFrontEnd implements FrameFrontEnd {
             }
             out.write(0, frame, 0, frame.length);
             long r = io.send(fd, out, frame.length);
+            int e = r < 0 ? Posix.errno() : 0;
+            if (e == Posix.EAGAIN && !stalled) {
+                // a burst filled the peer's queue (net.unix.max_dgram_qlen is 10 datagrams by default): wait a
+                // little once rather than drop at once; a peer that still cannot take it counts as stalled, and
+                // no send waits again until one succeeds
+                if (Wakeup.writable(outPoll, fd, BURST_WAIT_MS)) {
+                    r = io.send(fd, out, frame.length);
+                    e = r < 0 ? Posix.errno() : 0;
+                }
+                stalled = e == Posix.EAGAIN;
+            }
             if (r == frame.length) {
                 stats.inc(FRAMES_OUT);
                 peerGoneLogged = false;
+                stalled = false;
                 return;
             }
-            int e = r < 0 ? Posix.errno() : 0;
             if (e == Posix.EAGAIN) {
                 stats.inc(DROPPED_PEER_BUSY);
             } else {

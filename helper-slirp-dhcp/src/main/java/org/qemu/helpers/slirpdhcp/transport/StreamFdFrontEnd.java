@@ -174,10 +174,7 @@ public final class StreamFdFrontEnd implements FrameFrontEnd {
             if (left <= 0) {
                 return false;
             }
-            outPoll.setInt(0, fd);
-            outPoll.setShort(4, Posix.POLLOUT);
-            outPoll.setShort(6, (short) 0);
-            Posix.poll(outPoll, 1, left);
+            Wakeup.writable(outPoll, fd, left);
             long r = Posix.send(fd, out.share(sent), total - sent, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
             if (r > 0) {
                 sent += r;

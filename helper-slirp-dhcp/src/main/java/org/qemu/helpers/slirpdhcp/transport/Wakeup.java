@@ -36,6 +36,14 @@ final class Wakeup implements AutoCloseable {
         return fds.getShort(14) == 0;
     }
 
+    /** Polls {@code fd} alone for writability with the caller's own 8-byte pollfd; false on timeout. */
+    static boolean writable(Memory pollfd, int fd, int timeoutMs) {
+        pollfd.setInt(0, fd);
+        pollfd.setShort(4, Posix.POLLOUT);
+        pollfd.setShort(6, (short) 0);
+        return Posix.poll(pollfd, 1, timeoutMs) > 0;
+    }
+
     void wake() {
         Posix.write(efd, one, 8);
     }
