@@ -18,54 +18,23 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * counts {@value #DROPPED_PEER_BUSY}; a datagram longer than {@link Frames#MAX_FRAME} is dropped and counted as
  * {@value #DROPPED_OVERSIZE}. Memory is the two buffers, whatever the input.
  */
-public final class PacketFrontEnd implements FrameFrontEnd {
-    public static final String DROPPED_PEER_BUSY = "frames_dropped_peer_busy";
-    public static final String DROPPED_PEER_GONE = "frames_dropped_peer_gone";
-    public static final String DROPPED_OVERSIZE = "frames_dropped_oversize";
-    static final String FRAMES_OUT = "frames_out";
+public final class PacketFrontEnd extends FdFrontEnd {
     /** How long one send may wait for a peer whose queue a burst filled, before it counts as stalled. */
     static final int BURST_WAIT_MS = 5;
 
-    private final int fd;
     private final PacketIo io;
-    private final String what;
-    private final GuestPort link;
-    private final Statistics stats;
-    private final Consumer<String> log;
-    private final Wakeup wakeup = new Wakeup();
     private final Memory in = new Memory(Frames.MAX_FRAME + 1); // one more: a read that fills it was too long
-    private final Memory out = new Memory(Frames.MAX_FRAME);
-    private final Consumer<byte[]> sink = this::send;
-    private final Thread reader;
-    private volatile boolean closed;
-    private final Memory outPoll = new Memory(8);
     private boolean peerGoneLogged;
     private boolean stalled;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
     public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, Consumer<String> log) {
-        this.fd = fd;
+        super(fd, what, Frames.MAX_FRAME, link, stats, log);
         this.io = io;
-        this.what = what;
-        this.link = link;
-        this.stats = stats;
-        this.log = log;
-        this.reader = new Thread(this::readLoop, "frames-" + what.replace(' ', '-'));
-        reader.setDaemon(true);
     }
 
     @Override
-    public void start() {
-        link.attach(sink);
-        reader.start();
-    }
-
-    @Override
-    public String describe() {
-        return what;
-    }
-
-    private void readLoop() {
+    void readLoop() {
         long cap = in.size();
         try {
             while (!closed) {
@@ -97,7 +66,8 @@ public final class PacketFrontEnd implements FrameFrontEnd {
         }
     }
 
-    private void send(byte[] frame) {
+    @Override
+    void send(byte[] frame) {
         if (frame.length > Frames.MAX_FRAME || frame.length == 0) {
             stats.inc(DROPPED_OVERSIZE); // QEMU reads a zero-length datagram as end of connection: never send one
             return;
@@ -139,21 +109,4 @@ public final class PacketFrontEnd implements FrameFrontEnd {
         }
     }
 
-    @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        wakeup.wake();
-        try {
-            reader.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        synchronized (out) {
-            Posix.close(fd);
-        }
-        wakeup.close();
-    }
 }

@@ -24,48 +24,21 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * part of must be finished (half a frame would corrupt the stream), for at most {@value #FINISH_MS} ms, after
  * which the peer counts as stalled and the stream is shut down.
  */
-public final class StreamFdFrontEnd implements FrameFrontEnd {
+public final class StreamFdFrontEnd extends FdFrontEnd {
     static final int FINISH_MS = 1000;
     private static final int BUFFER = 256 * 1024;
 
-    private final int fd;
-    private final String what;
-    private final GuestPort link;
-    private final Statistics stats;
-    private final Consumer<String> log;
-    private final Wakeup wakeup = new Wakeup();
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.BIG_ENDIAN);
     private final Pointer inPtr = Native.getDirectBufferPointer(in);
-    private final Memory out = new Memory(4 + Frames.MAX_FRAME);
-    private final Memory outPoll = new Memory(8);
-    private final Consumer<byte[]> sink = this::send;
-    private final Thread reader;
-    private volatile boolean closed;
     private volatile boolean broken;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
     public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, Consumer<String> log) {
-        this.fd = fd;
-        this.what = what;
-        this.link = link;
-        this.stats = stats;
-        this.log = log;
-        this.reader = new Thread(this::readLoop, "frames-" + what.replace(' ', '-'));
-        reader.setDaemon(true);
+        super(fd, what, 4 + Frames.MAX_FRAME, link, stats, log);
     }
 
     @Override
-    public void start() {
-        link.attach(sink);
-        reader.start();
-    }
-
-    @Override
-    public String describe() {
-        return what;
-    }
-
-    private void readLoop() {
+    void readLoop() {
         String end = "closed";
         try {
             in.clear(); // in write mode: position = end of the data held
@@ -131,14 +104,15 @@ public final class StreamFdFrontEnd implements FrameFrontEnd {
         return null;
     }
 
-    private void send(byte[] frame) {
+    @Override
+    void send(byte[] frame) {
         if (frame.length > Frames.MAX_FRAME) {
-            stats.inc(PacketFrontEnd.DROPPED_OVERSIZE);
+            stats.inc(DROPPED_OVERSIZE);
             return;
         }
         synchronized (out) {
             if (closed || broken) {
-                stats.inc(PacketFrontEnd.DROPPED_PEER_GONE);
+                stats.inc(DROPPED_PEER_GONE);
                 return;
             }
             int total = 4 + frame.length;
@@ -148,12 +122,12 @@ public final class StreamFdFrontEnd implements FrameFrontEnd {
             out.write(4, frame, 0, frame.length);
             long r = Posix.send(fd, out, total, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
             if (r == total) {
-                stats.inc(PacketFrontEnd.FRAMES_OUT);
+                stats.inc(FRAMES_OUT);
                 return;
             }
             if (r < 0) {
-                stats.inc(Posix.errno() == Posix.EAGAIN ? PacketFrontEnd.DROPPED_PEER_BUSY
-                        : PacketFrontEnd.DROPPED_PEER_GONE);
+                stats.inc(Posix.errno() == Posix.EAGAIN ? DROPPED_PEER_BUSY
+                        : DROPPED_PEER_GONE);
                 return;
             }
             if (!finish(r, total)) {
@@ -161,7 +135,7 @@ public final class StreamFdFrontEnd implements FrameFrontEnd {
                 log.accept("frontend_peer_stalled frontend=\"" + what + "\" action=shutdown");
                 Posix.shutdown(fd, Posix.SHUT_RDWR); // the reader sees EOF and detaches
             } else {
-                stats.inc(PacketFrontEnd.FRAMES_OUT);
+                stats.inc(FRAMES_OUT);
             }
         }
     }
@@ -185,21 +159,4 @@ public final class StreamFdFrontEnd implements FrameFrontEnd {
         return true;
     }
 
-    @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        wakeup.wake();
-        try {
-            reader.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        synchronized (out) {
-            Posix.close(fd);
-        }
-        wakeup.close();
-    }
 }
