@@ -23,7 +23,10 @@ import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatPolicy;
+import org.qemu.helpers.slirpdhcp.transport.InheritedFd;
+import org.qemu.helpers.slirpdhcp.transport.NetdevDgramServer;
 import org.qemu.helpers.slirpdhcp.transport.ResolverUpstream;
+import org.qemu.helpers.slirpdhcp.transport.TapDevice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -34,6 +37,22 @@ public final class Main extends HelperCommand {
     @Option(names = "--netdev-socket", paramLabel = "PATH",
             description = "Listen here for QEMU's -netdev stream,server=off,addr.type=unix,addr.path=PATH.")
     Path netdevSocket;
+
+    @Option(names = "--netdev-dgram", paramLabel = "PATH", description = "Bind this Unix datagram socket for QEMU's"
+            + " -netdev dgram,local.type=unix,local.path=OTHER,remote.type=unix,remote.path=PATH.")
+    Path netdevDgram;
+
+    @Option(names = "--fd", paramLabel = "N", description = "Frames on inherited socket N (libvirt: 32): SOCK_DGRAM one"
+            + " frame per datagram (-netdev socket,fd= with a socketpair), SOCK_STREAM a 4-byte length before each.")
+    Integer fd;
+
+    @Option(names = "--netns", paramLabel = "PATH|PID", description = "With --tap: the network namespace (a path such"
+            + " as /run/netns/NAME, or a PID) whose stack is the guest.")
+    String netns;
+
+    @Option(names = "--tap", paramLabel = "NAME", description = "With --netns: create tap NAME there, MTU from --mtu"
+            + " (default 1500), and up; its DHCP client configures it.")
+    String tap;
 
     @Option(names = "--udp-bind", paramLabel = "ADDR",
             description = "Serve DHCP (wildcard socket, broadcast replies) and DNS at ADDR on plain sockets.")
@@ -106,9 +125,11 @@ public final class Main extends HelperCommand {
 
     /** Validates the options into {@link Settings}; each problem names the option and what is allowed. */
     Settings settings(Path stateDir) throws ConfigException {
-        if (netdevSocket == null && udpBind == null) {
-            throw ConfigException.option("--netdev-socket", "give --netdev-socket PATH and/or --udp-bind ADDR:"
-                    + " without one the helper serves nobody");
+        Settings.Guest guest = guest();
+        if (guest == null && udpBind == null) {
+            throw ConfigException.option("--netdev-socket", "give a guest front end (--netdev-socket PATH,"
+                    + " --netdev-dgram PATH, --fd N or --netns PATH|PID --tap NAME) and/or --udp-bind ADDR: without one"
+                    + " the helper serves nobody");
         }
         String[] cidr = network.split("/", -1);
         NetworkConfig net;
@@ -180,7 +201,7 @@ public final class Main extends HelperCommand {
         if (upstreamTimeoutMs < 50 || upstreamTimeoutMs > 30000) {
             throw ConfigException.option("--upstream-timeout-ms", "must be 50..30000");
         }
-        return new Settings(net, stateDir.resolve("leases"), netdevSocket, udpBind, dhcpPort, dnsPort, ups,
+        return new Settings(net, stateDir.resolve("leases"), guest, udpBind, dhcpPort, dnsPort, ups,
                 Duration.ofMillis(upstreamTimeoutMs));
     }
 
@@ -201,6 +222,57 @@ public final class Main extends HelperCommand {
             throw ConfigException.option("--max-flows", e.getMessage());
         }
         return new NatSettings(!noNat, policy, fwds);
+    }
+
+    /** The one guest front end the options ask for, checked as far as can be before anything is opened. */
+    private Settings.Guest guest() throws ConfigException {
+        List<String> given = new ArrayList<>();
+        for (Object[] o : new Object[][] {{"--netdev-socket", netdevSocket}, {"--netdev-dgram", netdevDgram},
+                {"--fd", fd}, {"--netns", netns}}) {
+            if (o[1] != null) {
+                given.add((String) o[0]);
+            }
+        }
+        if (given.size() > 1) {
+            throw ConfigException.option(given.get(0), given.get(0) + " and " + given.get(1) + " both given: one guest"
+                    + " front end per instance (run one helper per NIC)");
+        }
+        if (tap != null && netns == null) {
+            throw ConfigException.option("--tap", "needs --netns PATH|PID, the namespace to create it in");
+        }
+        if (netdevSocket != null) {
+            return new Settings.Guest.NetdevStream(netdevSocket);
+        }
+        if (netdevDgram != null) {
+            String bad = NetdevDgramServer.pathProblem(netdevDgram);
+            if (bad != null) {
+                throw ConfigException.option("--netdev-dgram", bad);
+            }
+            return new Settings.Guest.NetdevDgram(netdevDgram);
+        }
+        if (fd != null) {
+            String bad = InheritedFd.problem(fd);
+            if (bad != null) {
+                throw ConfigException.option("--fd", bad);
+            }
+            return new Settings.Guest.InheritedFd(fd);
+        }
+        if (netns != null) {
+            if (tap == null) {
+                throw ConfigException.option("--netns", "needs --tap NAME, the device to create there");
+            }
+            if (!Files.exists(TapDevice.namespacePath(netns))) {
+                throw ConfigException.option("--netns", TapDevice.namespacePath(netns)
+                        + " does not exist or cannot be opened (give /run/netns/NAME, a bind-mounted namespace,"
+                        + " or the PID of a process in it)");
+            }
+            String bad = TapDevice.nameProblem(tap);
+            if (bad != null) {
+                throw ConfigException.option("--tap", bad);
+            }
+            return new Settings.Guest.Tap(netns, tap, mtu > 0 ? mtu : 1500);
+        }
+        return null;
     }
 
     @Override
@@ -229,8 +301,8 @@ public final class Main extends HelperCommand {
         if (s.udpBind() != null) {
             detail.addAll(List.of("dhcp_port", core.dhcpPort(), "dns_port", core.dnsPort()));
         }
-        if (s.netdevSocket() != null) {
-            detail.addAll(List.of("netdev", s.netdevSocket()));
+        if (s.guest() != null) {
+            detail.addAll(List.of("guest", core.guestFrontEnd()));
         }
         rt.ready(detail.toArray());
     }

@@ -24,10 +24,15 @@ import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
 import org.qemu.helpers.slirpdhcp.transport.Forwards;
 import org.qemu.helpers.slirpdhcp.transport.NatSockets;
+import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
 import org.qemu.helpers.slirpdhcp.store.LeaseStore;
+import org.qemu.helpers.slirpdhcp.transport.FrameFrontEnd;
+import org.qemu.helpers.slirpdhcp.transport.InheritedFd;
+import org.qemu.helpers.slirpdhcp.transport.NetdevDgramServer;
 import org.qemu.helpers.slirpdhcp.transport.NetdevStreamServer;
 import org.qemu.helpers.slirpdhcp.transport.ResolverUpstream;
+import org.qemu.helpers.slirpdhcp.transport.TapDevice;
 import org.qemu.helpers.slirpdhcp.transport.TcpDnsServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDhcpServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDnsServer;
@@ -46,7 +51,7 @@ public final class SlirpCore implements AutoCloseable {
     private UdpDhcpServer udpDhcp;
     private UdpDnsServer udpDns;
     private TcpDnsServer tcpDns;
-    private NetdevStreamServer netdev;
+    private FrameFrontEnd guest;
     private final NatSettings natSettings;
     private NatEngine nat;
     private Forwards forwards;
@@ -120,15 +125,15 @@ public final class SlirpCore implements AutoCloseable {
             tcpDns.start();
             log.accept("listening dhcp=0.0.0.0:" + udpDhcp.port() + " dns=" + settings.udpBind() + ":" + udpDns.port());
         }
-        if (settings.netdevSocket() != null) {
+        if (settings.guest() != null) {
             GuestLink link = new GuestLink(settings.net(), dhcp, dns, stats, forwarders, log);
             if (natSettings.enabled()) {
                 openNat(link, log);
             }
-            netdev = new NetdevStreamServer(settings.netdevSocket(), link, stats, log);
-            closeables.add(netdev);
-            netdev.start();
-            log.accept("listening netdev=" + settings.netdevSocket());
+            guest = frontEnd(settings.guest(), link, log);
+            closeables.add(guest);
+            guest.start();
+            log.accept("listening guest=\"" + guest.describe() + "\"");
         }
     }
 
@@ -188,6 +193,26 @@ public final class SlirpCore implements AutoCloseable {
     /** The forwards, or null when this instance has no NAT. */
     public Forwards forwards() {
         return forwards;
+    }
+
+    /** The one guest front end of {@code g}, its descriptor open (so a bad path or namespace fails here). */
+    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, Consumer<String> log) throws IOException {
+        if (g instanceof Settings.Guest.NetdevStream s) {
+            return new NetdevStreamServer(s.path(), link, stats, log);
+        }
+        if (g instanceof Settings.Guest.NetdevDgram d) {
+            return NetdevDgramServer.open(d.path(), link, stats, log);
+        }
+        if (g instanceof Settings.Guest.InheritedFd f) {
+            return InheritedFd.open(f.fd(), link, stats, log);
+        }
+        Settings.Guest.Tap t = (Settings.Guest.Tap) g; // Java 17: no pattern switch over the sealed type yet
+        return TapDevice.open(t.netns(), t.name(), t.mtu(), link, stats, log);
+    }
+
+    /** What the guest front end serves ("fd=32 type=dgram"), or null without one. */
+    public String guestFrontEnd() {
+        return guest == null ? null : guest.describe();
     }
 
     public DurableDhcp dhcp() {

@@ -20,7 +20,7 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * preceded by its length as a 4-byte big-endian integer. Accepts again after a disconnect (QEMU reconnects);
  * a length that cannot be a frame ends that connection, since the stream cannot be resynchronised.
  */
-public final class NetdevStreamServer implements AutoCloseable {
+public final class NetdevStreamServer implements FrameFrontEnd {
     private final Path path;
     private final ServerSocketChannel server;
     private final GuestPort link;
@@ -42,8 +42,14 @@ public final class NetdevStreamServer implements AutoCloseable {
         acceptor.setDaemon(true);
     }
 
+    @Override
     public void start() {
         acceptor.start();
+    }
+
+    @Override
+    public String describe() {
+        return "stream " + path;
     }
 
     private void acceptLoop() {
@@ -127,12 +133,16 @@ public final class NetdevStreamServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public void close() {
         closed = true;
-        server.close();
-        for (SocketChannel c : clients) {
-            c.close();
+        try {
+            server.close();
+            for (SocketChannel c : clients) {
+                c.close();
+            }
+            Files.deleteIfExists(path);
+        } catch (IOException ignored) {
+            // closing anyway; the next run replaces a stale socket
         }
-        Files.deleteIfExists(path);
     }
 }

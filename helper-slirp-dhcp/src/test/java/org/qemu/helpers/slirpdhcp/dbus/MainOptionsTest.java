@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -22,7 +24,8 @@ class MainOptionsTest {
         BUS.killHelpers();
     }
 
-    void refused(String option, String... args) throws Exception {
+    /** Starts the helper with {@code args}, expects it refused naming {@code option}; returns the error line. */
+    String refused(String option, String... args) throws Exception {
         String[] all = new String[args.length + 1];
         all[0] = "--state-dir=" + BUS.dir().resolve("s");
         System.arraycopy(args, 0, all, 1, args.length);
@@ -31,6 +34,7 @@ class MainOptionsTest {
         assertNotEquals(0, code, p.output());
         assertTrue(p.output().contains(option), p.output());
         assertTrue(p.output().lines().filter(l -> l.contains(" error ")).count() == 1, p.output());
+        return p.output().lines().filter(l -> l.contains(" error ")).findFirst().orElseThrow();
     }
 
     @Test
@@ -42,6 +46,25 @@ class MainOptionsTest {
         refused("--upstream", "--udp-bind", "127.0.0.1", "--upstream", "resolver.example:53");
         refused("--lease-time", "--udp-bind", "127.0.0.1", "--lease-time", "5");
         refused("--udp-bind", "--udp-bind", "localhost");
+    }
+
+    /** Front ends (--fd, --netdev-dgram, --netns/--tap): each bad combination is one config error line. */
+    @Test
+    void badFrontEndOptionsAreConfigErrors() throws Exception {
+        assertTrue(refused("--fd", "--fd", "99").contains("not open"));
+        assertTrue(refused("--fd", "--fd", "0").contains("not a socket")); // the launcher's stdin is a pipe
+        String both = refused("--netdev-socket", "--netdev-socket", BUS.dir().resolve("x.sock").toString(), "--fd",
+                "32");
+        assertTrue(both.contains("--fd") && both.contains("one guest front end"), both);
+        Path file = BUS.dir().resolve("precious.txt");
+        Files.writeString(file, "keep me");
+        assertTrue(refused("--netdev-dgram", "--netdev-dgram", file.toString()).contains("not a socket"));
+        assertEquals("keep me", Files.readString(file));
+        refused("--tap", "--tap", "tap0");
+        refused("--netns", "--netns", "/run/netns/no-such-namespace-here", "--tap", "tap0");
+        String self = String.valueOf(ProcessHandle.current().pid()); // a PID whose namespace exists
+        refused("--netns", "--netns", self);
+        refused("--tap", "--netns", self, "--tap", "much-too-long-name");
     }
 
     @Test

@@ -55,7 +55,8 @@ class SocketsHostileAndNetdevTest {
     }
 
     SlirpCore start(Path netdev) throws IOException {
-        Settings s = new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"), netdev,
+        Settings s = new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"),
+                netdev == null ? null : new Settings.Guest.NetdevStream(netdev),
                 "127.0.0.1", 0, 0, List.of(), Duration.ofMillis(500));
         core = SlirpCore.start(s, logs::add);
         return core;

@@ -50,7 +50,8 @@ public final class TestServerMain {
             String[] p = network.split("/");
             net = NetworkConfig.forNetwork(Ip4.parse(p[0]), Integer.parseInt(p[1]), domain);
         }
-        Settings s = new Settings(net, state, netdev, bind, dhcpPort, dnsPort, ups, Duration.ofSeconds(1));
+        Settings s = new Settings(net, state, netdev == null ? null : new Settings.Guest.NetdevStream(netdev),
+                bind, dhcpPort, dnsPort, ups, Duration.ofSeconds(1));
         SlirpCore core = SlirpCore.start(s, line -> {
             System.out.println("slirp-dhcp " + line);
             System.out.flush();
