@@ -72,6 +72,8 @@ public final class TcpFlow {
         f.rcvNxt = syn.seq() + 1;
         f.takeSynOptions(syn);
         f.sndWnd = syn.window(); // RFC 7323 2.2: the window of a SYN is never scaled
+        f.sndWl1 = syn.seq(); // RFC 9293 3.10.7.3: SND.WL1/WL2 from the SYN, so the first ACK's window counts
+        f.sndWl2 = iss;
         f.deadline = link.nowMs() + CONNECT_TIMEOUT_MS;
         link.host().tcpConnect(f, hostIp, port);
         return f;

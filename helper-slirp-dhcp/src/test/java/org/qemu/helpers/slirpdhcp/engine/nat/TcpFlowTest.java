@@ -144,6 +144,22 @@ class TcpFlowTest {
     }
 
     @Test
+    void theFirstAckSetsTheScaledWindowWhateverTheGuestIsn() throws Exception {
+        int isn = 0x9000_0000; // negative as an int: sequence comparisons must wrap (RFC 9293 3.4)
+        h.send(segment(REMOTE, 40010, 80, isn, 0, SYN, 65535, 1460, 7, new byte[0]));
+        TcpFlow f = h.connects.get(0);
+        h.engine.hostConnected(f);
+        h.drain();
+        h.send(segment(REMOTE, 40010, 80, isn + 1, ISN + 1, ACK, 1000, 0, -1, new byte[0])); // 1000 << 7
+        h.hostData(f, bytes(200_000, 11));
+        int sent = 0;
+        for (NatHarness.Out o : h.drain()) {
+            sent += o.tcp().dataLength();
+        }
+        assertEquals(128_000, sent, "the window of the first ACK, scaled, not the SYN's 65535");
+    }
+
+    @Test
     void aFullSendBufferStopsReadingTheHostSocket() throws Exception {
         TcpFlow f = open(0);
         h.hostData(f, bytes(TcpFlow.BUFFER, 4));

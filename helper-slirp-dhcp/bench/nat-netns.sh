@@ -1,0 +1,124 @@
+#!/bin/bash
+# Side by side, one run: a plain network namespace as the "guest", reaching servers on the host's 127.0.0.1
+# through the gateway 10.0.2.2, over
+#   A: helper-slirp-dhcp with its tap front end (--netns PATH --tap tap0), and
+#   B: slirp4netns 1.2.0 (libslirp) --configure in another namespace,
+# at each MTU in $MTUS: iperf3 guest->host and host->guest (-R) in Gbit/s with CPU seconds per GiB of the
+# translator (helper JVM or slirp4netns), then one-byte ping-pong round trips/s over one TCP connection and
+# connect + 1 KiB + close connections/s (python3 clients in the namespace, an echo server on 127.0.0.1).
+# Nothing leaves the machine: the namespaces' only route is the translator. Root. Usage: bench/nat-netns.sh [secs]
+set -euo pipefail
+SECS=${1:-5}
+MTUS=${MTUS:-1500 65520}
+HERE=$(cd "$(dirname "$0")" && pwd)
+MOD=$(dirname "$HERE")
+JAR=$MOD/target/helper-slirp-dhcp.jar
+for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-daemon:dbus-daemon; do
+  command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
+done
+[ -f "$JAR" ] || (cd "$MOD/.." && mvn -o -q -pl helper-slirp-dhcp -am package -DskipTests)
+JVM_FLAGS=$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)
+TMP=$(mktemp -d /tmp/natns.XXXXXX)
+NA=natA$$; NB=natB$$
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.3
+  for ns in $NA $NB; do
+    for p in $(ip netns pids $ns 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del $ns 2>/dev/null || true
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+cat > "$TMP/bus.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><type>session</type><listen>unix:path=$TMP/bus.sock</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>
+CONF
+dbus-daemon --config-file="$TMP/bus.conf" --nofork 2>/dev/null & PIDS+=($!)
+for i in $(seq 50); do [ -S "$TMP/bus.sock" ] && break; sleep 0.1; done
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+IPERF=$(free_port); ECHO=$(free_port)
+iperf3 -s -B 127.0.0.1 -p "$IPERF" > /dev/null 2>&1 & PIDS+=($!)
+cat > "$TMP/echo.py" <<'PY'
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(512)
+def serve(c):
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while True:
+        d = c.recv(65536)
+        if not d: break
+        c.sendall(d)
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+cat > "$TMP/client.py" <<'PY'
+import socket, sys, time
+mode, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+end = time.time() + secs; n = 0
+if mode == "pingpong":
+    c = socket.create_connection(("10.0.2.2", port)); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while time.time() < end:
+        c.sendall(b"x"); c.recv(1); n += 1
+else:
+    kib = b"k" * 1024
+    while time.time() < end:
+        c = socket.create_connection(("10.0.2.2", port)); c.sendall(kib); got = 0
+        while got < 1024: got += len(c.recv(4096))
+        c.close(); n += 1
+print("%.0f" % (n / secs))
+PY
+python3 "$TMP/echo.py" "$ECHO" & PIDS+=($!)
+cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
+HZ=$(getconf CLK_TCK)
+
+setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator's pid)
+  if [ "$1" = helper ]; then
+    NS=$NA; ip netns add $NS; ip -n $NS link set lo up
+    # shellcheck disable=SC2086
+    java $JVM_FLAGS -jar "$JAR" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$2" \
+      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/helper-$2.log" 2>&1 &
+    TPID=$!
+    for i in $(seq 150); do grep -q " ready " "$TMP/helper-$2.log" && break; sleep 0.1; done
+    ip -n $NS addr add 10.0.2.15/24 dev tap0; ip -n $NS route add default via 10.0.2.2
+  else
+    NS=$NB; ip netns add $NS; ip -n $NS link set lo up
+    ip netns exec $NS sleep 100000 & local holder=$!
+    slirp4netns --configure --mtu="$2" "$holder" tap0 > "$TMP/s4n-$2.log" 2>&1 & TPID=$!
+    for i in $(seq 50); do ip -n $NS addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done
+  fi
+  sleep 0.5
+}
+teardown() {
+  kill "$TPID" 2>/dev/null || true; wait "$TPID" 2>/dev/null || true
+  for p in $(ip netns pids $NS 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  ip netns del $NS
+}
+iperf() { # $1 = extra flags; prints "Gbit/s cpu-s/GiB"
+  local b a out
+  b=$(cpu "$TPID")
+  out=$(ip netns exec $NS iperf3 -c 10.0.2.2 -p "$IPERF" -t "$SECS" -J $1 2>/dev/null || true)
+  a=$(cpu "$TPID")
+  python3 -c '
+import json, sys
+d = json.loads(sys.argv[1]); r = d["end"]["sum_received"]
+gib = r["bytes"] / 2**30
+print("%.2f %.2f" % (r["bits_per_second"] / 1e9, (int(sys.argv[2]) / int(sys.argv[3])) / gib))' "$out" "$((a - b))" "$HZ" \
+    2>/dev/null || echo "failed -"
+}
+echo "nat-netns bench: ${SECS}s per figure, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "helper JVM flags: $JVM_FLAGS"
+printf '%-12s %6s %-18s %-18s %12s %12s\n' translator mtu "guest->host Gb/s,cpu/GiB" "host->guest" "rtt/s" "conn/s"
+for mtu in $MTUS; do
+  for t in helper slirp4netns; do
+    setup $t "$mtu"
+    up=$(iperf ""); down=$(iperf "-R")
+    pp=$(ip netns exec $NS python3 "$TMP/client.py" pingpong "$ECHO" "$SECS" 2>/dev/null || echo failed)
+    cc=$(ip netns exec $NS python3 "$TMP/client.py" connect "$ECHO" "$SECS" 2>/dev/null || echo failed)
+    printf '%-12s %6s %-18s %-18s %12s %12s\n' "$t" "$mtu" "$up" "$down" "$pp" "$cc"
+    teardown
+  done
+done
