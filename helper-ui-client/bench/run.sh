@@ -8,7 +8,12 @@
 #   2. "still": the guest hides the cursor and sleeps; the helper's CPU is sampled from
 #      /proc/PID/stat with a browser connected and with none.
 #   3. "flood": as 1, but the guest prints as fast as it can (TCG then takes a whole core).
-# Needs: qemu-system-x86, dbus-daemon, chromium, busybox-static, cpio, linux-image-amd64, curl.
+#   4. "vnc-scroll", "vnc-still": the reference peer on the same guests: QEMU's own VNC server
+#      (-display none -vnc 127.0.0.1:77) with noVNC (Debian's novnc, through websockify) in the
+#      same headless Chromium; CPU of QEMU and of websockify over the same window. The dbus runs
+#      also report QEMU's CPU, so the two display paths compare as QEMU + helper vs QEMU + websockify.
+# Needs: qemu-system-x86, dbus-daemon, chromium, busybox-static, cpio, linux-image-amd64, curl;
+#        for the vnc runs also novnc and websockify.
 # Usage: helper-ui-client/bench/run.sh [SECONDS]   (results also go to bench/results.txt)
 #   BENCH_MODES="scroll flood still" selects runs; HELPER_JAVA_OPTS adds JVM flags to the helper.
 set -euo pipefail
@@ -46,6 +51,8 @@ for _ in $(seq 50); do [ -S "$work/bus.sock" ] && break; sleep 0.1; done
 bus="unix:path=$work/bus.sock"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# QEMU runs under timeout(1): its CPU is that of timeout's child
+qemu_ticks() { cpu_ticks "$(pgrep -P "$1" -f qemu-system | head -1)"; }
 hz=$(getconf CLK_TCK)
 
 # run_mode MODE: start QEMU with the MODE initramfs and the helper; sets $helper $qemu $url
@@ -80,19 +87,20 @@ measure() {  # measure MODE: latency, rate and helper CPU while the guest writes
   done
   stats "&reset=1" > /dev/null
   local u0 c0 c1 u1
-  u0=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p'); c0=$(cpu_ticks "$helper")
+  u0=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p'); c0=$(cpu_ticks "$helper"); q0=$(qemu_ticks "$qemu")
   sleep "$secs"
-  s=$(stats ""); c1=$(cpu_ticks "$helper")
+  s=$(stats ""); c1=$(cpu_ticks "$helper"); q1=$(qemu_ticks "$qemu")
   u1=$(echo "$s" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p')
   cpu=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.1f", 100*(b-a)/hz/t}')
+  qcpu=$(awk -v a="$q0" -v b="$q1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.1f", 100*(b-a)/hz/t}')
   qemu_rate=$(awk -v a="$u0" -v b="$u1" -v t="$secs" 'BEGIN{printf "%.1f", (b-a)/t}')
   echo "   stats: $s"
-  echo "   QEMU Update calls/s: $qemu_rate   helper CPU: $cpu % of a core"
+  echo "   QEMU Update calls/s: $qemu_rate   helper CPU: $cpu % of a core   QEMU CPU: $qcpu %"
   median=$(echo "$s" | sed -n 's/.*"medianMs":\([0-9.]*\).*/\1/p')
   p95=$(echo "$s" | sed -n 's/.*"p95Ms":\([0-9.]*\).*/\1/p')
   fps=$(echo "$s" | sed -n 's/.*"fps":\([0-9.]*\).*/\1/p')
-  line=$(printf "%s: update_to_canvas_median_ms=%.1f p95_ms=%.1f rects_drawn_per_s=%.1f qemu_updates_per_s=%s helper_cpu_pct=%s" \
-    "$mode" "$median" "$p95" "$fps" "$qemu_rate" "$cpu")
+  line=$(printf "%s: update_to_canvas_median_ms=%.1f p95_ms=%.1f rects_drawn_per_s=%.1f qemu_updates_per_s=%s helper_cpu_pct=%s qemu_cpu_pct=%s" \
+    "$mode" "$median" "$p95" "$fps" "$qemu_rate" "$cpu" "$qcpu")
   kill "$b" "$helper" "$qemu" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; sleep 1
 }
 scroll_line=skipped; flood_line=skipped; still_cpu_viewer=skipped; still_cpu_none=skipped; still_updates=skipped
@@ -108,18 +116,51 @@ sleep 25   # boot
 b=$(browser still "$url")
 sleep 5
 su0=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p')
-c0=$(cpu_ticks "$helper"); sleep "$secs"; c1=$(cpu_ticks "$helper")
+c0=$(cpu_ticks "$helper"); q0=$(qemu_ticks "$qemu"); sleep "$secs"; c1=$(cpu_ticks "$helper"); q1=$(qemu_ticks "$qemu")
+still_qemu_viewer=$(awk -v a="$q0" -v b="$q1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 su1=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p'); still_updates=$((su1 - su0))
 still_cpu_viewer=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 kill "$b" 2>/dev/null || true; sleep 3
 c0=$(cpu_ticks "$helper"); sleep "$secs"; c1=$(cpu_ticks "$helper")
 still_cpu_none=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
-echo "   helper CPU: $still_cpu_viewer % with a browser connected, $still_cpu_none % with none"
+echo "   helper CPU: $still_cpu_viewer % with a browser connected, $still_cpu_none % with none; QEMU $still_qemu_viewer % (browser connected)"
+kill "$helper" "$qemu" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; sleep 1
 fi
+
+# measure_vnc MODE: the same guest shown by QEMU's VNC server and noVNC; sets $vnc_line
+measure_vnc() {
+  local mode=$1 guest=${1#vnc-}
+  command -v websockify > /dev/null || { echo "vnc runs need websockify: apt-get install websockify"; exit 1; }
+  [ -f /usr/share/novnc/vnc_lite.html ] || { echo "vnc runs need noVNC: apt-get install novnc"; exit 1; }
+  echo "== $mode: QEMU -vnc + websockify + noVNC in Chromium, CPU over ${secs}s"
+  timeout -s KILL 600 qemu-system-x86_64 -nodefaults -no-user-config -machine pc,accel=tcg -m 256 -name "$mode" \
+    -display none -vnc 127.0.0.1:77 -vga std -kernel "$kernel" -initrd "$work/$guest.img" \
+    -append "console=tty0 quiet" > "$work/qemu-$mode.log" 2>&1 & qemu=$!; pids+=($qemu)
+  websockify --web /usr/share/novnc 127.0.0.1:6177 127.0.0.1:5977 > "$work/websockify-$mode.log" 2>&1 & local ws=$!; pids+=($ws)
+  sleep 20   # boot, as the dbus runs wait for the guest's output to flow
+  local b; b=$(browser "$mode" "http://127.0.0.1:6177/vnc_lite.html?host=127.0.0.1&port=6177&scale=false")
+  sleep 5
+  # websockify forks one child per connection: count the whole group
+  local w0 w1 q0 q1
+  ws_ticks() { local t=0; for p in $ws $(pgrep -P "$ws"); do t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done; echo $t; }
+  q0=$(qemu_ticks "$qemu"); w0=$(ws_ticks); sleep "$secs"; q1=$(qemu_ticks "$qemu"); w1=$(ws_ticks)
+  local qc wc
+  qc=$(awk -v a="$q0" -v b="$q1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.1f", 100*(b-a)/hz/t}')
+  wc=$(awk -v a="$w0" -v b="$w1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.1f", 100*(b-a)/hz/t}')
+  n_ws=$(grep -c "connecting to" "$work/websockify-$mode.log" || true); echo "   websockify proxied ${n_ws:-0} VNC connection(s) (noVNC connected if > 0)"
+  echo "   QEMU (VNC server inside) CPU: $qc %   websockify CPU: $wc %"
+  vnc_line="$mode: qemu_cpu_pct=$qc websockify_cpu_pct=$wc vnc_connections=${n_ws:-0}"
+  kill "$b" "$ws" "$qemu" 2>/dev/null || true; sleep 1
+}
+vnc_scroll_line=skipped; vnc_still_line=skipped
+case " $modes " in *" vnc-scroll "*) measure_vnc vnc-scroll; vnc_scroll_line=$vnc_line ;; esac
+case " $modes " in *" vnc-still "*) measure_vnc vnc-still; vnc_still_line=$vnc_line ;; esac
 
 {
   echo "date: $(date -u +%FT%TZ)  host: $(nproc) cores  kernel guest: $(basename "$kernel")  window: ${secs}s"
   echo "$scroll_line"
   echo "$flood_line"
-  echo "still: helper_cpu_with_viewer_pct=$still_cpu_viewer helper_cpu_no_viewer_pct=$still_cpu_none qemu_updates_in_window=$still_updates"
+  echo "still: helper_cpu_with_viewer_pct=$still_cpu_viewer helper_cpu_no_viewer_pct=$still_cpu_none qemu_updates_in_window=$still_updates qemu_cpu_pct=${still_qemu_viewer:-skipped}"
+  echo "$vnc_scroll_line"
+  echo "$vnc_still_line"
 } | tee "$here/results.txt"

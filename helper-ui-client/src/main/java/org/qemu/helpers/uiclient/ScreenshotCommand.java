@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.cli.HelperVersion;
 import org.qemu.helpers.common.store.AtomicFiles;
+import org.qemu.helpers.uiclient.display.DisplayUnavailableException;
 import org.qemu.helpers.uiclient.engine.ConsoleDisplay;
 import org.qemu.helpers.uiclient.engine.PngCodec;
 import picocli.CommandLine.Command;
@@ -30,7 +31,7 @@ final class ScreenshotCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "20",
-            description = "How long to wait for QEMU and its first frame (default: ${DEFAULT-VALUE}).")
+            description = "How long to wait for QEMU and its current frame (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
     @Override
@@ -43,14 +44,11 @@ final class ScreenshotCommand implements Callable<Integer> {
                         .map(c -> c.id()).toList());
                 return OneShot.EXIT_NO_DISPLAY;
             }
-            long end = System.nanoTime() + timeout.toNanos();
-            ConsoleDisplay.Frame f = display.get().frame();
-            while (f == null && System.nanoTime() < end) {
-                Thread.sleep(50);
-                f = display.get().frame();
-            }
-            if (f == null) {
-                log.error("no-frame", "console", console, "reason", "QEMU sent no frame within " + timeoutSeconds + " s");
+            ConsoleDisplay.Frame f;
+            try {
+                f = client.currentFrame(console, timeout);
+            } catch (DisplayUnavailableException e) {
+                log.error("no-frame", "console", console, "reason", e.getMessage());
                 return OneShot.EXIT_NO_DISPLAY;
             }
             AtomicFiles.write(out, PngCodec.encode(f, false));

@@ -19,7 +19,7 @@ import org.qemu.helpers.uiclient.engine.UsLayout;
 public final class UiClient1Service implements UiClient1 {
     public static final String PATH = "/org/qemu/UiClient1";
     public static final String IFACE = "org.qemu.UiClient1";
-    /** How long Screenshot waits for QEMU's first frame after attaching. */
+    /** How long Screenshot waits for the console's current frame (DisplayClient.currentFrame). */
     private static final Duration FIRST_FRAME = Duration.ofSeconds(5);
 
     private final DisplayClient display;
@@ -50,20 +50,16 @@ public final class UiClient1Service implements UiClient1 {
 
     @Override
     public byte[] Screenshot(UInt32 console) {
-        ConsoleDisplay d = displayOf(console);
-        long end = System.nanoTime() + FIRST_FRAME.toNanos();
-        ConsoleDisplay.Frame f = d.frame();
-        while (f == null && System.nanoTime() < end) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            f = d.frame();
-        }
-        if (f == null) {
-            throw new NoDisplay("console " + console + " shows nothing (disabled, or no frame from QEMU yet)");
+        int id = checkedId(console);
+        displayOf(console);
+        ConsoleDisplay.Frame f;
+        try {
+            f = display.currentFrame(id, FIRST_FRAME);
+        } catch (DisplayUnavailableException e) {
+            throw unavailable(e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NoDisplay("console " + id + ": interrupted while waiting for its current frame");
         }
         return PngCodec.encode(f, false);
     }

@@ -53,7 +53,19 @@ public final class DisplayClient implements AutoCloseable {
     private volatile VmInfo vm;
     private volatile Map<Integer, Attached> attached = Map.of();
 
-    private record Attached(ConsoleInfo info, Display1.Keyboard keyboard, Display1.Mouse mouse, String owner) {
+    /**
+     * How long after RegisterListener the client's frame may still be older than the screen.
+     * QEMU 7.2 hands a new listener the console's surface as it was at the last display refresh,
+     * and refreshes only while a listener with a refresh hook is registered: the first listener
+     * of a VGA console gets the 640x480 "Guest has not initialized the display" placeholder, and
+     * the text-mode surface follows from the first refresh (due at once, then every 30 ms;
+     * ui/console.c gui_setup_refresh, GUI_REFRESH_INTERVAL_DEFAULT). Nothing in the protocol
+     * says that refresh has happened, so the client waits this long (about 7 refresh periods).
+     */
+    static final Duration SETTLE = Duration.ofMillis(200);
+
+    private record Attached(ConsoleInfo info, Display1.Keyboard keyboard, Display1.Mouse mouse, String owner,
+                            ConsoleDisplay.SurfaceSize size, long registeredNanos) {
     }
 
     public DisplayClient(DBusConnection bus, OwnerGate gate, UiLog log) {
@@ -167,7 +179,7 @@ public final class DisplayClient implements AutoCloseable {
             sessions.add(ListenerSession.register(console, new ListenerAdapter(display, size, log),
                     REGISTER_TIMEOUT_MS, () -> listenerLost(owner, id)));
             next.put(id, new Attached(ci, bus.getRemoteObject(owner, path, Display1.Keyboard.class),
-                    bus.getRemoteObject(owner, path, Display1.Mouse.class), owner));
+                    bus.getRemoteObject(owner, path, Display1.Mouse.class), owner, size, System.nanoTime()));
             log.info("console-attached", "console", id, "label", ci.label(), "width", ci.width(), "height",
                     ci.height());
         }
@@ -234,6 +246,65 @@ public final class DisplayClient implements AutoCloseable {
     /** The engine state of a console of the attached QEMU. */
     public Optional<ConsoleDisplay> display(int console) {
         return attached.containsKey(console) ? Optional.ofNullable(displays.get(console)) : Optional.empty();
+    }
+
+    /**
+     * The frame the console shows now, waiting up to {@code timeout} for it: the client's frame
+     * counts as current once {@link #SETTLE} has passed since the listener was registered, every
+     * pixel of it is known ({@link ConsoleDisplay#completeFrame()}) and its size equals the
+     * console's Width/Height read after it. Otherwise {@link DisplayUnavailableException} saying
+     * which of these never held.
+     */
+    public ConsoleDisplay.Frame currentFrame(int console, Duration timeout)
+            throws DisplayUnavailableException, InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Attempt a = attempt(console);
+            if (a.frame() != null) {
+                return a.frame();
+            }
+            if (System.nanoTime() - end >= 0) {
+                throw new DisplayUnavailableException("console " + console + ": " + a.why() + " within "
+                        + timeout.toMillis() + " ms");
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Whether {@link #currentFrame} would return at once (for the web console's first paint). */
+    public boolean frameIsCurrent(int console) {
+        try {
+            return attempt(console).frame() != null;
+        } catch (DisplayUnavailableException e) {
+            return false;
+        }
+    }
+
+    private record Attempt(ConsoleDisplay.Frame frame, String why) {
+    }
+
+    private Attempt attempt(int console) throws DisplayUnavailableException {
+        Attached a = require(console);
+        ConsoleDisplay d = displays.get(console);
+        if (System.nanoTime() - a.registeredNanos() < SETTLE.toNanos()) {
+            return new Attempt(null, "listener registered too recently");
+        }
+        long[] size;
+        try {
+            size = a.size().get();
+        } catch (Exception e) {
+            throw new DisplayUnavailableException("cannot read the console's Width/Height: " + e.getMessage());
+        }
+        ConsoleDisplay.Frame f = d.completeFrame();
+        if (f == null) {
+            return new Attempt(null, d.width() == 0 ? "no frame from QEMU (disabled, or none sent yet)"
+                    : "the " + d.width() + "x" + d.height() + " frame was not fully drawn after a resize");
+        }
+        if (f.width() != size[0] || f.height() != size[1]) {
+            return new Attempt(null, "the frame is " + f.width() + "x" + f.height() + " but the console's Width/Height is "
+                    + size[0] + "x" + size[1]);
+        }
+        return new Attempt(f, "");
     }
 
     /** Send key transitions to a console, in order. */

@@ -48,7 +48,8 @@ final class ListenerSession implements AutoCloseable {
         DirectConnection dc = null;
         try {
             dc = DirectConnectionBuilder.forAddress(PairTransport.ADDRESS)
-                    .transportConfig().withAdditionalConfig(PairTransport.CHANNEL_KEY, ours).back()
+                    .transportConfig().withAdditionalConfig(PairTransport.CHANNEL_KEY, ours)
+                    .withAdditionalConfig(PairTransport.FAST_LISTENER_KEY, listener).back()
                     // Scanout and Update must apply in order: one method-call thread.
                     .receivingThreadConfig().withMethodCallThreadCount(1).connectionConfig()
                     .withDisconnectCallback(new IDisconnectCallback() {

@@ -1,5 +1,6 @@
 package org.qemu.helpers.uiclient.engine;
 
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,6 +25,12 @@ public final class ConsoleDisplay {
     private int mouseY;
     private boolean mouseVisible;
     private long lastUpdateNanos;
+    /**
+     * Pixels drawn since the surface last changed size without a Scanout, or null when every
+     * pixel is known. After such a resize the kept pixels belong to the old surface (the row
+     * Updates of the new one are still on their way), so the frame is not yet the screen.
+     */
+    private BitSet covered;
 
     public ConsoleDisplay(int id) {
         this.id = id;
@@ -47,6 +54,7 @@ public final class ConsoleDisplay {
             if (!resized) {
                 changed = PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, pixels, width, 0, 0);
                 lastUpdateNanos = System.nanoTime();
+                covered = null;
             }
         }
         if (resized) {
@@ -57,6 +65,7 @@ public final class ConsoleDisplay {
                 height = (int) h;
                 pixels = next;
                 lastUpdateNanos = System.nanoTime();
+                covered = null;
             }
         }
         updates.incrementAndGet();
@@ -111,6 +120,7 @@ public final class ConsoleDisplay {
             }
             r = PixelBlock.convert(fmt, w, h, (int) stride, data, pixels, width, x, y);
             lastUpdateNanos = System.nanoTime();
+            cover(x, y, w, h);
         }
         updates.incrementAndGet();
         if (r == null) {
@@ -121,6 +131,19 @@ public final class ConsoleDisplay {
         }
     }
 
+    /** Marks a drawn rectangle; the frame is complete once every pixel was drawn after the resize. */
+    private void cover(int x, int y, int w, int h) {
+        if (covered == null) {
+            return;
+        }
+        for (int row = y; row < y + h; row++) {
+            covered.set(row * width + x, row * width + x + w);
+        }
+        if (covered.cardinality() == width * height) {
+            covered = null;
+        }
+    }
+
     private synchronized boolean fits(int x, int y, int w, int h) {
         return x >= 0 && y >= 0 && (long) x + w <= width && (long) y + h <= height;
     }
@@ -128,7 +151,8 @@ public final class ConsoleDisplay {
     /**
      * The console's surface changed size without a Scanout (QEMU 7.2 sends Scanout only for a
      * full-surface update; after a mode switch it may send only row Updates and publishes the new
-     * size in the Console Width/Height properties). Keeps the overlapping pixels, black elsewhere.
+     * size in the Console Width/Height properties). Keeps the overlapping pixels, black elsewhere,
+     * and counts the frame incomplete until Updates have drawn every pixel of the new size.
      */
     public void resize(long w, long h) throws DisplayProtocolException {
         if (w < 1 || h < 1 || w > PixelBlock.MAX_DIMENSION || h > PixelBlock.MAX_DIMENSION
@@ -148,6 +172,7 @@ public final class ConsoleDisplay {
             width = (int) w;
             height = (int) h;
             pixels = next;
+            covered = new BitSet((int) (w * h));
         }
         for (DirtyRegion v : viewers) {
             v.resize((int) w, (int) h);
@@ -160,6 +185,7 @@ public final class ConsoleDisplay {
             width = 0;
             height = 0;
             pixels = new int[0];
+            covered = null;
         }
         for (DirtyRegion v : viewers) {
             v.resize(0, 0);
@@ -188,6 +214,20 @@ public final class ConsoleDisplay {
     /** A copy of the current frame, or null while disabled / before the first Scanout. */
     public synchronized Frame frame() {
         return width == 0 ? null : new Frame(width, height, pixels.clone());
+    }
+
+    /**
+     * A copy of the current frame if every pixel of it is known (from a Scanout, or drawn by
+     * Updates since the last resize), else null: after a resize without a Scanout the kept
+     * pixels are the old surface's.
+     */
+    public synchronized Frame completeFrame() {
+        return width == 0 || covered != null ? null : new Frame(width, height, pixels.clone());
+    }
+
+    /** Whether {@link #completeFrame()} would return a frame. */
+    public synchronized boolean complete() {
+        return width != 0 && covered == null;
     }
 
     /** A copy of the pixels of {@code r} (clipped to the console), or null if nothing is left. */

@@ -276,6 +276,10 @@ public final class WebConsole implements AutoCloseable {
                     lastState = state;
                 }
                 ConsoleDisplay d = display.display(console).orElse(null);
+                if (d != null && d != subscribed && !display.frameIsCurrent(console)) {
+                    Thread.sleep(20); // first paint only once the frame is the screen (README)
+                    continue;
+                }
                 if (d != subscribed) {
                     if (subscribed != null) {
                         subscribed.unsubscribe(region);
@@ -292,6 +296,8 @@ public final class WebConsole implements AutoCloseable {
                 }
                 if (region == null) {
                     Thread.sleep(250);
+                } else if (subscribed.width() != 0 && !subscribed.complete()) {
+                    Thread.sleep(20); // resized, rows of the new surface still coming: no stale pixels
                 } else {
                     Damage dmg = region.await(250);
                     if (!dmg.isEmpty()) {

@@ -217,4 +217,26 @@ class ConsoleDisplayTest {
         assertTrue(d.resized());
         assertEquals(0, d.width());
     }
+
+    @Test
+    void aResizeWithoutScanoutIsIncompleteUntilUpdatesCoverTheNewSurface() throws Exception {
+        // QEMU 7.2 after a mode switch: the placeholder's Scanout, then row Updates of a larger surface.
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(4, 3, 16, XRGB, xrgb(4, 3, 0, 0x777777));
+        assertTrue(c.complete());
+        ConsoleDisplay.SurfaceSize now = () -> new long[] {6, 2};
+        c.update(0, 0, 6, 1, 24, XRGB, xrgb(6, 1, 0, 0x111111), now);
+        assertEquals(6, c.width());
+        assertNull(c.completeFrame(), "row 1 still holds the placeholder's pixels");
+        c.update(0, 1, 3, 1, 12, XRGB, xrgb(3, 1, 0, 0x222222), now);
+        assertNull(c.completeFrame(), "half of row 1 still unknown");
+        c.update(3, 1, 3, 1, 12, XRGB, xrgb(3, 1, 0, 0x222222), now);
+        ConsoleDisplay.Frame f = c.completeFrame();
+        assertArrayEquals(new int[] {0x111111, 0x111111, 0x111111, 0x111111, 0x111111, 0x111111,
+            0x222222, 0x222222, 0x222222, 0x222222, 0x222222, 0x222222}, f.rgb());
+        c.resize(2, 2);
+        assertNull(c.completeFrame());
+        c.scanout(2, 2, 8, XRGB, xrgb(2, 2, 0, 0x333333));
+        assertTrue(c.complete(), "a Scanout sets every pixel");
+    }
 }

@@ -121,6 +121,88 @@ public final class VmDisplay {
         return check.getAsBoolean();
     }
 
+    /**
+     * A Linux guest (Debian's kernel, the bench's busybox initramfs in mode {@code still}: it
+     * prints a line on tty0, hides the cursor and sleeps) on the VGA console, kernel messages
+     * also on the serial port ({@code NAME.serial} in the bus directory). {@code append} adds
+     * kernel parameters (e.g. {@code vga=0x314}: the boot code switches to a VBE graphics mode).
+     */
+    public static Qemu startLinux(PrivateBus bus, String name, String append) throws IOException, InterruptedException {
+        Tools.require("busybox", "busybox-static");
+        Tools.require("cpio", "cpio");
+        Path kernel;
+        try (var boot = Files.list(Path.of("/boot"))) {
+            kernel = boot.filter(f -> f.getFileName().toString().startsWith("vmlinuz-")).sorted()
+                    .reduce((a, b) -> b).orElseThrow(() -> new AssertionError(
+                            "no /boot/vmlinuz-*: apt-get install linux-image-amd64"));
+        }
+        Path initrd = bus.dir().resolve(name + "-still.img");
+        // The guest builder lives with the benchmark (helper-ui-client/bench/make-initrd.sh): reused, not copied.
+        Process mk = new ProcessBuilder("sh", Path.of("bench", "make-initrd.sh").toString(), "still", initrd.toString())
+                .redirectErrorStream(true).start();
+        String mkOut = new String(mk.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (mk.waitFor() != 0) {
+            throw new AssertionError("bench/make-initrd.sh failed: " + mkOut);
+        }
+        List<String> args = new ArrayList<>(List.of("-machine", "pc,accel=tcg", "-m", "128", "-name", name,
+                "-display", "dbus,addr=" + bus.qemuAddress().replace(",", ",,") + ",gl=off", "-vga", "std",
+                "-kernel", kernel.toString(), "-initrd", initrd.toString(),
+                "-append", "console=ttyS0 console=tty0 " + append,
+                "-serial", "file:" + bus.dir().resolve(name + ".serial")));
+        return Qemu.start(bus.dir(), name, args);
+    }
+
+    /**
+     * Wait until the guest's kernel has started /init (seen on the serial port), plus {@code settle}
+     * for init to draw. Reads nothing from the display: a screendump would refresh QEMU's console.
+     */
+    public static void awaitInit(PrivateBus bus, String name, Duration settle) throws Exception {
+        Path serial = bus.dir().resolve(name + ".serial");
+        boolean up = waitFor(Duration.ofSeconds(120), () -> {
+            try {
+                return Files.exists(serial) && Files.readString(serial).contains("Run /init as init process");
+            } catch (IOException e) {
+                return false;
+            }
+        });
+        if (!up) {
+            throw new AssertionError("the guest kernel did not start /init within 120 s; serial:\n"
+                    + (Files.exists(serial) ? Files.readString(serial) : "(none)"));
+        }
+        Thread.sleep(settle.toMillis());
+    }
+
+    /**
+     * Compare a frame with QEMU's screendump: "" if they have the same size and all differing
+     * pixels lie within one character cell (9x16: QEMU's VGA text cell; fbcon's 8x16 fits in it),
+     * else what differs.
+     */
+    public static String sameUpToOneCell(int w, int h, int[] rgb, int[] dump) {
+        if (dump[0] != w || dump[1] != h) {
+            return "size " + w + "x" + h + " but screendump " + dump[0] + "x" + dump[1];
+        }
+        int x0 = Integer.MAX_VALUE;
+        int y0 = Integer.MAX_VALUE;
+        int x1 = -1;
+        int y1 = -1;
+        int n = 0;
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                if (rgb[y * w + x] != dump[2 + y * w + x]) {
+                    n++;
+                    x0 = Math.min(x0, x);
+                    y0 = Math.min(y0, y);
+                    x1 = Math.max(x1, x);
+                    y1 = Math.max(y1, y);
+                }
+            }
+        }
+        if (n == 0 || (x1 - x0 < 9 && y1 - y0 < 16)) {
+            return "";
+        }
+        return n + " pixels differ in " + (x1 - x0 + 1) + "x" + (y1 - y0 + 1) + "+" + x0 + "+" + y0;
+    }
+
     /** Remove a temporary directory tree. */
     public static void deleteTree(Path root) {
         try (var walk = Files.walk(root)) {
