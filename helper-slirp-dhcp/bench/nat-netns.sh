@@ -24,7 +24,7 @@ PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.3
-  for ns in $NA $NB; do
+  for ns in $(ip netns list | awk "{print \$1}" | grep -E "^nat[AB]$$"); do
     for p in $(ip netns pids $ns 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     ip netns del $ns 2>/dev/null || true
   done
@@ -77,7 +77,7 @@ HZ=$(getconf CLK_TCK)
 
 setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator's pid)
   if [ "$1" = helper ]; then
-    NS=$NA; ip netns add $NS; ip -n $NS link set lo up
+    NS=${NA}_$2; ip netns add $NS; ip -n $NS link set lo up
     # shellcheck disable=SC2086
     java $JVM_FLAGS -jar "$JAR" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$2" \
       --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/helper-$2.log" 2>&1 &
@@ -85,7 +85,7 @@ setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator'
     for i in $(seq 150); do grep -q " ready " "$TMP/helper-$2.log" && break; sleep 0.1; done
     ip -n $NS addr add 10.0.2.15/24 dev tap0; ip -n $NS route add default via 10.0.2.2
   else
-    NS=$NB; ip netns add $NS; ip -n $NS link set lo up
+    NS=${NB}_$2; ip netns add $NS; ip -n $NS link set lo up
     ip netns exec $NS sleep 100000 & local holder=$!
     slirp4netns --configure --mtu="$2" "$holder" tap0 > "$TMP/s4n-$2.log" 2>&1 & TPID=$!
     for i in $(seq 50); do ip -n $NS addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done
