@@ -28,6 +28,11 @@ final class LinuxGuest implements AutoCloseable {
 
     /** Boots the guest with {@code script} as /test.sh and {@code netdev} as the NIC's -netdev value. */
     static LinuxGuest boot(Path dir, String name, String script, List<String> netArgs) throws Exception {
+        return start(dir, name, initrd(dir, name, script), netArgs);
+    }
+
+    /** The guest's initrd with {@code script} as /test.sh, written to DIR/NAME-initrd.cpio.gz. */
+    static Path initrd(Path dir, String name, String script) throws Exception {
         Path base = QemuLinuxGuestTest.initramfs();
         Path work = Files.createDirectories(dir.resolve(name + "-script"));
         Files.writeString(work.resolve("test.sh"), script);
@@ -36,7 +41,7 @@ final class LinuxGuest implements AutoCloseable {
         assertTrue(r.ok(), r.toString());
         Path initrd = dir.resolve(name + "-initrd.cpio.gz");
         Files.write(initrd, concat(Files.readAllBytes(base), Files.readAllBytes(dir.resolve(name + "-extra.cpio.gz"))));
-        return start(dir, name, initrd, netArgs);
+        return initrd;
     }
 
     /**
@@ -49,13 +54,17 @@ final class LinuxGuest implements AutoCloseable {
         return start(dir, name, dir.resolve(from + "-initrd.cpio.gz"), args);
     }
 
-    private static LinuxGuest start(Path dir, String name, Path initrd, List<String> netArgs) throws Exception {
-        Path serial = dir.resolve(name + "-serial.txt");
-        List<String> args = new ArrayList<>(List.of("-machine", "pc", "-accel", "tcg", "-m", "512", "-display", "none",
+    /** The guest's QEMU arguments (kernel, initrd, serial console to DIR/NAME-serial.txt) without a NIC. */
+    static List<String> args(Path dir, String name, Path initrd) throws Exception {
+        return new ArrayList<>(List.of("-machine", "pc", "-accel", "tcg", "-m", "512", "-display", "none",
                 "-no-reboot", "-kernel", QemuLinuxGuestTest.kernel().toString(), "-initrd", initrd.toString(),
-                "-append", "console=ttyS0 quiet panic=-1", "-serial", "file:" + serial));
+                "-append", "console=ttyS0 quiet panic=-1", "-serial", "file:" + dir.resolve(name + "-serial.txt")));
+    }
+
+    private static LinuxGuest start(Path dir, String name, Path initrd, List<String> netArgs) throws Exception {
+        List<String> args = args(dir, name, initrd);
         args.addAll(netArgs);
-        return new LinuxGuest(Qemu.start(dir, name, args), serial);
+        return new LinuxGuest(Qemu.start(dir, name, args), dir.resolve(name + "-serial.txt"));
     }
 
     /** The -netdev stream NIC arguments for a helper listening on {@code sock}. */
