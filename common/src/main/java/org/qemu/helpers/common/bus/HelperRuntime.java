@@ -39,6 +39,7 @@ public final class HelperRuntime implements AutoCloseable {
     private final PeerTrust trust;
     private final TrustGate gate;
     private final BusNames names;
+    private final Signals signals;
     private final Helper1Service helper1;
     private final ExportHandle helper1Handle;
     private final List<ExportHandle> exports = new ArrayList<>();
@@ -56,6 +57,7 @@ public final class HelperRuntime implements AutoCloseable {
         this.trust = new PeerTrust(connection, policy);
         this.gate = new TrustGate(trust, log);
         this.names = new BusNames(connection, trust);
+        this.signals = new Signals(connection, trust, log);
         this.helper1 = new Helper1Service(identity, version);
         this.helper1Handle = export(Helper1.PATH, Helper1.class, helper1, helper1.properties());
     }
@@ -124,6 +126,11 @@ public final class HelperRuntime implements AutoCloseable {
         return gate;
     }
 
+    /** Emits signals only to the peers entitled to read them; use it instead of the connection's sendMessage. */
+    public Signals signals() {
+        return signals;
+    }
+
     /**
      * Exports {@code impl} at {@code path} behind the trust gate, with its properties. Fails
      * when a method lacks {@code @MinTrust} or the {@code @DBusProperty} list and the tables differ.
@@ -136,7 +143,7 @@ public final class HelperRuntime implements AutoCloseable {
         } catch (DBusException e) {
             throw new IllegalStateException("cannot export " + path + ": " + e.getMessage(), e);
         }
-        ExportHandle h = new ExportHandle(connection, path, proxy, gated, log);
+        ExportHandle h = new ExportHandle(connection, signals, path, proxy, gated, log);
         synchronized (exports) {
             exports.add(h);
         }

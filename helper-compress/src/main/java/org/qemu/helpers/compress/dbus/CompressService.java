@@ -149,7 +149,7 @@ public final class CompressService implements Compress1, JobListener {
                 o.handle.propertiesChanged(CompressJob1.INTERFACE, "State", "Error", "BytesIn", "BytesOut",
                         "TotalBytes");
                 try {
-                    rt.connection().sendMessage(new CompressJob1.Finished(o.getObjectPath(), job.state().wire(),
+                    rt.signals().sendMessage(new CompressJob1.Finished(o.getObjectPath(), job.state().wire(),
                             job.error()));
                 } catch (DBusException e) {
                     log.warn("signal-failed", "job", job.id(), "error", e.getMessage());
