@@ -5,7 +5,6 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.interfaces.Properties;
-import org.qemu.helpers.common.log.HelperLog;
 
 /** An exported object: emits its PropertiesChanged and takes it off the bus. */
 public final class ExportHandle {
@@ -14,16 +13,16 @@ public final class ExportHandle {
     private final String path;
     private final DBusInterface exported; // held strongly: dbus-java keeps only a weak reference
     private final GatedObject gated;
-    private final HelperLog log;
+    private final java.util.function.Consumer<ExportHandle> onUnexport;
 
     ExportHandle(DBusConnection connection, Signals signals, String path, DBusInterface exported, GatedObject gated,
-                 HelperLog log) {
+                 java.util.function.Consumer<ExportHandle> onUnexport) {
         this.connection = connection;
         this.signals = signals;
         this.path = path;
         this.exported = exported;
         this.gated = gated;
-        this.log = log;
+        this.onUnexport = onUnexport;
     }
 
     public String path() {
@@ -49,9 +48,10 @@ public final class ExportHandle {
         }, iface + " PropertiesChanged");
     }
 
-    /** Removes the object from the bus. */
+    /** Removes the object from the bus and lets the runtime forget it. */
     public void unexport() {
         connection.unExportObject(path);
+        onUnexport.accept(this);
     }
 
     DBusInterface exported() {

@@ -1,7 +1,6 @@
 package org.qemu.helpers.common.bus;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,7 +41,8 @@ public final class HelperRuntime implements AutoCloseable {
     private final Signals signals;
     private final Helper1Service helper1;
     private final ExportHandle helper1Handle;
-    private final List<ExportHandle> exports = new ArrayList<>();
+    // Holds each exported object strongly (dbus-java keeps only a weak reference) until it is unexported.
+    private final java.util.Set<ExportHandle> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final CountDownLatch stop = new CountDownLatch(1);
     private final AtomicInteger exitCode = new AtomicInteger(EXIT_OK);
     private volatile boolean closing;
@@ -135,6 +135,11 @@ public final class HelperRuntime implements AutoCloseable {
      * Exports {@code impl} at {@code path} behind the trust gate, with its properties. Fails
      * when a method lacks {@code @MinTrust} or the {@code @DBusProperty} list and the tables differ.
      */
+    /** Number of objects exported and not unexported (for tests and statistics). */
+    public int exportCount() {
+        return exports.size();
+    }
+
     public <T extends DBusInterface> ExportHandle export(String path, Class<T> iface, T impl, PropertyTable... tables) {
         DBusInterface proxy = GatedObject.create(path, iface, impl, List.of(tables), gate, log);
         GatedObject gated = (GatedObject) java.lang.reflect.Proxy.getInvocationHandler(proxy);
@@ -143,10 +148,8 @@ public final class HelperRuntime implements AutoCloseable {
         } catch (DBusException e) {
             throw new IllegalStateException("cannot export " + path + ": " + e.getMessage(), e);
         }
-        ExportHandle h = new ExportHandle(connection, signals, path, proxy, gated, log);
-        synchronized (exports) {
-            exports.add(h);
-        }
+        ExportHandle h = new ExportHandle(connection, signals, path, proxy, gated, exports::remove);
+        exports.add(h);
         return h;
     }
 
