@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.qemu.helpers.common.sample.SampleHelper;
 import org.qemu.helpers.common.testing.Commands;
 import org.qemu.helpers.common.testing.HelperProcess;
+import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.common.testing.PrivateBusAccess;
 import org.qemu.helpers.common.testing.ProcResult;
 import org.qemu.helpers.common.testing.Tools;
@@ -78,17 +79,11 @@ class SignalReadLevelTest {
                   <policy user="1"><allow send_destination="org.qemu.Sample1"/></policy>
                 """),
         /**
-         * libvirt 9.0's per-VM bus: every peer may send, receive, own and eavesdrop anything; the
-         * unicast copies keep a subscribed vmm out, an eavesdropping one cannot be kept out there.
+         * libvirt 9.0's per-VM bus, as the test harness's own bus: every peer may send, receive, own
+         * and eavesdrop anything; the unicast copies keep a subscribed vmm out, an eavesdropping one
+         * cannot be kept out there.
          */
-        LIBVIRT(HELPER_PEER, true, """
-                  <policy context="default">
-                    <allow user="*"/>
-                    <allow send_destination="*" eavesdrop="true"/>
-                    <allow eavesdrop="true"/>
-                    <allow own="*"/>
-                  </policy>
-                """);
+        LIBVIRT(HELPER_PEER, true, null);
 
         final long helperPeer;
         final boolean eavesdropAllowed;
@@ -131,7 +126,7 @@ class SignalReadLevelTest {
     @ParameterizedTest
     @EnumSource(Layout.class)
     void onlyPeersThatMayReadTheValueHearIt(Layout layout) throws Exception {
-        startDaemon(layout.policy);
+        startDaemon(layout.policy == null ? PrivateBus.config(dir.resolve("bus.sock")) : wrap(layout.policy));
         Path policy = dir.resolve("policy.json");
         Files.writeString(policy, "{\"rules\": [{\"uid\": 0, \"level\": \"admin\"}, {\"uid\": " + HELPER_PEER
                 + ", \"level\": \"helper\"}, {\"uid\": " + VMM + ", \"level\": \"vmm\"}]}");
@@ -186,9 +181,8 @@ class SignalReadLevelTest {
         return out;
     }
 
-    private void startDaemon(String policy) throws Exception {
-        Path conf = dir.resolve("bus.conf");
-        Files.writeString(conf, """
+    private String wrap(String policy) {
+        return """
                 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
                  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
                 <busconfig>
@@ -196,7 +190,12 @@ class SignalReadLevelTest {
                   <listen>unix:path=%s</listen>
                   <auth>EXTERNAL</auth>
                 %s</busconfig>
-                """.formatted(dir.resolve("bus.sock"), policy));
+                """.formatted(dir.resolve("bus.sock"), policy);
+    }
+
+    private void startDaemon(String config) throws Exception {
+        Path conf = dir.resolve("bus.conf");
+        Files.writeString(conf, config);
         daemon = new ProcessBuilder("dbus-daemon", "--config-file=" + conf, "--nofork", "--print-address=1")
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         address = new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8)).readLine();
