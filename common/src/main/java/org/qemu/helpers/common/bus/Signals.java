@@ -1,7 +1,6 @@
 package org.qemu.helpers.common.bus;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
