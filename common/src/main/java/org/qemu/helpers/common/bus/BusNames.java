@@ -16,7 +16,7 @@ import org.qemu.helpers.common.vmstate.VMState1;
 /**
  * Name ownership with the flags the contract needs (dbus-java's requestBusName always
  * replaces and never queues): the helper's own name without queueing, and org.qemu.VMState1
- * queued, after making sure no queued owner already has our Id (QEMU 7.2 aborts a migration
+ * queued, leaving the queue when an owner ahead of us has our Id (QEMU 7.2 aborts a migration
  * when two helpers share one).
  */
 final class BusNames {
@@ -49,26 +49,34 @@ final class BusNames {
         }
     }
 
-    /** Queues for org.qemu.VMState1 unless a queued owner already serves {@code id}. */
+    /**
+     * Queues for org.qemu.VMState1, then gives the place up again when an owner queued ahead of
+     * us serves {@code id}. Queueing first makes the check atomic: of two helpers with one Id
+     * started together, both queue, the daemon orders them (ListQueuedOwners lists the primary
+     * owner first, then the queue in order), and only the later one finds the earlier one ahead.
+     * Checking before queueing let both see an empty queue and both queue.
+     */
     void queueVMState(String id) throws StartupException {
+        int reply = daemon.RequestName(VMState1.BUS_NAME, new UInt32(0)).intValue();
+        if (reply != PRIMARY_OWNER && reply != IN_QUEUE && reply != ALREADY_OWNER) {
+            throw new StartupException("cannot queue for " + VMState1.BUS_NAME + " (RequestName reply " + reply + ")");
+        }
         String[] queued;
         try {
-            queued = daemon.NameHasOwner(VMState1.BUS_NAME) ? daemon.ListQueuedOwners(VMState1.BUS_NAME) : new String[0];
+            queued = daemon.ListQueuedOwners(VMState1.BUS_NAME);
         } catch (DBusExecutionException e) {
+            release(VMState1.BUS_NAME);
             throw new StartupException("cannot list the owners of " + VMState1.BUS_NAME + ": " + e.getMessage());
         }
         for (String owner : queued) {
             if (owner.equals(connection.getUniqueName())) {
-                continue;
+                return; // the owners behind us find us ahead of them
             }
             if (id.equals(idOf(owner).orElse(null))) {
+                release(VMState1.BUS_NAME);
                 throw new StartupException("VMState Id '" + id + "' is already queued for " + VMState1.BUS_NAME + " by "
                         + describe(owner) + "; QEMU 7.2 aborts a migration with two helpers of one Id");
             }
-        }
-        int reply = daemon.RequestName(VMState1.BUS_NAME, new UInt32(0)).intValue();
-        if (reply != PRIMARY_OWNER && reply != IN_QUEUE && reply != ALREADY_OWNER) {
-            throw new StartupException("cannot queue for " + VMState1.BUS_NAME + " (RequestName reply " + reply + ")");
         }
     }
 

@@ -5,22 +5,24 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.interfaces.Properties;
-import org.qemu.helpers.common.log.HelperLog;
 
 /** An exported object: emits its PropertiesChanged and takes it off the bus. */
 public final class ExportHandle {
     private final DBusConnection connection;
+    private final Signals signals;
     private final String path;
     private final DBusInterface exported; // held strongly: dbus-java keeps only a weak reference
     private final GatedObject gated;
-    private final HelperLog log;
+    private final java.util.function.Consumer<ExportHandle> onUnexport;
 
-    ExportHandle(DBusConnection connection, String path, DBusInterface exported, GatedObject gated, HelperLog log) {
+    ExportHandle(DBusConnection connection, Signals signals, String path, DBusInterface exported, GatedObject gated,
+                 java.util.function.Consumer<ExportHandle> onUnexport) {
         this.connection = connection;
+        this.signals = signals;
         this.path = path;
         this.exported = exported;
         this.gated = gated;
-        this.log = log;
+        this.onUnexport = onUnexport;
     }
 
     public String path() {
@@ -29,19 +31,27 @@ public final class ExportHandle {
 
     /**
      * Emits org.freedesktop.DBus.Properties.PropertiesChanged for {@code names} of {@code iface}
-     * with their current values (D-Bus specification, Properties interface).
+     * with their current values (D-Bus specification, Properties interface), to each peer only
+     * the values it may read; a peer that may read none of them gets nothing.
      */
     public void propertiesChanged(String iface, String... names) {
-        try {
-            connection.sendMessage(new Properties.PropertiesChanged(path, iface, gated.current(iface, names), List.of()));
-        } catch (DBusException | org.freedesktop.dbus.exceptions.DBusExecutionException e) {
-            log.warn("signal-failed", "path", path, "interface", iface, "error", e.getMessage());
-        }
+        signals.sendEach(reader -> {
+            var values = gated.readable(reader, iface, names);
+            if (values.isEmpty()) {
+                return null;
+            }
+            try {
+                return new Properties.PropertiesChanged(path, iface, values, List.of());
+            } catch (DBusException e) {
+                throw new IllegalArgumentException("PropertiesChanged of " + path + " " + iface + ": " + e.getMessage(), e);
+            }
+        }, iface + " PropertiesChanged");
     }
 
-    /** Removes the object from the bus. */
+    /** Removes the object from the bus and lets the runtime forget it. */
     public void unexport() {
         connection.unExportObject(path);
+        onUnexport.accept(this);
     }
 
     DBusInterface exported() {

@@ -141,10 +141,13 @@ final class GatedObject implements InvocationHandler {
         return new DBus.Error.Failed(interfaceName + "." + method.getName() + " failed unexpectedly: " + t);
     }
 
-    Map<String, org.freedesktop.dbus.types.Variant<?>> current(String iface, String... names) {
+    /** The current values of those of {@code names} that {@code reader} may read (empty: none). */
+    Map<String, org.freedesktop.dbus.types.Variant<?>> readable(Caller reader, String iface, String... names) {
         Map<String, org.freedesktop.dbus.types.Variant<?>> out = new java.util.LinkedHashMap<>();
         for (String n : names) {
-            out.put(n, properties.current(iface, n));
+            if (reader.has(properties.readLevel(iface, n))) {
+                out.put(n, properties.current(iface, n));
+            }
         }
         return out;
     }

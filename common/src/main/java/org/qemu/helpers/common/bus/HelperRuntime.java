@@ -1,7 +1,6 @@
 package org.qemu.helpers.common.bus;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,9 +38,11 @@ public final class HelperRuntime implements AutoCloseable {
     private final PeerTrust trust;
     private final TrustGate gate;
     private final BusNames names;
+    private final Signals signals;
     private final Helper1Service helper1;
     private final ExportHandle helper1Handle;
-    private final List<ExportHandle> exports = new ArrayList<>();
+    // Holds each exported object strongly (dbus-java keeps only a weak reference) until it is unexported.
+    private final java.util.Set<ExportHandle> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final CountDownLatch stop = new CountDownLatch(1);
     private final AtomicInteger exitCode = new AtomicInteger(EXIT_OK);
     private volatile boolean closing;
@@ -56,6 +57,7 @@ public final class HelperRuntime implements AutoCloseable {
         this.trust = new PeerTrust(connection, policy);
         this.gate = new TrustGate(trust, log);
         this.names = new BusNames(connection, trust);
+        this.signals = new Signals(connection, trust, log);
         this.helper1 = new Helper1Service(identity, version);
         this.helper1Handle = export(Helper1.PATH, Helper1.class, helper1, helper1.properties());
     }
@@ -124,10 +126,20 @@ public final class HelperRuntime implements AutoCloseable {
         return gate;
     }
 
+    /** Emits signals only to the peers entitled to read them; use it instead of the connection's sendMessage. */
+    public Signals signals() {
+        return signals;
+    }
+
     /**
      * Exports {@code impl} at {@code path} behind the trust gate, with its properties. Fails
      * when a method lacks {@code @MinTrust} or the {@code @DBusProperty} list and the tables differ.
      */
+    /** Number of objects exported and not unexported (for tests and statistics). */
+    public int exportCount() {
+        return exports.size();
+    }
+
     public <T extends DBusInterface> ExportHandle export(String path, Class<T> iface, T impl, PropertyTable... tables) {
         DBusInterface proxy = GatedObject.create(path, iface, impl, List.of(tables), gate, log);
         GatedObject gated = (GatedObject) java.lang.reflect.Proxy.getInvocationHandler(proxy);
@@ -136,10 +148,8 @@ public final class HelperRuntime implements AutoCloseable {
         } catch (DBusException e) {
             throw new IllegalStateException("cannot export " + path + ": " + e.getMessage(), e);
         }
-        ExportHandle h = new ExportHandle(connection, path, proxy, gated, log);
-        synchronized (exports) {
-            exports.add(h);
-        }
+        ExportHandle h = new ExportHandle(connection, signals, path, proxy, gated, exports::remove);
+        exports.add(h);
         return h;
     }
 

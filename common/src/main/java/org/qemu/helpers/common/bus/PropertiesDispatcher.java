@@ -6,6 +6,7 @@ import java.util.Map;
 import org.freedesktop.DBus;
 import org.freedesktop.dbus.types.Variant;
 import org.qemu.helpers.common.trust.Caller;
+import org.qemu.helpers.common.trust.TrustLevel;
 
 /**
  * org.freedesktop.DBus.Properties for one object over its {@link PropertyTable}s
@@ -76,6 +77,10 @@ final class PropertiesDispatcher {
         }
         Object v = value instanceof Variant<?> var ? var.getValue() : value;
         p.setter().get().accept(v);
+    }
+
+    TrustLevel readLevel(String iface, String name) {
+        return property(iface, name).readLevel();
     }
 
     Variant<?> current(String iface, String name) {

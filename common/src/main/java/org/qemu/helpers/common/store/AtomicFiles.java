@@ -36,6 +36,12 @@ public final class AtomicFiles {
      * written (for secrets: never readable by others, not even for an instant under a 022 umask).
      */
     public static void write(Path target, byte[] data, Set<PosixFilePermission> mode) throws IOException {
+        write(target, data, mode, WriteOrder.NONE, 0);
+    }
+
+    /** As {@link #write(Path, byte[], Set)}, reporting the write and the force (after the directory's) as {@code seq}. */
+    public static void write(Path target, byte[] data, Set<PosixFilePermission> mode, WriteOrder order, long seq)
+            throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve("." + target.getFileName() + TEMP_MARK + ProcessHandle.current().pid() + "-" + System.nanoTime());
         FileAttribute<?>[] attrs = mode == null ? new FileAttribute<?>[0]
@@ -47,6 +53,7 @@ public final class AtomicFiles {
                 while (b.hasRemaining()) {
                     ch.write(b);
                 }
+                order.record(WriteOrder.Step.WRITE, seq);
                 ch.force(true);
             }
             try {
@@ -55,6 +62,7 @@ public final class AtomicFiles {
                 throw new IOException("cannot rename atomically in " + dir + ": " + e.getMessage(), e);
             }
             fsyncDirectory(dir);
+            order.record(WriteOrder.Step.FORCE, seq);
         } finally {
             Files.deleteIfExists(tmp);
         }

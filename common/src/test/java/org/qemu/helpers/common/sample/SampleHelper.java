@@ -42,6 +42,7 @@ public final class SampleHelper extends HelperCommand implements Sample1 {
     private volatile String value;
     private volatile String note = "";
     private ExportHandle handle;
+    private HelperRuntime rt;
 
     public static void main(String[] args) {
         HelperCommand.launch(new SampleHelper(), args);
@@ -54,6 +55,7 @@ public final class SampleHelper extends HelperCommand implements Sample1 {
 
     @Override
     protected void serve(HelperRuntime rt) throws Exception {
+        this.rt = rt;
         value = initial;
         PropertyTable props = new PropertyTable("org.qemu.Sample1")
                 .readOnly("Value", "s", () -> value)
@@ -74,6 +76,11 @@ public final class SampleHelper extends HelperCommand implements Sample1 {
     public void SetValue(String v) {
         value = checked(v);
         handle.propertiesChanged("org.qemu.Sample1", "Value");
+        try {
+            rt.signals().sendMessage(new ValueSet(PATH, value));
+        } catch (org.freedesktop.dbus.exceptions.DBusException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String checked(Object v) {

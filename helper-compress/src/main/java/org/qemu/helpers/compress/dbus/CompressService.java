@@ -15,6 +15,7 @@ import org.qemu.helpers.common.bus.ExportHandle;
 import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.bus.PropertyTable;
 import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.store.WriteOrder;
 import org.qemu.helpers.common.trust.Caller;
 import org.qemu.helpers.common.trust.CallerContext;
 import org.qemu.helpers.compress.engine.Direction;
@@ -53,9 +54,16 @@ public final class CompressService implements Compress1, JobListener {
     private final Map<Long, JobObject> objects = new ConcurrentHashMap<>();
     private final ScheduledExecutorService ticker;
     private final int cores = Runtime.getRuntime().availableProcessors();
+    private final WriteOrder order;
     private volatile ExportHandle handle;
 
     public CompressService(HelperRuntime rt, SafeRoots roots, TempJournal journal, Limits limits) {
+        this(rt, roots, journal, limits, WriteOrder.NONE);
+    }
+
+    /** As the plain constructor; each output's write and force and its Finished reply are reported to {@code order}. */
+    public CompressService(HelperRuntime rt, SafeRoots roots, TempJournal journal, Limits limits, WriteOrder order) {
+        this.order = order;
         this.rt = rt;
         this.log = rt.log();
         this.roots = roots;
@@ -105,7 +113,7 @@ public final class CompressService implements Compress1, JobListener {
             options.forEach((k, v) -> plain.put(k, v.getValue()));
             JobSpec spec = JobSpec.parse(dir, format, plain, cores);
             MemoryBudget.check(spec, Runtime.getRuntime().maxMemory());
-            FileJob body = FileJob.open(spec, roots, source, destination, journal);
+            FileJob body = FileJob.open(spec, roots, source, destination, journal, order);
             try {
                 Job job = runner.submit(spec, body.source().path().toString(),
                         body.destination().path().toString(), caller.uniqueName(), body);
@@ -146,10 +154,13 @@ public final class CompressService implements Compress1, JobListener {
         synchronized (o) {
             if (job.state().isFinal()) {
                 o.finalEmitted = true;
+                if (job.state() == JobState.DONE && job.body() instanceof FileJob f) {
+                    order.record(WriteOrder.Step.REPLY, f.seq());
+                }
                 o.handle.propertiesChanged(CompressJob1.INTERFACE, "State", "Error", "BytesIn", "BytesOut",
                         "TotalBytes");
                 try {
-                    rt.connection().sendMessage(new CompressJob1.Finished(o.getObjectPath(), job.state().wire(),
+                    rt.signals().sendMessage(new CompressJob1.Finished(o.getObjectPath(), job.state().wire(),
                             job.error()));
                 } catch (DBusException e) {
                     log.warn("signal-failed", "job", job.id(), "error", e.getMessage());

@@ -30,6 +30,7 @@ public final class Job {
     /** The bus unique name that submitted the job ("" when submitted in-process). */
     public String submitter() { return submitter; }
     public Progress progress() { return progress; }
+    public JobBody body() { return body; }
     public JobState state() { return state; }
     /** Why the job failed, "" otherwise. */
     public String error() { return error; }

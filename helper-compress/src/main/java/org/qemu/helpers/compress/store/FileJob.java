@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.file.Path;
+import org.qemu.helpers.common.store.WriteOrder;
 import org.qemu.helpers.compress.engine.CountingInputStream;
 import org.qemu.helpers.compress.engine.CountingOutputStream;
 import org.qemu.helpers.compress.engine.Direction;
@@ -26,8 +27,17 @@ public final class FileJob implements JobBody {
     private final SourceFile source;
     private final Destination destination;
     private final TempJournal journal;
+    private final WriteOrder order;
+    private final long seq = SEQ.incrementAndGet();
+    private static final java.util.concurrent.atomic.AtomicLong SEQ = new java.util.concurrent.atomic.AtomicLong();
 
     public FileJob(JobSpec spec, SourceFile source, Destination destination, TempJournal journal) {
+        this(spec, source, destination, journal, WriteOrder.NONE);
+    }
+
+    /** As the plain constructor, reporting the output's write and force as {@link #seq()} to {@code order}. */
+    public FileJob(JobSpec spec, SourceFile source, Destination destination, TempJournal journal, WriteOrder order) {
+        this.order = order;
         this.spec = spec;
         this.source = source;
         this.destination = destination;
@@ -37,9 +47,15 @@ public final class FileJob implements JobBody {
     /** Opens both ends safely; refusals leave nothing open and nothing written. */
     public static FileJob open(JobSpec spec, SafeRoots roots, String source, String destination, TempJournal journal)
             throws org.qemu.helpers.compress.engine.Refusal {
+        return open(spec, roots, source, destination, journal, WriteOrder.NONE);
+    }
+
+    /** As {@link #open(JobSpec, SafeRoots, String, String, TempJournal)}, reporting to {@code order}. */
+    public static FileJob open(JobSpec spec, SafeRoots roots, String source, String destination, TempJournal journal,
+                               WriteOrder order) throws org.qemu.helpers.compress.engine.Refusal {
         SourceFile src = roots.openSource(source);
         try {
-            return new FileJob(spec, src, roots.openDestination(destination, spec.overwrite(), src), journal);
+            return new FileJob(spec, src, roots.openDestination(destination, spec.overwrite(), src), journal, order);
         } catch (org.qemu.helpers.compress.engine.Refusal | RuntimeException e) {
             src.close();
             throw e;
@@ -48,6 +64,9 @@ public final class FileJob implements JobBody {
 
     public SourceFile source() { return source; }
     public Destination destination() { return destination; }
+
+    /** This job's sequence number in the {@link WriteOrder} (its output's write, force and the Finished reply). */
+    public long seq() { return seq; }
 
     @Override
     public void run(Progress progress) throws Exception {
@@ -76,7 +95,9 @@ public final class FileJob implements JobBody {
             }
             rawOut.finish();
             progress.check();
+            order.record(WriteOrder.Step.WRITE, seq);
             destination.commit(out, spec.overwrite(), source.fileKey());
+            order.record(WriteOrder.Step.FORCE, seq); // file and directory fsynced
             committed = true;
         } finally {
             if (!committed) {

@@ -117,6 +117,9 @@ public final class DurableDhcp implements DhcpEndpoint {
             p.replies().forEach(r -> none.add(Optional.empty()));
             return none;
         }
+        if (store != null && !p.changes().isEmpty()) {
+            store.order().record(org.qemu.helpers.common.store.WriteOrder.Step.REPLY, p.seq());
+        }
         publish(p.changes());
         return p.replies();
     }
@@ -131,6 +134,9 @@ public final class DurableDhcp implements DhcpEndpoint {
         }
         if (store != null) {
             store.sync(seq);
+            if (!changes.isEmpty()) {
+                store.order().record(org.qemu.helpers.common.store.WriteOrder.Step.REPLY, seq);
+            }
         }
         publish(changes);
         return changes;

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 import org.qemu.helpers.common.store.AtomicFiles;
+import org.qemu.helpers.common.store.WriteOrder;
 import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetState;
 import org.qemu.helpers.slirpdhcp.engine.StateChange;
@@ -36,6 +37,7 @@ public final class LeaseStore implements AutoCloseable {
     private final Path dir;
     private final long compactBytes;
     private final Consumer<String> log;
+    private final WriteOrder order;
     private final Object syncLock = new Object();
     private FileChannel journal;
     private long generation;
@@ -44,8 +46,9 @@ public final class LeaseStore implements AutoCloseable {
     private long journalSize;
     private NetState recovered;
 
-    private LeaseStore(Path dir, long compactBytes, Consumer<String> log) {
+    private LeaseStore(Path dir, long compactBytes, Consumer<String> log, WriteOrder order) {
         this.dir = dir;
+        this.order = order;
         this.snapshotPath = dir.resolve("leases.snapshot");
         this.journalPath = dir.resolve("leases.journal");
         this.compactBytes = compactBytes;
@@ -54,15 +57,26 @@ public final class LeaseStore implements AutoCloseable {
 
     /** Opens (or creates) the store in {@code dir} and recovers the state; see {@link #recovered()}. */
     public static LeaseStore open(Path dir, long compactBytes, Consumer<String> log) throws IOException {
+        return open(dir, compactBytes, log, WriteOrder.NONE);
+    }
+
+    /** As {@link #open(Path, long, Consumer)}, reporting each append's write and force to {@code order}. */
+    public static LeaseStore open(Path dir, long compactBytes, Consumer<String> log, WriteOrder order)
+            throws IOException {
         Files.createDirectories(dir);
         AtomicFiles.cleanStaleTemps(dir);
-        LeaseStore s = new LeaseStore(dir, compactBytes, log);
+        LeaseStore s = new LeaseStore(dir, compactBytes, log, order);
         s.recover();
         return s;
     }
 
     public static LeaseStore open(Path dir, Consumer<String> log) throws IOException {
         return open(dir, 8L << 20, log);
+    }
+
+    /** Where the store reports its steps; the caller reports the replies that depend on them. */
+    public WriteOrder order() {
+        return order;
     }
 
     /** The state found on disk when the store was opened. */
@@ -180,11 +194,16 @@ public final class LeaseStore implements AutoCloseable {
             buf.putInt(rec.length).putInt(crc32c(rec, 0, rec.length)).put(rec);
         }
         buf.flip();
-        while (buf.hasRemaining()) {
-            journal.write(buf);
+        try {
+            while (buf.hasRemaining()) {
+                journal.write(buf);
+            }
+        } catch (IOException e) {
+            throw torn(e);
         }
         journalSize += total;
         appendSeq++;
+        order.record(WriteOrder.Step.WRITE, appendSeq);
         if (journalSize > compactBytes) {
             compact(current.get());
         }
@@ -215,7 +234,26 @@ public final class LeaseStore implements AutoCloseable {
                 throw e;
             }
             syncedSeq.accumulateAndGet(target, Math::max);
+            order.record(WriteOrder.Step.FORCE, target);
         }
+    }
+
+    /**
+     * A failed append (ENOSPC, EIO) may have written part of its records: cut the journal back
+     * to its last whole record, or recovery would stop at the torn one and drop every later,
+     * acknowledged change. The changes of this append are refused (their replies withheld).
+     */
+    private IOException torn(IOException e) {
+        String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        try {
+            journal.truncate(journalSize);
+            journal.position(journalSize);
+        } catch (IOException t) {
+            return new IOException("lease journal " + journalPath + ": append failed (" + why
+                    + ") and cutting back the torn record failed (" + t.getMessage() + ")", e);
+        }
+        return new IOException("lease journal " + journalPath + ": append failed (" + why
+                + "); nothing of it was kept, earlier leases are intact", e);
     }
 
     /** Appends and syncs in one call. */
@@ -234,6 +272,7 @@ public final class LeaseStore implements AutoCloseable {
         newJournal(gen);
         generation = gen;
         syncedSeq.accumulateAndGet(appendSeq, Math::max); // all appended so far is in the durable snapshot
+        order.record(WriteOrder.Step.FORCE, appendSeq);
         log.accept("leases_compacted generation=" + gen + " leases=" + state.leases().size() + " bytes="
                 + body.length);
     }

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.zip.CRC32C;
 
 import org.qemu.helpers.common.store.AtomicFiles;
+import org.qemu.helpers.common.store.WriteOrder;
 import org.qemu.helpers.tpmstub.engine.TpmState;
 
 /**
@@ -38,29 +39,72 @@ public final class StateStore implements Closeable {
     private final Path dir;
     private final FileChannel live;
     private final java.nio.MappedByteBuffer map;
+    private final WriteOrder order;
     private long seq;
+    private long permanentSeq;
     private boolean unsynced;
 
-    private StateStore(Path dir, FileChannel live, long seq) throws IOException {
+    private StateStore(Path dir, FileChannel live, long seq, WriteOrder order) throws IOException {
         this.dir = dir;
         this.live = live;
+        this.order = order;
+        preallocate(live);
         this.map = live.map(FileChannel.MapMode.READ_WRITE, 0, 2L * SLOT);
         this.seq = seq;
     }
 
     /** Opens (creating) the store in dir and removes temp files a crash left behind. */
     public static StateStore open(Path dir) throws IOException {
+        return open(dir, WriteOrder.NONE);
+    }
+
+    /** As {@link #open(Path)}, reporting each permanent state's write and force to {@code order}. */
+    public static StateStore open(Path dir, WriteOrder order) throws IOException {
         Files.createDirectories(dir);
         AtomicFiles.cleanStaleTemps(dir);
         FileChannel ch = FileChannel.open(dir.resolve(LIVE), StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        StateStore s = new StateStore(dir, ch, 0);
+        StateStore s;
+        try {
+            s = new StateStore(dir, ch, 0, order);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
         s.seq = s.newestSlot().map(Slot::seq).orElse(0L);
         return s;
     }
 
     public Path dir() {
         return dir;
+    }
+
+    /**
+     * Writes both slots through write(2) (their own bytes back) so that the file system allocates
+     * every block now: a store into a mapped page with no block behind it on a full disk is a
+     * SIGBUS (an InternalError in Java), not an IOException. Out of space here fails the start.
+     */
+    private static void preallocate(FileChannel ch) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(2 * SLOT);
+        long pos = 0;
+        while (b.hasRemaining() && ch.read(b, pos + b.position()) > 0) {
+            // read what is there; the rest stays zero
+        }
+        b.clear();
+        while (b.hasRemaining()) {
+            ch.write(b, b.position());
+        }
+        ch.force(true);
+    }
+
+    /** Where the store reports its permanent writes and forces; the caller reports the replies. */
+    public WriteOrder order() {
+        return order;
+    }
+
+    /** The sequence number of the last permanent state written. */
+    public synchronized long permanentSeq() {
+        return permanentSeq;
     }
 
     private record Slot(long seq, byte[] blob) { }
@@ -122,8 +166,10 @@ public final class StateStore implements Closeable {
         return Files.exists(p) ? Optional.of(Files.readAllBytes(p)) : Optional.empty();
     }
 
-    public void savePermanent(byte[] blob) throws IOException {
-        AtomicFiles.write(dir.resolve(PERMANENT), blob);
+    /** Replaces the permanent state atomically and durably (fsync before it returns, so before the reply). */
+    public synchronized void savePermanent(byte[] blob) throws IOException {
+        AtomicFiles.write(dir.resolve(PERMANENT), blob, null, order, permanentSeq + 1);
+        permanentSeq++;
     }
 
     /** The newest intact running volatile state, if any. */

@@ -1,0 +1,98 @@
+package org.qemu.helpers.common.bus;
+
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.exceptions.DBusExecutionException;
+import org.freedesktop.dbus.interfaces.DBus;
+import org.freedesktop.dbus.messages.DBusSignal;
+import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.trust.Caller;
+import org.qemu.helpers.common.trust.PeerTrust;
+import org.qemu.helpers.common.trust.TrustLevel;
+
+/**
+ * Emits a helper's signals only to the peers allowed to read what they carry. A broadcast
+ * signal reaches every peer the bus policy lets receive it (in the split layouts: all of
+ * them), so each signal is sent as one unicast copy per entitled peer instead (D-Bus
+ * specification "Message Routing": a signal with a destination goes to that peer only).
+ * The peers are the unique names on the bus, followed through NameOwnerChanged; a VM's bus
+ * has a handful, so a copy per peer is cheap.
+ */
+public final class Signals {
+    /** What a signal carries needs this level to read unless the caller says otherwise, like properties. */
+    public static final TrustLevel DEFAULT_LEVEL = TrustLevel.HELPER;
+
+    private final DBusConnection connection;
+    private final PeerTrust trust;
+    private final HelperLog log;
+    private final Set<String> peers = ConcurrentHashMap.newKeySet();
+
+    Signals(DBusConnection connection, PeerTrust trust, HelperLog log) throws DBusException {
+        this.connection = connection;
+        this.trust = trust;
+        this.log = log;
+        DBus daemon = connection.getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", DBus.class);
+        connection.addSigHandler(DBus.NameOwnerChanged.class, sig -> {
+            if (sig.name.startsWith(":")) {
+                if (sig.newOwner.isEmpty()) {
+                    peers.remove(sig.name);
+                } else {
+                    peers.add(sig.name);
+                }
+            }
+        });
+        for (String n : daemon.ListNames()) {
+            if (n.startsWith(":")) {
+                peers.add(n);
+            }
+        }
+    }
+
+    /** Sends {@code signal} to every peer of level {@link #DEFAULT_LEVEL} or above. */
+    public void sendMessage(DBusSignal signal) {
+        send(signal, DEFAULT_LEVEL);
+    }
+
+    /** Sends {@code signal} to every peer of level {@code needed} or above. */
+    public void send(DBusSignal signal, TrustLevel needed) {
+        sendEach(caller -> caller.has(needed) ? signal : null, signal.getInterface() + "." + signal.getName());
+    }
+
+    /**
+     * Sends each peer the signal {@code perPeer} builds for it (null: nothing for that peer),
+     * for signals whose content depends on the reader, such as PropertiesChanged.
+     */
+    void sendEach(Function<Caller, DBusSignal> perPeer, String what) {
+        String self = connection.getUniqueName();
+        byte endian = connection.getMessageFactory().getEndianess();
+        for (String peer : List.copyOf(peers)) {
+            if (peer.equals(self)) {
+                continue;
+            }
+            Caller caller;
+            try {
+                caller = trust.classify(peer);
+            } catch (PeerTrust.PeerUnknownException e) {
+                peers.remove(peer); // it left before we heard NameOwnerChanged
+                continue;
+            }
+            try {
+                DBusSignal s = perPeer.apply(caller);
+                if (s != null) {
+                    connection.sendMessage(new UnicastSignal(endian, s, peer));
+                }
+            } catch (DBusException | DBusExecutionException e) {
+                log.warn("signal-failed", "signal", what, "destination", peer, "error", e.getMessage());
+            }
+        }
+    }
+
+    /** The unique names currently followed (for tests). */
+    Set<String> peers() {
+        return Set.copyOf(peers);
+    }
+}
