@@ -288,7 +288,7 @@ public final class Main extends HelperCommand {
                     + " CAP_NET_BIND_SERVICE)" : ""));
         }
         try {
-            SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.connection(), log, core.nat(),
+            SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.signals(), log, core.nat(),
                     core.forwards());
             rt.export(SlirpDhcp1.PATH, SlirpDhcp1.class, svc, svc.properties());
             rt.serveVMState(new NetStateVMState(core.dhcp(), s.net(), log, core.nat(), core.forwards()));

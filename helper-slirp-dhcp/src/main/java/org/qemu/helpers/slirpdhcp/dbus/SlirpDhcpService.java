@@ -7,13 +7,13 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.TreeMap;
 import java.util.function.Function;
-import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.types.UInt16;
 import org.freedesktop.dbus.types.UInt64;
 import org.qemu.SlirpDhcp1.Error;
 import org.qemu.helpers.common.bus.DBusErrors;
 import org.qemu.helpers.common.bus.PropertyTable;
+import org.qemu.helpers.common.bus.Signals;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
 import org.qemu.helpers.slirpdhcp.engine.HostRecord;
@@ -36,17 +36,18 @@ import org.qemu.helpers.slirpdhcp.transport.Forwards;
 public final class SlirpDhcpService implements SlirpDhcp1 {
     private final DurableDhcp dhcp;
     private final Statistics stats;
-    private final DBusConnection conn;
+    /** Lease signals carry what ListLeases shows: they go only to peers that may read it (helper and up). */
+    private final Signals conn;
     private final HelperLog log;
     private final NatEngine nat;
     private final Forwards forwards;
 
-    public SlirpDhcpService(DurableDhcp dhcp, Statistics stats, DBusConnection conn, HelperLog log) {
+    public SlirpDhcpService(DurableDhcp dhcp, Statistics stats, Signals conn, HelperLog log) {
         this(dhcp, stats, conn, log, null, null);
     }
 
     /** With the NAT's flows and forwards; both null for an instance without NAT. */
-    public SlirpDhcpService(DurableDhcp dhcp, Statistics stats, DBusConnection conn, HelperLog log, NatEngine nat,
+    public SlirpDhcpService(DurableDhcp dhcp, Statistics stats, Signals conn, HelperLog log, NatEngine nat,
                             Forwards forwards) {
         this.nat = nat;
         this.forwards = forwards;
