@@ -34,7 +34,7 @@ import org.xbill.DNS.Type;
  * link (fixed seed; override with -Dhostile.seed=N). No exception may escape or even be caught as a bug inside the
  * link, the counters must move, and the link must still answer correctly afterwards.
  */
-class HostileFramesTest {
+public class HostileFramesTest {
     static final Mac GUEST = Mac.parse("52:54:00:12:34:56");
     static final int GW = Ip4.parse("10.0.2.2");
     static final int DNS = Ip4.parse("10.0.2.3");
@@ -79,7 +79,7 @@ class HostileFramesTest {
         System.out.println("hostile frames: seed=" + seed + " " + stats.snapshot());
     }
 
-    static byte[] hostile(Random rnd, List<byte[]> seeds, int i) {
+    public static byte[] hostile(Random rnd, List<byte[]> seeds, int i) {
         byte[] base = seeds.get(rnd.nextInt(seeds.size()));
         switch (i % 6) {
             case 0: { // random bytes
@@ -166,7 +166,7 @@ class HostileFramesTest {
         }
     }
 
-    static List<byte[]> seedFrames() {
+    public static List<byte[]> seedFrames() {
         List<byte[]> s = new ArrayList<>();
         s.add(Frames.ethernetFrame(Mac.BROADCAST, GUEST, Frames.TYPE_ARP,
                 Frames.arpPacket(1, GUEST, Ip4.parse("10.0.2.15"), new Mac(0), GW)));

@@ -1,0 +1,62 @@
+#!/bin/bash
+# The tap front end against slirp4netns 1.2.0 in the same setup, side by side in one run: a network namespace
+# whose tap0 is served by the tool; flood ping (iputils, one echo in flight at a time is not enforced: -f sends
+# as replies come back or every 10 ms) to the gateway 10.0.2.2 for N echoes. Both answer the gateway's echo:
+# this helper itself, slirp4netns through a host ICMP socket to 127.0.0.1 (its gateway maps to host loopback), so
+# this is a round-trip figure of each tool's tap path, not of the NAT. Reports echoes/s and the tool's CPU
+# seconds. Root (ip netns); nothing leaves the machine (namespaces with no other interface).
+# Usage: bench/tap-ping.sh [echoes] [mtu]    (run under flock /tmp/bench.lock; after mvn package)
+set -euo pipefail
+N=${1:-20000}
+MTU=${2:-1500}
+HERE=$(cd "$(dirname "$0")" && pwd)
+MOD=$(dirname "$HERE")
+JAR=$MOD/target/helper-slirp-dhcp.jar
+for t in ping:iputils-ping slirp4netns:slirp4netns udhcpc:udhcpc dbus-daemon:dbus-daemon ip:iproute2; do
+  command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
+done
+[ -f "$JAR" ] || { echo "missing $JAR: mvn -o -q -pl helper-slirp-dhcp -am package -DskipTests" >&2; exit 1; }
+JVM_FLAGS=${HELPER_JVM_FLAGS:--XX:TieredStopAtLevel=1 -XX:+UseSerialGC}
+TMP=$(mktemp -d /tmp/tapbench.XXXXXX)
+H=tbh$$; S=tbs$$
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.3
+  for ns in $H $S; do ip netns del $ns 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }
+flood() { ip netns exec "$1" ping -q -f -c "$N" -s $((MTU - 28)) 10.0.2.2 | tail -2 | tr '\n' ' '; }
+
+cat > "$TMP/udhcpc.sh" <<'S'
+#!/bin/sh
+case "$1" in bound|renew) ip addr add "$ip/$mask" dev "$interface"; ip route add default via "$router";; esac
+S
+chmod +x "$TMP/udhcpc.sh"
+
+# this helper: tap0 in namespace H, leased by udhcpc
+{ read -r BUS; read -r DPID; } < <(dbus-daemon --session --print-address --fork --print-pid)
+PIDS+=("$DPID")
+ip netns add $H
+# shellcheck disable=SC2086
+java $JVM_FLAGS -jar "$JAR" --bus-address="$BUS" --state-dir="$TMP/state" --netns /run/netns/$H --tap tap0 \
+  --mtu "$MTU" --upstream 127.0.0.1:9 >"$TMP/helper.log" 2>&1 &
+HP=$!; PIDS+=("$HP")
+for _ in $(seq 100); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
+ip netns exec $H udhcpc -i tap0 -s "$TMP/udhcpc.sh" -q -n -t 5 -T 1 >/dev/null 2>&1
+ip netns exec $H ping -q -c 200 -i 0.002 10.0.2.2 >/dev/null  # warm-up
+c0=$(cpu $HP); t0=$(date +%s.%N)
+out=$(flood $H); t1=$(date +%s.%N); c1=$(cpu $HP)
+echo "helper-slirp-dhcp tap  mtu=$MTU: $(echo "$N / ($t1 - $t0)" | bc) echoes/s, CPU $(echo "$c1 - $c0" | bc) s | $out"
+
+# slirp4netns: tap0 in namespace S, configured by itself (10.0.2.100)
+ip netns add $S
+slirp4netns --configure --mtu "$MTU" --netns-type=path /run/netns/$S tap0 >"$TMP/slirp.log" 2>&1 &
+SP=$!; PIDS+=("$SP")
+for _ in $(seq 100); do ip netns exec $S ip -o addr show tap0 2>/dev/null | grep -q 10.0.2 && break; sleep 0.1; done
+ip netns exec $S ping -q -c 200 -i 0.002 10.0.2.2 >/dev/null
+c0=$(cpu $SP); t0=$(date +%s.%N)
+out=$(flood $S); t1=$(date +%s.%N); c1=$(cpu $SP)
+echo "slirp4netns 1.2.0 tap  mtu=$MTU: $(echo "$N / ($t1 - $t0)" | bc) echoes/s, CPU $(echo "$c1 - $c0" | bc) s | $out"
