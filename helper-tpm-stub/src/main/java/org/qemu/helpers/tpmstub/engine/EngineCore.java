@@ -1,0 +1,68 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongSupplier;
+
+/**
+ * What every command group shares while one command runs: the TPM state, the clock, the random
+ * source, the loaded sessions, and what the command changed (to persist before the reply). No I/O.
+ */
+final class EngineCore {
+    static final int CLOCK_UPDATE_MS = 4096;
+
+    final TpmState st;
+    final TpmEngine.RandomSource random;
+    private final LongSupplier millis;
+    /** Loaded HMAC sessions (volatile, lost at _TPM_Init and TPM Reset; never saved); a TreeMap: handle order. */
+    final Map<Long, Authorisation.HmacSession> hmacSessions = new TreeMap<>();
+    long initMillis;
+    boolean running;
+    boolean dirtyPermanent;
+    boolean dirtyVolatile;
+    /** The command changed state that an orderly shutdown would have saved (Part 1 36.8 orderly). */
+    boolean clearOrderly;
+    /** The handle a command returns in the response handle area, or -1. */
+    long responseHandle;
+
+    EngineCore(TpmState st, LongSupplier millis, TpmEngine.RandomSource random) {
+        this.st = st;
+        this.millis = millis;
+        this.random = random;
+        this.initMillis = millis.getAsLong();
+        this.running = true;
+    }
+
+    long millis() {
+        return millis.getAsLong();
+    }
+
+    /** TPM clock in ms: advances while the engine exists and persists across init. */
+    long clockNow() {
+        return running ? st.clockAtInit + (millis.getAsLong() - initMillis) : st.nvClock;
+    }
+
+    long timeNow() {
+        return st.timeAtInit + (millis.getAsLong() - initMillis);
+    }
+
+    /** Starts one command: nothing changed yet. */
+    void begin() {
+        dirtyPermanent = false;
+        dirtyVolatile = false;
+        clearOrderly = false;
+        responseHandle = -1;
+    }
+
+    /** Part 1 19.8.4 lockout recovery and Part 1 36.3 clockSafe, checked before each command. */
+    void selfHeal() {
+        if (!st.lockoutAuthEnabled
+                && clockNow() - st.lockoutFailedAtClock >= Capabilities.LOCKOUT_RECOVERY_S * 1000L) {
+            st.lockoutAuthEnabled = true;
+            dirtyPermanent = true;
+        }
+        if (!st.clockSafe && clockNow() - st.clockAtInit >= CLOCK_UPDATE_MS) {
+            st.clockSafe = true;
+        }
+    }
+}
