@@ -56,4 +56,35 @@ class TpmStateCodecTest {
         assertThrows(StateFormatException.class, () -> TpmState.decodeVolatile(p));
         assertThrows(StateFormatException.class, () -> TpmState.decodePermanent(new byte[TpmState.MAX_BLOB + 1]));
     }
+
+    /**
+     * Blobs written by the release before the permanent format changed (version 1, commit 4abbff6's
+     * TpmState: Startup(CLEAR), PCR 7 sha256 extended with 0x11 x 32, ownerAuth "own") still load.
+     */
+    @Test
+    void stateWrittenByTheVersion1ReleaseStillLoads() throws Exception {
+        byte[] p = resource("state-v1-permanent.bin");
+        byte[] v = resource("state-v1-volatile.bin");
+        TpmEngine b = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(3));
+        b.load(TpmState.decodePermanent(p), TpmState.decodeVolatile(v));
+        assertEquals(EnumSet.allOf(HashAlg.class), b.state().allocated());
+        assertEquals("80010000003e000000000000001500000001000b038000000000000100208878b15a7d6a3a4f464e8f9f42591dbc0cf4"
+                + "bedea0ec309003d2b2ee53655ef8",
+                Hex.str(b.execute(Hex.cmd("8001 00000000 0000017e 00000001 000b03800000"), 0).response()));
+        byte[] auth = Hex.cmd("8002 00000000 00000129 40000001 0000000c 40000009 0000 01 0003 6f776e 0000");
+        assertEquals("80020000001300000000000000000000010000", Hex.str(b.execute(auth, 0).response()));
+        // and what it writes now loads again
+        TpmEngine c = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(4));
+        c.load(TpmState.decodePermanent(b.encodePermanent()), TpmState.decodeVolatile(b.encodeVolatile()));
+        assertEquals(EnumSet.allOf(HashAlg.class), c.state().allocated());
+    }
+
+    static byte[] resource(String name) throws java.io.IOException {
+        try (java.io.InputStream in = TpmStateCodecTest.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new java.io.FileNotFoundException(name);
+            }
+            return in.readAllBytes();
+        }
+    }
 }
