@@ -113,6 +113,11 @@ public final class TpmDevice implements Closeable {
                 }
             }
             engine.load(p, v);
+            if (p.needsSecrets()) {
+                // a version 1 state: its fresh seeds and proofs must be kept before anything uses them
+                store.savePermanent(engine.encodePermanent());
+                log.event("state-upgraded", "dir", store.dir(), "permanent_version", 2);
+            }
             log.event("state-resumed", "dir", store.dir(), "started", engine.state().started(),
                     "pcr_counter", engine.state().pcrCounter());
         } else {
@@ -323,7 +328,8 @@ public final class TpmDevice implements Closeable {
                 case 1 -> {
                     TpmState.Permanent p = TpmState.decodePermanent(blob);
                     engine.loadPermanent(p);
-                    store.savePermanent(blob);
+                    // a version 1 blob got fresh seeds and proofs: store them, not the old blob
+                    store.savePermanent(p.needsSecrets() ? engine.encodePermanent() : blob);
                 }
                 case 2 -> {
                     TpmState.decodeVolatile(blob);

@@ -51,6 +51,7 @@ public final class TpmEngine {
     /** A freshly manufactured TPM with the given allocated banks, initialised (_TPM_Init) but not started. */
     public TpmEngine(Set<HashAlg> banks, LongSupplier millis, RandomSource random) {
         this.st = new TpmState(banks);
+        st.secrets = TpmState.Secrets.generate(random); // manufacture (Part 1 14.3.2)
         this.core = new EngineCore(st, millis, random);
         this.auth = new Authorisation(core);
         for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core),
@@ -121,7 +122,7 @@ public final class TpmEngine {
     /** Replaces the whole state with validated blobs (migration, restore); the TPM is then running. */
     public void load(TpmState.Permanent p, TpmState.Volatile v) {
         core.hmacSessions.clear();
-        st.applyPermanent(p);
+        st.applyPermanent(p, p.needsSecrets() ? TpmState.Secrets.generate(core.random) : null);
         core.initMillis = core.millis();
         if (v != null) {
             st.applyVolatile(v);
@@ -135,7 +136,7 @@ public final class TpmEngine {
 
     /** Replaces only the permanent part (SET_STATEBLOB type 1 while stopped). */
     public void loadPermanent(TpmState.Permanent p) {
-        st.applyPermanent(p);
+        st.applyPermanent(p, p.needsSecrets() ? TpmState.Secrets.generate(core.random) : null);
     }
 
     /** swtpm RESET_TPMESTABLISHED: clears the establishment flag; true if it was set. */

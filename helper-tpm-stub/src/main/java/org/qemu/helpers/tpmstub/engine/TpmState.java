@@ -22,7 +22,9 @@ public final class TpmState {
     static final int MAX_AUTH = 64;
     private static final int PERMANENT_MAGIC = 0x54535031; // "TSP1"
     private static final int VOLATILE_MAGIC = 0x54535631;  // "TSV1"
-    private static final int VERSION = 1;
+    /** Version 2 added the hierarchy seeds and proofs; version 1 blobs still load (they get fresh ones). */
+    private static final int PERMANENT_VERSION = 2;
+    private static final int VOLATILE_VERSION = 1;
     /** Upper bound of either encoded part; a larger blob is refused before parsing. */
     public static final int MAX_BLOB = 16 * 1024;
 
@@ -33,6 +35,8 @@ public final class TpmState {
     byte[] endorsementAuth = new byte[0];
     byte[] lockoutAuth = new byte[0];
     boolean lockoutAuthEnabled = true;
+    /** Seeds and proofs; set at manufacture by the engine, replaced by {@link #applyPermanent}. */
+    Secrets secrets;
     long lockoutFailedAtClock;
     /** gp.orderlyState: how the previous power cycle ended. A fresh TPM counts as shut down CLEAR. */
     int orderlyState = SU_CLEAR;
@@ -125,7 +129,7 @@ public final class TpmState {
     /** Encodes the permanent part; clockNow is the current TPM clock to store. */
     public byte[] encodePermanent(long clockNow) {
         TpmWriter w = new TpmWriter(2048);
-        w.u32(PERMANENT_MAGIC).u32(VERSION);
+        w.u32(PERMANENT_MAGIC).u32(PERMANENT_VERSION);
         w.u32(bankMask(allocated));
         w.tpm2b(ownerAuth).tpm2b(endorsementAuth).tpm2b(lockoutAuth);
         w.u8(lockoutAuthEnabled ? 1 : 0).u64(lockoutFailedAtClock);
@@ -136,6 +140,9 @@ public final class TpmState {
             for (byte[] p : savedPcrs[h.ordinal()]) {
                 w.bytes(p);
             }
+        }
+        for (byte[] secret : secrets.all()) {
+            w.bytes(secret);
         }
         return seal(w);
     }
@@ -148,7 +155,7 @@ public final class TpmState {
     /** Encodes the sealed volatile part into w (reset first), without allocating. */
     public TpmWriter encodeVolatileInto(TpmWriter w, long timeNow, long clockNow) {
         w.reset();
-        w.u32(VOLATILE_MAGIC).u32(VERSION);
+        w.u32(VOLATILE_MAGIC).u32(VOLATILE_VERSION);
         w.u8(started ? 1 : 0).u32(pcrCounter).tpm2b(platformAuth);
         w.u16(prevOrderlyState).u8(startupLocality3 ? 1 : 0).u8(clockSafe ? 1 : 0);
         w.u64(clockNow).u64(timeNow);
@@ -164,7 +171,9 @@ public final class TpmState {
         return w.sealWithCrc32c();
     }
 
-    private static TpmReader open(byte[] blob, int magic, String what) throws StateFormatException {
+    /** Opens a blob after checking length, CRC, magic and that its version is in [minVersion, maxVersion]. */
+    private static TpmReader open(byte[] blob, int magic, String what, int minVersion, int maxVersion)
+            throws StateFormatException {
         if (blob.length < 12 || blob.length > MAX_BLOB) {
             throw new StateFormatException(what + " blob has a bad length " + blob.length);
         }
@@ -180,8 +189,9 @@ public final class TpmState {
                 throw new StateFormatException(what + " blob has a wrong magic");
             }
             long v = r.u32();
-            if (v != VERSION) {
-                throw new StateFormatException(what + " blob version " + v + " is not supported (want " + VERSION + ")");
+            if (v < minVersion || v > maxVersion) {
+                throw new StateFormatException(what + " blob version " + v + " is not supported (want "
+                        + minVersion + "-" + maxVersion + ")");
             }
         } catch (TpmFormatException e) {
             throw new StateFormatException(what + " blob is truncated");
@@ -209,7 +219,41 @@ public final class TpmState {
                             boolean lockoutAuthEnabled, long lockoutFailedAtClock, int orderlyState,
                             long resetCount, long restartCount, long clock, boolean tpmEstablished,
                             long savedPcrCounter, byte[] savedPlatformAuth, boolean savedLocality3,
-                            byte[][][] savedPcrs) { }
+                            byte[][][] savedPcrs, Secrets secrets) {
+        /** Written before version 2: it has no seeds or proofs yet, and gets fresh ones when loaded. */
+        public boolean needsSecrets() {
+            return secrets == null;
+        }
+    }
+
+    /**
+     * The hierarchy secrets of Part 1 14.3 and 14.4 (Part 4 gp.EPSeed/SPSeed/PPSeed, phProof/shProof/
+     * ehProof): seeds for primary objects and proofs for tickets and context integrity, each
+     * {@link #SIZE} bytes. They never leave the TPM except in the state blobs.
+     */
+    public record Secrets(byte[] eps, byte[] sps, byte[] pps, byte[] ehProof, byte[] shProof, byte[] phProof) {
+        public static final int SIZE = 64;
+
+        List<byte[]> all() {
+            return List.of(eps, sps, pps, ehProof, shProof, phProof);
+        }
+
+        static Secrets generate(TpmEngine.RandomSource random) {
+            byte[][] b = new byte[6][SIZE];
+            for (byte[] x : b) {
+                random.fill(x);
+            }
+            return new Secrets(b[0], b[1], b[2], b[3], b[4], b[5]);
+        }
+
+        static Secrets read(TpmReader r) throws TpmFormatException {
+            byte[][] b = new byte[6][];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = r.bytes(SIZE);
+            }
+            return new Secrets(b[0], b[1], b[2], b[3], b[4], b[5]);
+        }
+    }
 
     /** The decoded volatile part, applied with {@link #applyVolatile}. */
     public record Volatile(boolean started, long pcrCounter, byte[] platformAuth, int prevOrderlyState,
@@ -217,7 +261,8 @@ public final class TpmState {
                            byte[][][] pcrs) { }
 
     public static Permanent decodePermanent(byte[] blob) throws StateFormatException {
-        TpmReader r = open(blob, PERMANENT_MAGIC, "permanent");
+        TpmReader r = open(blob, PERMANENT_MAGIC, "permanent", 1, PERMANENT_VERSION);
+        int version = ByteBuffer.wrap(blob, 4, 4).getInt();
         try {
             EnumSet<HashAlg> banks = banksOf(r.s32());
             byte[] o = r.tpm2b(MAX_AUTH);
@@ -239,17 +284,18 @@ public final class TpmState {
                     sp[h.ordinal()][i] = r.bytes(h.digestSize());
                 }
             }
+            Secrets secrets = version >= 2 ? Secrets.read(r) : null;
             if (r.remaining() != 0) {
                 throw new StateFormatException("permanent blob has " + r.remaining() + " trailing bytes");
             }
-            return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp);
+            return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp, secrets);
         } catch (TpmFormatException ex) {
             throw new StateFormatException("permanent blob is truncated or has an oversized field");
         }
     }
 
     public static Volatile decodeVolatile(byte[] blob) throws StateFormatException {
-        TpmReader r = open(blob, VOLATILE_MAGIC, "volatile");
+        TpmReader r = open(blob, VOLATILE_MAGIC, "volatile", VOLATILE_VERSION, VOLATILE_VERSION);
         try {
             boolean st = bool(r);
             long pc = r.u32();
@@ -277,8 +323,12 @@ public final class TpmState {
         }
     }
 
-    /** Replaces the permanent part (must not fail: the record was validated by decode). */
-    void applyPermanent(Permanent p) {
+    /**
+     * Replaces the permanent part (must not fail: the record was validated by decode); a version 1
+     * part keeps no secrets, so it gets {@code freshSecrets}.
+     */
+    void applyPermanent(Permanent p, Secrets freshSecrets) {
+        secrets = p.needsSecrets() ? freshSecrets : p.secrets();
         allocated.clear();
         allocated.addAll(p.banks());
         ownerAuth = p.ownerAuth();

@@ -2,7 +2,9 @@ package org.qemu.helpers.tpmstub.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -77,6 +79,16 @@ class TpmStateCodecTest {
         TpmEngine c = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(4));
         c.load(TpmState.decodePermanent(b.encodePermanent()), TpmState.decodeVolatile(b.encodeVolatile()));
         assertEquals(EnumSet.allOf(HashAlg.class), c.state().allocated());
+        // the version 1 part had no seeds and proofs; the ones it got on loading are kept from then on
+        assertTrue(TpmState.decodePermanent(p).needsSecrets());
+        TpmState.Permanent upgraded = TpmState.decodePermanent(b.encodePermanent());
+        assertFalse(upgraded.needsSecrets());
+        assertEquals(2, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt(), "written as version 2");
+        TpmState.Permanent again = TpmState.decodePermanent(c.encodePermanent());
+        for (int i = 0; i < 6; i++) {
+            assertArrayEquals(upgraded.secrets().all().get(i), again.secrets().all().get(i));
+            assertEquals(TpmState.Secrets.SIZE, again.secrets().all().get(i).length);
+        }
     }
 
     static byte[] resource(String name) throws java.io.IOException {
