@@ -271,6 +271,41 @@ public final class TpmDevice implements Closeable {
         return TPM_SUCCESS;
     }
 
+    /** CMD_HASH_START: _TPM_Hash_Start (a DRTM or H-CRTM event sequence; sets TPM established). */
+    public int hashStart() {
+        synchronized (this) {
+            if (!engine.running()) {
+                return TPM_BAD_ORDINAL;
+            }
+            TpmEngine.StateChange c = engine.hashStart();
+            persist(c.permanentChanged(), c.volatileChanged());
+        }
+        notifyListeners();
+        return TPM_SUCCESS;
+    }
+
+    /** CMD_HASH_DATA: _TPM_Hash_Data (ignored without a started sequence, as libtpms). */
+    public synchronized int hashData(byte[] data, int off, int len) {
+        if (!engine.running()) {
+            return TPM_BAD_ORDINAL;
+        }
+        engine.hashData(data, off, len);
+        return TPM_SUCCESS;
+    }
+
+    /** CMD_HASH_END: _TPM_Hash_End extends PCR 17 (after Startup) or PCR 0 (before). */
+    public int hashEnd() {
+        synchronized (this) {
+            if (!engine.running()) {
+                return TPM_BAD_ORDINAL;
+            }
+            TpmEngine.StateChange c = engine.hashEnd();
+            persist(c.permanentChanged(), c.volatileChanged());
+        }
+        notifyListeners();
+        return TPM_SUCCESS;
+    }
+
     /** CMD_STORE_VOLATILE: keep the volatile state for the next CMD_INIT. */
     public synchronized int storeVolatile() {
         if (!engine.running()) {

@@ -121,7 +121,7 @@ final class Authorisation {
                 MessageDigest md = hs.alg.digest();
                 md.update(Params.u32Bytes(cc.code()));
                 for (long hnd : handles) {
-                    md.update(Params.u32Bytes(hnd)); // the Name of a PCR or permanent handle is the handle
+                    md.update(core.name(hnd)); // Part 1 18.7 cpHash: the Names of all handles
                 }
                 md.update(params);
                 byte[] want = hmac(hs.alg, expected, md.digest(), s.nonceCaller(), hs.nonceTpm, s.attributes());
@@ -175,25 +175,7 @@ final class Authorisation {
 
     /** Part 1 19.6.6: HMAC(sessionKey || authValue, pHash || nonceNewer || nonceOlder || attributes). */
     private static byte[] hmac(HashAlg alg, byte[] key, byte[] pHash, byte[] newer, byte[] older, int attrs) {
-        try {
-            String name = switch (alg) {
-                case SHA1 -> "HmacSHA1";
-                case SHA256 -> "HmacSHA256";
-                case SHA384 -> "HmacSHA384";
-                case SHA512 -> "HmacSHA512";
-            };
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance(name);
-            // an empty HMAC key is legal (Part 1 19.6.6) but JCE refuses empty keys: HMAC pads keys with
-            // zeros to the block size, so a single zero byte is the same key
-            mac.init(new javax.crypto.spec.SecretKeySpec(key.length == 0 ? new byte[1] : key, name));
-            mac.update(pHash);
-            mac.update(newer);
-            mac.update(older);
-            mac.update((byte) attrs);
-            return mac.doFinal();
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("HMAC " + alg, e);
-        }
+        return Crypto.hmac(alg, key, pHash, newer, older, new byte[] {(byte) attrs});
     }
 
     private byte[] authValue(long handle) {
@@ -206,6 +188,9 @@ final class Authorisation {
             return st.lockoutAuth;
         } else if (handle == TpmEngine.RH_PLATFORM) {
             return st.platformAuth;
+        }
+        if (ObjectSlots.isTransient(handle)) {
+            return core.objects.get(handle).authValue(); // loaded: checked when the handle was read
         }
         return new byte[0]; // PCR authValues are empty (no TPM2_PCR_SetAuthValue)
     }

@@ -7,8 +7,6 @@ import java.util.Set;
 
 /** Part 3 chapter 28 (Context Management): FlushContext. */
 final class ContextCommands implements CommandGroup {
-    static final int MAX_LOADED_OBJECTS = 3;
-
     private final EngineCore core;
 
     ContextCommands(EngineCore core) {
@@ -25,14 +23,17 @@ final class ContextCommands implements CommandGroup {
         long handle = param(c.in(), 1, rd -> {
             long h = rd.u32(); // TPMI_DH_CONTEXT: an HMAC or policy session, or a transient object
             boolean ok = Authorisation.isHmacSessionHandle(h) || Authorisation.isPolicySessionHandle(h)
-                    || (h >= 0x80000000L && h < 0x80000000L + MAX_LOADED_OBJECTS);
+                    || (h >= ObjectSlots.TRANSIENT_FIRST
+                        && h < ObjectSlots.TRANSIENT_FIRST + ObjectSlots.MAX_LOADED_OBJECTS);
             if (!ok) {
                 throw new TpmFormatException(TpmRc.VALUE);
             }
             return h;
         });
         noMoreParams(c.in());
-        if (core.hmacSessions.remove(handle) == null) {
+        boolean flushed = ObjectSlots.isTransient(handle) ? core.objects.remove(handle)
+                : core.hmacSessions.remove(handle) != null;
+        if (!flushed) {
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.HANDLE, 1));
         }
     }

@@ -16,6 +16,12 @@ final class EngineCore {
     private final LongSupplier millis;
     /** Loaded HMAC sessions (volatile, lost at _TPM_Init and TPM Reset; never saved); a TreeMap: handle order. */
     final Map<Long, Authorisation.HmacSession> hmacSessions = new TreeMap<>();
+    /** Transient objects: sequence objects so far. Lost at _TPM_Init and Startup, like sessions. */
+    final ObjectSlots objects = new ObjectSlots();
+    /** The _TPM_Hash_Start sequence object (libtpms g_DRTMHandle), or -1. */
+    long drtmHandle = -1;
+    /** An H-CRTM event happened before Startup (libtpms g_DrtmPreStartup): Startup keeps PCR 0. */
+    boolean drtmPreStartup;
     long initMillis;
     boolean running;
     boolean dirtyPermanent;
@@ -31,6 +37,34 @@ final class EngineCore {
         this.random = random;
         this.initMillis = millis.getAsLong();
         this.running = true;
+    }
+
+    /** Flushes everything volatile that is loaded (sessions, objects): _TPM_Init, Startup, load. */
+    void flushLoaded() {
+        hmacSessions.clear();
+        objects.clear();
+        drtmHandle = -1;
+    }
+
+    /** The Name of an entity for cpHash (Part 1 16): a PCR or permanent handle is its own Name. */
+    byte[] name(long handle) {
+        if (ObjectSlots.isTransient(handle)) {
+            LoadedObject o = objects.get(handle);
+            return o == null ? new byte[0] : o.name();
+        }
+        return Params.u32Bytes(handle);
+    }
+
+    /** The proof of a hierarchy (Part 1 14.4), the key of its tickets; null for TPM_RH_NULL. */
+    byte[] proof(long hierarchy) {
+        if (hierarchy == TpmEngine.RH_OWNER) {
+            return st.secrets.shProof();
+        } else if (hierarchy == TpmEngine.RH_ENDORSEMENT) {
+            return st.secrets.ehProof();
+        } else if (hierarchy == TpmEngine.RH_PLATFORM) {
+            return st.secrets.phProof();
+        }
+        return null;
     }
 
     long millis() {

@@ -70,7 +70,7 @@ final class PcrCommands implements CommandGroup {
         }
     }
 
-    private void extendOne(int pcr, HashAlg alg, byte[] digest) {
+    void extendOne(int pcr, HashAlg alg, byte[] digest) {
         if (!core.st.allocated.contains(alg)) {
             return;
         }

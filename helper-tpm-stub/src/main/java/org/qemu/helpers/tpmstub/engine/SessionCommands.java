@@ -23,9 +23,10 @@ final class SessionCommands implements CommandGroup {
         // only unsalted, unbound sessions: tpmKey and bind must be TPM_RH_NULL
         if (h != TpmEngine.RH_NULL) {
             int type = (int) (h >>> 24);
-            if (type == 0x80) {
-                throw new TpmFormatException(TpmRc.REFERENCE_H0); // no transient object is loaded
+            if (type == 0x80 && core.objects.get(h) == null) {
+                throw new TpmFormatException(TpmRc.REFERENCE_H0); // not loaded
             }
+            // a loaded object cannot salt or bind here: only sequence objects exist, and no keys
             throw new TpmFormatException(type == 0x81 ? TpmRc.HANDLE : TpmRc.VALUE);
         }
         return h;

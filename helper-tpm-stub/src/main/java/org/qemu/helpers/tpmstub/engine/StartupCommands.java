@@ -73,7 +73,7 @@ final class StartupCommands implements CommandGroup {
             }
         }
         boolean resume = prev == TpmState.SU_STATE && type == TpmState.SU_STATE;
-        core.hmacSessions.clear();
+        core.flushLoaded();
         boolean restart = prev == TpmState.SU_STATE && type == TpmState.SU_CLEAR;
         if (prev == TpmState.SU_NONE) {
             st.clockSafe = false;
@@ -84,6 +84,9 @@ final class StartupCommands implements CommandGroup {
             boolean saved = resume && PcrAttributes.stateSaved(pcr);
             if (!saved) {
                 PcrCommands.pcrChanged(st, pcr);
+            }
+            if (pcr == PcrAttributes.HCRTM_PCR && !resume && core.drtmPreStartup) {
+                continue; // Part 4 PCR.c PCRStartup: an H-CRTM measurement stays in PCR 0
             }
             for (HashAlg bank : st.allocated) {
                 byte[] v = st.pcrs[bank.ordinal()][pcr];

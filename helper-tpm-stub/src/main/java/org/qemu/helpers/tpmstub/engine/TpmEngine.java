@@ -43,9 +43,13 @@ public final class TpmEngine {
     /** A response plus which parts of the state the command changed (to persist before replying). */
     public record Result(byte[] response, int rc, boolean permanentChanged, boolean volatileChanged) { }
 
+    /** Which parts of the state a platform indication changed (to persist before acknowledging it). */
+    public record StateChange(boolean permanentChanged, boolean volatileChanged) { }
+
     private final EngineCore core;
     private final TpmState st;
     private final Authorisation auth;
+    private final HashCommands hashing;
     private final Map<CommandCode, CommandGroup> groups = new EnumMap<>(CommandCode.class);
 
     /** A freshly manufactured TPM with the given allocated banks, initialised (_TPM_Init) but not started. */
@@ -54,8 +58,10 @@ public final class TpmEngine {
         st.secrets = TpmState.Secrets.generate(random); // manufacture (Part 1 14.3.2)
         this.core = new EngineCore(st, millis, random);
         this.auth = new Authorisation(core);
-        for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core),
-                new RandomCommands(core), new PcrCommands(core), new HierarchyCommands(core),
+        PcrCommands pcrs = new PcrCommands(core);
+        this.hashing = new HashCommands(core, pcrs);
+        for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core), hashing,
+                new RandomCommands(core), pcrs, new HierarchyCommands(core),
                 new ContextCommands(core), new ClockCommands(core), new CapabilityCommands(core))) {
             for (CommandCode cc : g.commands()) {
                 if (groups.put(cc, g) != null) {
@@ -74,7 +80,8 @@ public final class TpmEngine {
 
     /** _TPM_Init (swtpm CMD_INIT): volatile state from {@code restored} if given, else reset; TPM not started. */
     public void init(TpmState.Volatile restored) {
-        core.hmacSessions.clear();
+        core.flushLoaded();
+        core.drtmPreStartup = false;
         st.nvClock = clockNow();
         core.initMillis = core.millis();
         if (restored != null) {
@@ -121,7 +128,8 @@ public final class TpmEngine {
 
     /** Replaces the whole state with validated blobs (migration, restore); the TPM is then running. */
     public void load(TpmState.Permanent p, TpmState.Volatile v) {
-        core.hmacSessions.clear();
+        core.flushLoaded();
+        core.drtmPreStartup = false;
         st.applyPermanent(p, p.needsSecrets() ? TpmState.Secrets.generate(core.random) : null);
         core.initMillis = core.millis();
         if (v != null) {
@@ -146,6 +154,27 @@ public final class TpmEngine {
         return was;
     }
 
+    // ------------------------------------------------------------------ platform hash indications
+
+    /** _TPM_Hash_Start (swtpm CMD_HASH_START); also sets the TPM established flag. */
+    public StateChange hashStart() {
+        core.begin();
+        hashing.hashStart();
+        return new StateChange(core.dirtyPermanent, core.dirtyVolatile);
+    }
+
+    /** _TPM_Hash_Data (swtpm CMD_HASH_DATA); without a started sequence it does nothing. */
+    public void hashData(byte[] data, int off, int len) {
+        hashing.hashData(data, off, len);
+    }
+
+    /** _TPM_Hash_End (swtpm CMD_HASH_END): extends the DRTM (or, before Startup, the H-CRTM) PCR. */
+    public StateChange hashEnd() {
+        core.begin();
+        hashing.hashEnd();
+        return new StateChange(core.dirtyPermanent, core.dirtyVolatile);
+    }
+
     // ------------------------------------------------------------------ command execution
 
     /** Executes one command at the given locality (0-4) and returns the response (Part 1 18.9). */
@@ -158,6 +187,11 @@ public final class TpmEngine {
             resp = errorResponse(rc);
         } else {
             core.selfHeal();
+            if (core.drtmHandle >= 0) {
+                // Part 4 ExecCommand.c: any command ends a _TPM_Hash_Start sequence unceremoniously
+                core.objects.remove(core.drtmHandle);
+                core.drtmHandle = -1;
+            }
             try {
                 resp = run(command, locality);
                 rc = TpmRc.SUCCESS;

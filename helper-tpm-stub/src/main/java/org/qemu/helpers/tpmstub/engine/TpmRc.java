@@ -28,6 +28,7 @@ public final class TpmRc {
     public static final int NONCE = FMT1 + 0x00F;
     public static final int KEY_SIZE = FMT1 + 0x007;
     public static final int MODE = FMT1 + 0x009;
+    public static final int KEY = FMT1 + 0x01C;
     public static final int SIZE = FMT1 + 0x015;
     public static final int SYMMETRIC = FMT1 + 0x016;
     public static final int INSUFFICIENT = FMT1 + 0x01A;
@@ -35,6 +36,7 @@ public final class TpmRc {
     public static final int BAD_AUTH = FMT1 + 0x022;
 
     private static final int WARN = 0x900;
+    public static final int OBJECT_MEMORY = WARN + 0x002;
     public static final int SESSION_MEMORY = WARN + 0x003;
     public static final int LOCALITY = WARN + 0x007;
     public static final int REFERENCE_H0 = WARN + 0x010;

@@ -54,6 +54,10 @@ class SwtpmDifferentialTest {
             maskCommandCounts(theirs);
             maskCommandCounts(ours);
         }
+        if (cc == 0x17D || cc == 0x13E) {
+            maskTicketHmac(theirs);
+            maskTicketHmac(ours);
+        }
         boolean commandLists = cc == 0x17A && theirs.length > 14 && ByteBuffer.wrap(theirs, 6, 4).getInt() == 0
                 && ByteBuffer.wrap(theirs, 11, 4).getInt() >= 2 && ByteBuffer.wrap(theirs, 11, 4).getInt() <= 4;
         if (commandLists) {
@@ -68,6 +72,23 @@ class SwtpmDifferentialTest {
         }
         transcript.add(Hex.str(cmd) + " -> " + Hex.str(ours));
         return ours;
+    }
+
+    /**
+     * Zeroes the HMAC of a TPMT_TK_HASHCHECK (tag 0x8024, a hierarchy other than TPM_RH_NULL, 64
+     * bytes) in a successful response: it is keyed by each TPM's secret hierarchy proof.
+     */
+    private static void maskTicketHmac(byte[] r) {
+        if (r.length < 10 + 72 || ByteBuffer.wrap(r, 6, 4).getInt() != 0) {
+            return;
+        }
+        for (int o = r.length - 72; o >= Math.max(10, r.length - 72 - 16); o--) {
+            ByteBuffer b = ByteBuffer.wrap(r, o, 8);
+            if (b.getShort() == (short) 0x8024 && b.getInt() != 0x40000007 && b.getShort() == 0x40) {
+                java.util.Arrays.fill(r, o + 8, o + 72, (byte) 0);
+                return;
+            }
+        }
     }
 
     /** Zeroes TPM_PT_TOTAL_COMMANDS / LIBRARY_COMMANDS in a TPM_PROPERTIES reply (they count implemented commands). */
@@ -328,6 +349,104 @@ class SwtpmDifferentialTest {
     }
 
     /** Mutated valid commands, restricted to this engine's command codes so both TPMs stay comparable. */
+    /** The same, except bytes [from, to) of a successful response (a ticket HMAC keyed by a secret proof). */
+    private void sameExcept(String hex, int from, int to) throws IOException {
+        byte[] cmd = Hex.cmd(hex);
+        byte[] theirs = swtpm.command(cmd);
+        byte[] ours = engine.execute(cmd, locality).response();
+        String what = "command " + hex;
+        assertEquals(theirs.length, ours.length, what + ": " + Hex.str(theirs) + " vs " + Hex.str(ours));
+        assertEquals(Hex.str(java.util.Arrays.copyOf(theirs, from)), Hex.str(java.util.Arrays.copyOf(ours, from)), what);
+        assertEquals(Hex.str(java.util.Arrays.copyOfRange(theirs, to, theirs.length)),
+                Hex.str(java.util.Arrays.copyOfRange(ours, to, ours.length)), what);
+        transcript.add(hex + " -> " + Hex.str(ours));
+    }
+
+    private static int rc(byte[] response) {
+        return ByteBuffer.wrap(response, 6, 4).getInt();
+    }
+
+    private static String b2(String hex) {
+        return String.format("%04x", hex.replace(" ", "").length() / 2) + hex;
+    }
+
+    /** A password session with authValue "ab". */
+    private static final String PW_AB = "0000000b 40000009 0000 01 0002 6162";
+
+    @Test
+    void hashAndHashSequencesAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0000");
+        String abc = b2("616263");
+        same("8001 00000000 0000017d " + abc + " 000b 40000007");         // Hash, no ticket
+        same("8001 00000000 0000017d " + abc + " 0004 40000007");
+        same("8001 00000000 0000017d " + abc + " 000d 40000007");
+        // a ticket: same digest, tag and hierarchy; the SHA-512 HMAC under the owner proof differs
+        sameExcept("8001 00000000 0000017d " + abc + " 000b 40000001", 10 + 34 + 8, 10 + 34 + 8 + 64);
+        same("8001 00000000 0000017d " + b2("ff544347 00") + " 000b 40000001"); // TPM_GENERATED: no ticket
+        same("8001 00000000 0000017d " + abc + " 0010 40000007");         // TPM_ALG_NULL is not a hash
+        same("8001 00000000 0000017d " + abc + " 000b 4000000a");         // lockout is not a hierarchy
+        same("8001 00000000 0000017d 0401" + "00".repeat(1025) + " 000b 40000007"); // > MAX_DIGEST_BUFFER
+        same("8001 00000000 0000017d " + abc + " 000b");                  // truncated
+        // a hash sequence with authValue "ab": start, update, wrong auth refused, complete
+        assertEquals(0x80000000, ByteBuffer.wrap(same("8001 00000000 00000186 0002 6162 000b"), 10, 4).getInt());
+        same("8002 00000000 0000015c 80000000 " + PW_AB + " " + b2("61".repeat(1000)));
+        same("8002 00000000 0000015c 80000000 0000000b 40000009 0000 01 0002 6163 " + b2("62"));
+        same("8002 00000000 0000015c 80000000 00000009 40000009 0000 01 0000 " + b2("62"));
+        same("8002 00000000 0000013e 80000000 " + PW_AB + " " + b2("6263") + " 40000007");
+        same("8002 00000000 0000013e 80000000 " + PW_AB + " " + b2("6263") + " 40000007"); // flushed
+        // its ticket
+        same("8001 00000000 00000186 0000 000c");
+        same("8002 00000000 0000015c 80000000 00000009 40000009 0000 01 0000 " + b2("77".repeat(600)));
+        sameExcept("8002 00000000 0000013e 80000000 00000009 40000009 0000 01 0000 " + b2("") + " 4000000b",
+                10 + 4 + 50 + 8, 10 + 4 + 50 + 8 + 64);
+        // a first block shorter than 4 bytes never gets a ticket
+        same("8001 00000000 00000186 0000 000b");
+        same("8002 00000000 0000015c 80000000 00000009 40000009 0000 01 0000 " + b2("7777"));
+        same("8002 00000000 0000013e 80000000 00000009 40000009 0000 01 0000 " + b2("78787878") + " 40000001");
+        // an event sequence into PCR 9 and PCR_Read; then with TPM_RH_NULL
+        same("8001 00000000 00000186 0002 6162 0010");
+        same("8002 00000000 0000015c 80000000 " + PW_AB + " " + b2("65".repeat(1024)));
+        same("8002 00000000 0000013e 80000000 " + PW_AB + " " + b2("") + " 40000007"); // not a hash sequence
+        byte[] event = same("8002 00000000 00000185 00000009 80000000 00000014 40000009 0000 01 0000 40000009 0000 "
+                + "01 0002 6162 " + b2("66".repeat(100)));
+        assertEquals(0, rc(event), "EventSequenceComplete succeeded");
+        assertEquals(4, ByteBuffer.wrap(event, 14, 4).getInt(), "one digest per implemented hash");
+        same("8001 00000000 0000017e 00000004 000403000200 000b03000200 000c03000200 000d03000200");
+        same("8001 00000000 00000186 0000 0010");
+        same("8002 00000000 00000185 40000007 80000000 00000012 40000009 0000 01 0000 40000009 0000 01 0000 "
+                + b2(""));
+        // EventSequenceComplete on a hash sequence; at a locality that may not extend PCR 17
+        same("8001 00000000 00000186 0000 000b");
+        same("8002 00000000 00000185 00000009 80000000 00000012 40000009 0000 01 0000 40000009 0000 01 0000 "
+                + b2(""));
+        same("8001 00000000 00000186 0000 0010");
+        same("8002 00000000 00000185 00000011 80000001 00000012 40000009 0000 01 0000 40000009 0000 01 0000 "
+                + b2(""));
+        // three slots: the fourth sequence is TPM_RC_OBJECT_MEMORY; handles and free slots are reported
+        same("8001 00000000 00000186 0000 000c");
+        same("8001 00000000 00000186 0000 000d");
+        assertEquals(0x902, rc(same("8001 00000000 00000186 0000 000b")), "TPM_RC_OBJECT_MEMORY");
+        // a persistent handle needs a free slot to be looked up in: TPM_RC_OBJECT_MEMORY before TPM_RC_HANDLE
+        same("8002 00000000 0000015c 81000000 00000009 40000009 0000 01 0000 " + b2("00"));        same("8001 00000000 0000017a 00000001 80000000 00000010");
+        same("8001 00000000 0000017a 00000006 00000207 00000001");
+        same("8001 00000000 00000165 80000001");
+        same("8001 00000000 00000165 80000001");
+        same("8001 00000000 0000017a 00000001 80000000 00000010");
+        same("8001 00000000 0000017a 00000006 00000207 00000001");
+        // handles that are not loaded, not transient, or past the slots
+        same("8002 00000000 0000015c 80000001 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8002 00000000 0000015c 81000000 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8002 00000000 0000015c 80000007 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8002 00000000 0000015c 40000001 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8001 00000000 0000015c 80000000 " + b2("00"));                // no authorisation
+        same("8001 00000000 00000186 0041" + "00".repeat(65) + " 000b");   // auth larger than a digest
+        same("8001 00000000 00000186 0000 0099");
+        // Startup flushes transient objects (after a new _TPM_Init)
+        ctrlInit();
+        same("8001 00000000 00000144 0000");
+        same("8001 00000000 0000017a 00000001 80000000 00000010");
+    }
+
     @Test
     void mutatedCommandsGiveIdenticalResponses() throws IOException {
         long seed = Long.getLong("tpm.diff.seed", 0x5eed_0001L);

@@ -103,6 +103,65 @@ class Tpm2ToolsTest {
         }
     }
 
+    /** tpm2_pcrevent (hash sequences beyond 1 KiB) and tpm2_hash: stdout and output files. */
+    private static List<String> hashing(String tcti, Path dir, String tag) throws Exception {
+        List<String> outputs = new ArrayList<>();
+        String[][] cmds = {
+            {"tpm2_startup", "-c"},
+            {"tpm2_pcrevent", "9", dir.resolve("f4k").toString()},
+            {"tpm2_pcrevent", "9", dir.resolve("f1m").toString()},
+            {"tpm2_pcrevent", "10", dir.resolve("small").toString()},
+            {"tpm2_pcrread", "sha1:9,10+sha256:9,10+sha384:9+sha512:9"},
+            {"tpm2_hash", "-g", "sha256", "-C", "n", "--hex", dir.resolve("f1m").toString()},
+            {"tpm2_hash", "-g", "sha384", "-C", "e", "--hex", dir.resolve("small").toString()},
+            {"tpm2_hash", "-g", "sha1", "-C", "o", "-o", dir.resolve(tag + ".hash").toString(),
+                "-t", dir.resolve(tag + ".ticket").toString(), dir.resolve("f4k").toString()},
+            {"tpm2_getcap", "handles-transient"},
+        };
+        for (String[] c : cmds) {
+            outputs.add(String.join(" ", c).replace(tag, "T") + "\n" + run(tcti, c).stdout());
+        }
+        outputs.add("hash file " + org.qemu.helpers.tpmstub.Hex.str(Files.readAllBytes(dir.resolve(tag + ".hash"))));
+        byte[] ticket = Files.readAllBytes(dir.resolve(tag + ".ticket"));
+        // TPMT_TK_HASHCHECK: tag, hierarchy, size of the HMAC (its value is keyed by each TPM's secret proof)
+        outputs.add("ticket " + org.qemu.helpers.tpmstub.Hex.str(java.util.Arrays.copyOf(ticket, 8)) + " length "
+                + ticket.length);
+        return outputs;
+    }
+
+    @Test
+    void pcreventOf4KiBAnd1MiBFilesAndTpm2HashPrintTheSameAsAgainstSwtpm() throws Exception {
+        Tools.require("tpm2_pcrevent", "tpm2-tools");
+        Path tmp = Files.createTempDirectory("tpm2hash");
+        try {
+            java.util.Random rnd = new java.util.Random(16);
+            byte[] f4k = new byte[4096];
+            byte[] f1m = new byte[1 << 20];
+            rnd.nextBytes(f4k);
+            rnd.nextBytes(f1m);
+            Files.write(tmp.resolve("f4k"), f4k);
+            Files.write(tmp.resolve("f1m"), f1m);
+            Files.writeString(tmp.resolve("small"), "a small event\n");
+            List<String> theirs;
+            try (Swtpm sw = Swtpm.start("not-need-init")) {
+                theirs = hashing("swtpm:host=127.0.0.1,port=" + sw.port, tmp, "swtpm");
+            }
+            int port = Swtpm.freePortPair();
+            List<String> ours;
+            try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
+                ours = hashing("swtpm:host=127.0.0.1,port=" + port, tmp, "ours");
+            }
+            assertEquals(theirs.size(), ours.size());
+            for (int i = 0; i < theirs.size(); i++) {
+                assertEquals(theirs.get(i), ours.get(i));
+            }
+            // a real ticket, not the NULL one: owner hierarchy, a 64-byte SHA-512 HMAC
+            assertEquals("ticket 8024400000010040 length 72", ours.get(ours.size() - 1));
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
     static void deleteTree(Path dir) throws java.io.IOException {
         try (Stream<Path> s = Files.walk(dir)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
