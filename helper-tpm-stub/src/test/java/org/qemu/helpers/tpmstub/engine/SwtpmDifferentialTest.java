@@ -2,6 +2,7 @@ package org.qemu.helpers.tpmstub.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -58,10 +59,12 @@ class SwtpmDifferentialTest {
             maskTicketHmac(theirs);
             maskTicketHmac(ours);
         }
-        boolean commandLists = cc == 0x17A && theirs.length > 14 && ByteBuffer.wrap(theirs, 6, 4).getInt() == 0
-                && ByteBuffer.wrap(theirs, 11, 4).getInt() >= 2 && ByteBuffer.wrap(theirs, 11, 4).getInt() <= 4;
+        int capability = cc == 0x17A && theirs.length > 14 && ByteBuffer.wrap(theirs, 6, 4).getInt() == 0
+                ? ByteBuffer.wrap(theirs, 11, 4).getInt() : -1;
+        boolean commandLists = (capability >= 2 && capability <= 4) || capability == 0 || capability == 8;
         if (commandLists) {
-            // COMMANDS, PP_COMMANDS, AUDIT_COMMANDS list implemented commands: only the outcome must match
+            // COMMANDS, PP_COMMANDS, AUDIT_COMMANDS, ALGS and ECC_CURVES list what is implemented:
+            // only the outcome must match (algorithmsAreASubsetOfSwtpms checks the entries)
             assertEquals(Hex.str(java.util.Arrays.copyOf(theirs, 10)).substring(12),
                     Hex.str(java.util.Arrays.copyOf(ours, 10)).substring(12), what);
         } else if (randomPayload) {
@@ -72,6 +75,20 @@ class SwtpmDifferentialTest {
         }
         transcript.add(Hex.str(cmd) + " -> " + Hex.str(ours));
         return ours;
+    }
+
+    /** ALGS and ECC_CURVES: every entry this TPM lists, swtpm lists with the same attributes. */
+    private void algorithmsAreASubsetOfSwtpms() throws IOException {
+        byte[] cmd = Hex.cmd("8001 00000000 0000017a 00000000 00000000 00000100");
+        String theirs = Hex.str(swtpm.command(cmd)).substring(38);
+        String ours = Hex.str(engine.execute(cmd, locality).response()).substring(38);
+        assertEquals(4 * 12, ours.length(), "sha1, sha256, sha384, sha512: " + ours);
+        for (int i = 0; i < ours.length(); i += 12) {
+            assertTrue(theirs.contains(ours.substring(i, i + 12)), ours.substring(i, i + 12) + " not in " + theirs);
+        }
+        String curves = Hex.str(engine.execute(Hex.cmd("8001 00000000 0000017a 00000008 00000000 00000040"), 0)
+                .response());
+        assertEquals("80010000001300000000000000000800000000", curves, "no ECC curve yet");
     }
 
     /**
@@ -91,14 +108,17 @@ class SwtpmDifferentialTest {
         }
     }
 
-    /** Zeroes TPM_PT_TOTAL_COMMANDS / LIBRARY_COMMANDS in a TPM_PROPERTIES reply (they count implemented commands). */
+    /**
+     * Zeroes TPM_PT_TOTAL_COMMANDS / LIBRARY_COMMANDS / LOADED_CURVES in a TPM_PROPERTIES reply (they
+     * count implemented commands and curves).
+     */
     private static void maskCommandCounts(byte[] r) {
         if (r.length < 19 || ByteBuffer.wrap(r, 6, 4).getInt() != 0 || ByteBuffer.wrap(r, 11, 4).getInt() != 6) {
             return;
         }
         for (int off = 19; off + 8 <= r.length; off += 8) {
             int prop = ByteBuffer.wrap(r, off, 4).getInt();
-            if (prop == 0x129 || prop == 0x12a) {
+            if (prop == 0x129 || prop == 0x12a || prop == 0x20d) { // + TPM_PT_LOADED_CURVES
                 ByteBuffer.wrap(r, off + 4, 4).putInt(0);
             }
         }
@@ -169,6 +189,7 @@ class SwtpmDifferentialTest {
     @Test
     void capabilitiesAreIdentical() throws IOException {
         same("8001 00000000 00000144 0000");
+        algorithmsAreASubsetOfSwtpms();
         // ALGS and PCRS in full, from the middle, and with small counts
         same("8001 00000000 0000017a 00000000 00000000 00000040");
         same("8001 00000000 0000017a 00000000 00000000 00000400");
