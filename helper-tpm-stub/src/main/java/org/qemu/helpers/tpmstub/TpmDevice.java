@@ -273,11 +273,16 @@ public final class TpmDevice implements Closeable {
 
     /** CMD_HASH_START: _TPM_Hash_Start (a DRTM or H-CRTM event sequence; sets TPM established). */
     public int hashStart() {
+        return indication(engine::hashStart);
+    }
+
+    /** Runs a platform indication on a running TPM and stores what it changed before acknowledging. */
+    private int indication(java.util.function.Supplier<TpmEngine.StateChange> action) {
         synchronized (this) {
             if (!engine.running()) {
                 return TPM_BAD_ORDINAL;
             }
-            TpmEngine.StateChange c = engine.hashStart();
+            TpmEngine.StateChange c = action.get();
             persist(c.permanentChanged(), c.volatileChanged());
         }
         notifyListeners();
@@ -295,15 +300,7 @@ public final class TpmDevice implements Closeable {
 
     /** CMD_HASH_END: _TPM_Hash_End extends PCR 17 (after Startup) or PCR 0 (before). */
     public int hashEnd() {
-        synchronized (this) {
-            if (!engine.running()) {
-                return TPM_BAD_ORDINAL;
-            }
-            TpmEngine.StateChange c = engine.hashEnd();
-            persist(c.permanentChanged(), c.volatileChanged());
-        }
-        notifyListeners();
-        return TPM_SUCCESS;
+        return indication(engine::hashEnd);
     }
 
     /** CMD_STORE_VOLATILE: keep the volatile state for the next CMD_INIT. */

@@ -112,6 +112,28 @@ final class Authorisation {
             if (h == TpmEngine.RH_LOCKOUT && !st.lockoutAuthEnabled) {
                 throw new TpmFormatException(TpmRc.LOCKOUT);
             }
+            NvIndex nv = NvCommands.isNvHandle(h) ? st.nv.get(h) : null;
+            if (nv != null && !nv.has(NvIndex.NO_DA)) {
+                // Part 4 SessionProcess.c CheckLockedOut, for an entity under DA protection
+                if (st.failedTries >= TpmState.MAX_TRIES) {
+                    throw new TpmFormatException(TpmRc.LOCKOUT);
+                }
+                if (!core.daUsed) {
+                    // USE_DA_USED: record "DA in use" in NV first, then ask the caller to retry
+                    core.daUsed = true;
+                    st.orderlyState = TpmState.SU_DA_USED;
+                    core.dirtyPermanent = true;
+                    throw new TpmFormatException(TpmRc.RETRY);
+                }
+            }
+            if (nv != null) {
+                // Part 4 SessionProcess.c IsAuthValueAvailable: an index's authValue serves only where
+                // AUTHREAD (NV_Read) or AUTHWRITE (the writing commands) allow it
+                int needed = cc == CommandCode.NV_READ ? NvIndex.AUTHREAD : NvIndex.AUTHWRITE;
+                if (!nv.has(needed)) {
+                    throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+                }
+            }
             byte[] expected = stripTrailingZeros(authValue(h));
             boolean ok;
             if (s.hmac() == null) {
@@ -131,7 +153,15 @@ final class Authorisation {
             }
             if (!ok) {
                 int rc;
-                if (h == TpmEngine.RH_LOCKOUT) {
+                if (nv != null && !nv.has(NvIndex.NO_DA)) {
+                    // Part 1 19.8: a DA-protected index counts the failure and answers AUTH_FAIL
+                    st.failedTries++;
+                    if (st.failedTries == 1) {
+                        st.failedTriesHealedAtClock = core.clockNow();
+                    }
+                    core.dirtyPermanent = true;
+                    rc = TpmRc.AUTH_FAIL;
+                } else if (h == TpmEngine.RH_LOCKOUT) {
                     // Part 1 19.8.4: a failed lockoutAuth disables it until lockoutRecovery elapses
                     st.lockoutAuthEnabled = false;
                     st.lockoutFailedAtClock = core.clockNow();
@@ -191,6 +221,9 @@ final class Authorisation {
         }
         if (ObjectSlots.isTransient(handle)) {
             return core.objects.get(handle).authValue(); // loaded: checked when the handle was read
+        }
+        if (NvCommands.isNvHandle(handle)) {
+            return core.st.nv.get(handle).auth; // defined: checked when the handle was read
         }
         return new byte[0]; // PCR authValues are empty (no TPM2_PCR_SetAuthValue)
     }

@@ -129,7 +129,8 @@ final class CapabilityCommands implements CommandGroup {
             case 0x40 -> Arrays.stream(Capabilities.PERMANENT_HANDLES).boxed().toList();
             case 0x02 -> core.hmacSessions.keySet(); // a TreeMap: in handle order
             case 0x80 -> core.objects.handles(); // in handle order
-            case 0x01, 0x03, 0x81 -> List.of(); // no NV indices, saved sessions or persistent objects
+            case 0x01 -> core.st.nv.keySet(); // a TreeMap: in handle order
+            case 0x03, 0x81 -> List.of(); // no saved sessions or persistent objects
             default -> throw new TpmFormatException(TpmRc.withParameter(TpmRc.HANDLE, 2));
         };
         Page<Long> page = page(handles, h -> h, property, n);
@@ -160,11 +161,11 @@ final class CapabilityCommands implements CommandGroup {
         long startupClear = 0xF | (core.st.prevOrderlyState != TpmState.SU_NONE ? 0x80000000L : 0);
         long sessions = core.hmacSessions.size(); // HR_LOADED, HR_ACTIVE and what remains available
         long[][] var = {
-            {0x200, permanent}, {0x201, startupClear}, {0x202, 0}, {0x203, sessions},
+            {0x200, permanent}, {0x201, startupClear}, {0x202, core.st.nv.size()}, {0x203, sessions},
             {0x204, Authorisation.MAX_LOADED_SESSIONS - sessions}, {0x205, sessions}, {0x206, Authorisation.MAX_ACTIVE_SESSIONS - sessions},
             {0x207, ObjectSlots.MAX_LOADED_OBJECTS - core.objects.size()}, {0x208, 0}, {0x209, 0x41},
-            {0x20a, 0}, {0x20b, 0x19}, {0x20c, 0},
-            {0x20d, Capabilities.ECC_CURVES.length}, {0x20e, 0}, {0x20f, 3}, {0x210, 1000},
+            {0x20a, core.st.nv.values().stream().filter(i -> i.type() == NvIndex.NT_COUNTER).count()}, {0x20b, 0x19}, {0x20c, 0},
+            {0x20d, Capabilities.ECC_CURVES.length}, {0x20e, core.st.failedTries}, {0x20f, 3}, {0x210, 1000},
             {0x211, Capabilities.LOCKOUT_RECOVERY_S}, {0x212, 0}, {0x213, 0}, {0x214, 0},
         };
         all.addAll(List.of(var));

@@ -14,6 +14,13 @@ interface CommandGroup {
         throw new IllegalStateException("no handle for " + cc);
     }
 
+    /**
+     * After every handle is unmarshalled: handle {@code index} must refer to something that exists
+     * (Part 4 Entity.c EntityGetLoadStatus), else TPM_RC_REFERENCE_H0, TPM_RC_HANDLE, ...
+     */
+    default void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
+    }
+
     /** Reads the parameters, acts, writes the response parameters. */
     void execute(Command c) throws TpmFormatException;
 }

@@ -22,6 +22,8 @@ final class EngineCore {
     long drtmHandle = -1;
     /** An H-CRTM event happened before Startup (libtpms g_DrtmPreStartup): Startup keeps PCR 0. */
     boolean drtmPreStartup;
+    /** libtpms g_daUsed: a DA-protected authorisation was already admitted since Startup. */
+    boolean daUsed;
     long initMillis;
     boolean running;
     boolean dirtyPermanent;
@@ -51,6 +53,10 @@ final class EngineCore {
         if (ObjectSlots.isTransient(handle)) {
             LoadedObject o = objects.get(handle);
             return o == null ? new byte[0] : o.name();
+        }
+        if (NvCommands.isNvHandle(handle)) {
+            NvIndex i = st.nv.get(handle);
+            return i == null ? new byte[0] : i.name();
         }
         return Params.u32Bytes(handle);
     }
@@ -93,6 +99,12 @@ final class EngineCore {
         if (!st.lockoutAuthEnabled
                 && clockNow() - st.lockoutFailedAtClock >= Capabilities.LOCKOUT_RECOVERY_S * 1000L) {
             st.lockoutAuthEnabled = true;
+            dirtyPermanent = true;
+        }
+        // Part 1 19.8.3 self-healing: one failure forgiven per recoveryTime of TPM time
+        if (st.failedTries > 0 && clockNow() - st.failedTriesHealedAtClock >= TpmState.RECOVERY_TIME_S * 1000L) {
+            st.failedTries--;
+            st.failedTriesHealedAtClock = clockNow();
             dirtyPermanent = true;
         }
         if (!st.clockSafe && clockNow() - st.clockAtInit >= CLOCK_UPDATE_MS) {

@@ -43,11 +43,17 @@ final class HashCommands implements CommandGroup {
         }
         // TPMI_DH_OBJECT: a transient slot or a persistent handle, then it must be loaded
         int type = (int) (h >>> 24);
-        if (type == 0x80 && h < ObjectSlots.TRANSIENT_FIRST + ObjectSlots.MAX_LOADED_OBJECTS) {
-            if (core.objects.get(h) == null) {
-                throw new TpmFormatException(TpmRc.REFERENCE_H0);
-            }
+        if ((type == 0x80 && h < ObjectSlots.TRANSIENT_FIRST + ObjectSlots.MAX_LOADED_OBJECTS) || type == 0x81) {
             return h;
+        }
+        throw new TpmFormatException(TpmRc.VALUE);
+    }
+
+    @Override
+    public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
+        int type = (int) (h >>> 24);
+        if (type == 0x80 && core.objects.get(h) == null) {
+            throw new TpmFormatException(TpmRc.REFERENCE_H0);
         }
         if (type == 0x81) {
             // Part 4 ObjectLoadEvict: a slot is taken before the (undefined) persistent object is looked up
@@ -56,7 +62,6 @@ final class HashCommands implements CommandGroup {
             }
             throw new TpmFormatException(TpmRc.HANDLE); // no persistent objects are defined
         }
-        throw new TpmFormatException(TpmRc.VALUE);
     }
 
     @Override

@@ -62,8 +62,13 @@ final class StartupCommands implements CommandGroup {
         if (locality != 0 && locality != 3) {
             throw new TpmFormatException(TpmRc.LOCALITY);
         }
+        // libtpms USE_DA_USED: a cycle that admitted a DA-protected authorisation did not end orderly
+        core.daUsed = st.orderlyState == TpmState.SU_DA_USED;
+        if (core.daUsed) {
+            st.orderlyState = TpmState.SU_NONE;
+        }
         int prev = st.orderlyState;
-        boolean locality3 = locality == 3;
+        boolean locality3 = locality == 3 && !core.drtmPreStartup; // an H-CRTM startup counts as locality 0
         if (type == TpmState.SU_STATE) {
             if (prev != TpmState.SU_STATE) {
                 throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 1));
@@ -102,6 +107,15 @@ final class StartupCommands implements CommandGroup {
                 }
             }
         }
+        if (!resume) {
+            NvCommands.startupClear(st);
+        }
+        // Part 4 DA.c DAStartup: a failure may have gone unrecorded in an unorderly cycle
+        if (st.failedTries < TpmState.MAX_TRIES && !TpmState.isOrderly(prev)) {
+            st.failedTries += core.daUsed ? 1 : 0;
+            core.daUsed = false;
+        }
+        st.failedTriesHealedAtClock = core.clockNow();
         if (resume || restart) {
             st.restartCount = (st.restartCount + 1) & 0xFFFFFFFFL;
         } else {

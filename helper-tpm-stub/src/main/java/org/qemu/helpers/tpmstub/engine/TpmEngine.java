@@ -62,7 +62,8 @@ public final class TpmEngine {
         this.hashing = new HashCommands(core, pcrs);
         for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core), hashing,
                 new RandomCommands(core), pcrs, new HierarchyCommands(core),
-                new ContextCommands(core), new ClockCommands(core), new CapabilityCommands(core))) {
+                new ContextCommands(core), new ClockCommands(core), new CapabilityCommands(core),
+                new NvCommands(core))) {
             for (CommandCode cc : g.commands()) {
                 if (groups.put(cc, g) != null) {
                     throw new IllegalStateException(cc + " in two groups");
@@ -199,8 +200,8 @@ public final class TpmEngine {
                 rc = e.rc();
                 resp = errorResponse(rc);
             }
-            if (core.clearOrderly && st.orderlyState != TpmState.SU_NONE) {
-                st.orderlyState = TpmState.SU_NONE;
+            if (core.clearOrderly && TpmState.isOrderly(st.orderlyState)) {
+                st.orderlyState = core.daUsed ? TpmState.SU_DA_USED : TpmState.SU_NONE;
                 core.dirtyPermanent = true;
             }
         }
@@ -235,6 +236,14 @@ public final class TpmEngine {
         for (int i = 0; i < handles.length; i++) {
             try {
                 handles[i] = group.handle(cc, i, r.u32());
+            } catch (TpmFormatException e) {
+                throw new TpmFormatException(e.rc() == TpmRc.REFERENCE_H0 ? e.rc() + i
+                        : TpmRc.withHandle(e.rc(), i + 1));
+            }
+        }
+        for (int i = 0; i < handles.length; i++) {
+            try {
+                group.checkLoaded(cc, i, handles[i]);
             } catch (TpmFormatException e) {
                 throw new TpmFormatException(e.rc() == TpmRc.REFERENCE_H0 ? e.rc() + i
                         : TpmRc.withHandle(e.rc(), i + 1));

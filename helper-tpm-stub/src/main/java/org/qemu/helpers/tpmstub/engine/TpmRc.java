@@ -18,6 +18,13 @@ public final class TpmRc {
     public static final int COMMAND_CODE = VER1 + 0x043;
     public static final int AUTHSIZE = VER1 + 0x044;
     public static final int AUTH_CONTEXT = VER1 + 0x045;
+    public static final int AUTH_UNAVAILABLE = VER1 + 0x02F;
+    public static final int NV_RANGE = VER1 + 0x046;
+    public static final int NV_LOCKED = VER1 + 0x048;
+    public static final int NV_AUTHORIZATION = VER1 + 0x049;
+    public static final int NV_UNINITIALIZED = VER1 + 0x04A;
+    public static final int NV_SPACE = VER1 + 0x04B;
+    public static final int NV_DEFINED = VER1 + 0x04C;
 
     private static final int FMT1 = 0x080;
     public static final int ATTRIBUTES = FMT1 + 0x002;
@@ -42,6 +49,7 @@ public final class TpmRc {
     public static final int REFERENCE_H0 = WARN + 0x010;
     public static final int REFERENCE_S0 = WARN + 0x018;
     public static final int LOCKOUT = WARN + 0x021;
+    public static final int RETRY = WARN + 0x022;
 
     /** Part 2 6.6.3: parameter number n (1-based) of a format-one code. */
     public static int withParameter(int rc, int n) {

@@ -18,6 +18,11 @@ public final class TpmState {
     public static final int SU_CLEAR = 0x0000;
     public static final int SU_STATE = 0x0001;
     public static final int SU_NONE = 0xFFFF;
+    /** libtpms SU_DA_USED_VALUE: not orderly, and a DA-protected authorisation happened (USE_DA_USED). */
+    public static final int SU_DA_USED = 0xFFFE;
+    /** gp.maxTries and gp.recoveryTime (s), libtpms's defaults (Part 1 19.8). */
+    static final int MAX_TRIES = 3;
+    static final int RECOVERY_TIME_S = 1000;
 
     static final int MAX_AUTH = 64;
     private static final int PERMANENT_MAGIC = 0x54535031; // "TSP1"
@@ -37,6 +42,14 @@ public final class TpmState {
     boolean lockoutAuthEnabled = true;
     /** Seeds and proofs; set at manufacture by the engine, replaced by {@link #applyPermanent}. */
     Secrets secrets;
+    /** NV indices by handle (format version 2), at most {@link NvCommands#MAX_INDICES}. */
+    final java.util.TreeMap<Long, NvIndex> nv = new java.util.TreeMap<>();
+    /** Part 4 NV.c maxCount: the largest counter value of any deleted counter index. */
+    long nvMaxCount;
+    /** gp.failedTries (Part 1 19.8): failed authorisations of DA-protected entities, at most MAX_TRIES. */
+    long failedTries;
+    /** The TPM clock when failedTries last healed by one (volatile: the self-heal timer restarts). */
+    long failedTriesHealedAtClock;
     long lockoutFailedAtClock;
     /** gp.orderlyState: how the previous power cycle ended. A fresh TPM counts as shut down CLEAR. */
     int orderlyState = SU_CLEAR;
@@ -144,6 +157,11 @@ public final class TpmState {
         for (byte[] secret : secrets.all()) {
             w.bytes(secret);
         }
+        w.u64(nvMaxCount).u32(failedTries).u16(nv.size());
+        for (NvIndex i : nv.values()) {
+            w.u32(i.handle).u16(i.nameAlg.algId()).u32(i.attributes & 0xFFFFFFFFL).tpm2b(i.authPolicy).tpm2b(i.auth)
+                    .tpm2b(i.data);
+        }
         return seal(w);
     }
 
@@ -208,7 +226,7 @@ public final class TpmState {
     }
 
     private static int orderly(int v) throws StateFormatException {
-        if (v != SU_CLEAR && v != SU_STATE && v != SU_NONE) {
+        if (v != SU_CLEAR && v != SU_STATE && v != SU_NONE && v != SU_DA_USED) {
             throw new StateFormatException("bad orderly state 0x" + Integer.toHexString(v));
         }
         return v;
@@ -219,7 +237,8 @@ public final class TpmState {
                             boolean lockoutAuthEnabled, long lockoutFailedAtClock, int orderlyState,
                             long resetCount, long restartCount, long clock, boolean tpmEstablished,
                             long savedPcrCounter, byte[] savedPlatformAuth, boolean savedLocality3,
-                            byte[][][] savedPcrs, Secrets secrets) {
+                            byte[][][] savedPcrs, Secrets secrets, List<NvIndex> nv, long nvMaxCount,
+                            long failedTries) {
         /** Written before version 2: it has no seeds or proofs yet, and gets fresh ones when loaded. */
         public boolean needsSecrets() {
             return secrets == null;
@@ -285,13 +304,59 @@ public final class TpmState {
                 }
             }
             Secrets secrets = version >= 2 ? Secrets.read(r) : null;
+            List<NvIndex> nv = new ArrayList<>();
+            long maxCount = 0;
+            long tries = 0;
+            if (version >= 2) {
+                maxCount = r.u32() << 32 | r.u32();
+                tries = r.u32();
+                if (tries > MAX_TRIES) {
+                    throw new StateFormatException("failedTries " + tries + " above maxTries " + MAX_TRIES);
+                }
+                nv = readNv(r);
+            }
             if (r.remaining() != 0) {
                 throw new StateFormatException("permanent blob has " + r.remaining() + " trailing bytes");
             }
-            return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp, secrets);
+            return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp, secrets,
+                    List.copyOf(nv), maxCount, tries);
         } catch (TpmFormatException ex) {
             throw new StateFormatException("permanent blob is truncated or has an oversized field");
         }
+    }
+
+    /** The NV indices of a permanent blob, each validated as NV_DefineSpace would have. */
+    private static List<NvIndex> readNv(TpmReader r) throws TpmFormatException, StateFormatException {
+        int count = r.u16();
+        if (count > NvCommands.MAX_INDICES) {
+            throw new StateFormatException(count + " NV indices, more than " + NvCommands.MAX_INDICES);
+        }
+        List<NvIndex> out = new ArrayList<>(count);
+        long total = 0;
+        long previous = -1;
+        for (int k = 0; k < count; k++) {
+            long handle = r.u32();
+            if ((handle >>> 24) != 0x01 || handle <= previous) {
+                throw new StateFormatException("bad or unordered NV index handle 0x" + Long.toHexString(handle));
+            }
+            previous = handle;
+            int algId = r.u16();
+            HashAlg alg = HashAlg.byId(algId).orElseThrow(
+                    () -> new StateFormatException("NV index nameAlg 0x" + Integer.toHexString(algId)));
+            int attrs = r.s32();
+            byte[] policy = r.tpm2b(MAX_AUTH);
+            byte[] auth = r.tpm2b(MAX_AUTH);
+            byte[] data = r.tpm2b(NvCommands.MAX_INDEX_SIZE);
+            total += data.length;
+            if (total > NvCommands.MAX_TOTAL_BYTES) {
+                throw new StateFormatException("NV data over " + NvCommands.MAX_TOTAL_BYTES + " bytes");
+            }
+            if (NvCommands.checkPublic(alg, attrs & ~NvIndex.WRITTEN, policy, data.length) != 0) {
+                throw new StateFormatException("NV index 0x" + Long.toHexString(handle) + " has inconsistent attributes");
+            }
+            out.add(new NvIndex(handle, alg, attrs, policy, auth, data));
+        }
+        return out;
     }
 
     public static Volatile decodeVolatile(byte[] blob) throws StateFormatException {
@@ -329,6 +394,12 @@ public final class TpmState {
      */
     void applyPermanent(Permanent p, Secrets freshSecrets) {
         secrets = p.needsSecrets() ? freshSecrets : p.secrets();
+        nv.clear();
+        for (NvIndex i : p.nv()) {
+            nv.put(i.handle, i.copy());
+        }
+        nvMaxCount = p.nvMaxCount();
+        failedTries = p.failedTries();
         allocated.clear();
         allocated.addAll(p.banks());
         ownerAuth = p.ownerAuth();
@@ -379,6 +450,11 @@ public final class TpmState {
                 Arrays.fill(p, (byte) 0);
             }
         }
+    }
+
+    /** Part 4 NV.h IS_ORDERLY: the previous cycle ended with Shutdown. */
+    static boolean isOrderly(int orderly) {
+        return orderly < SU_DA_USED;
     }
 
     static List<HashAlg> implemented() {

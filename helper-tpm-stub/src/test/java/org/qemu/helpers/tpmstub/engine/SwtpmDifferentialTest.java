@@ -118,7 +118,8 @@ class SwtpmDifferentialTest {
         }
         for (int off = 19; off + 8 <= r.length; off += 8) {
             int prop = ByteBuffer.wrap(r, off, 4).getInt();
-            if (prop == 0x129 || prop == 0x12a || prop == 0x20d) { // + TPM_PT_LOADED_CURVES
+            // + TPM_PT_LOADED_CURVES, and HR_PERSISTENT_AVAIL / NV_COUNTERS_AVAIL (estimates of free NV space)
+            if (prop == 0x129 || prop == 0x12a || prop == 0x20d || prop == 0x209 || prop == 0x20b) {
                 ByteBuffer.wrap(r, off + 4, 4).putInt(0);
             }
         }
@@ -466,6 +467,100 @@ class SwtpmDifferentialTest {
         ctrlInit();
         same("8001 00000000 00000144 0000");
         same("8001 00000000 0000017a 00000001 80000000 00000010");
+    }
+
+    /** NV_DefineSpace by the owner (password session) of index h with authValue "pw". */
+    private byte[] nvDefine(String h, String attrs, String dataSize) throws IOException {
+        return same("8002 00000000 0000012a 40000001 " + PW + " 0002 7077 " + b2(h + " 000b " + attrs + " 0000 " + dataSize));
+    }
+
+    /** A password session with the index's authValue "pw" (or another value). */
+    private static String pw(String hexAuth) {
+        return String.format("%08x 40000009 0000 01 ", 9 + hexAuth.length() / 2) + b2(hexAuth);
+    }
+
+    @Test
+    void nvIndicesAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0000");
+        String ord = "01000001";
+        // ordinary, owner and auth read/write, no DA
+        assertEquals(0, rc(nvDefine(ord, "02060006", "0020")));
+        nvDefine(ord, "02060006", "0020");                                       // NV_DEFINED
+        same("8001 00000000 00000169 " + ord);                                    // ReadPublic: public area and Name
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0010 0000");       // not written yet
+        same("8002 00000000 00000137 " + ord + " " + ord + " " + pw("7077") + b2("0102030405") + " 0003");
+        same("8002 00000000 00000137 " + ord + " " + ord + " " + pw("7078") + b2("ff") + " 0000"); // wrong auth
+        same("8002 00000000 00000137 40000001 " + ord + PW + " " + b2("aa".repeat(10)) + " 0016"); // past the end
+        same("8002 00000000 00000137 40000001 " + ord + PW + " " + b2("aa".repeat(10)) + " 0021"); // offset
+        same("8002 00000000 00000137 40000001 " + ord + PW + " " + b2("bb".repeat(16)) + " 0010");
+        same("8001 00000000 00000169 " + ord);                                    // WRITTEN, new Name
+        same("8002 00000000 0000014e " + ord + " " + ord + " " + pw("7077") + " 0020 0000");
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0008 0002");
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0010 0011");       // NV_RANGE
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0401 0000");       // > MAX_NV_BUFFER_SIZE
+        same("8002 00000000 0000014e 4000000c " + ord + PW + " 0001 0000");       // no PPREAD
+        // a counter and an extend index
+        String ctr = "01000002";
+        String ext = "01000003";
+        nvDefine(ctr, "02060016", "0008");
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8002 00000000 00000134 " + ctr + " " + ctr + " " + pw("7077"));
+        same("8002 00000000 00000134 40000001 " + ctr + PW);
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8002 00000000 00000137 40000001 " + ctr + PW + " " + b2("00") + " 0000"); // not ordinary
+        same("8002 00000000 00000134 40000001 " + ord + PW);                     // not a counter
+        nvDefine(ext, "02060046", "0020");
+        same("8002 00000000 00000136 " + ext + " " + ext + " " + pw("7077") + b2("6162"));
+        same("8002 00000000 00000136 40000001 " + ext + PW + b2("63".repeat(100)));
+        same("8002 00000000 0000014e 40000001 " + ext + PW + " 0020 0000");
+        same("8002 00000000 00000136 40000001 " + ord + PW + b2("63"));           // not an extend index
+        // authorisation rules: owner-only, auth-only, DA-protected
+        nvDefine("01000004", "00020002", "0004");
+        same("8002 00000000 00000137 01000004 01000004 " + pw("7077") + b2("00") + " 0000"); // AUTH_UNAVAILABLE
+        nvDefine("01000005", "00040004", "0004");
+        same("8002 00000000 00000137 40000001 01000005" + PW + b2("00") + " 0000");  // NV_AUTHORIZATION
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7078") + b2("00") + " 0000"); // AUTH_FAIL (DA)
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7077") + b2("01020304") + " 0000");
+        same("8002 00000000 0000014e 01000005 01000005 " + pw("7077") + " 0004 0000");
+        same("8001 00000000 0000017a 00000006 0000020e 00000001");              // TPM_PT_LOCKOUT_COUNTER
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7079") + b2("00") + " 0000");
+        same("8002 00000000 00000137 01000005 01000005 " + pw("707a") + b2("00") + " 0000");
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7077") + b2("00") + " 0000"); // locked out
+        same("8002 00000000 00000137 " + ord + " " + ord + " " + pw("7077") + b2("07") + " 0000"); // no DA: fine
+        // refused definitions
+        nvDefine("01000006", "22060006", "0020");                                // WRITTEN set
+        nvDefine("01000006", "02000006", "0020");                                // no read
+        nvDefine("01000006", "42060006", "0020");                                // PLATFORMCREATE by owner
+        nvDefine("01000006", "02060016", "0004");                                // counter of 4 bytes
+        nvDefine("01000006", "02060046", "0014");                                // extend not a sha256
+        nvDefine("01000006", "020600f6", "0004");                                // unknown TPM_NT
+        nvDefine("01000006", "02160006", "0004");                                // reserved bit
+        nvDefine("01000006", "02060006", "0801");                                // > MAX_NV_INDEX_SIZE
+        nvDefine("81000006", "02060006", "0004");                                // not an NV handle
+        same("8002 00000000 0000012a 40000001 " + PW + " 0021" + "11".repeat(33) + " " + b2(
+                "01000006 000b 02060006 0000 0004"));                            // auth longer than the nameAlg
+        same("8002 00000000 0000012a 40000001 " + PW + " 0000 0000");            // empty public area
+        // capabilities: NV handles and TPM_PT_HR_NV_INDEX, TPM_PT_NV_COUNTERS
+        same("8001 00000000 0000017a 00000001 01000000 00000010");
+        same("8001 00000000 0000017a 00000001 01000003 00000002");
+        same("8001 00000000 0000017a 00000006 00000202 00000001");
+        same("8001 00000000 0000017a 00000006 0000020a 00000001");
+        // a restart keeps everything; undefine; a new counter continues above the deleted one
+        same("8001 00000000 00000145 0000");
+        ctrlInit();
+        same("8001 00000000 00000144 0000");
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0020 0000");
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8002 00000000 00000122 40000001 " + ctr + PW);
+        same("8002 00000000 00000122 40000001 " + ctr + PW);                     // gone
+        same("8001 00000000 00000169 " + ctr);
+        nvDefine(ctr, "02060016", "0008");
+        same("8002 00000000 00000134 40000001 " + ctr + PW);
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8001 00000000 0000017a 00000006 0000020e 00000001");              // unorderly: still 3
+        same("8001 00000000 0000017a 00000006 00000201 00000001");
+        same("8002 00000000 00000122 4000000c " + ord + PW);                     // platform: no platformAuth set, ok
+        same("8001 00000000 0000017a 00000001 01000000 00000010");
     }
 
     @Test
