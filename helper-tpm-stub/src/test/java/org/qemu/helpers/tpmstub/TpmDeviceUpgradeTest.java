@@ -44,4 +44,28 @@ class TpmDeviceUpgradeTest {
             Hex.deleteTree(dir);
         }
     }
+
+    /** An NV index written through the device survives closing it and opening the state directory again. */
+    @Test
+    void anNvIndexSurvivesAHelperRestart() throws Exception {
+        Path dir = Files.createTempDirectory("nv-restart");
+        String pw = " 00000009 40000009 0000 01 0000 ";
+        try {
+            try (StateStore s = StateStore.open(dir);
+                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+                d.execute(Hex.cmd("8001 00000000 00000144 0000"));
+                assertEquals("80020000001300000000000000000000010000", Hex.str(d.execute(Hex.cmd(
+                        "8002 00000000 0000012a 40000001" + pw + "0002 7077 000e 01000001 000b 02060006 0000 0008"))));
+                assertEquals("80020000001300000000000000000000010000", Hex.str(d.execute(Hex.cmd(
+                        "8002 00000000 00000137 40000001 01000001" + pw + "0004 c0ffee11 0002"))));
+            }
+            try (StateStore s = StateStore.open(dir);
+                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+                String read = Hex.str(d.execute(Hex.cmd("8002 00000000 0000014e 40000001 01000001" + pw + "0008 0000")));
+                assertEquals("80020000001d000000000000000a0008ffffc0ffee11ffff0000010000", read);
+            }
+        } finally {
+            Hex.deleteTree(dir);
+        }
+    }
 }
