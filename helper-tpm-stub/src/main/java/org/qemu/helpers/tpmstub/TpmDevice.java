@@ -113,6 +113,11 @@ public final class TpmDevice implements Closeable {
                 }
             }
             engine.load(p, v);
+            if (p.needsSecrets()) {
+                // a version 1 state: its fresh seeds and proofs must be kept before anything uses them
+                store.savePermanent(engine.encodePermanent());
+                log.event("state-upgraded", "dir", store.dir(), "permanent_version", 2);
+            }
             log.event("state-resumed", "dir", store.dir(), "started", engine.state().started(),
                     "pcr_counter", engine.state().pcrCounter());
         } else {
@@ -266,6 +271,38 @@ public final class TpmDevice implements Closeable {
         return TPM_SUCCESS;
     }
 
+    /** CMD_HASH_START: _TPM_Hash_Start (a DRTM or H-CRTM event sequence; sets TPM established). */
+    public int hashStart() {
+        return indication(engine::hashStart);
+    }
+
+    /** Runs a platform indication on a running TPM and stores what it changed before acknowledging. */
+    private int indication(java.util.function.Supplier<TpmEngine.StateChange> action) {
+        synchronized (this) {
+            if (!engine.running()) {
+                return TPM_BAD_ORDINAL;
+            }
+            TpmEngine.StateChange c = action.get();
+            persist(c.permanentChanged(), c.volatileChanged());
+        }
+        notifyListeners();
+        return TPM_SUCCESS;
+    }
+
+    /** CMD_HASH_DATA: _TPM_Hash_Data (ignored without a started sequence, as libtpms). */
+    public synchronized int hashData(byte[] data, int off, int len) {
+        if (!engine.running()) {
+            return TPM_BAD_ORDINAL;
+        }
+        engine.hashData(data, off, len);
+        return TPM_SUCCESS;
+    }
+
+    /** CMD_HASH_END: _TPM_Hash_End extends PCR 17 (after Startup) or PCR 0 (before). */
+    public int hashEnd() {
+        return indication(engine::hashEnd);
+    }
+
     /** CMD_STORE_VOLATILE: keep the volatile state for the next CMD_INIT. */
     public synchronized int storeVolatile() {
         if (!engine.running()) {
@@ -323,7 +360,8 @@ public final class TpmDevice implements Closeable {
                 case 1 -> {
                     TpmState.Permanent p = TpmState.decodePermanent(blob);
                     engine.loadPermanent(p);
-                    store.savePermanent(blob);
+                    // a version 1 blob got fresh seeds and proofs: store them, not the old blob
+                    store.savePermanent(p.needsSecrets() ? engine.encodePermanent() : blob);
                 }
                 case 2 -> {
                     TpmState.decodeVolatile(blob);

@@ -30,18 +30,17 @@ final class Capabilities {
     static final int MAX_ECC_CURVES = MAX_CAP_DATA / 2;
     static final int MAX_TAGGED_POLICIES = MAX_CAP_DATA / (4 + 2 + 64);
 
-    /** (TPM_ALG_ID, TPMA_ALGORITHM) pairs, ascending. */
+    /**
+     * (TPM_ALG_ID, TPMA_ALGORITHM) pairs, ascending: only the algorithms some command here uses, with
+     * libtpms's attributes for them (the hashes: TPMA_ALGORITHM hash). RSA, ECC, AES, HMAC keys and
+     * the signature and encryption schemes come when the commands that use them do.
+     */
     static final int[][] ALGS = {
-        {0x0001, 0x009}, {0x0003, 0x002}, {0x0004, 0x004}, {0x0005, 0x104}, {0x0006, 0x002},
-        {0x0007, 0x404}, {0x0008, 0x30c}, {0x000a, 0x006}, {0x000b, 0x004}, {0x000c, 0x004},
-        {0x000d, 0x004}, {0x0014, 0x101}, {0x0015, 0x201}, {0x0016, 0x101}, {0x0017, 0x201},
-        {0x0018, 0x101}, {0x0019, 0x401}, {0x001a, 0x101}, {0x001b, 0x501}, {0x001c, 0x101},
-        {0x001d, 0x401}, {0x0020, 0x404}, {0x0021, 0x404}, {0x0022, 0x404}, {0x0023, 0x009},
-        {0x0025, 0x008}, {0x0026, 0x002}, {0x003f, 0x102}, {0x0040, 0x202}, {0x0041, 0x202},
-        {0x0042, 0x202}, {0x0043, 0x202}, {0x0044, 0x202},
+        {0x0004, 0x004}, {0x000b, 0x004}, {0x000c, 0x004}, {0x000d, 0x004},
     };
 
-    static final int[] ECC_CURVES = {0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0010, 0x0011, 0x0020};
+    /** No ECC curve is usable yet (no ECC keys). */
+    static final int[] ECC_CURVES = {};
 
     /** Permanent handles the TPM knows (TPM_RH_OWNER, NULL, RS_PW, LOCKOUT, ENDORSEMENT, PLATFORM, PLATFORM_NV). */
     static final long[] PERMANENT_HANDLES = {

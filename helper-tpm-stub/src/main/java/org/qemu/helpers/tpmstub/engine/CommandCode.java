@@ -23,7 +23,19 @@ public enum CommandCode {
     READ_CLOCK(0x181, 0x00000181, 0, 0, true),
     PCR_EXTEND(0x182, 0x02400182, 1, 1, true),
     FLUSH_CONTEXT(0x165, 0x00000165, 0, 0, false),
-    START_AUTH_SESSION(0x176, 0x14000176, 2, 0, true);
+    START_AUTH_SESSION(0x176, 0x14000176, 2, 0, true),
+    HASH(0x17D, 0x0000017D, 0, 0, true),
+    HASH_SEQUENCE_START(0x186, 0x10000186, 0, 0, true),
+    SEQUENCE_UPDATE(0x15C, 0x0200015C, 1, 1, true),
+    SEQUENCE_COMPLETE(0x13E, 0x0300013E, 1, 1, true),
+    EVENT_SEQUENCE_COMPLETE(0x185, 0x05400185, 2, 2, true),
+    NV_DEFINE_SPACE(0x12A, 0x0240012A, 1, 1, true),
+    NV_UNDEFINE_SPACE(0x122, 0x04400122, 2, 1, true),
+    NV_READ_PUBLIC(0x169, 0x02000169, 1, 0, true),
+    NV_WRITE(0x137, 0x04400137, 2, 1, true),
+    NV_INCREMENT(0x134, 0x04400134, 2, 1, true),
+    NV_EXTEND(0x136, 0x04400136, 2, 1, true),
+    NV_READ(0x14E, 0x0400014E, 2, 1, true);
 
     private final int code;
     private final int attributes;

@@ -18,6 +18,13 @@ public final class TpmRc {
     public static final int COMMAND_CODE = VER1 + 0x043;
     public static final int AUTHSIZE = VER1 + 0x044;
     public static final int AUTH_CONTEXT = VER1 + 0x045;
+    public static final int AUTH_UNAVAILABLE = VER1 + 0x02F;
+    public static final int NV_RANGE = VER1 + 0x046;
+    public static final int NV_LOCKED = VER1 + 0x048;
+    public static final int NV_AUTHORIZATION = VER1 + 0x049;
+    public static final int NV_UNINITIALIZED = VER1 + 0x04A;
+    public static final int NV_SPACE = VER1 + 0x04B;
+    public static final int NV_DEFINED = VER1 + 0x04C;
 
     private static final int FMT1 = 0x080;
     public static final int ATTRIBUTES = FMT1 + 0x002;
@@ -28,6 +35,7 @@ public final class TpmRc {
     public static final int NONCE = FMT1 + 0x00F;
     public static final int KEY_SIZE = FMT1 + 0x007;
     public static final int MODE = FMT1 + 0x009;
+    public static final int KEY = FMT1 + 0x01C;
     public static final int SIZE = FMT1 + 0x015;
     public static final int SYMMETRIC = FMT1 + 0x016;
     public static final int INSUFFICIENT = FMT1 + 0x01A;
@@ -35,11 +43,13 @@ public final class TpmRc {
     public static final int BAD_AUTH = FMT1 + 0x022;
 
     private static final int WARN = 0x900;
+    public static final int OBJECT_MEMORY = WARN + 0x002;
     public static final int SESSION_MEMORY = WARN + 0x003;
     public static final int LOCALITY = WARN + 0x007;
     public static final int REFERENCE_H0 = WARN + 0x010;
     public static final int REFERENCE_S0 = WARN + 0x018;
     public static final int LOCKOUT = WARN + 0x021;
+    public static final int RETRY = WARN + 0x022;
 
     /** Part 2 6.6.3: parameter number n (1-based) of a format-one code. */
     public static int withParameter(int rc, int n) {

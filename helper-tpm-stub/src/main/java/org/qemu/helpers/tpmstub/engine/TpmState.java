@@ -18,11 +18,18 @@ public final class TpmState {
     public static final int SU_CLEAR = 0x0000;
     public static final int SU_STATE = 0x0001;
     public static final int SU_NONE = 0xFFFF;
+    /** libtpms SU_DA_USED_VALUE: not orderly, and a DA-protected authorisation happened (USE_DA_USED). */
+    public static final int SU_DA_USED = 0xFFFE;
+    /** gp.maxTries and gp.recoveryTime (s), libtpms's defaults (Part 1 19.8). */
+    static final int MAX_TRIES = 3;
+    static final int RECOVERY_TIME_S = 1000;
 
     static final int MAX_AUTH = 64;
     private static final int PERMANENT_MAGIC = 0x54535031; // "TSP1"
     private static final int VOLATILE_MAGIC = 0x54535631;  // "TSV1"
-    private static final int VERSION = 1;
+    /** Version 2 added the hierarchy seeds and proofs; version 1 blobs still load (they get fresh ones). */
+    private static final int PERMANENT_VERSION = 2;
+    private static final int VOLATILE_VERSION = 1;
     /** Upper bound of either encoded part; a larger blob is refused before parsing. */
     public static final int MAX_BLOB = 16 * 1024;
 
@@ -33,6 +40,16 @@ public final class TpmState {
     byte[] endorsementAuth = new byte[0];
     byte[] lockoutAuth = new byte[0];
     boolean lockoutAuthEnabled = true;
+    /** Seeds and proofs; set at manufacture by the engine, replaced by {@link #applyPermanent}. */
+    Secrets secrets;
+    /** NV indices by handle (format version 2), at most {@link NvCommands#MAX_INDICES}. */
+    final java.util.TreeMap<Long, NvIndex> nv = new java.util.TreeMap<>();
+    /** Part 4 NV.c maxCount: the largest counter value of any deleted counter index. */
+    long nvMaxCount;
+    /** gp.failedTries (Part 1 19.8): failed authorisations of DA-protected entities, at most MAX_TRIES. */
+    long failedTries;
+    /** The TPM clock when failedTries last healed by one (volatile: the self-heal timer restarts). */
+    long failedTriesHealedAtClock;
     long lockoutFailedAtClock;
     /** gp.orderlyState: how the previous power cycle ended. A fresh TPM counts as shut down CLEAR. */
     int orderlyState = SU_CLEAR;
@@ -125,7 +142,7 @@ public final class TpmState {
     /** Encodes the permanent part; clockNow is the current TPM clock to store. */
     public byte[] encodePermanent(long clockNow) {
         TpmWriter w = new TpmWriter(2048);
-        w.u32(PERMANENT_MAGIC).u32(VERSION);
+        w.u32(PERMANENT_MAGIC).u32(PERMANENT_VERSION);
         w.u32(bankMask(allocated));
         w.tpm2b(ownerAuth).tpm2b(endorsementAuth).tpm2b(lockoutAuth);
         w.u8(lockoutAuthEnabled ? 1 : 0).u64(lockoutFailedAtClock);
@@ -136,6 +153,14 @@ public final class TpmState {
             for (byte[] p : savedPcrs[h.ordinal()]) {
                 w.bytes(p);
             }
+        }
+        for (byte[] secret : secrets.all()) {
+            w.bytes(secret);
+        }
+        w.u64(nvMaxCount).u32(failedTries).u16(nv.size());
+        for (NvIndex i : nv.values()) {
+            w.u32(i.handle).u16(i.nameAlg.algId()).u32(i.attributes & 0xFFFFFFFFL).tpm2b(i.authPolicy).tpm2b(i.auth)
+                    .tpm2b(i.data);
         }
         return seal(w);
     }
@@ -148,7 +173,7 @@ public final class TpmState {
     /** Encodes the sealed volatile part into w (reset first), without allocating. */
     public TpmWriter encodeVolatileInto(TpmWriter w, long timeNow, long clockNow) {
         w.reset();
-        w.u32(VOLATILE_MAGIC).u32(VERSION);
+        w.u32(VOLATILE_MAGIC).u32(VOLATILE_VERSION);
         w.u8(started ? 1 : 0).u32(pcrCounter).tpm2b(platformAuth);
         w.u16(prevOrderlyState).u8(startupLocality3 ? 1 : 0).u8(clockSafe ? 1 : 0);
         w.u64(clockNow).u64(timeNow);
@@ -164,7 +189,9 @@ public final class TpmState {
         return w.sealWithCrc32c();
     }
 
-    private static TpmReader open(byte[] blob, int magic, String what) throws StateFormatException {
+    /** Opens a blob after checking length, CRC, magic and that its version is in [minVersion, maxVersion]. */
+    private static TpmReader open(byte[] blob, int magic, String what, int minVersion, int maxVersion)
+            throws StateFormatException {
         if (blob.length < 12 || blob.length > MAX_BLOB) {
             throw new StateFormatException(what + " blob has a bad length " + blob.length);
         }
@@ -180,8 +207,9 @@ public final class TpmState {
                 throw new StateFormatException(what + " blob has a wrong magic");
             }
             long v = r.u32();
-            if (v != VERSION) {
-                throw new StateFormatException(what + " blob version " + v + " is not supported (want " + VERSION + ")");
+            if (v < minVersion || v > maxVersion) {
+                throw new StateFormatException(what + " blob version " + v + " is not supported (want "
+                        + minVersion + "-" + maxVersion + ")");
             }
         } catch (TpmFormatException e) {
             throw new StateFormatException(what + " blob is truncated");
@@ -198,7 +226,7 @@ public final class TpmState {
     }
 
     private static int orderly(int v) throws StateFormatException {
-        if (v != SU_CLEAR && v != SU_STATE && v != SU_NONE) {
+        if (v != SU_CLEAR && v != SU_STATE && v != SU_NONE && v != SU_DA_USED) {
             throw new StateFormatException("bad orderly state 0x" + Integer.toHexString(v));
         }
         return v;
@@ -209,7 +237,42 @@ public final class TpmState {
                             boolean lockoutAuthEnabled, long lockoutFailedAtClock, int orderlyState,
                             long resetCount, long restartCount, long clock, boolean tpmEstablished,
                             long savedPcrCounter, byte[] savedPlatformAuth, boolean savedLocality3,
-                            byte[][][] savedPcrs) { }
+                            byte[][][] savedPcrs, Secrets secrets, List<NvIndex> nv, long nvMaxCount,
+                            long failedTries) {
+        /** Written before version 2: it has no seeds or proofs yet, and gets fresh ones when loaded. */
+        public boolean needsSecrets() {
+            return secrets == null;
+        }
+    }
+
+    /**
+     * The hierarchy secrets of Part 1 14.3 and 14.4 (Part 4 gp.EPSeed/SPSeed/PPSeed, phProof/shProof/
+     * ehProof): seeds for primary objects and proofs for tickets and context integrity, each
+     * {@link #SIZE} bytes. They never leave the TPM except in the state blobs.
+     */
+    public record Secrets(byte[] eps, byte[] sps, byte[] pps, byte[] ehProof, byte[] shProof, byte[] phProof) {
+        public static final int SIZE = 64;
+
+        List<byte[]> all() {
+            return List.of(eps, sps, pps, ehProof, shProof, phProof);
+        }
+
+        static Secrets generate(TpmEngine.RandomSource random) {
+            byte[][] b = new byte[6][SIZE];
+            for (byte[] x : b) {
+                random.fill(x);
+            }
+            return new Secrets(b[0], b[1], b[2], b[3], b[4], b[5]);
+        }
+
+        static Secrets read(TpmReader r) throws TpmFormatException {
+            byte[][] b = new byte[6][];
+            for (int i = 0; i < b.length; i++) {
+                b[i] = r.bytes(SIZE);
+            }
+            return new Secrets(b[0], b[1], b[2], b[3], b[4], b[5]);
+        }
+    }
 
     /** The decoded volatile part, applied with {@link #applyVolatile}. */
     public record Volatile(boolean started, long pcrCounter, byte[] platformAuth, int prevOrderlyState,
@@ -217,7 +280,8 @@ public final class TpmState {
                            byte[][][] pcrs) { }
 
     public static Permanent decodePermanent(byte[] blob) throws StateFormatException {
-        TpmReader r = open(blob, PERMANENT_MAGIC, "permanent");
+        TpmReader r = open(blob, PERMANENT_MAGIC, "permanent", 1, PERMANENT_VERSION);
+        int version = ByteBuffer.wrap(blob, 4, 4).getInt();
         try {
             EnumSet<HashAlg> banks = banksOf(r.s32());
             byte[] o = r.tpm2b(MAX_AUTH);
@@ -239,17 +303,64 @@ public final class TpmState {
                     sp[h.ordinal()][i] = r.bytes(h.digestSize());
                 }
             }
+            Secrets secrets = version >= 2 ? Secrets.read(r) : null;
+            List<NvIndex> nv = new ArrayList<>();
+            long maxCount = 0;
+            long tries = 0;
+            if (version >= 2) {
+                maxCount = r.u32() << 32 | r.u32();
+                tries = r.u32();
+                if (tries > MAX_TRIES) {
+                    throw new StateFormatException("failedTries " + tries + " above maxTries " + MAX_TRIES);
+                }
+                nv = readNv(r);
+            }
             if (r.remaining() != 0) {
                 throw new StateFormatException("permanent blob has " + r.remaining() + " trailing bytes");
             }
-            return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp);
+            return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp, secrets,
+                    List.copyOf(nv), maxCount, tries);
         } catch (TpmFormatException ex) {
             throw new StateFormatException("permanent blob is truncated or has an oversized field");
         }
     }
 
+    /** The NV indices of a permanent blob, each validated as NV_DefineSpace would have. */
+    private static List<NvIndex> readNv(TpmReader r) throws TpmFormatException, StateFormatException {
+        int count = r.u16();
+        if (count > NvCommands.MAX_INDICES) {
+            throw new StateFormatException(count + " NV indices, more than " + NvCommands.MAX_INDICES);
+        }
+        List<NvIndex> out = new ArrayList<>(count);
+        long total = 0;
+        long previous = -1;
+        for (int k = 0; k < count; k++) {
+            long handle = r.u32();
+            if ((handle >>> 24) != 0x01 || handle <= previous) {
+                throw new StateFormatException("bad or unordered NV index handle 0x" + Long.toHexString(handle));
+            }
+            previous = handle;
+            int algId = r.u16();
+            HashAlg alg = HashAlg.byId(algId).orElseThrow(
+                    () -> new StateFormatException("NV index nameAlg 0x" + Integer.toHexString(algId)));
+            int attrs = r.s32();
+            byte[] policy = r.tpm2b(MAX_AUTH);
+            byte[] auth = r.tpm2b(MAX_AUTH);
+            byte[] data = r.tpm2b(NvCommands.MAX_INDEX_SIZE);
+            total += data.length;
+            if (total > NvCommands.MAX_TOTAL_BYTES) {
+                throw new StateFormatException("NV data over " + NvCommands.MAX_TOTAL_BYTES + " bytes");
+            }
+            if (NvCommands.checkPublic(alg, attrs & ~NvIndex.WRITTEN, policy, data.length) != 0) {
+                throw new StateFormatException("NV index 0x" + Long.toHexString(handle) + " has inconsistent attributes");
+            }
+            out.add(new NvIndex(handle, alg, attrs, policy, auth, data));
+        }
+        return out;
+    }
+
     public static Volatile decodeVolatile(byte[] blob) throws StateFormatException {
-        TpmReader r = open(blob, VOLATILE_MAGIC, "volatile");
+        TpmReader r = open(blob, VOLATILE_MAGIC, "volatile", VOLATILE_VERSION, VOLATILE_VERSION);
         try {
             boolean st = bool(r);
             long pc = r.u32();
@@ -277,8 +388,18 @@ public final class TpmState {
         }
     }
 
-    /** Replaces the permanent part (must not fail: the record was validated by decode). */
-    void applyPermanent(Permanent p) {
+    /**
+     * Replaces the permanent part (must not fail: the record was validated by decode); a version 1
+     * part keeps no secrets, so it gets {@code freshSecrets}.
+     */
+    void applyPermanent(Permanent p, Secrets freshSecrets) {
+        secrets = p.needsSecrets() ? freshSecrets : p.secrets();
+        nv.clear();
+        for (NvIndex i : p.nv()) {
+            nv.put(i.handle, i.copy());
+        }
+        nvMaxCount = p.nvMaxCount();
+        failedTries = p.failedTries();
         allocated.clear();
         allocated.addAll(p.banks());
         ownerAuth = p.ownerAuth();
@@ -329,6 +450,11 @@ public final class TpmState {
                 Arrays.fill(p, (byte) 0);
             }
         }
+    }
+
+    /** Part 4 NV.h IS_ORDERLY: the previous cycle ended with Shutdown. */
+    static boolean isOrderly(int orderly) {
+        return orderly < SU_DA_USED;
     }
 
     static List<HashAlg> implemented() {

@@ -39,9 +39,9 @@ public final class ControlChannel {
     public static final int CMD_SET_BUFFERSIZE = 0x11;
     public static final int CMD_GET_INFO = 0x12;
 
-    /** PTM_CAP_* of everything served here (no PTM_CAP_HASHING: there is no DRTM hash sequence). */
-    public static final long CAPS = 0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0020 | 0x0040 | 0x0080 | 0x0100
-            | 0x0200 | 0x0400 | 0x0800 | 0x1000 | 0x2000 | 0x4000;
+    /** PTM_CAP_* of everything served here: every capability of swtpm 0.7 for TPM 2 (0x7fff). */
+    public static final long CAPS = 0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0010 | 0x0020 | 0x0040 | 0x0080
+            | 0x0100 | 0x0200 | 0x0400 | 0x0800 | 0x1000 | 0x2000 | 0x4000;
 
     private static final int BODY_TIMEOUT_MS = 10_000;
     /** Largest SET_STATEBLOB / HASH_DATA body read and discarded when refused; beyond it the connection closes. */
@@ -154,6 +154,39 @@ public final class ControlChannel {
         return true;
     }
 
+    /**
+     * CMD_HASH_DATA (ptm_hdata: u32 length, then the data): streamed into the sequence in pieces
+     * of at most the request buffer, as swtpm reads it, so any length is hashed in bounded memory.
+     * More data in the first read than the length says is TPM_BAD_PARAMETER, as with swtpm.
+     */
+    private static byte[] hashData(ByteBuffer body, InputStream in, TpmDevice tpm) throws IOException {
+        long remain = body.getInt() & 0xFFFFFFFFL;
+        if (body.remaining() > remain) {
+            return res(TpmDevice.TPM_BAD_PARAMETER);
+        }
+        if (!tpm.running()) {
+            return discard(body, in, remain) ? res(TpmDevice.TPM_BAD_ORDINAL) : null;
+        }
+        byte[] chunk = new byte[BUFFER - 8];
+        int n = body.remaining();
+        body.get(chunk, 0, n);
+        int rc = TpmDevice.TPM_SUCCESS;
+        while (true) {
+            if (rc == TpmDevice.TPM_SUCCESS) {
+                rc = tpm.hashData(chunk, 0, n);
+            }
+            remain -= n;
+            if (remain == 0) {
+                break;
+            }
+            n = in.read(chunk, 0, (int) Math.min(remain, chunk.length));
+            if (n <= 0) {
+                throw new EOFException("HASH_DATA body ended early");
+            }
+        }
+        return res(rc);
+    }
+
     /** The request's variable data of n bytes: what came with the request, then the rest from the stream. */
     private static byte[] data(ByteBuffer body, InputStream in, int n) throws IOException {
         byte[] d = new byte[n];
@@ -188,15 +221,12 @@ public final class ControlChannel {
                 return res(tpm.setLocality(body.get() & 0xFF));
             case CMD_RESET_TPMESTABLISHED:
                 return res(tpm.resetEstablished(body.get() & 0xFF));
-            case CMD_HASH_DATA: {
-                long len = body.getInt() & 0xFFFFFFFFL;
-                if (!discard(body, in, len)) {
-                    return null;
-                }
-                return res(TpmDevice.TPM_BAD_ORDINAL);
-            }
-            case CMD_HASH_START, CMD_HASH_END:
-                return res(TpmDevice.TPM_BAD_ORDINAL); // no DRTM hash sequence (no PTM_CAP_HASHING)
+            case CMD_HASH_DATA:
+                return hashData(body, in, tpm);
+            case CMD_HASH_START:
+                return res(tpm.hashStart());
+            case CMD_HASH_END:
+                return res(tpm.hashEnd());
             case CMD_CANCEL_TPM_CMD:
                 // commands run to completion quickly; there is never one to cancel
                 return res(tpm.running() ? TpmDevice.TPM_SUCCESS : TpmDevice.TPM_BAD_ORDINAL);

@@ -2,6 +2,7 @@ package org.qemu.helpers.tpmstub.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -54,10 +55,16 @@ class SwtpmDifferentialTest {
             maskCommandCounts(theirs);
             maskCommandCounts(ours);
         }
-        boolean commandLists = cc == 0x17A && theirs.length > 14 && ByteBuffer.wrap(theirs, 6, 4).getInt() == 0
-                && ByteBuffer.wrap(theirs, 11, 4).getInt() >= 2 && ByteBuffer.wrap(theirs, 11, 4).getInt() <= 4;
+        if (cc == 0x17D || cc == 0x13E) {
+            maskTicketHmac(theirs);
+            maskTicketHmac(ours);
+        }
+        int capability = cc == 0x17A && theirs.length > 14 && ByteBuffer.wrap(theirs, 6, 4).getInt() == 0
+                ? ByteBuffer.wrap(theirs, 11, 4).getInt() : -1;
+        boolean commandLists = (capability >= 2 && capability <= 4) || capability == 0 || capability == 8;
         if (commandLists) {
-            // COMMANDS, PP_COMMANDS, AUDIT_COMMANDS list implemented commands: only the outcome must match
+            // COMMANDS, PP_COMMANDS, AUDIT_COMMANDS, ALGS and ECC_CURVES list what is implemented:
+            // only the outcome must match (algorithmsAreASubsetOfSwtpms checks the entries)
             assertEquals(Hex.str(java.util.Arrays.copyOf(theirs, 10)).substring(12),
                     Hex.str(java.util.Arrays.copyOf(ours, 10)).substring(12), what);
         } else if (randomPayload) {
@@ -70,14 +77,49 @@ class SwtpmDifferentialTest {
         return ours;
     }
 
-    /** Zeroes TPM_PT_TOTAL_COMMANDS / LIBRARY_COMMANDS in a TPM_PROPERTIES reply (they count implemented commands). */
+    /** ALGS and ECC_CURVES: every entry this TPM lists, swtpm lists with the same attributes. */
+    private void algorithmsAreASubsetOfSwtpms() throws IOException {
+        byte[] cmd = Hex.cmd("8001 00000000 0000017a 00000000 00000000 00000100");
+        String theirs = Hex.str(swtpm.command(cmd)).substring(38);
+        String ours = Hex.str(engine.execute(cmd, locality).response()).substring(38);
+        assertEquals(4 * 12, ours.length(), "sha1, sha256, sha384, sha512: " + ours);
+        for (int i = 0; i < ours.length(); i += 12) {
+            assertTrue(theirs.contains(ours.substring(i, i + 12)), ours.substring(i, i + 12) + " not in " + theirs);
+        }
+        String curves = Hex.str(engine.execute(Hex.cmd("8001 00000000 0000017a 00000008 00000000 00000040"), 0)
+                .response());
+        assertEquals("80010000001300000000000000000800000000", curves, "no ECC curve yet");
+    }
+
+    /**
+     * Zeroes the HMAC of a TPMT_TK_HASHCHECK (tag 0x8024, a hierarchy other than TPM_RH_NULL, 64
+     * bytes) in a successful response: it is keyed by each TPM's secret hierarchy proof.
+     */
+    private static void maskTicketHmac(byte[] r) {
+        if (r.length < 10 + 72 || ByteBuffer.wrap(r, 6, 4).getInt() != 0) {
+            return;
+        }
+        for (int o = r.length - 72; o >= Math.max(10, r.length - 72 - 16); o--) {
+            ByteBuffer b = ByteBuffer.wrap(r, o, 8);
+            if (b.getShort() == (short) 0x8024 && b.getInt() != 0x40000007 && b.getShort() == 0x40) {
+                java.util.Arrays.fill(r, o + 8, o + 72, (byte) 0);
+                return;
+            }
+        }
+    }
+
+    /**
+     * Zeroes TPM_PT_TOTAL_COMMANDS / LIBRARY_COMMANDS / LOADED_CURVES in a TPM_PROPERTIES reply (they
+     * count implemented commands and curves).
+     */
     private static void maskCommandCounts(byte[] r) {
         if (r.length < 19 || ByteBuffer.wrap(r, 6, 4).getInt() != 0 || ByteBuffer.wrap(r, 11, 4).getInt() != 6) {
             return;
         }
         for (int off = 19; off + 8 <= r.length; off += 8) {
             int prop = ByteBuffer.wrap(r, off, 4).getInt();
-            if (prop == 0x129 || prop == 0x12a) {
+            // + TPM_PT_LOADED_CURVES, and HR_PERSISTENT_AVAIL / NV_COUNTERS_AVAIL (estimates of free NV space)
+            if (prop == 0x129 || prop == 0x12a || prop == 0x20d || prop == 0x209 || prop == 0x20b) {
                 ByteBuffer.wrap(r, off + 4, 4).putInt(0);
             }
         }
@@ -148,6 +190,7 @@ class SwtpmDifferentialTest {
     @Test
     void capabilitiesAreIdentical() throws IOException {
         same("8001 00000000 00000144 0000");
+        algorithmsAreASubsetOfSwtpms();
         // ALGS and PCRS in full, from the middle, and with small counts
         same("8001 00000000 0000017a 00000000 00000000 00000040");
         same("8001 00000000 0000017a 00000000 00000000 00000400");
@@ -328,6 +371,198 @@ class SwtpmDifferentialTest {
     }
 
     /** Mutated valid commands, restricted to this engine's command codes so both TPMs stay comparable. */
+    /** The same, except bytes [from, to) of a successful response (a ticket HMAC keyed by a secret proof). */
+    private void sameExcept(String hex, int from, int to) throws IOException {
+        byte[] cmd = Hex.cmd(hex);
+        byte[] theirs = swtpm.command(cmd);
+        byte[] ours = engine.execute(cmd, locality).response();
+        String what = "command " + hex;
+        assertEquals(theirs.length, ours.length, what + ": " + Hex.str(theirs) + " vs " + Hex.str(ours));
+        assertEquals(Hex.str(java.util.Arrays.copyOf(theirs, from)), Hex.str(java.util.Arrays.copyOf(ours, from)), what);
+        assertEquals(Hex.str(java.util.Arrays.copyOfRange(theirs, to, theirs.length)),
+                Hex.str(java.util.Arrays.copyOfRange(ours, to, ours.length)), what);
+        transcript.add(hex + " -> " + Hex.str(ours));
+    }
+
+    private static int rc(byte[] response) {
+        return ByteBuffer.wrap(response, 6, 4).getInt();
+    }
+
+    private static String b2(String hex) {
+        return String.format("%04x", hex.replace(" ", "").length() / 2) + hex;
+    }
+
+    /** A password session with authValue "ab". */
+    private static final String PW_AB = "0000000b 40000009 0000 01 0002 6162";
+
+    @Test
+    void hashAndHashSequencesAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0000");
+        String abc = b2("616263");
+        same("8001 00000000 0000017d " + abc + " 000b 40000007");         // Hash, no ticket
+        same("8001 00000000 0000017d " + abc + " 0004 40000007");
+        same("8001 00000000 0000017d " + abc + " 000d 40000007");
+        // a ticket: same digest, tag and hierarchy; the SHA-512 HMAC under the owner proof differs
+        sameExcept("8001 00000000 0000017d " + abc + " 000b 40000001", 10 + 34 + 8, 10 + 34 + 8 + 64);
+        same("8001 00000000 0000017d " + b2("ff544347 00") + " 000b 40000001"); // TPM_GENERATED: no ticket
+        same("8001 00000000 0000017d " + abc + " 0010 40000007");         // TPM_ALG_NULL is not a hash
+        same("8001 00000000 0000017d " + abc + " 000b 4000000a");         // lockout is not a hierarchy
+        same("8001 00000000 0000017d 0401" + "00".repeat(1025) + " 000b 40000007"); // > MAX_DIGEST_BUFFER
+        same("8001 00000000 0000017d " + abc + " 000b");                  // truncated
+        // a hash sequence with authValue "ab": start, update, wrong auth refused, complete
+        assertEquals(0x80000000, ByteBuffer.wrap(same("8001 00000000 00000186 0002 6162 000b"), 10, 4).getInt());
+        same("8002 00000000 0000015c 80000000 " + PW_AB + " " + b2("61".repeat(1000)));
+        same("8002 00000000 0000015c 80000000 0000000b 40000009 0000 01 0002 6163 " + b2("62"));
+        same("8002 00000000 0000015c 80000000 00000009 40000009 0000 01 0000 " + b2("62"));
+        same("8002 00000000 0000013e 80000000 " + PW_AB + " " + b2("6263") + " 40000007");
+        same("8002 00000000 0000013e 80000000 " + PW_AB + " " + b2("6263") + " 40000007"); // flushed
+        // its ticket
+        same("8001 00000000 00000186 0000 000c");
+        same("8002 00000000 0000015c 80000000 00000009 40000009 0000 01 0000 " + b2("77".repeat(600)));
+        sameExcept("8002 00000000 0000013e 80000000 00000009 40000009 0000 01 0000 " + b2("") + " 4000000b",
+                10 + 4 + 50 + 8, 10 + 4 + 50 + 8 + 64);
+        // a first block shorter than 4 bytes never gets a ticket
+        same("8001 00000000 00000186 0000 000b");
+        same("8002 00000000 0000015c 80000000 00000009 40000009 0000 01 0000 " + b2("7777"));
+        same("8002 00000000 0000013e 80000000 00000009 40000009 0000 01 0000 " + b2("78787878") + " 40000001");
+        // an event sequence into PCR 9 and PCR_Read; then with TPM_RH_NULL
+        same("8001 00000000 00000186 0002 6162 0010");
+        same("8002 00000000 0000015c 80000000 " + PW_AB + " " + b2("65".repeat(1024)));
+        same("8002 00000000 0000013e 80000000 " + PW_AB + " " + b2("") + " 40000007"); // not a hash sequence
+        byte[] event = same("8002 00000000 00000185 00000009 80000000 00000014 40000009 0000 01 0000 40000009 0000 "
+                + "01 0002 6162 " + b2("66".repeat(100)));
+        assertEquals(0, rc(event), "EventSequenceComplete succeeded");
+        assertEquals(4, ByteBuffer.wrap(event, 14, 4).getInt(), "one digest per implemented hash");
+        same("8001 00000000 0000017e 00000004 000403000200 000b03000200 000c03000200 000d03000200");
+        same("8001 00000000 00000186 0000 0010");
+        same("8002 00000000 00000185 40000007 80000000 00000012 40000009 0000 01 0000 40000009 0000 01 0000 "
+                + b2(""));
+        // EventSequenceComplete on a hash sequence; at a locality that may not extend PCR 17
+        same("8001 00000000 00000186 0000 000b");
+        same("8002 00000000 00000185 00000009 80000000 00000012 40000009 0000 01 0000 40000009 0000 01 0000 "
+                + b2(""));
+        same("8001 00000000 00000186 0000 0010");
+        same("8002 00000000 00000185 00000011 80000001 00000012 40000009 0000 01 0000 40000009 0000 01 0000 "
+                + b2(""));
+        // three slots: the fourth sequence is TPM_RC_OBJECT_MEMORY; handles and free slots are reported
+        same("8001 00000000 00000186 0000 000c");
+        same("8001 00000000 00000186 0000 000d");
+        assertEquals(0x902, rc(same("8001 00000000 00000186 0000 000b")), "TPM_RC_OBJECT_MEMORY");
+        // a persistent handle needs a free slot to be looked up in: TPM_RC_OBJECT_MEMORY before TPM_RC_HANDLE
+        same("8002 00000000 0000015c 81000000 00000009 40000009 0000 01 0000 " + b2("00"));        same("8001 00000000 0000017a 00000001 80000000 00000010");
+        same("8001 00000000 0000017a 00000006 00000207 00000001");
+        same("8001 00000000 00000165 80000001");
+        same("8001 00000000 00000165 80000001");
+        same("8001 00000000 0000017a 00000001 80000000 00000010");
+        same("8001 00000000 0000017a 00000006 00000207 00000001");
+        // handles that are not loaded, not transient, or past the slots
+        same("8002 00000000 0000015c 80000001 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8002 00000000 0000015c 81000000 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8002 00000000 0000015c 80000007 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8002 00000000 0000015c 40000001 00000009 40000009 0000 01 0000 " + b2("00"));
+        same("8001 00000000 0000015c 80000000 " + b2("00"));                // no authorisation
+        same("8001 00000000 00000186 0041" + "00".repeat(65) + " 000b");   // auth larger than a digest
+        same("8001 00000000 00000186 0000 0099");
+        // Startup flushes transient objects (after a new _TPM_Init)
+        ctrlInit();
+        same("8001 00000000 00000144 0000");
+        same("8001 00000000 0000017a 00000001 80000000 00000010");
+    }
+
+    /** NV_DefineSpace by the owner (password session) of index h with authValue "pw". */
+    private byte[] nvDefine(String h, String attrs, String dataSize) throws IOException {
+        return same("8002 00000000 0000012a 40000001 " + PW + " 0002 7077 " + b2(h + " 000b " + attrs + " 0000 " + dataSize));
+    }
+
+    /** A password session with the index's authValue "pw" (or another value). */
+    private static String pw(String hexAuth) {
+        return String.format("%08x 40000009 0000 01 ", 9 + hexAuth.length() / 2) + b2(hexAuth);
+    }
+
+    @Test
+    void nvIndicesAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0000");
+        String ord = "01000001";
+        // ordinary, owner and auth read/write, no DA
+        assertEquals(0, rc(nvDefine(ord, "02060006", "0020")));
+        nvDefine(ord, "02060006", "0020");                                       // NV_DEFINED
+        same("8001 00000000 00000169 " + ord);                                    // ReadPublic: public area and Name
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0010 0000");       // not written yet
+        same("8002 00000000 00000137 " + ord + " " + ord + " " + pw("7077") + b2("0102030405") + " 0003");
+        same("8002 00000000 00000137 " + ord + " " + ord + " " + pw("7078") + b2("ff") + " 0000"); // wrong auth
+        same("8002 00000000 00000137 40000001 " + ord + PW + " " + b2("aa".repeat(10)) + " 0016"); // past the end
+        same("8002 00000000 00000137 40000001 " + ord + PW + " " + b2("aa".repeat(10)) + " 0021"); // offset
+        same("8002 00000000 00000137 40000001 " + ord + PW + " " + b2("bb".repeat(16)) + " 0010");
+        same("8001 00000000 00000169 " + ord);                                    // WRITTEN, new Name
+        same("8002 00000000 0000014e " + ord + " " + ord + " " + pw("7077") + " 0020 0000");
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0008 0002");
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0010 0011");       // NV_RANGE
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0401 0000");       // > MAX_NV_BUFFER_SIZE
+        same("8002 00000000 0000014e 4000000c " + ord + PW + " 0001 0000");       // no PPREAD
+        // a counter and an extend index
+        String ctr = "01000002";
+        String ext = "01000003";
+        nvDefine(ctr, "02060016", "0008");
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8002 00000000 00000134 " + ctr + " " + ctr + " " + pw("7077"));
+        same("8002 00000000 00000134 40000001 " + ctr + PW);
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8002 00000000 00000137 40000001 " + ctr + PW + " " + b2("00") + " 0000"); // not ordinary
+        same("8002 00000000 00000134 40000001 " + ord + PW);                     // not a counter
+        nvDefine(ext, "02060046", "0020");
+        same("8002 00000000 00000136 " + ext + " " + ext + " " + pw("7077") + b2("6162"));
+        same("8002 00000000 00000136 40000001 " + ext + PW + b2("63".repeat(100)));
+        same("8002 00000000 0000014e 40000001 " + ext + PW + " 0020 0000");
+        same("8002 00000000 00000136 40000001 " + ord + PW + b2("63"));           // not an extend index
+        // authorisation rules: owner-only, auth-only, DA-protected
+        nvDefine("01000004", "00020002", "0004");
+        same("8002 00000000 00000137 01000004 01000004 " + pw("7077") + b2("00") + " 0000"); // AUTH_UNAVAILABLE
+        nvDefine("01000005", "00040004", "0004");
+        same("8002 00000000 00000137 40000001 01000005" + PW + b2("00") + " 0000");  // NV_AUTHORIZATION
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7078") + b2("00") + " 0000"); // AUTH_FAIL (DA)
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7077") + b2("01020304") + " 0000");
+        same("8002 00000000 0000014e 01000005 01000005 " + pw("7077") + " 0004 0000");
+        same("8001 00000000 0000017a 00000006 0000020e 00000001");              // TPM_PT_LOCKOUT_COUNTER
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7079") + b2("00") + " 0000");
+        same("8002 00000000 00000137 01000005 01000005 " + pw("707a") + b2("00") + " 0000");
+        same("8002 00000000 00000137 01000005 01000005 " + pw("7077") + b2("00") + " 0000"); // locked out
+        same("8002 00000000 00000137 " + ord + " " + ord + " " + pw("7077") + b2("07") + " 0000"); // no DA: fine
+        // refused definitions
+        nvDefine("01000006", "22060006", "0020");                                // WRITTEN set
+        nvDefine("01000006", "02000006", "0020");                                // no read
+        nvDefine("01000006", "42060006", "0020");                                // PLATFORMCREATE by owner
+        nvDefine("01000006", "02060016", "0004");                                // counter of 4 bytes
+        nvDefine("01000006", "02060046", "0014");                                // extend not a sha256
+        nvDefine("01000006", "020600f6", "0004");                                // unknown TPM_NT
+        nvDefine("01000006", "02160006", "0004");                                // reserved bit
+        nvDefine("01000006", "02060006", "0801");                                // > MAX_NV_INDEX_SIZE
+        nvDefine("81000006", "02060006", "0004");                                // not an NV handle
+        same("8002 00000000 0000012a 40000001 " + PW + " 0021" + "11".repeat(33) + " " + b2(
+                "01000006 000b 02060006 0000 0004"));                            // auth longer than the nameAlg
+        same("8002 00000000 0000012a 40000001 " + PW + " 0000 0000");            // empty public area
+        // capabilities: NV handles and TPM_PT_HR_NV_INDEX, TPM_PT_NV_COUNTERS
+        same("8001 00000000 0000017a 00000001 01000000 00000010");
+        same("8001 00000000 0000017a 00000001 01000003 00000002");
+        same("8001 00000000 0000017a 00000006 00000202 00000001");
+        same("8001 00000000 0000017a 00000006 0000020a 00000001");
+        // a restart keeps everything; undefine; a new counter continues above the deleted one
+        same("8001 00000000 00000145 0000");
+        ctrlInit();
+        same("8001 00000000 00000144 0000");
+        same("8002 00000000 0000014e 40000001 " + ord + PW + " 0020 0000");
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8002 00000000 00000122 40000001 " + ctr + PW);
+        same("8002 00000000 00000122 40000001 " + ctr + PW);                     // gone
+        same("8001 00000000 00000169 " + ctr);
+        nvDefine(ctr, "02060016", "0008");
+        same("8002 00000000 00000134 40000001 " + ctr + PW);
+        same("8002 00000000 0000014e 40000001 " + ctr + PW + " 0008 0000");
+        same("8001 00000000 0000017a 00000006 0000020e 00000001");              // unorderly: still 3
+        same("8001 00000000 0000017a 00000006 00000201 00000001");
+        same("8002 00000000 00000122 4000000c " + ord + PW);                     // platform: no platformAuth set, ok
+        same("8001 00000000 0000017a 00000001 01000000 00000010");
+    }
+
     @Test
     void mutatedCommandsGiveIdenticalResponses() throws IOException {
         long seed = Long.getLong("tpm.diff.seed", 0x5eed_0001L);

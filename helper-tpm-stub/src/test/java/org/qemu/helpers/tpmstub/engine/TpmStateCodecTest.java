@@ -2,7 +2,9 @@ package org.qemu.helpers.tpmstub.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -55,5 +57,46 @@ class TpmStateCodecTest {
         }
         assertThrows(StateFormatException.class, () -> TpmState.decodeVolatile(p));
         assertThrows(StateFormatException.class, () -> TpmState.decodePermanent(new byte[TpmState.MAX_BLOB + 1]));
+    }
+
+    /**
+     * Blobs written by the release before the permanent format changed (version 1, commit 4abbff6's
+     * TpmState: Startup(CLEAR), PCR 7 sha256 extended with 0x11 x 32, ownerAuth "own") still load.
+     */
+    @Test
+    void stateWrittenByTheVersion1ReleaseStillLoads() throws Exception {
+        byte[] p = resource("state-v1-permanent.bin");
+        byte[] v = resource("state-v1-volatile.bin");
+        TpmEngine b = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(3));
+        b.load(TpmState.decodePermanent(p), TpmState.decodeVolatile(v));
+        assertEquals(EnumSet.allOf(HashAlg.class), b.state().allocated());
+        assertEquals("80010000003e000000000000001500000001000b038000000000000100208878b15a7d6a3a4f464e8f9f42591dbc0cf4"
+                + "bedea0ec309003d2b2ee53655ef8",
+                Hex.str(b.execute(Hex.cmd("8001 00000000 0000017e 00000001 000b03800000"), 0).response()));
+        byte[] auth = Hex.cmd("8002 00000000 00000129 40000001 0000000c 40000009 0000 01 0003 6f776e 0000");
+        assertEquals("80020000001300000000000000000000010000", Hex.str(b.execute(auth, 0).response()));
+        // and what it writes now loads again
+        TpmEngine c = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(4));
+        c.load(TpmState.decodePermanent(b.encodePermanent()), TpmState.decodeVolatile(b.encodeVolatile()));
+        assertEquals(EnumSet.allOf(HashAlg.class), c.state().allocated());
+        // the version 1 part had no seeds and proofs; the ones it got on loading are kept from then on
+        assertTrue(TpmState.decodePermanent(p).needsSecrets());
+        TpmState.Permanent upgraded = TpmState.decodePermanent(b.encodePermanent());
+        assertFalse(upgraded.needsSecrets());
+        assertEquals(2, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt(), "written as version 2");
+        TpmState.Permanent again = TpmState.decodePermanent(c.encodePermanent());
+        for (int i = 0; i < 6; i++) {
+            assertArrayEquals(upgraded.secrets().all().get(i), again.secrets().all().get(i));
+            assertEquals(TpmState.Secrets.SIZE, again.secrets().all().get(i).length);
+        }
+    }
+
+    static byte[] resource(String name) throws java.io.IOException {
+        try (java.io.InputStream in = TpmStateCodecTest.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new java.io.FileNotFoundException(name);
+            }
+            return in.readAllBytes();
+        }
     }
 }

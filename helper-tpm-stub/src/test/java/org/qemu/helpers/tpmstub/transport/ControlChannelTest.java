@@ -59,6 +59,86 @@ class ControlChannelTest {
         }
     }
 
+    /** CMD_HASH_DATA: length, then the data (which may be longer than one request buffer). */
+    private static String hashData(byte[] data) {
+        return String.format("00000007 %08x ", data.length) + Hex.str(data);
+    }
+
+    /**
+     * The platform hash indications (PTM_CAP_HASHING) against swtpm: an H-CRTM sequence before
+     * Startup lands in PCR 0 and stays there through Startup; a DRTM sequence after Startup (with
+     * more data than one request buffer) resets PCRs 17-22 and extends PCR 17; DATA and END without
+     * START; the TPM-established flag; the capability word.
+     */
+    @Test
+    void hashStartDataEndMatchSwtpm() throws Exception {
+        byte[] big = new byte[10_000];
+        new Random(7).nextBytes(big);
+        String readDrtm = "8001 00000000 0000017e 00000002 000403030006 000b03030006";
+        String[][] steps = {
+            {"c", "00000006", "4"}, {"c", hashData("H-CRTM image".getBytes()), "4"}, {"c", "00000008", "4"},
+            {"c", "00000004", "8"},
+            {"d", "8001 00000000 00000144 0000"},
+            {"d", "8001 00000000 0000017e 00000004 000403010000 000b03010000 000c03010000 000d03010000"},
+            {"d", readDrtm},
+            {"d", "8002 00000000 00000182 00000011 00000009 40000009 0000 01 0000 00000001 000b" + "11".repeat(32)},
+            {"c", "00000005 04", "4"},
+            {"c", "00000006", "4"}, {"c", hashData(big), "4"}, {"c", hashData(new byte[0]), "4"},
+            {"c", "00000008", "4"},
+            {"c", "00000005 00", "4"},
+            {"d", readDrtm},
+            {"d", "8001 00000000 0000017a 00000001 80000000 00000010"},
+            {"d", "8001 00000000 00000181"},
+            // a TPM command between START and END ends the sequence: END then changes nothing
+            {"c", "00000006", "4"}, {"c", hashData("aborted".getBytes()), "4"},
+            {"d", "8001 00000000 0000017a 00000001 80000000 00000010"},
+            {"c", "00000008", "4"},
+            {"d", readDrtm},
+            {"c", hashData("no sequence".getBytes()), "4"}, {"c", "00000008", "4"},
+            {"d", readDrtm},
+            {"c", "00000004", "8"},
+        };
+        try (Swtpm sw = Swtpm.start("not-need-init")) {
+            int port = Swtpm.freePortPair();
+            try (InProcessTpm ours = InProcessTpm.tcp(port);
+                 Socket data = new Socket("127.0.0.1", port)) {
+                data.setSoTimeout(10_000);
+                // every swtpm 0.7.1 capability now, PTM_CAP_HASHING included, but SEND_COMMAND_HEADER (0x8000)
+                long theirs = ByteBuffer.wrap(ctrl(sw.ctrlPort, "00000001", 8)).getLong();
+                assertEquals(0xffffL, theirs);
+                assertEquals(theirs & ~0x8000L, ByteBuffer.wrap(ctrl(port + 1, "00000001", 8)).getLong());
+                for (String[] st : steps) {
+                    String what = st[1].substring(0, Math.min(40, st[1].length()));
+                    if (st[0].equals("c")) {
+                        int n = Integer.parseInt(st[2]);
+                        String expected = Hex.str(ctrl(sw.ctrlPort, st[1], n));
+                        String got;
+                        try {
+                            got = Hex.str(ctrl(port + 1, st[1], n));
+                        } catch (SocketTimeoutException e) {
+                            throw new AssertionError("no reply to " + what, e);
+                        }
+                        assertEquals(expected, got, what);
+                    } else {
+                        byte[] cmd = Hex.cmd(st[1]);
+                        byte[] theirs1 = sw.command(cmd);
+                        byte[] ours1 = Swtpm.exchange(data, cmd);
+                        if (st[1].endsWith("00000181")) { // ReadClock: the restart count, not the clock
+                            assertEquals(ByteBuffer.wrap(theirs1, 26, 8).getLong(), ByteBuffer.wrap(ours1, 26, 8).getLong(),
+                                    "resetCount and restartCount");
+                            continue;
+                        }
+                        assertEquals(Hex.str(theirs1), Hex.str(ours1), st[1]);
+                    }
+                }
+                // and the DRTM did land: PCR 17 is no longer all ones, PCR 18 is reset to zeros
+                String pcrs = Hex.str(Swtpm.exchange(data, Hex.cmd("8001 00000000 0000017e 00000001 000b03000006")));
+                assertTrue(pcrs.endsWith("0020" + "00".repeat(32)), pcrs);
+                assertTrue(!pcrs.contains("ff".repeat(32)) && !pcrs.contains("0020" + "00".repeat(32) + "0020"), pcrs);
+            }
+        }
+    }
+
     @Test
     void stateBlobsRoundTripAndABadBlobIsRefusedAndChangesNothing() throws Exception {
         int port = Swtpm.freePortPair();
