@@ -31,13 +31,9 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-cat > "$TMP/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=$TMP/bus.sock</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>
-CONF
-dbus-daemon --config-file="$TMP/bus.conf" --nofork 2>/dev/null & PIDS+=($!)
-for i in $(seq 50); do [ -S "$TMP/bus.sock" ] && break; sleep 0.1; done
+# shellcheck source=private-bus.sh
+. "$HERE/private-bus.sh"
+start_private_bus "$TMP"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 IPERF=$(free_port); ECHO=$(free_port)
 iperf3 -s -B 127.0.0.1 -p "$IPERF" > /dev/null 2>&1 & PIDS+=($!)

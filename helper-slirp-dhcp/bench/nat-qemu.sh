@@ -35,13 +35,9 @@ sleep 5
 S
 (cd "$TMP/extra" && echo test.sh | cpio -o -H newc --quiet | gzip -1 > ../extra.cpio.gz)
 cat "$BASE" "$TMP/extra.cpio.gz" > "$TMP/initrd"
-cat > "$TMP/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=$TMP/bus.sock</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>
-CONF
-dbus-daemon --config-file="$TMP/bus.conf" --nofork & PIDS+=($!)
-for i in $(seq 50); do [ -S "$TMP/bus.sock" ] && break; sleep 0.1; done
+# shellcheck source=private-bus.sh
+. "$HERE/private-bus.sh"
+start_private_bus "$TMP"
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # utime+stime in clock ticks
 HZ=$(getconf CLK_TCK)
 

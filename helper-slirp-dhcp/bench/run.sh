@@ -35,14 +35,10 @@ ip -n $S link set lo up; ip -n $C link set lo up
 ip -n $S addr add 10.0.0.2/8 dev vs$$; ip -n $S addr add 10.0.0.3/8 dev vs$$; ip -n $S link set vs$$ up
 ip -n $C addr add 10.0.0.250/8 dev vc$$; ip -n $C link set vc$$ up
 
-cat > "$TMP/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig><type>session</type><listen>unix:path=$TMP/bus.sock</listen><auth>EXTERNAL</auth>
-<policy context="default"><allow send_destination="*" eavesdrop="true"/><allow eavesdrop="true"/><allow own="*"/><allow user="*"/></policy></busconfig>
-CONF
-dbus-daemon --config-file="$TMP/bus.conf" --nofork & PIDS+=($!)
+# shellcheck source=private-bus.sh
+. "$HERE/private-bus.sh"
+start_private_bus "$TMP"
 BUS=unix:path=$TMP/bus.sock
-for i in $(seq 50); do [ -S "$TMP/bus.sock" ] && break; sleep 0.1; done
 
 start_helper() {
   # shellcheck disable=SC2086

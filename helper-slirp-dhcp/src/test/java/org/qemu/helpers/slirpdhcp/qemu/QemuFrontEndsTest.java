@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import org.qemu.helpers.common.testing.ProcResult;
+import org.qemu.helpers.common.testing.Commands;
+import java.util.regex.Pattern;
+import java.util.regex.Matcher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +34,9 @@ import org.qemu.helpers.slirpdhcp.transport.Posix;
  * busybox Linux guest over {@code -netdev dgram} and over {@code -netdev socket,fd=} with a SOCK_DGRAM socketpair
  * whose other end the helper has as {@code --fd} (libvirt's slirp-helper setup), and the NIC's iPXE ROM as DHCP
  * client over a SOCK_STREAM socketpair. The helper's core runs in this JVM, so that the socketpair end it gets is
- * a descriptor of this process, exactly as an inherited one would be. Run under {@code flock /tmp/bench.lock}.
+ * a descriptor of this process, exactly as an inherited one would be. The NAT behind each of them: the guest
+ * wgets 16 MiB through 10.0.2.2 over dgram and socket,fd=, and a namespace on the tap front end curls it.
+ * Run under {@code flock /tmp/bench.lock}.
  */
 class QemuFrontEndsTest {
     @TempDir
@@ -151,5 +157,79 @@ class QemuFrontEndsTest {
         }
         assertTrue(logs.stream().anyMatch(l -> l.contains("frontend_ended") && l.contains("reason=peer_closed")),
                 logs.toString());
+    }
+
+    // ---- the NAT behind each front end: a real download through 10.0.2.2, sha256 compared ----
+
+    static String wgetScript(HostServers host) {
+        return "echo \"GUEST-BIG $(wget -q -O - http://10.0.2.2:" + host.httpPort() + "/big | sha256sum)\"\n";
+    }
+
+    static String sha(String out) {
+        Matcher m = Pattern.compile("GUEST-BIG ([0-9a-f]{64})").matcher(out);
+        return m.find() ? m.group(1) : "<none in:\n" + out + ">";
+    }
+
+    @Test
+    void wgetOverNetdevDgram() throws Exception {
+        try (HostServers host = new HostServers(16 << 20)) {
+            Path sock = dir.resolve("helper.dgram");
+            helper(new Settings.Guest.NetdevDgram(sock)); // NAT on: SlirpCore's defaults
+            List<String> nic = List.of("-netdev", "dgram,id=n0,local.type=unix,local.path=" + dir.resolve("q.dgram")
+                    + ",remote.type=unix,remote.path=" + sock, "-device", "virtio-net-pci,netdev=n0");
+            try (LinuxGuest g = LinuxGuest.boot(dir, "dgram", wgetScript(host), nic)) {
+                String out = g.awaitLine("GUEST-DONE", QemuNatTest.BOOT);
+                assertEquals(host.bigSha256, sha(out), logs + " " + core.stats().snapshot());
+            }
+        }
+    }
+
+    @Test
+    void wgetOverSocketFdWithADgramSocketpair() throws Exception {
+        Tools.require("qemu-system-x86_64", "qemu-system-x86");
+        try (HostServers host = new HostServers(16 << 20)) {
+            int[] sv = new int[2];
+            assertEquals(0, Posix.socketpair(Posix.AF_UNIX, Posix.SOCK_DGRAM | Posix.SOCK_CLOEXEC, 0, sv));
+            helper(new Settings.Guest.InheritedFd(sv[1]));
+            List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-nodefaults", "-no-user-config"));
+            cmd.addAll(LinuxGuest.args(dir, "fd", LinuxGuest.initrd(dir, "fd", wgetScript(host))));
+            cmd.addAll(List.of("-netdev", "socket,id=n0,fd=" + SpawnWithFd.CHILD_FD, "-device",
+                    "virtio-net-pci,netdev=n0"));
+            Path serial = dir.resolve("fd-serial.txt");
+            String out = "";
+            try (SpawnWithFd q = SpawnWithFd.start(cmd, sv[0], dir.resolve("fd-qemu.log"))) {
+                Posix.close(sv[0]);
+                long deadline = System.nanoTime() + QemuNatTest.BOOT.toNanos();
+                while (System.nanoTime() < deadline && q.isAlive() && !out.contains("GUEST-DONE")) {
+                    Thread.sleep(200);
+                    out = Files.exists(serial) ? Files.readString(serial) : "";
+                }
+            }
+            assertEquals(host.bigSha256, sha(out), logs + " " + core.stats().snapshot());
+        }
+    }
+
+    @Test
+    void curlFromANamespaceOnTheTapFrontEnd() throws Exception {
+        Tools.require("ip", "iproute2");
+        Tools.require("curl", "curl");
+        String ns = "qnat" + ProcessHandle.current().pid();
+        assertTrue(Commands.run("ip", "netns", "add", ns).ok());
+        try (HostServers host = new HostServers(16 << 20)) {
+            helper(new Settings.Guest.Tap("/run/netns/" + ns, "tap0", 1500));
+            for (String[] c : new String[][] {{"link", "set", "lo", "up"}, {"addr", "add", "10.0.2.15/24", "dev",
+                    "tap0"}, {"route", "add", "default", "via", "10.0.2.2"}}) {
+                List<String> cmd = new ArrayList<>(List.of("ip", "-n", ns));
+                cmd.addAll(List.of(c));
+                ProcResult r = Commands.run(Duration.ofSeconds(10), cmd);
+                assertTrue(r.ok(), r.toString());
+            }
+            ProcResult r = Commands.run(Duration.ofSeconds(60), List.of("ip", "netns", "exec", ns, "sh", "-c",
+                    "curl -sS --max-time 30 http://10.0.2.2:" + host.httpPort() + "/big | sha256sum"));
+            assertTrue(r.ok(), r.toString());
+            assertEquals(host.bigSha256, r.stdout().split(" ")[0], r + " " + core.stats().snapshot());
+        } finally {
+            Commands.run("ip", "netns", "del", ns);
+        }
     }
 }
