@@ -110,7 +110,10 @@ public final class PairTransport extends AbstractUnixTransport {
                     return dbusJavaMessage((int) padded, body);
                 } catch (DBusException | MessageTypeException | RuntimeException e) {
                     // as dbus-java's reader: a message it cannot build is dropped, the link stays
-                    unparsable.incrementAndGet();
+                    long n = unparsable.incrementAndGet();
+                    if (n <= 10 || n % 1000 == 0) {
+                        getLogger().warn("listener message dropped ({} so far): {}", n, e.toString());
+                    }
                 }
             }
         }
