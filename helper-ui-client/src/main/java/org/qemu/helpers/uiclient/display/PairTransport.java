@@ -1,6 +1,8 @@
 package org.qemu.helpers.uiclient.display;
 
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import org.freedesktop.dbus.connections.BusAddress;
 import org.freedesktop.dbus.connections.SASL;
@@ -8,13 +10,14 @@ import org.freedesktop.dbus.connections.config.TransportConfig;
 import org.freedesktop.dbus.connections.transports.AbstractTransport;
 import org.freedesktop.dbus.connections.transports.AbstractUnixTransport;
 import org.freedesktop.dbus.exceptions.DBusException;
+import org.freedesktop.dbus.exceptions.MessageTypeException;
 import org.freedesktop.dbus.exceptions.TransportConfigurationException;
 import org.freedesktop.dbus.messages.Message;
-import org.freedesktop.dbus.messages.MethodCall;
-import org.freedesktop.dbus.messages.constants.Flags;
+import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.spi.transport.ITransportProvider;
 import org.freedesktop.dbus.types.UInt32;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.qemu.helpers.uiclient.engine.ListenerHeader;
 import org.qemu.helpers.uiclient.engine.ListenerWire;
 
 /**
@@ -59,35 +62,93 @@ public final class PairTransport extends AbstractUnixTransport {
         getSaslConfig().setAuthMode(SASL.AUTH_EXTERNAL);
     }
 
+    /** D-Bus specification, "Message Format": a whole message is at most 2^27 bytes. */
+    private static final long MAX_MESSAGE = 1L << 27;
+    /** The fixed part plus the header-field array's length, reused for every message. */
+    private final byte[] fixed = new byte[16];
+    /** The header fields, reused (grown to the largest header seen, at most MAX_MESSAGE). */
+    private byte[] fields = new byte[256];
+    /** Messages dropped because dbus-java could not build them. */
+    private final java.util.concurrent.atomic.AtomicLong unparsable = new java.util.concurrent.atomic.AtomicLong();
+
+    /**
+     * Read the next message from the socket ourselves (blocking, on dbus-java's one reading
+     * thread) instead of dbus-java's reader: QEMU's Scanout/Update/Disable calls to our
+     * listener, recognised from the raw header by {@link ListenerHeader}, are applied here in
+     * order and never become a dbus-java Message (whose header parsing was most of a still
+     * screen's cost: QEMU re-sends the hidden text cursor's cell 33 times a second). Every other
+     * message is handed to dbus-java exactly as its own reader would build it.
+     */
     @Override
     public Message readMessage() throws IOException, DBusException {
+        if (fast == null) {
+            return super.readMessage();
+        }
+        SocketChannel ch = getTransportConnection().getChannel();
         while (true) {
-            Message m = super.readMessage();
-            if (fast == null || !(m instanceof MethodCall) || (m.getFlags() & Flags.NO_REPLY_EXPECTED) == 0
-                    || !Display1.LISTENER_PATH.equals(m.getPath()) || !LISTENER_IFACE.equals(m.getInterface())
-                    || !applied(m)) {
-                return m;
+            readFully(ch, fixed, 0, 16);
+            boolean big = fixed[0] == 'B';
+            if (!big && fixed[0] != 'l') {
+                throw new IOException("listener connection: bad endianness byte " + fixed[0]);
+            }
+            long bodyLen = ListenerHeader.u32(fixed, 4, big);
+            long fieldsLen = ListenerHeader.u32(fixed, 12, big);
+            long padded = (fieldsLen + 7) & ~7L;
+            if (16 + padded + bodyLen > MAX_MESSAGE) {
+                throw new IOException("listener connection: message of " + (16 + padded + bodyLen)
+                        + " bytes exceeds the D-Bus limit of " + MAX_MESSAGE);
+            }
+            if (fields.length < padded) {
+                fields = new byte[(int) padded];
+            }
+            readFully(ch, fields, 0, (int) padded);
+            byte[] body = new byte[(int) bodyLen];
+            readFully(ch, body, 0, body.length);
+            ListenerHeader.Kind kind = ListenerHeader.classify(fixed, fields, (int) fieldsLen);
+            if (kind == ListenerHeader.Kind.OTHER || !applied(kind, body, big)) {
+                try {
+                    return dbusJavaMessage((int) padded, body);
+                } catch (DBusException | MessageTypeException | RuntimeException e) {
+                    // as dbus-java's reader: a message it cannot build is dropped, the link stays
+                    long n = unparsable.incrementAndGet();
+                    if (n <= 10 || n % 1000 == 0) {
+                        getLogger().warn("listener message dropped ({} so far): {}", n, e.toString());
+                    }
+                }
             }
         }
     }
 
-    /** Apply a pixel call directly; false (the message goes the ordinary way) if it is not one. */
-    private boolean applied(Message m) {
-        byte[][] wire = m.getWireData();
-        byte[] body = wire.length > 2 ? wire[2] : null;
-        boolean big = m.getEndianess() == 'B';
-        String sig = m.getSig() == null ? "" : m.getSig();
-        switch (m.getName()) {
-            case "Update" -> {
-                ListenerWire.Update u = "iiiiuuay".equals(sig) ? ListenerWire.update(body, big) : null;
+    /** The Message dbus-java's own reader would build (AbstractInputStreamMessageReader's layout). */
+    private Message dbusJavaMessage(int padded, byte[] body) throws DBusException, MessageTypeException {
+        byte[] header = new byte[padded + 8];
+        System.arraycopy(fixed, 12, header, 0, 4);
+        System.arraycopy(fields, 0, header, 8, padded);
+        return MessageFactory.createMessage(fixed[1], java.util.Arrays.copyOf(fixed, 12), header, body, null);
+    }
+
+    private static void readFully(SocketChannel ch, byte[] b, int off, int len) throws IOException {
+        ByteBuffer buf = ByteBuffer.wrap(b, off, len);
+        while (buf.hasRemaining()) {
+            if (ch.read(buf) < 0) {
+                throw new EOFException("listener connection closed by QEMU");
+            }
+        }
+    }
+
+    /** Apply a pixel call directly; false (the message goes the ordinary way) if its body is not one. */
+    private boolean applied(ListenerHeader.Kind kind, byte[] body, boolean big) {
+        switch (kind) {
+            case UPDATE -> {
+                ListenerWire.Update u = ListenerWire.update(body, big);
                 if (u == null) {
                     return false;
                 }
                 fast.Update(u.x(), u.y(), u.width(), u.height(), new UInt32(u.stride()), new UInt32(u.format()), u.data());
                 return true;
             }
-            case "Scanout" -> {
-                ListenerWire.Scanout s = "uuuuay".equals(sig) ? ListenerWire.scanout(body, big) : null;
+            case SCANOUT -> {
+                ListenerWire.Scanout s = ListenerWire.scanout(body, big);
                 if (s == null) {
                     return false;
                 }
@@ -95,8 +156,8 @@ public final class PairTransport extends AbstractUnixTransport {
                         new UInt32(s.format()), s.data());
                 return true;
             }
-            case "Disable" -> {
-                if (!sig.isEmpty()) {
+            case DISABLE -> {
+                if (body.length != 0) {
                     return false;
                 }
                 fast.Disable();
@@ -107,8 +168,6 @@ public final class PairTransport extends AbstractUnixTransport {
             }
         }
     }
-
-    private static final String LISTENER_IFACE = "org.qemu.Display1.Listener";
 
     @Override
     protected boolean hasFileDescriptorSupport() {

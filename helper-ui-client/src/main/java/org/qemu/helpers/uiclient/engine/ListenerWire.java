@@ -52,9 +52,6 @@ public final class ListenerWire {
     }
 
     private static long u32(byte[] b, int o, boolean big) {
-        long v = big
-                ? (b[o] & 0xffL) << 24 | (b[o + 1] & 0xffL) << 16 | (b[o + 2] & 0xffL) << 8 | (b[o + 3] & 0xffL)
-                : (b[o + 3] & 0xffL) << 24 | (b[o + 2] & 0xffL) << 16 | (b[o + 1] & 0xffL) << 8 | (b[o] & 0xffL);
-        return v;
+        return ListenerHeader.u32(b, o, big);
     }
 }
