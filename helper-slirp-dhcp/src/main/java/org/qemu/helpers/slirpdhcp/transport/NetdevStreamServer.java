@@ -28,6 +28,7 @@ public final class NetdevStreamServer implements FrameFrontEnd {
     private final Consumer<String> log;
     private final Thread acceptor;
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
+    private final java.util.Map<SocketChannel, ByteBuffer> outBuffers = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     public NetdevStreamServer(Path path, GuestPort link, Statistics stats, Consumer<String> log) throws IOException {
@@ -97,6 +98,9 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         } finally {
             link.detach(out);
             clients.remove(c);
+            synchronized (c) {
+                outBuffers.remove(c);
+            }
             try {
                 c.close();
             } catch (IOException ignored) {
@@ -117,10 +121,19 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         return true;
     }
 
+    /**
+     * Writes one frame behind its length. Each connection has one direct buffer, used under the connection's lock:
+     * the frame is copied once (a heap buffer would be copied again by the JDK into a direct one) and no buffer is
+     * allocated per frame.
+     */
     private void write(SocketChannel c, byte[] frame) {
-        ByteBuffer b = ByteBuffer.allocate(4 + frame.length);
-        b.putInt(frame.length).put(frame).flip();
         synchronized (c) {
+            if (!clients.contains(c)) {
+                return; // the connection ended: no buffer for it again
+            }
+            ByteBuffer b = outBuffers.computeIfAbsent(c, k -> ByteBuffer.allocateDirect(4 + Frames.MAX_FRAME));
+            b.clear();
+            b.putInt(frame.length).put(frame).flip();
             try {
                 while (b.hasRemaining()) {
                     c.write(b);
