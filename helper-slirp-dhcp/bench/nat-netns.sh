@@ -83,6 +83,10 @@ setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator'
   else
     NS=${NB}_$2; ip netns add $NS; ip -n $NS link set lo up
     ip netns exec $NS sleep 100000 & local holder=$!
+    # slirp4netns joins the holder's namespace: wait until `ip netns exec` has entered it (else it is the host's)
+    for i in $(seq 50); do
+      [ "$(readlink /proc/$holder/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break; sleep 0.05
+    done
     slirp4netns --configure --mtu="$2" "$holder" tap0 > "$TMP/s4n-$2.log" 2>&1 & TPID=$!
     for i in $(seq 50); do ip -n $NS addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done
   fi
