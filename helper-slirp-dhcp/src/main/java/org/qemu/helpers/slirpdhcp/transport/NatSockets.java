@@ -273,8 +273,8 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private void loop() {
         while (!closed) {
             try {
-                long wait = Math.max(1, engine.nextDeadline() - System.currentTimeMillis());
-                selector.select(wait);
+                long due = engine.nextDeadline();
+                selector.select(Math.max(1, due - System.currentTimeMillis()));
                 Runnable r;
                 while ((r = pending.poll()) != null) {
                     r.run();
@@ -283,7 +283,9 @@ public final class NatSockets implements HostSide, AutoCloseable {
                     ready(k);
                 }
                 selector.selectedKeys().clear();
-                engine.tick();
+                if (System.currentTimeMillis() >= due) {
+                    engine.tick(); // timers and reaping when due, not on every socket wake-up (a scan of all flows)
+                }
             } catch (IOException | RuntimeException e) {
                 if (!closed) {
                     log.accept("nat_loop_error error=\"" + e + "\"");

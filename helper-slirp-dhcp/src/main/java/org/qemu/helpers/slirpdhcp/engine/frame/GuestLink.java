@@ -129,7 +129,12 @@ public final class GuestLink implements GuestPort {
                 dnsQuery(eth, ip, udp, out);
                 return;
             }
-            toNat(eth, ip);
+            NatEngine n = nat;
+            if (n == null) {
+                stats.inc(Statistics.DROPPED_OTHER);
+            } else {
+                n.fromGuest(eth.src(), ip, udp); // parsed once, here
+            }
         } else if (ip.proto() == Frames.PROTO_TCP) {
             toNat(eth, ip);
         } else if (ip.proto() == Frames.PROTO_ICMP && isVirtual(ip.dst())) {

@@ -86,21 +86,34 @@ public final class NatEngine {
     /** One TCP or UDP packet from the guest that is not for the helper's own services. Never throws. */
     public synchronized void fromGuest(Mac src, Frames.Ipv4 ip) {
         try {
-            if (!validSource(ip.src())) {
-                stats.inc("nat_dropped_source");
-                return;
-            }
-            seenMacs.put(ip.src(), src);
             if (ip.proto() == Frames.PROTO_TCP) {
-                tcpFromGuest(src, ip, TcpSegment.parse(ip));
+                if (fromValidSource(src, ip)) {
+                    tcpFromGuest(src, ip, TcpSegment.parse(ip));
+                }
             } else if (ip.proto() == Frames.PROTO_UDP) {
-                udpFromGuest(src, ip, Frames.udp(ip));
+                fromGuest(src, ip, Frames.udp(ip));
             } else {
                 stats.inc(Statistics.DROPPED_OTHER);
             }
         } catch (MalformedException e) {
             stats.inc(Statistics.DROPPED_MALFORMED);
         }
+    }
+
+    /** A UDP datagram from the guest the link has already parsed (and checksum-verified). Never throws. */
+    public synchronized void fromGuest(Mac src, Frames.Ipv4 ip, Frames.Udp udp) {
+        if (fromValidSource(src, ip)) {
+            udpFromGuest(src, ip, udp);
+        }
+    }
+
+    private boolean fromValidSource(Mac src, Frames.Ipv4 ip) {
+        if (!validSource(ip.src())) {
+            stats.inc("nat_dropped_source");
+            return false;
+        }
+        seenMacs.put(ip.src(), src);
+        return true;
     }
 
     /** RFC 1812 5.3.7-style martian filter: only the VM network's own host addresses may be a source. */

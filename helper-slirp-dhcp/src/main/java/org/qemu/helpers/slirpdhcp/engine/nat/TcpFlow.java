@@ -141,7 +141,7 @@ public final class TcpFlow {
         }
     }
 
-    /** Reads host data into the send buffer; returns false when the socket failed or reached EOF. */
+    /** How many bytes the flow can take from its host socket now: 0 stops reading (back-pressure, EOF, closed). */
     int hostReadRoom() {
         return state == State.ESTABLISHED && !hostEof ? toGuest.room() : 0;
     }
