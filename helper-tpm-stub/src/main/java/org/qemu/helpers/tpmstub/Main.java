@@ -10,6 +10,7 @@ import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.listen.ListenException;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.tpmstub.dbus.TpmStub1;
 import org.qemu.helpers.tpmstub.dbus.TpmStubService;
@@ -102,6 +103,8 @@ public final class Main extends HelperCommand {
         rt.serveVMState(new TpmVMStateCodec(device));
         try {
             tpmServer = new TpmServer(device, log::debug).start(dataEp, ctrlEp);
+        } catch (ListenException e) {
+            throw e; // address taken or path not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (IOException e) {
             throw ConfigException.option(dataEp != null ? "--server" : "--ctrl", "cannot listen: " + e.getMessage());
         }

@@ -10,6 +10,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.qemu.helpers.common.discovery.Helper1;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.discovery.Helper1Service;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.PeerTrust;
@@ -25,12 +26,6 @@ import org.qemu.helpers.common.vmstate.VMStateService;
  * through {@link #export} and calls {@link #ready}.
  */
 public final class HelperRuntime implements AutoCloseable {
-    /** Exit codes a supervisor can tell apart. */
-    public static final int EXIT_OK = 0;
-    public static final int EXIT_CONFIG = 2;
-    public static final int EXIT_STARTUP = 3;
-    public static final int EXIT_BUS_LOST = 4;
-
     private final HelperIdentity identity;
     private final HelperLog log;
     private final Path stateDir;
@@ -44,7 +39,7 @@ public final class HelperRuntime implements AutoCloseable {
     // Holds each exported object strongly (dbus-java keeps only a weak reference) until it is unexported.
     private final java.util.Set<ExportHandle> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final CountDownLatch stop = new CountDownLatch(1);
-    private final AtomicInteger exitCode = new AtomicInteger(EXIT_OK);
+    private final AtomicInteger exitCode = new AtomicInteger(ExitCodes.OK);
     private volatile boolean closing;
     private boolean vmStateQueued;
 
@@ -204,13 +199,13 @@ public final class HelperRuntime implements AutoCloseable {
             return;
         }
         log.error("bus-lost", "reason", why == null ? "connection closed" : why);
-        exitCode.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
+        exitCode.compareAndSet(ExitCodes.OK, ExitCodes.BUS_LOST);
         stop.countDown();
     }
 
     /** True once the connection is gone. */
     public boolean busLost() {
-        return exitCode.get() == EXIT_BUS_LOST;
+        return exitCode.get() == ExitCodes.BUS_LOST;
     }
 
     /**
