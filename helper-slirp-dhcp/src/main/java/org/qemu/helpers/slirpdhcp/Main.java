@@ -308,7 +308,7 @@ public final class Main extends HelperCommand {
         if (s.guest() != null) {
             detail.addAll(List.of("guest", core.guestFrontEnd()));
         }
-        rt.ready(detail.toArray());
+        rt.readyDetail(detail.toArray());
     }
 
     @Override

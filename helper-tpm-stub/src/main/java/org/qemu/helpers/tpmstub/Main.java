@@ -108,7 +108,7 @@ public final class Main extends HelperCommand {
         } catch (IOException e) {
             throw ConfigException.option(dataEp != null ? "--server" : "--ctrl", "cannot listen: " + e.getMessage());
         }
-        rt.ready("server", String.valueOf(dataEp), "ctrl", String.valueOf(ctrlEp),
+        rt.readyDetail("server", String.valueOf(dataEp), "ctrl", String.valueOf(ctrlEp),
                 "banks", String.join(",", device.status().banks()));
     }
 

@@ -49,7 +49,7 @@ final class UiServer implements AutoCloseable {
             display.close();
             throw e;
         }
-        rt.ready("web", web == null ? "off" : web.baseUrl());
+        rt.readyDetail("web", web == null ? "off" : web.baseUrl());
         return new UiServer(display, web);
     }
 

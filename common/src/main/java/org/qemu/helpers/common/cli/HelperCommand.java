@@ -24,7 +24,10 @@ public abstract class HelperCommand implements Callable<Integer> {
     /** Who this helper is on the bus. */
     protected abstract HelperIdentity identity();
 
-    /** Validates the helper's own options, exports its objects and calls {@code rt.ready()}. */
+    /**
+     * Validates the helper's own options, opens its listeners and exports its objects. When it
+     * returns the runtime becomes ready ({@link HelperRuntime#ready}: names owned, Status ready).
+     */
     protected abstract void serve(HelperRuntime rt) throws Exception;
 
     /** Stops the helper's own work (sockets, threads) before its names are released. */
@@ -47,11 +50,12 @@ public abstract class HelperCommand implements Callable<Integer> {
         HelperRuntime rt = startRuntime(id, new HelperLog(id.name(), HelperLog.Level.INFO, System.err));
         try {
             serve(rt);
-            return rt;
         } catch (Exception | Error e) {
             rt.close();
             throw e;
         }
+        becomeReady(rt);
+        return rt;
     }
 
     @Override
@@ -73,11 +77,30 @@ public abstract class HelperCommand implements Callable<Integer> {
             }
             return code;
         }
+        try {
+            becomeReady(rt);
+        } catch (StartupException e) {
+            return startFailure(e, log);
+        }
         try (HelperRuntime running = rt) {
             int code = running.awaitStop();
             shutdown(running);
             log.info("stopped", "exit_code", code);
             return code;
+        }
+    }
+
+    /** Serve has returned: the runtime becomes ready; when it cannot (name taken), the helper's work is stopped. */
+    private void becomeReady(HelperRuntime rt) throws Exception {
+        try {
+            rt.ready();
+        } catch (StartupException | RuntimeException e) {
+            try {
+                shutdown(rt);
+            } finally {
+                rt.close();
+            }
+            throw e;
         }
     }
 

@@ -54,6 +54,7 @@ class OutputDurabilityTest {
                 new CompressService.Limits(2, 64, 60_000, 100), order);
         try {
             svc.start(rt.export(Compress1.PATH, Compress1.class, svc, svc.properties()));
+            rt.ready();
             BusClient client = new BusClient(BUS.connect());
             Files.write(root.resolve("src"), TestFiles.mixed(300_000, 3));
             for (int i = 0; i < 10; i++) {

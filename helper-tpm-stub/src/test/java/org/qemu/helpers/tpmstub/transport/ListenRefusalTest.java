@@ -14,10 +14,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.testing.HelperProcess;
 import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.common.testing.Readiness;
 import org.qemu.helpers.tpmstub.Main;
 
 /**
- * issue 11: a taken listen address exited 2 here (a configuration error, which the units do not restart) where
+ * issue 14: the bus name appears only once the TPM sockets accept. issue 11: a taken listen address exited 2 here (a configuration error, which the units do not restart) where
  * other helpers exit 3; a listen path that is not a stale socket is refused with exit 3 and kept.
  */
 class ListenRefusalTest {
@@ -56,5 +57,15 @@ class ListenRefusalTest {
         assertEquals(ExitCodes.STARTUP, p.awaitExit(Duration.ofSeconds(30)), p.output());
         assertTrue(p.output().contains(file + ": it exists and is not a socket"), p.output());
         assertEquals("precious data", Files.readString(file));
+    }
+
+    @Test
+    void theNameAppearsOnlyOnceTheTpmSocketsAccept() throws Exception {
+        Path data = BUS.dir().resolve("tpm-ready.sock");
+        Path ctrl = BUS.dir().resolve("tpm-ready-ctrl.sock");
+        HelperProcess p = start("--server", "unix:" + data, "--ctrl", "unix:" + ctrl);
+        Readiness.assertListeningWhenNamed(BUS.connect(), "org.qemu.TpmStub1", ctrl, p);
+        Readiness.assertListeningWhenNamed(BUS.connect(), "org.qemu.TpmStub1", data, p);
+        assertEquals(0, p.stop(), p.output());
     }
 }
