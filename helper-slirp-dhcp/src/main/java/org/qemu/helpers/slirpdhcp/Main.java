@@ -291,6 +291,7 @@ public final class Main extends HelperCommand {
         } catch (IOException e) {
             throw new StartupException("cannot start serving: " + e.getMessage());
         }
+        core.dhcp().setHealth(rt.health());
         try {
             SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.signals(), log, core.nat(),
                     core.forwards());

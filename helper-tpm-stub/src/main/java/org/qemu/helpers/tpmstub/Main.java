@@ -97,6 +97,7 @@ public final class Main extends HelperCommand {
             throw new ConfigException("the TPM state in " + rt.stateDir() + " is unreadable (" + e.getMessage()
                     + "); restore it from a backup or remove " + StateStore.PERMANENT + " to start a new TPM");
         }
+        device.setHealth(rt.health());
         TpmStubService svc = new TpmStubService(device);
         ExportHandle h = rt.export(TpmStubService.PATH, TpmStub1.class, svc, svc.properties());
         device.addListener(() -> h.propertiesChanged(TpmStubService.INTERFACE, TpmStubService.DYNAMIC));

@@ -30,6 +30,7 @@ final class UiServer implements AutoCloseable {
         UiClient1Service svc = new UiClient1Service(display);
         ExportHandle handle = rt.export(UiClient1Service.PATH, UiClient1.class, svc, svc.properties());
         display.onChange(() -> handle.propertiesChanged(UiClient1Service.IFACE, "Consoles", "DisplayState", "VmName"));
+        display.onChange(new DisplayHealth(display, rt.health()));
         WebConsole web = null;
         try {
             display.start();

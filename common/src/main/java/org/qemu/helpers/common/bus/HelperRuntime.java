@@ -11,6 +11,7 @@ import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.qemu.helpers.common.discovery.Helper1;
 import org.qemu.helpers.common.exit.ExitCodes;
+import org.qemu.helpers.common.health.Health;
 import org.qemu.helpers.common.discovery.Helper1Service;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.PeerTrust;
@@ -37,6 +38,7 @@ public final class HelperRuntime implements AutoCloseable {
     private final BusNames names;
     private final Signals signals;
     private final Helper1Service helper1;
+    private final HealthBoard health;
     private final ExportHandle helper1Handle;
     // Holds each exported object strongly (dbus-java keeps only a weak reference) until it is unexported.
     private final java.util.Set<ExportHandle> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -59,6 +61,7 @@ public final class HelperRuntime implements AutoCloseable {
         this.names = new BusNames(connection, trust);
         this.signals = new Signals(connection, trust, log);
         this.helper1 = new Helper1Service(identity, version);
+        this.health = new HealthBoard(log, this::publishHealth);
         this.helper1Handle = export(Helper1.PATH, Helper1.class, helper1, helper1.properties());
     }
 
@@ -166,6 +169,23 @@ public final class HelperRuntime implements AutoCloseable {
         helper1Handle.propertiesChanged(Helper1.INTERFACE, "Status");
     }
 
+    /**
+     * Where the helper's parts report degraded conditions: Status degraded with StatusReason while one
+     * holds (once ready), ready again when none does, with PropertiesChanged each time.
+     */
+    public Health health() {
+        return health;
+    }
+
+    private synchronized void publishHealth() {
+        if (!ready || closing) {
+            return; // ready() applies what is open by then; stopping wins
+        }
+        boolean degraded = health.isDegraded();
+        helper1.setStatus(degraded ? HelperStatus.DEGRADED : HelperStatus.READY, degraded ? health.reason() : "");
+        helper1Handle.propertiesChanged(Helper1.INTERFACE, "Status", "StatusReason");
+    }
+
     /** Adds key/value pairs to the ready line (what the helper serves, where it listens). */
     public void readyDetail(Object... kv) {
         readyDetail.addAll(List.of(kv));
@@ -189,7 +209,7 @@ public final class HelperRuntime implements AutoCloseable {
             log.info("vmstate-queued", "id", vmStateId);
         }
         ready = true;
-        setStatus(HelperStatus.READY);
+        publishHealth();
         List<Object> kv = new java.util.ArrayList<>(List.of("bus_name", identity.busName(), "unique_name",
                 connection.getUniqueName(), "startup_ms", ProcessAge.millis()));
         kv.addAll(readyDetail);

@@ -24,6 +24,7 @@ import org.qemu.helpers.common.testing.HelperProcess;
 import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.common.testing.RecordedOrder;
 import org.qemu.helpers.common.testing.SmallTmpfs;
+import org.qemu.helpers.common.testing.StatusWatch;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import org.qemu.helpers.compress.Main;
 import org.qemu.helpers.compress.TestFiles;
@@ -83,11 +84,16 @@ class OutputDurabilityTest {
                     BUS.dir().resolve("state-full").toString()).awaitReady(Duration.ofSeconds(30));
             try {
                 BusClient client = new BusClient(BUS.connect());
+                StatusWatch status = StatusWatch.on(BUS.connect());
                 fs.fill();
                 DBusPath job = client.compress(root + "/src", root + "/out.lz4", "lz4", NONE);
                 assertEquals("failed", client.await(job, 30_000));
                 String error = (String) client.props(job).get("Error").getValue();
                 assertTrue(error.contains("No space left"), error);
+                // issue 11: discovery showed ready while every job failed for want of space
+                String reason = status.await("degraded", Duration.ofSeconds(10)).reason();
+                assertTrue(reason.startsWith("output-space: job ") && reason.contains(root + "/out.lz4")
+                        && reason.contains("No space left"), reason);
                 assertFalse(Files.exists(root.resolve("out.lz4")), "no destination after a failed job");
                 try (Stream<Path> s = Files.list(root)) {
                     assertEquals(List.of("src"), s.map(p -> p.getFileName().toString()).toList(),
@@ -98,6 +104,7 @@ class OutputDurabilityTest {
                 DBusPath again = client.compress(root + "/src", root + "/out.lz4", "lz4", NONE);
                 assertEquals("done", client.await(again, 30_000));
                 assertTrue(Files.size(root.resolve("out.lz4")) > 0);
+                assertEquals("", status.await("ready", Duration.ofSeconds(10)).reason(), "space returned");
             } finally {
                 helper.stop();
             }
