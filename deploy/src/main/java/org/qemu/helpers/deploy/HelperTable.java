@@ -2,6 +2,7 @@ package org.qemu.helpers.deploy;
 
 import java.util.List;
 import org.qemu.helpers.common.discovery.HelperInfo;
+import org.qemu.helpers.common.text.Untrusted;
 
 /** The table `status` and `launch` print: one helper a line, every column from discovery. */
 final class HelperTable {
@@ -22,13 +23,12 @@ final class HelperTable {
         return sb.toString();
     }
 
-    /** Helper-supplied text may hold anything: keep printable ASCII, show the rest as '?', bounded. */
+    /** Helper-supplied text may hold anything: printable ASCII, the rest escaped, bounded. */
     static String printable(String s) {
-        return printable(s, 40);
+        return Untrusted.printable(s, 40);
     }
 
     static String printable(String s, int max) {
-        String t = s.length() > max ? s.substring(0, max) + "..." : s;
-        return t.replaceAll("[^\\x20-\\x7e]", "?");
+        return Untrusted.printable(s, max);
     }
 }

@@ -88,7 +88,7 @@ public final class Main extends HelperCommand {
         EnumSet<HashAlg> bankSet = parseBanks(banks);
         StateStore store = StateStore.open(rt.stateDir());
         try {
-            device = TpmDevice.open(store, bankSet, log::info);
+            device = TpmDevice.open(store, bankSet, log);
         } catch (TpmDevice.BanksMismatchException e) {
             store.close();
             throw ConfigException.option("--banks", e.getMessage());
@@ -103,7 +103,7 @@ public final class Main extends HelperCommand {
         device.addListener(() -> h.propertiesChanged(TpmStubService.INTERFACE, TpmStubService.DYNAMIC));
         rt.serveVMState(new TpmVMStateCodec(device));
         try {
-            tpmServer = new TpmServer(device, log::debug).start(dataEp, ctrlEp);
+            tpmServer = new TpmServer(device, log).start(dataEp, ctrlEp);
         } catch (ListenException e) {
             throw e; // address taken or path not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (IOException e) {

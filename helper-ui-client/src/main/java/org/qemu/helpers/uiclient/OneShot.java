@@ -36,7 +36,8 @@ final class OneShot {
     }
 
     static int run(CommonOptions common, Duration timeout, Action action) throws Exception {
-        HelperLog log = new HelperLog("ui-client", HelperLog.Level.WARN, System.err);
+        HelperLog log = HelperLog.stderr("ui-client");
+        log.setThreshold(HelperLog.Level.WARN);
         TrustPolicy policy;
         try {
             log.setThreshold(common.logLevel());

@@ -47,7 +47,7 @@ public abstract class HelperCommand implements Callable<Integer> {
     public final HelperRuntime startInProcess(String... args) throws Exception {
         new CommandLine(this).parseArgs(args);
         HelperIdentity id = identity();
-        HelperRuntime rt = startRuntime(id, new HelperLog(id.name(), HelperLog.Level.INFO, System.err));
+        HelperRuntime rt = startRuntime(id, HelperLog.stderr(id.name()));
         try {
             serve(rt);
         } catch (Exception | Error e) {
@@ -61,7 +61,7 @@ public abstract class HelperCommand implements Callable<Integer> {
     @Override
     public final Integer call() throws Exception {
         HelperIdentity id = identity();
-        HelperLog log = new HelperLog(id.name(), HelperLog.Level.INFO, System.err);
+        HelperLog log = HelperLog.stderr(id.name());
         HelperRuntime rt = null;
         try {
             rt = startRuntime(id, log);

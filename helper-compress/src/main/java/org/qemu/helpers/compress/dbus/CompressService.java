@@ -1,5 +1,6 @@
 package org.qemu.helpers.compress.dbus;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -72,11 +73,7 @@ public final class CompressService implements Compress1, JobListener {
         this.table = new JobTable(TimeUnit.MILLISECONDS.toNanos(limits.keepFinishedMillis()), limits.maxFinished());
         this.runner = new JobRunner(limits.maxRunning(), limits.maxQueued(), this,
                 (job, e) -> log.unexpected("job-crashed", e, "job", job.id()));
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "compress-progress");
-            t.setDaemon(true);
-            return t;
-        });
+        this.ticker = Executors.newSingleThreadScheduledExecutor(new NameableThreadFactory("compress-progress-", true));
     }
 
     /** Starts the progress ticker and the sweeper of finished jobs; {@code h} is this object's export. */

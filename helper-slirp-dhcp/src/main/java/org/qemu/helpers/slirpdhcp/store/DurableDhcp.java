@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp.store;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,11 +38,7 @@ public final class DurableDhcp implements DhcpEndpoint {
     private final Object order = new Object();
     /** Listeners (signals, logs) run here, in commit order, off the thread that answers clients. */
     private final java.util.concurrent.ExecutorService notifier = java.util.concurrent.Executors.newSingleThreadExecutor(
-            r -> {
-                Thread t = new Thread(r, "lease-events");
-                t.setDaemon(true);
-                return t;
-            });
+            new NameableThreadFactory("lease-events-", true));
 
     public DurableDhcp(DhcpServer server, LeaseStore store, LongSupplier nowSeconds,
                        org.qemu.helpers.slirpdhcp.engine.Statistics stats, Consumer<String> log) {

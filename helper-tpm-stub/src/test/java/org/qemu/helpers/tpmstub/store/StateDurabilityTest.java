@@ -1,5 +1,7 @@
 package org.qemu.helpers.tpmstub.store;
 
+import org.qemu.helpers.common.log.EventLog;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -62,7 +64,7 @@ class StateDurabilityTest {
     void aResponseThatChangedPermanentStateGoesOutAfterItsForce() throws Exception {
         RecordedOrder order = new RecordedOrder();
         StateStore s = StateStore.open(dir, order);
-        try (TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+        try (TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
             assertEquals(0, d.init(0));
             for (int i = 0; i < 5; i++) {
                 assertEquals(0, rc(reply(d, s, order, STARTUP_CLEAR)));
@@ -81,7 +83,7 @@ class StateDurabilityTest {
         try (SmallTmpfs fs = SmallTmpfs.mount(512)) {
             Path d = fs.dir().resolve("tpm");
             StateStore s = StateStore.open(d);
-            try (TpmDevice tpm = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+            try (TpmDevice tpm = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
                 java.util.Map<String, String> degraded = new java.util.concurrent.ConcurrentHashMap<>();
                 tpm.setHealth(new org.qemu.helpers.common.health.Health() {
                     @Override
