@@ -1,5 +1,6 @@
 package org.qemu.helpers.tpmstub;
 
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.List;

@@ -1,5 +1,6 @@
 package org.qemu.helpers.tpmstub;
 
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.common.log.EventLog;
 
 import java.io.IOException;

@@ -12,14 +12,12 @@ import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.qemu.helpers.common.discovery.Helper1;
 import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.health.Health;
-import org.qemu.helpers.common.discovery.Helper1Service;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.PeerTrust;
 import org.qemu.helpers.common.trust.TrustGate;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import org.qemu.helpers.common.vmstate.VMState1;
 import org.qemu.helpers.common.vmstate.VMStateCodec;
-import org.qemu.helpers.common.vmstate.VMStateService;
 
 /**
  * A helper on its bus: the connection, the trust gate, its names and its org.qemu.Helper1

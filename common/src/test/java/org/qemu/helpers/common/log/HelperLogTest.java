@@ -33,7 +33,7 @@ class HelperLogTest {
         assertEquals("\"a \\\"b\\\"\"", Untrusted.quote("a \"b\""));
         assertEquals("\"right-to-left \\u202e override, caf\\xe9, \\x1b[31m\"",
                 Untrusted.quote("right-to-left \u202e override, caf\u00e9, \u001b[31m"));
-        assertEquals("a\\\\b \\x07 abc...", Untrusted.printable("a\\b \u0007 abcdef", 10));
+        assertEquals("a\\\\b \\x07 abcd...", Untrusted.printable("a\\b \u0007 abcdef", 10));
     }
 
     @Test

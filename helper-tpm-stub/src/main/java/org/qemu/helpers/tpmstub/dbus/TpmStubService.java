@@ -9,7 +9,7 @@ import org.freedesktop.dbus.types.UInt32;
 import org.qemu.TpmStub1.Error;
 import org.qemu.helpers.common.bus.DBusErrors;
 import org.qemu.helpers.common.bus.PropertyTable;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.HashAlg;
 
 /**

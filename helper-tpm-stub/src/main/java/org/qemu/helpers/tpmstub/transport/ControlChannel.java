@@ -12,7 +12,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 
 import org.newsclub.net.unix.AFUNIXSocket;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.TpmState;
 
 /**

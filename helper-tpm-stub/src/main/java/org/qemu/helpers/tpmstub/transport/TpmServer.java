@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.FileDescriptorCast;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 
 /** The data and control listeners of one TPM, plus a data channel passed in by CMD_SET_DATAFD. */
 public final class TpmServer implements Closeable {

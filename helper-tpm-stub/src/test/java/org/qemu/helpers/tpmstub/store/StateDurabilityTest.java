@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.qemu.helpers.common.store.WriteOrder;
 import org.qemu.helpers.common.testing.RecordedOrder;
 import org.qemu.helpers.common.testing.SmallTmpfs;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.HashAlg;
 
 /**

@@ -1,4 +1,4 @@
-package org.qemu.helpers.tpmstub;
+package org.qemu.helpers.tpmstub.device;
 
 import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.Closeable;

@@ -1,4 +1,6 @@
-package org.qemu.helpers.tpmstub;
+package org.qemu.helpers.tpmstub.device;
+
+import org.qemu.helpers.tpmstub.Hex;
 
 import org.qemu.helpers.common.log.EventLog;
 
