@@ -35,8 +35,7 @@ class GuestFramesFuzzTest {
         NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
         DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), h.stats, l -> { });
         GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
-                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, l -> { }), h.stats, Runnable::run,
-                l -> { });
+                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, l -> { }), h.stats, l -> { });
         link.nat(h.engine);
         for (int i = 0; i < 16 && in.remainingBytes() > 0; i++) {
             link.handle(frame(in), h.toGuest::add);
