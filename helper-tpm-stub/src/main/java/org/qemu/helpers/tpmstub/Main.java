@@ -10,6 +10,7 @@ import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.listen.ListenException;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.tpmstub.dbus.TpmStub1;
 import org.qemu.helpers.tpmstub.dbus.TpmStubService;
@@ -96,16 +97,19 @@ public final class Main extends HelperCommand {
             throw new ConfigException("the TPM state in " + rt.stateDir() + " is unreadable (" + e.getMessage()
                     + "); restore it from a backup or remove " + StateStore.PERMANENT + " to start a new TPM");
         }
+        device.setHealth(rt.health());
         TpmStubService svc = new TpmStubService(device);
         ExportHandle h = rt.export(TpmStubService.PATH, TpmStub1.class, svc, svc.properties());
         device.addListener(() -> h.propertiesChanged(TpmStubService.INTERFACE, TpmStubService.DYNAMIC));
         rt.serveVMState(new TpmVMStateCodec(device));
         try {
             tpmServer = new TpmServer(device, log::debug).start(dataEp, ctrlEp);
+        } catch (ListenException e) {
+            throw e; // address taken or path not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (IOException e) {
             throw ConfigException.option(dataEp != null ? "--server" : "--ctrl", "cannot listen: " + e.getMessage());
         }
-        rt.ready("server", String.valueOf(dataEp), "ctrl", String.valueOf(ctrlEp),
+        rt.readyDetail("server", String.valueOf(dataEp), "ctrl", String.valueOf(ctrlEp),
                 "banks", String.join(",", device.status().banks()));
     }
 

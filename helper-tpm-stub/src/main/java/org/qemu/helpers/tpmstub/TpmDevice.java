@@ -17,6 +17,7 @@ import org.qemu.helpers.tpmstub.engine.HashAlg;
 import org.qemu.helpers.tpmstub.engine.StateFormatException;
 import org.qemu.helpers.tpmstub.engine.TpmEngine;
 import org.qemu.helpers.tpmstub.engine.TpmState;
+import org.qemu.helpers.common.health.Health;
 import org.qemu.helpers.tpmstub.store.StateStore;
 
 /**
@@ -50,6 +51,7 @@ public final class TpmDevice implements Closeable {
     private final EventLog log;
     private final ScheduledExecutorService syncer;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Health health = Health.NONE;
     private int locality;
     private int bufferSize = MAX_BUFFER;
     /** Reused for the volatile state stored after each command (no per-command allocation). */
@@ -139,6 +141,15 @@ public final class TpmDevice implements Closeable {
         listeners.add(l);
     }
 
+    /** The degraded conditions: the state cannot be stored (commands that change it fail) or synced. */
+    public static final String STORE_CONDITION = "state-store";
+    public static final String SYNC_CONDITION = "state-sync";
+
+    /** Told while the TPM state cannot be stored or synced, and when it can again. */
+    public void setHealth(Health health) {
+        this.health = health;
+    }
+
     private void notifyListeners() {
         for (Listener l : listeners) {
             l.changed();
@@ -148,8 +159,11 @@ public final class TpmDevice implements Closeable {
     private void syncQuietly() {
         try {
             store.syncLive();
+            health.recovered(SYNC_CONDITION);
         } catch (IOException e) {
             log.event("state-sync-failed", "reason", e.getMessage());
+            health.degraded(SYNC_CONDITION, "the TPM state in " + store.dir() + " cannot be synced (" + e.getMessage()
+                    + "); a crash may lose the running state");
         }
     }
 
@@ -162,7 +176,12 @@ public final class TpmDevice implements Closeable {
                 engine.encodeVolatileInto(scratch);
                 store.saveLive(scratch.buffer(), scratch.length());
             }
+            if (permanent || vol) {
+                health.recovered(STORE_CONDITION);
+            }
         } catch (IOException e) {
+            health.degraded(STORE_CONDITION, "the TPM state cannot be stored in " + store.dir() + " (" + e.getMessage()
+                    + "); commands that change it fail");
             throw new UncheckedIOException("cannot persist TPM state in " + store.dir(), e);
         }
     }

@@ -9,6 +9,7 @@ public final class Helper1Service implements Helper1 {
     private final HelperIdentity identity;
     private final String version;
     private volatile HelperStatus status = HelperStatus.STARTING;
+    private volatile String statusReason = "";
 
     public Helper1Service(HelperIdentity identity, String version) {
         this.identity = identity;
@@ -22,7 +23,8 @@ public final class Helper1Service implements Helper1 {
                 .readOnly("Description", "s", identity::description)
                 .readOnly("Interfaces", "as", identity::interfaces)
                 .readOnly("VMStateId", "s", identity::vmStateId)
-                .readOnly("Status", "s", () -> status.wire());
+                .readOnly("Status", "s", () -> status.wire())
+                .readOnly("StatusReason", "s", () -> statusReason);
     }
 
     public HelperStatus status() {
@@ -30,6 +32,11 @@ public final class Helper1Service implements Helper1 {
     }
 
     public void setStatus(HelperStatus status) {
+        this.status = status;
+    }
+
+    public void setStatus(HelperStatus status, String reason) {
+        this.statusReason = reason;
         this.status = status;
     }
 

@@ -134,6 +134,11 @@ public final class CompressService implements Compress1, JobListener {
     }
 
     /** Exports a new job synchronously (before it can run), then mirrors its state changes. */
+    /** The degraded condition while outputs cannot be written for want of space (cleared by the next job done). */
+    public static final String SPACE_CONDITION = "output-space";
+    /** strerror(ENOSPC), which the JDK puts in the message of the IOException of a failed write. */
+    private static final String NO_SPACE = "No space left on device";
+
     @Override
     public void stateChanged(Job job, JobState from) {
         ExportHandle h = handle;
@@ -156,6 +161,10 @@ public final class CompressService implements Compress1, JobListener {
                 o.finalEmitted = true;
                 if (job.state() == JobState.DONE && job.body() instanceof FileJob f) {
                     order.record(WriteOrder.Step.REPLY, f.seq());
+                    rt.health().recovered(SPACE_CONDITION);
+                } else if (job.state() == JobState.FAILED && job.error().contains(NO_SPACE)) {
+                    rt.health().degraded(SPACE_CONDITION, "job " + job.id() + " could not write "
+                            + job.destination() + " (" + job.error() + "); new jobs fail until space returns");
                 }
                 o.handle.propertiesChanged(CompressJob1.INTERFACE, "State", "Error", "BytesIn", "BytesOut",
                         "TotalBytes");

@@ -82,6 +82,18 @@ class StateDurabilityTest {
             Path d = fs.dir().resolve("tpm");
             StateStore s = StateStore.open(d);
             try (TpmDevice tpm = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+                java.util.Map<String, String> degraded = new java.util.concurrent.ConcurrentHashMap<>();
+                tpm.setHealth(new org.qemu.helpers.common.health.Health() {
+                    @Override
+                    public void degraded(String condition, String reason) {
+                        degraded.put(condition, reason);
+                    }
+
+                    @Override
+                    public void recovered(String condition) {
+                        degraded.remove(condition);
+                    }
+                });
                 assertEquals(0, tpm.init(0));
                 assertEquals(0, rc(tpm.execute(STARTUP_CLEAR)));
                 byte[] permanent = Files.readAllBytes(d.resolve(StateStore.PERMANENT));
@@ -98,8 +110,11 @@ class StateDurabilityTest {
                     assertEquals(0, files.filter(p -> p.getFileName().toString().contains(".qdh-tmp-")).count(),
                             "no temporary file left behind");
                 }
+                assertTrue(String.valueOf(degraded.get(TpmDevice.STORE_CONDITION)).contains("No space left"),
+                        "issue 11: the helper shows degraded while it cannot store its state: " + degraded);
                 fs.free();
                 assertEquals(0, rc(tpm.execute(SHUTDOWN_CLEAR)), "space returned: the shutdown state is stored");
+                assertEquals(java.util.Map.of(), degraded, "stored again: no longer degraded");
             }
             StateStore reopened = StateStore.open(d);
             assertTrue(reopened.loadPermanent().isPresent() && reopened.loadLive().isPresent());
