@@ -34,6 +34,12 @@ class DegradedStatusTest {
             rt.health().degraded("display", "QEMU left");
             assertEquals("journal: cannot write /x (No space left on device); display: QEMU left",
                     p.Get(Helper1.INTERFACE, "StatusReason"));
+            // the signal of that second change is asynchronous: wait for it before counting what follows
+            long end = System.nanoTime() + 10_000_000_000L;
+            while (watch.changes().size() < 2 && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertEquals(2, watch.changes().size(), "both degraded changes signalled: " + watch.changes());
             watch.clear();
             rt.health().recovered("journal");
             rt.health().recovered("journal"); // again: nothing changes

@@ -1,6 +1,5 @@
 package org.qemu.helpers.slirpdhcp.engine.frame;
 
-import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
@@ -28,17 +27,14 @@ public final class GuestLink implements GuestPort {
     private final DhcpEndpoint dhcp;
     private final DnsResolver dns;
     private final Statistics stats;
-    private final Executor forwarder;
     private final Consumer<String> log;
     private volatile NatEngine nat;
 
-    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Executor forwarder,
-                     Consumer<String> log) {
+    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Consumer<String> log) {
         this.cfg = cfg;
         this.dhcp = dhcp;
         this.dns = dns;
         this.stats = stats;
-        this.forwarder = forwarder;
         this.log = log;
     }
 
@@ -202,10 +198,9 @@ public final class GuestLink implements GuestPort {
         if (res instanceof DnsResolver.Reply reply) {
             out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), reply.wire()));
         } else if (res instanceof DnsResolver.Forward fwd) {
-            forwarder.execute(() -> {
-                byte[] wire = dns.forward(fwd);
-                out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), wire));
-            });
+            // sent when the upstream answers, from the thread that completes the stage (out is thread-safe)
+            dns.forward(fwd).thenAccept(wire ->
+                    out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), wire)));
         }
     }
 }
