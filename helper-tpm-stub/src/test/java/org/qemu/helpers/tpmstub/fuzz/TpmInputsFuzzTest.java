@@ -17,7 +17,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import org.qemu.helpers.common.vmstate.InvalidStateException;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.dbus.TpmVMStateCodec;
 import org.qemu.helpers.tpmstub.engine.CommandCode;
 import org.qemu.helpers.tpmstub.engine.HashAlg;
@@ -118,7 +119,7 @@ class TpmInputsFuzzTest {
         if (device == null) {
             Path dir = Files.createTempDirectory(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : "/tmp"),
                     "tpm-fuzz");
-            device = TpmDevice.open(StateStore.open(dir), BANKS, (event, kv) -> { });
+            device = TpmDevice.open(StateStore.open(dir), BANKS, EventLog.NONE);
             device.init(0);
         }
         return device;
@@ -141,7 +142,7 @@ class TpmInputsFuzzTest {
                 reads.add(request);
             }
         }
-        ControlChannel.serve(new ScriptedSocket(reads), tpm, fd -> TpmDevice.TPM_BAD_PARAMETER, (event, kv) -> { });
+        ControlChannel.serve(new ScriptedSocket(reads), tpm, fd -> TpmDevice.TPM_BAD_PARAMETER, EventLog.NONE);
         if (!tpm.running()) {
             tpm.init(0); // CMD_STOP or CMD_SHUTDOWN: start again for the next input
         }
