@@ -1,0 +1,222 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import java.math.BigInteger;
+import java.security.AlgorithmParameters;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.security.spec.ECPoint;
+import java.security.spec.ECPrivateKeySpec;
+import java.security.spec.ECPublicKeySpec;
+import java.security.spec.RSAPrivateCrtKeySpec;
+import java.security.spec.RSAPublicKeySpec;
+import java.util.Arrays;
+
+import javax.crypto.KeyAgreement;
+
+/**
+ * RSA-2048 and NIST P-256 key generation from a byte source (the RNG for ordinary objects, a KDFa
+ * stream from the hierarchy seed for primary objects, so the same seed and template always give the
+ * same key), and the JDK keys and signatures made from a TPM object's public and sensitive areas.
+ * Only java.security is used; see {@link #eccPublic} for how the public point is obtained.
+ */
+final class Keys {
+    private Keys() { }
+
+    /** Where key material comes from. */
+    interface ByteSource {
+        void fill(byte[] out);
+    }
+
+    static final BigInteger E = BigInteger.valueOf(PublicArea.DEFAULT_EXPONENT);
+    private static final ECParameterSpec P256 = p256();
+    private static final BigInteger P256_P = new BigInteger(
+            "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", 16);
+    private static final BigInteger P256_B = new BigInteger(
+            "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b", 16);
+
+    private static ECParameterSpec p256() {
+        try {
+            AlgorithmParameters ap = AlgorithmParameters.getInstance("EC");
+            ap.init(new ECGenParameterSpec("secp256r1"));
+            return ap.getParameterSpec(ECParameterSpec.class);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("JDK lacks secp256r1", e);
+        }
+    }
+
+    /** An RSA key as the TPM keeps it: the modulus n (public unique) and the prime p (sensitive). */
+    record RsaKey(byte[] modulus, byte[] prime) { }
+
+    /** An ECC key: the public point (x, y) and the private scalar d, each 32 bytes. */
+    record EccKey(byte[] x, byte[] y, byte[] d) { }
+
+    /**
+     * Two 1024-bit primes p, q with the top two bits set (so n has exactly 2048 bits) and
+     * gcd(e, p-1) = gcd(e, q-1) = 1; each is the first probable prime at or after a candidate
+     * drawn from {@code src} (BigInteger.nextProbablePrime: sieve, Miller-Rabin and Lucas).
+     */
+    static RsaKey generateRsa(ByteSource src) {
+        while (true) {
+            BigInteger p = prime(src);
+            BigInteger q = prime(src);
+            if (p.equals(q)) {
+                continue;
+            }
+            BigInteger n = p.multiply(q);
+            if (n.bitLength() != PublicArea.RSA_BITS) {
+                continue;
+            }
+            return new RsaKey(unsigned(n, 256), unsigned(p, 128));
+        }
+    }
+
+    private static BigInteger prime(ByteSource src) {
+        byte[] b = new byte[PublicArea.RSA_BITS / 16];
+        while (true) {
+            src.fill(b);
+            b[0] |= (byte) 0xC0;
+            b[b.length - 1] |= 1;
+            BigInteger p = new BigInteger(1, b).nextProbablePrime();
+            if (p.bitLength() == PublicArea.RSA_BITS / 2 && p.subtract(BigInteger.ONE).gcd(E).equals(BigInteger.ONE)) {
+                return p;
+            }
+        }
+    }
+
+    /** A P-256 key: d = (c mod (n - 1)) + 1 for 40 bytes c from {@code src} (FIPS 186-4 B.4.1). */
+    static EccKey generateEcc(ByteSource src) {
+        byte[] c = new byte[PublicArea.ECC_BYTES + 8];
+        src.fill(c);
+        BigInteger n = P256.getOrder();
+        BigInteger d = new BigInteger(1, c).mod(n.subtract(BigInteger.ONE)).add(BigInteger.ONE);
+        ECPoint q = eccPublic(d);
+        return new EccKey(unsigned(q.getAffineX(), 32), unsigned(q.getAffineY(), 32), unsigned(d, 32));
+    }
+
+    /**
+     * Q = d*G. java.security has no point multiplication, but ECDH(d, G) is the x coordinate of d*G;
+     * y is one of the two square roots of x^3 - 3x + b (p = 3 mod 4), and the right one is the one that
+     * verifies a signature made with d.
+     */
+    static ECPoint eccPublic(BigInteger d) {
+        try {
+            KeyFactory kf = KeyFactory.getInstance("EC");
+            PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(d, P256));
+            KeyAgreement ka = KeyAgreement.getInstance("ECDH");
+            ka.init(priv);
+            ka.doPhase(kf.generatePublic(new ECPublicKeySpec(P256.getGenerator(), P256)), true);
+            BigInteger x = new BigInteger(1, ka.generateSecret());
+            BigInteger rhs = x.pow(3).subtract(x.multiply(BigInteger.valueOf(3))).add(P256_B).mod(P256_P);
+            BigInteger y = rhs.modPow(P256_P.add(BigInteger.ONE).shiftRight(2), P256_P);
+            byte[] probe = {0x54, 0x50, 0x4d};
+            Signature s = Signature.getInstance("SHA256withECDSA");
+            s.initSign(priv);
+            s.update(probe);
+            byte[] sig = s.sign();
+            Signature v = Signature.getInstance("SHA256withECDSA");
+            v.initVerify(kf.generatePublic(new ECPublicKeySpec(new ECPoint(x, y), P256)));
+            v.update(probe);
+            return new ECPoint(x, v.verify(sig) ? y : P256_P.subtract(y));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("P-256", e);
+        }
+    }
+
+    /** True if (x, y) is d*G: a loaded ECC sensitive area must match its public area. */
+    static boolean eccMatches(byte[] x, byte[] y, byte[] d) {
+        BigInteger dd = new BigInteger(1, d);
+        if (dd.signum() == 0 || dd.compareTo(P256.getOrder()) >= 0) {
+            return false;
+        }
+        ECPoint q = eccPublic(dd);
+        return q.getAffineX().equals(new BigInteger(1, x)) && q.getAffineY().equals(new BigInteger(1, y));
+    }
+
+    /** True if p is a proper factor of n (a loaded RSA sensitive area must match its public area). */
+    static boolean rsaMatches(byte[] modulus, byte[] prime) {
+        BigInteger n = new BigInteger(1, modulus);
+        BigInteger p = new BigInteger(1, prime);
+        return p.compareTo(BigInteger.ONE) > 0 && p.compareTo(n) < 0 && n.mod(p).signum() == 0;
+    }
+
+    static PrivateKey rsaPrivate(byte[] modulus, byte[] prime) {
+        BigInteger n = new BigInteger(1, modulus);
+        BigInteger p = new BigInteger(1, prime);
+        BigInteger q = n.divide(p);
+        BigInteger phi = p.subtract(BigInteger.ONE).multiply(q.subtract(BigInteger.ONE));
+        BigInteger d = E.modInverse(phi);
+        try {
+            return KeyFactory.getInstance("RSA").generatePrivate(new RSAPrivateCrtKeySpec(n, E, d, p, q,
+                    d.mod(p.subtract(BigInteger.ONE)), d.mod(q.subtract(BigInteger.ONE)), q.modInverse(p)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("RSA", e);
+        }
+    }
+
+    static PublicKey rsaPublic(byte[] modulus) {
+        try {
+            return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(new BigInteger(1, modulus), E));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("RSA", e);
+        }
+    }
+
+    static PrivateKey eccPrivate(byte[] d) {
+        try {
+            return KeyFactory.getInstance("EC").generatePrivate(new ECPrivateKeySpec(new BigInteger(1, d), P256));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("P-256", e);
+        }
+    }
+
+    /** RSASSA-PKCS1-v1_5 (Part 1 B.7) over {@code message} with {@code hash}: the signature bytes. */
+    static byte[] signRsassa(PrivateKey key, HashAlg hash, byte[] message) {
+        return sign(key, jcaHash(hash) + "withRSA", message);
+    }
+
+    /** ECDSA (Part 1 C.4) over {@code message} with {@code hash}: r and s, each 32 bytes. */
+    static byte[][] signEcdsa(PrivateKey key, HashAlg hash, byte[] message) {
+        byte[] rs = sign(key, jcaHash(hash) + "withECDSAinP1363Format", message);
+        return new byte[][] {Arrays.copyOf(rs, rs.length / 2), Arrays.copyOfRange(rs, rs.length / 2, rs.length)};
+    }
+
+    private static byte[] sign(PrivateKey key, String alg, byte[] message) {
+        try {
+            Signature s = Signature.getInstance(alg);
+            s.initSign(key);
+            s.update(message);
+            return s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(alg, e);
+        }
+    }
+
+    private static String jcaHash(HashAlg h) {
+        return switch (h) {
+            case SHA1 -> "SHA1";
+            case SHA256 -> "SHA256";
+            case SHA384 -> "SHA384";
+            case SHA512 -> "SHA512";
+        };
+    }
+
+    /** v as exactly {@code len} big-endian bytes. */
+    static byte[] unsigned(BigInteger v, int len) {
+        byte[] b = v.toByteArray();
+        if (b.length == len) {
+            return b;
+        }
+        byte[] out = new byte[len];
+        if (b.length > len) {
+            System.arraycopy(b, b.length - len, out, 0, len);
+        } else {
+            System.arraycopy(b, 0, out, len - b.length, b.length);
+        }
+        return out;
+    }
+}

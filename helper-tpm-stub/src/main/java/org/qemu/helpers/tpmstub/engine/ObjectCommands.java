@@ -1,0 +1,108 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import static org.qemu.helpers.tpmstub.engine.Params.noMoreParams;
+import static org.qemu.helpers.tpmstub.engine.Params.param;
+
+import java.util.Set;
+
+/** Part 3 chapter 12 (Object Commands): Create, Load, ReadPublic, Unseal. */
+final class ObjectCommands implements CommandGroup {
+    private final EngineCore core;
+    private final PcrCommands pcrs;
+
+    ObjectCommands(EngineCore core, PcrCommands pcrs) {
+        this.core = core;
+        this.pcrs = pcrs;
+    }
+
+    @Override
+    public Set<CommandCode> commands() {
+        return Set.of(CommandCode.CREATE, CommandCode.LOAD, CommandCode.READ_PUBLIC, CommandCode.UNSEAL);
+    }
+
+    @Override
+    public long handle(CommandCode cc, int index, long h) throws TpmFormatException {
+        return EngineCore.objectHandle(h);
+    }
+
+    @Override
+    public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
+        core.checkObjectLoaded(h);
+    }
+
+    @Override
+    public void execute(Command c) throws TpmFormatException {
+        TpmReader r = c.in();
+        switch (c.cc()) {
+            case CREATE -> {
+                TpmObject parent = storageParent(c.handle(0));
+                ObjectCreation.Request q = ObjectCreation.read(r);
+                create(parent, q, c.locality(), c.out());
+            }
+            case LOAD -> {
+                TpmObject parent = storageParent(c.handle(0));
+                byte[] priv = param(r, 1, rd -> rd.tpm2b(ProtectedStorage.MAX_PRIVATE));
+                PublicArea pub = param(r, 2, PublicArea::read2b);
+                noMoreParams(r);
+                load(parent, priv, pub, c.out());
+            }
+            case READ_PUBLIC -> {
+                noMoreParams(r);
+                TpmObject o = core.object(c.handle(0), 1);
+                byte[] name = o.name();
+                o.pub.writeTo(c.out());
+                // the qualified name is not tracked here: the Name stands in for it
+                c.out().tpm2b(name).tpm2b(name);
+            }
+            case UNSEAL -> {
+                noMoreParams(r);
+                TpmObject o = core.object(c.handle(0), 1);
+                // Part 3 12.7: only a sealed data object (KEYEDHASH, neither sign nor decrypt, not restricted)
+                if (!o.pub.isSealedData() || o.pub.has(PublicArea.RESTRICTED)) {
+                    throw new TpmFormatException(TpmRc.withHandle(TpmRc.TYPE, 1));
+                }
+                c.out().tpm2b(o.sensitive.secret());
+            }
+            default -> throw new IllegalStateException("unhandled " + c.cc());
+        }
+    }
+
+    /** The parent of Create and Load must be a storage key (Part 3 12.1: else TPM_RC_TYPE for the handle). */
+    private TpmObject storageParent(long handle) throws TpmFormatException {
+        TpmObject p = core.object(handle, 1);
+        if (!p.pub.isStorageParent()) {
+            throw new TpmFormatException(TpmRc.withHandle(TpmRc.TYPE, 1));
+        }
+        return p;
+    }
+
+    /** Part 3 12.1 TPM2_Create: a new object under {@code parent}, returned wrapped (not loaded). */
+    private void create(TpmObject parent, ObjectCreation.Request q, int locality, TpmWriter out)
+            throws TpmFormatException {
+        ObjectCreation.check(q, parent.pub.has(PublicArea.FIXED_TPM));
+        TpmObject o = ObjectCreation.make(q, parent.hierarchy, core.random::fill);
+        out.tpm2b(ProtectedStorage.wrap(parent, o.name(), o.sensitive));
+        o.pub.writeTo(out);
+        byte[] parentName = parent.name();
+        ObjectCreation.writeCreation(core, pcrs, o, q, parent.pub.nameAlg().algId(), parentName, parentName,
+                locality, out);
+    }
+
+    /** Part 3 12.2 TPM2_Load: the wrapped sensitive area is checked and bound to the public area. */
+    private void load(TpmObject parent, byte[] priv, PublicArea pub, TpmWriter out) throws TpmFormatException {
+        if (pub.has(PublicArea.FIXED_TPM) != pub.has(PublicArea.FIXED_PARENT) && pub.has(PublicArea.FIXED_TPM)
+                || (pub.has(PublicArea.FIXED_TPM) && !parent.pub.has(PublicArea.FIXED_TPM))) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.ATTRIBUTES, 2));
+        }
+        if (pub.authPolicy().length != 0 && pub.authPolicy().length != pub.nameAlg().digestSize()) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 2));
+        }
+        byte[] name = pub.name();
+        SensitiveArea s = ProtectedStorage.unwrap(parent, name, priv);
+        if (!TpmObject.bound(pub, s)) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.BINDING, 2));
+        }
+        core.responseHandle = core.objects.add(new TpmObject(pub, s, parent.hierarchy));
+        out.tpm2b(name);
+    }
+}
