@@ -4,6 +4,7 @@ import java.math.BigInteger;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
@@ -88,22 +89,67 @@ final class Keys {
         }
     }
 
-    /** A P-256 key: d = (c mod (n - 1)) + 1 for 40 bytes c from {@code src} (FIPS 186-4 B.4.1). */
+    /** A P-256 key: d = c mod n for 40 bytes c from {@code src} (drawn again in the rare case d = 0). */
     static EccKey generateEcc(ByteSource src) {
-        byte[] c = new byte[PublicArea.ECC_BYTES + 8];
-        src.fill(c);
-        BigInteger n = P256.getOrder();
-        BigInteger d = new BigInteger(1, c).mod(n.subtract(BigInteger.ONE)).add(BigInteger.ONE);
+        byte[] c = new byte[SEED_BYTES];
+        BigInteger d;
+        do {
+            src.fill(c);
+            d = new BigInteger(1, c).mod(P256.getOrder());
+        } while (d.signum() == 0);
         ECPoint q = eccPublic(d);
         return new EccKey(unsigned(q.getAffineX(), 32), unsigned(q.getAffineY(), 32), unsigned(d, 32));
     }
 
+    /** Bytes the JDK's EC key pair generator draws for a P-256 scalar (SunEC: order bytes + 8). */
+    private static final int SEED_BYTES = PublicArea.ECC_BYTES + 8;
+
     /**
-     * Q = d*G. java.security has no point multiplication, but ECDH(d, G) is the x coordinate of d*G;
-     * y is one of the two square roots of x^3 - 3x + b (p = 3 mod 4), and the right one is the one that
-     * verifies a signature made with d.
+     * Q = d*G. java.security has no point multiplication; its EC key pair generator does a fast
+     * fixed-base one on a scalar it derives from random bytes (SunEC: 40 bytes c read little-endian,
+     * d = c mod n).
+     * Given c = d it makes the pair of d; the result is used only if its private scalar is d,
+     * otherwise (another provider or JDK) {@link #eccPublicSlow} computes the point.
      */
     static ECPoint eccPublic(BigInteger d) {
+        try {
+            byte[] c = unsigned(d, SEED_BYTES);
+            for (int i = 0; i < c.length / 2; i++) { // SunEC reads the seed little-endian
+                byte t = c[i];
+                c[i] = c[c.length - 1 - i];
+                c[c.length - 1 - i] = t;
+            }
+            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+            g.initialize(P256, new java.security.SecureRandom() {
+                private boolean given;
+
+                @Override
+                public void nextBytes(byte[] bytes) {
+                    if (given || bytes.length != c.length) {
+                        java.util.Arrays.fill(bytes, (byte) 0); // unexpected draw: the check below fails
+                        return;
+                    }
+                    System.arraycopy(c, 0, bytes, 0, c.length);
+                    given = true;
+                }
+            });
+            java.security.KeyPair kp = g.generateKeyPair();
+            if (kp.getPrivate() instanceof java.security.interfaces.ECPrivateKey priv && priv.getS().equals(d)
+                    && kp.getPublic() instanceof java.security.interfaces.ECPublicKey pub) {
+                return pub.getW();
+            }
+        } catch (GeneralSecurityException e) {
+            // fall through to the slow way
+        }
+        return eccPublicSlow(d);
+    }
+
+    /**
+     * Q = d*G without relying on how the generator draws its scalar: ECDH(d, G) is the x coordinate of
+     * d*G; y is one of the two square roots of x^3 - 3x + b (p = 3 mod 4), and the right one is the one
+     * that verifies a signature made with d.
+     */
+    static ECPoint eccPublicSlow(BigInteger d) {
         try {
             KeyFactory kf = KeyFactory.getInstance("EC");
             PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(d, P256));
