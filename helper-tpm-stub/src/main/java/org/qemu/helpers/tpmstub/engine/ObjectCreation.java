@@ -111,7 +111,8 @@ final class ObjectCreation {
     /**
      * The key stream of a primary object: KDFa(nameAlg, seed, "Primary Object Creation",
      * Name(template), sensitive.data, 2^20 bits) read from its start, so the same seed and the same
-     * template (unique field and data included) always give the same object (Part 1 26.1-26.3).
+     * template (unique field and data included) always give the same object (Part 1, "Primary
+     * Objects": a primary key is a function of its seed and template).
      */
     static Keys.ByteSource primaryStream(byte[] seed, PublicArea template, byte[] data) {
         HashAlg alg = template.nameAlg();
@@ -165,12 +166,12 @@ final class ObjectCreation {
                 }
                 seedValue = new byte[digest];
                 src.fill(seedValue);
-                // Part 1 27.2.4: unique = H_nameAlg(seedValue || data), the obfuscated data digest
+                // Part 2 12.2.3.2 (TPMU_PUBLIC_ID keyedHash): unique = H_nameAlg(seedValue || data)
                 pub = t.withUnique(Crypto.hash(t.nameAlg(), seedValue, secret), new byte[0]);
             }
         }
         if (t.isStorageParent()) {
-            seedValue = new byte[digest]; // Part 1 26.2: the seed that protects the children
+            seedValue = new byte[digest]; // the seed that protects the children (ProtectedStorage)
             src.fill(seedValue);
         }
         return new TpmObject(pub, new SensitiveArea(t.type(), q.userAuth(), seedValue, secret), hierarchy);

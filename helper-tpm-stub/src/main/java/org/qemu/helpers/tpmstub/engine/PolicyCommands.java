@@ -11,7 +11,8 @@ import org.qemu.helpers.tpmstub.engine.Params.PcrSelection;
 
 /**
  * Part 3 chapter 23 (Enhanced Authorization): PolicySecret, PolicyPCR, PolicyAuthValue,
- * PolicyPassword, PolicyCommandCode, PolicyRestart, PolicyGetDigest, on policy and trial sessions. Each assertion
+ * PolicyPassword, PolicyCommandCode, PolicyGetDigest, and PolicyRestart (Part 3 11.2, kept here
+ * with the commands whose state it resets), on policy and trial sessions. Each assertion
  * extends the session's policyDigest as its Part 3 section says; a policy session also records
  * what must still hold when it authorises (Authorisation.checkPolicy).
  */

@@ -3,7 +3,8 @@ package org.qemu.helpers.tpmstub.engine;
 import java.security.MessageDigest;
 
 /**
- * The TPM2B_PRIVATE of an object under a storage parent (Part 1 23.2-23.4, "Protected Storage"):
+ * The TPM2B_PRIVATE of an object under a storage parent (Part 1, "Protected Storage": symmetric
+ * encryption and integrity of the sensitive area):
  * TPM2B_SENSITIVE encrypted with AES-CFB (zero IV) under symKey = KDFa(parent.nameAlg,
  * parent.seedValue, "STORAGE", Name, -, parent.keyBits), preceded by the outer integrity
  * HMAC(KDFa(parent.nameAlg, parent.seedValue, "INTEGRITY", -, -, digest bits), encSensitive || Name).

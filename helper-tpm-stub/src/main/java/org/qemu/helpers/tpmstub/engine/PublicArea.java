@@ -47,13 +47,13 @@ record PublicArea(int type, HashAlg nameAlg, int attributes, byte[] authPolicy, 
         return (attributes & attribute) != 0;
     }
 
-    /** A storage parent: a restricted decryption key with a symmetric algorithm (Part 1 25.1). */
+    /** A storage parent: a restricted decryption key with a symmetric algorithm (Part 1, storage keys). */
     boolean isStorageParent() {
         return (type == ALG_RSA || type == ALG_ECC) && has(RESTRICTED) && has(DECRYPT) && !has(SIGN)
                 && symAlg == ALG_AES;
     }
 
-    /** A sealed data object: a KEYEDHASH that neither signs nor decrypts (Part 1 27.2.2). */
+    /** A sealed data object: a KEYEDHASH that neither signs nor decrypts (Part 3 12.7). */
     boolean isSealedData() {
         return type == ALG_KEYEDHASH && !has(SIGN) && !has(DECRYPT);
     }

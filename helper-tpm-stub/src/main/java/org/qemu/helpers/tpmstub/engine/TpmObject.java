@@ -3,7 +3,7 @@ package org.qemu.helpers.tpmstub.engine;
 import java.security.PrivateKey;
 
 /**
- * A key or sealed data object (Part 1 27): public and sensitive area, the hierarchy it belongs to
+ * A key or sealed data object: public and sensitive area, the hierarchy it belongs to
  * and its Name. Loaded in a transient slot or kept in NV as a persistent object (EvictControl).
  */
 final class TpmObject implements LoadedObject {
