@@ -56,6 +56,11 @@ public final class Tpm2Tools {
     public String fails(String... cmd) throws Exception {
         ProcResult r = run(cmd);
         assertNotEquals(0, r.exitCode(), String.join(" ", cmd) + ": " + r);
+        return tpmError(r);
+    }
+
+    /** The first TPM error a failed tool names, such as "Esys_Unseal(0x99D)", else its exit and stderr. */
+    public static String tpmError(ProcResult r) {
         Matcher m = TPM_ERROR.matcher(r.stderr());
         return m.find() ? m.group(1) : "exit " + r.exitCode() + " " + r.stderr().strip();
     }

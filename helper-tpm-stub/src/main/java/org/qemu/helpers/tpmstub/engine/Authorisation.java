@@ -186,9 +186,8 @@ final class Authorisation {
             AuthSession policy = s.hmac() != null && s.hmac().isPolicy() ? s.hmac() : null;
             if (policy != null) {
                 checkPolicy(cc, h, nv, policy, i + 1);
-            } else if (core.loaded(h) instanceof TpmObject o && !o.pub.has(PublicArea.USER_WITH_AUTH)) {
-                // Part 4 SessionProcess.c IsAuthValueAvailable: USER role needs userWithAuth for an authValue
-                throw new TpmFormatException(TpmRc.withSession(TpmRc.AUTH_UNAVAILABLE, i + 1));
+            } else if (core.loaded(h) instanceof TpmObject o && !authValueServes(o, cc, i)) {
+                throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
             }
             boolean ok;
             if (s.hmac() == null || (policy != null && policy.passwordNeeded)) {
@@ -262,6 +261,16 @@ final class Authorisation {
         if (p.commandCode != 0 && p.commandCode != cc.code()) {
             throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_CC, n));
         }
+    }
+
+    /**
+     * Part 4 SessionProcess.c IsAuthValueAvailable for an object: in the USER role its authValue
+     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role", here only the object to
+     * activate of ActivateCredential) unless adminWithPolicy is set.
+     */
+    private static boolean authValueServes(TpmObject o, CommandCode cc, int index) {
+        boolean admin = cc == CommandCode.ACTIVATE_CREDENTIAL && index == 0;
+        return admin ? !o.pub.has(PublicArea.ADMIN_WITH_POLICY) : o.pub.has(PublicArea.USER_WITH_AUTH);
     }
 
     /** Part 1 19.6.5/19.6.6: the response authorisation area, after the response parameters {@code p}. */

@@ -51,7 +51,8 @@ public enum CommandCode {
     POLICY_AUTH_VALUE(0x16B, 0x0200016B, 1, 0, true),
     POLICY_PASSWORD(0x18C, 0x0200018C, 1, 0, true),
     POLICY_COMMAND_CODE(0x16C, 0x0200016C, 1, 0, true),
-    POLICY_SECRET(0x151, 0x04000151, 2, 1, true);
+    POLICY_SECRET(0x151, 0x04000151, 2, 1, true),
+    ACTIVATE_CREDENTIAL(0x147, 0x04000147, 2, 2, true);
 
     private final int code;
     private final int attributes;

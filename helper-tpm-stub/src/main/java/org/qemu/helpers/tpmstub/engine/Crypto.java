@@ -69,6 +69,25 @@ final class Crypto {
         return out;
     }
 
+    /**
+     * KDFe (Part 1 11.4.10.3, SP800-56A concatenation KDF): {@code bits} bits of
+     * H([i]32 || Z || label || 0x00 || partyU || partyV) for i = 1, 2, ...
+     */
+    static byte[] kdfe(HashAlg alg, byte[] z, String label, byte[] partyU, byte[] partyV, int bits) {
+        byte[] l = label.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] labelZ = java.util.Arrays.copyOf(l, l.length + 1);
+        int bytes = (bits + 7) / 8;
+        byte[] out = new byte[bytes];
+        int off = 0;
+        for (int i = 1; off < bytes; i++) {
+            byte[] k = hash(alg, Params.u32Bytes(i), z, labelZ, partyU, partyV);
+            int n = Math.min(k.length, bytes - off);
+            System.arraycopy(k, 0, out, off, n);
+            off += n;
+        }
+        return out;
+    }
+
     /** Iteration {@code i} (1-based) of KDFa, for callers that draw its output as a stream. */
     static byte[] kdfaBlock(HashAlg alg, byte[] key, long i, String label, byte[] contextU, byte[] contextV, int bits) {
         byte[] l = label.getBytes(java.nio.charset.StandardCharsets.US_ASCII);

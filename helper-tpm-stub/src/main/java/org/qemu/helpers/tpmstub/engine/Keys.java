@@ -251,6 +251,37 @@ final class Keys {
         };
     }
 
+    /**
+     * RSAES-OAEP decryption (Part 1 B.10.3: the label includes its terminating zero), or null if
+     * the ciphertext does not decrypt.
+     */
+    static byte[] rsaOaepDecrypt(PrivateKey key, HashAlg hash, String label, byte[] ciphertext) {
+        try {
+            javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPPadding");
+            String md = hash.newDigest().getAlgorithm();
+            byte[] l = (label + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            c.init(javax.crypto.Cipher.DECRYPT_MODE, key, new javax.crypto.spec.OAEPParameterSpec(md, "MGF1",
+                    new java.security.spec.MGF1ParameterSpec(md), new javax.crypto.spec.PSource.PSpecified(l)));
+            return c.doFinal(ciphertext);
+        } catch (GeneralSecurityException e) {
+            return null;
+        }
+    }
+
+    /** Z = x(d * Q) for the private key d and a peer point Q (ECDH), or null if Q is not on P-256. */
+    static byte[] ecdhX(PrivateKey key, byte[] x, byte[] y) {
+        try {
+            PublicKey q = KeyFactory.getInstance("EC").generatePublic(
+                    new ECPublicKeySpec(new ECPoint(new BigInteger(1, x), new BigInteger(1, y)), P256));
+            KeyAgreement ka = KeyAgreement.getInstance("ECDH");
+            ka.init(key);
+            ka.doPhase(q, true);
+            return ka.generateSecret();
+        } catch (GeneralSecurityException | IllegalArgumentException | IllegalStateException e) {
+            return null;
+        }
+    }
+
     /** v as exactly {@code len} big-endian bytes. */
     static byte[] unsigned(BigInteger v, int len) {
         byte[] b = v.toByteArray();

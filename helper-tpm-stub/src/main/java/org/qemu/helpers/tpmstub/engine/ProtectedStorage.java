@@ -3,12 +3,11 @@ package org.qemu.helpers.tpmstub.engine;
 import java.security.MessageDigest;
 
 /**
- * The TPM2B_PRIVATE of an object under a storage parent (Part 1, "Protected Storage": symmetric
- * encryption and integrity of the sensitive area):
- * TPM2B_SENSITIVE encrypted with AES-CFB (zero IV) under symKey = KDFa(parent.nameAlg,
- * parent.seedValue, "STORAGE", Name, -, parent.keyBits), preceded by the outer integrity
- * HMAC(KDFa(parent.nameAlg, parent.seedValue, "INTEGRITY", -, -, digest bits), encSensitive || Name).
- * Only this TPM can read it: the parent's seedValue never leaves it.
+ * The outer wrapper of Part 1 "Protected Storage" and "Credential Protection": a TPM2B is
+ * encrypted with AES-CFB (zero IV) under symKey = KDFa(nameAlg, seed, "STORAGE", Name, -, keyBits)
+ * and preceded by the integrity HMAC(KDFa(nameAlg, seed, "INTEGRITY", -, -, digest bits),
+ * encrypted || Name). For TPM2B_PRIVATE the seed is the storage parent's seedValue (only this TPM
+ * can read it); for a credential (TPM2B_ID_OBJECT) it is the seed the maker shared with the EK.
  */
 final class ProtectedStorage {
     private ProtectedStorage() { }
@@ -16,11 +15,19 @@ final class ProtectedStorage {
     /** Bound of TPM2B_PRIVATE: integrity digest plus the largest TPM2B_SENSITIVE here. */
     static final int MAX_PRIVATE = 2 + Params.MAX_DIGEST + 2 + 2 + 3 * (2 + Params.MAX_DIGEST) + SensitiveArea.MAX_SECRET;
 
+    /** The key that protects what is wrapped: nameAlg, seed and AES key size. */
+    record Protector(HashAlg nameAlg, byte[] seed, int symBits) {
+        static Protector of(TpmObject parent) {
+            return new Protector(parent.pub.nameAlg(), parent.sensitive.seedValue(), parent.pub.symBits());
+        }
+    }
+
     static byte[] wrap(TpmObject parent, byte[] name, SensitiveArea s) {
         byte[] sensitive = s.marshal();
         byte[] plain = new TpmWriter(2 + sensitive.length).tpm2b(sensitive).toByteArray();
-        byte[] enc = Crypto.aesCfb(true, symKey(parent, name), new byte[16], plain);
-        byte[] integrity = integrity(parent, enc, name);
+        Protector p = Protector.of(parent);
+        byte[] enc = Crypto.aesCfb(true, symKey(p, name), new byte[16], plain);
+        byte[] integrity = integrity(p, enc, name);
         return new TpmWriter(2 + integrity.length + enc.length).tpm2b(integrity).bytes(enc).toByteArray();
     }
 
@@ -29,18 +36,7 @@ final class ProtectedStorage {
      * changed) / TPM_RC_SENSITIVE (it decrypts to something that is no TPMT_SENSITIVE) for parameter 1.
      */
     static SensitiveArea unwrap(TpmObject parent, byte[] name, byte[] priv) throws TpmFormatException {
-        TpmReader r = new TpmReader(priv, 0, priv.length);
-        byte[] integrity;
-        try {
-            integrity = r.tpm2b(Params.MAX_DIGEST);
-        } catch (TpmFormatException e) {
-            throw new TpmFormatException(TpmRc.withParameter(TpmRc.INSUFFICIENT, 1));
-        }
-        byte[] enc = r.bytes(r.remaining());
-        if (!MessageDigest.isEqual(integrity, integrity(parent, enc, name))) {
-            throw new TpmFormatException(TpmRc.withParameter(TpmRc.INTEGRITY, 1));
-        }
-        byte[] plain = Crypto.aesCfb(false, symKey(parent, name), new byte[16], enc);
+        byte[] plain = open(Protector.of(parent), name, priv);
         try {
             TpmReader p = new TpmReader(plain, 0, plain.length);
             int size = p.u16();
@@ -57,14 +53,29 @@ final class ProtectedStorage {
         }
     }
 
-    private static byte[] symKey(TpmObject parent, byte[] name) {
-        return Crypto.kdfa(parent.pub.nameAlg(), parent.sensitive.seedValue(), "STORAGE", name, null,
-                parent.pub.symBits());
+    /** The decrypted contents of integrity || encrypted, or TPM_RC_INTEGRITY for parameter 1. */
+    static byte[] open(Protector p, byte[] name, byte[] blob) throws TpmFormatException {
+        TpmReader r = new TpmReader(blob, 0, blob.length);
+        byte[] integrity;
+        try {
+            integrity = r.tpm2b(Params.MAX_DIGEST);
+        } catch (TpmFormatException e) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.INSUFFICIENT, 1));
+        }
+        byte[] enc = r.bytes(r.remaining());
+        if (!MessageDigest.isEqual(integrity, integrity(p, enc, name))) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.INTEGRITY, 1));
+        }
+        return Crypto.aesCfb(false, symKey(p, name), new byte[16], enc);
     }
 
-    private static byte[] integrity(TpmObject parent, byte[] enc, byte[] name) {
-        HashAlg alg = parent.pub.nameAlg();
-        byte[] key = Crypto.kdfa(alg, parent.sensitive.seedValue(), "INTEGRITY", null, null, alg.digestSize() * 8);
+    private static byte[] symKey(Protector p, byte[] name) {
+        return Crypto.kdfa(p.nameAlg(), p.seed(), "STORAGE", name, null, p.symBits());
+    }
+
+    private static byte[] integrity(Protector p, byte[] enc, byte[] name) {
+        HashAlg alg = p.nameAlg();
+        byte[] key = Crypto.kdfa(alg, p.seed(), "INTEGRITY", null, null, alg.digestSize() * 8);
         return Crypto.hmac(alg, key, enc, name);
     }
 }

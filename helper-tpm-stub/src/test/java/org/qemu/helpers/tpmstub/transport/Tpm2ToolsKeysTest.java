@@ -205,11 +205,37 @@ class Tpm2ToolsKeysTest {
         // the new quote against the PCR values before the extend: refused
         out.add("after extend " + t.offline("tpm2_checkquote", "-u", t.file("ak.pub"), "-m", t.file("quote2.msg"),
                 "-s", t.file("quote2.sig"), "-f", t.file("quote.pcrs"), "-g", "sha256", "-q", nonce).exitCode());
+        // credential activation: made in software for the EK and the AK's Name, recovered by the TPM
+        Files.writeString(Path.of(t.file("credential")), "attested" + alg);
+        String akName = Hex.str(Files.readAllBytes(Path.of(t.file("ak.name"))));
+        assertEquals(0, t.offline("tpm2_makecredential", "-T", "none", "-e", t.file("ek.pub"), "-s",
+                t.file("credential"), "-n", akName, "-o", t.file("cred.out")).exitCode());
+        out.add("activate " + activate(t, "cred.out"));
+        // the same for another Name: the TPM refuses to open it for this AK
+        String other = akName.substring(0, 10) + (akName.charAt(10) == '0' ? '1' : '0') + akName.substring(11);
+        assertEquals(0, t.offline("tpm2_makecredential", "-T", "none", "-e", t.file("ek.pub"), "-s",
+                t.file("credential"), "-n", other, "-o", t.file("cred-other.out")).exitCode());
+        out.add("activate for another name " + activate(t, "cred-other.out"));
         return out;
     }
 
+    /** tpm2_activatecredential with the AK and a PolicySecret(endorsement) session for the EK. */
+    private static String activate(Tpm2Tools t, String cred) throws Exception {
+        t.ok("tpm2_startauthsession", "--policy-session", "-S", t.file("ek-session.ctx"));
+        t.ok("tpm2_policysecret", "-S", t.file("ek-session.ctx"), "-c", "0x4000000B");
+        org.qemu.helpers.common.testing.ProcResult r = t.run("tpm2_activatecredential", "-c", t.file("ak.ctx"),
+                "-C", t.file("ek.ctx"), "-i", t.file(cred), "-o", t.file("activated"), "-P",
+                "session:" + t.file("ek-session.ctx"));
+        t.ok("tpm2_flushcontext", t.file("ek-session.ctx"));
+        t.flush();
+        if (r.exitCode() != 0) {
+            return Tpm2Tools.tpmError(r);
+        }
+        return Files.readString(Path.of(t.file("activated")));
+    }
+
     @Test
-    void quotesByAnAkUnderTheEkVerifyWithTpm2CheckquoteAsOnSwtpm() throws Exception {
+    void quotesVerifyWithTpm2CheckquoteAndCredentialsActivateAsOnSwtpm() throws Exception {
         Tools.require("tpm2_checkquote", "tpm2-tools");
         Path tmp = Files.createTempDirectory("tpm2quote");
         try {
@@ -227,7 +253,9 @@ class Tpm2ToolsKeysTest {
                     t.ok("tpm2_startup", "-c");
                     ours = attestation(t, alg);
                 }
-                assertEquals(List.of("checkquote 0", "wrong nonce 1", "after extend 1"), theirs, alg);
+                assertEquals(List.of("checkquote 0", "wrong nonce 1", "after extend 1", "activate attested" + alg),
+                        theirs.subList(0, 4), alg);
+                assertTrue(theirs.get(4).startsWith("activate for another name Esys_ActivateCredential(0x"), theirs.get(4));
                 assertEquals(theirs, ours, alg);
             }
         } finally {
