@@ -66,6 +66,46 @@ public final class Tpm2Tools {
     }
 
     /**
+     * Seals the file "secret" to the current values of {@code pcrs} under the owner's SRK: writes
+     * pcr.policy (tpm2_createpolicy --policy-pcr), srk.ctx, seal.pub, seal.priv and seal.ctx (loaded);
+     * returns what tpm2_createprimary printed (the SRK's public area).
+     */
+    public String sealUnderSrk(String pcrs) throws Exception {
+        ok("tpm2_createpolicy", "--policy-pcr", "-l", pcrs, "-L", file("pcr.policy"));
+        flush();
+        String srk = ok("tpm2_createprimary", "-C", "o", "-c", file("srk.ctx"));
+        flush();
+        ok("tpm2_create", "-C", file("srk.ctx"), "-i", file("secret"), "-L", file("pcr.policy"),
+                "-u", file("seal.pub"), "-r", file("seal.priv"));
+        flush();
+        ok("tpm2_load", "-C", file("srk.ctx"), "-u", file("seal.pub"), "-r", file("seal.priv"), "-c", file("seal.ctx"));
+        flush();
+        return srk;
+    }
+
+    /** One run of tools against one TPM, returning what must be equal between TPMs. */
+    public interface Flow {
+        List<String> run(Tpm2Tools t) throws Exception;
+    }
+
+    /**
+     * Runs {@code flow} against a fresh swtpm (files in dir/swtpm) and then against this helper in
+     * process (dir/ours); returns {swtpm's, ours}.
+     */
+    public static List<List<String>> onSwtpmAndHelper(Path dir, Flow flow) throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("swtpm"));
+        java.nio.file.Files.createDirectories(dir.resolve("ours"));
+        List<String> theirs;
+        try (Swtpm sw = Swtpm.start("not-need-init")) {
+            theirs = flow.run(tcp(sw.port, dir.resolve("swtpm")));
+        }
+        int port = Swtpm.freePortPair();
+        try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
+            return List.of(theirs, flow.run(tcp(port, dir.resolve("ours"))));
+        }
+    }
+
+    /**
      * Flushes transient objects and loaded and saved sessions: over the swtpm TCTI there is no resource
      * manager, and libtpms has 3 object slots (the issue's note on 0x902).
      */

@@ -10,7 +10,7 @@ import java.util.Set;
 import org.qemu.helpers.tpmstub.engine.Params.PcrSelection;
 
 /** Part 3 chapter 18 (Attestation Commands): Quote. */
-final class AttestationCommands implements CommandGroup {
+final class AttestationCommands implements ObjectHandleGroup {
     /** TPM_GENERATED_VALUE (Part 2 6.2) and TPM_ST_ATTEST_QUOTE (Part 2 6.9). */
     static final int GENERATED_VALUE = 0xff544347;
     static final int ST_ATTEST_QUOTE = 0x8018;
@@ -31,13 +31,8 @@ final class AttestationCommands implements CommandGroup {
     }
 
     @Override
-    public long handle(CommandCode cc, int index, long h) throws TpmFormatException {
-        return EngineCore.objectHandle(h);
-    }
-
-    @Override
-    public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
-        core.checkObjectLoaded(h);
+    public EngineCore core() {
+        return core;
     }
 
     /** A signing scheme (TPMT_SIG_SCHEME): RSASSA or ECDSA with a hash, or NULL. */

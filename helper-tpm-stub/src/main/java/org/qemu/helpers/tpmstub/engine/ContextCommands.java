@@ -154,15 +154,9 @@ final class ContextCommands implements CommandGroup {
                 && hierarchy != TpmEngine.RH_PLATFORM && hierarchy != TpmEngine.RH_NULL) {
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.HIERARCHY, 1));
         }
-        TpmReader r = new TpmReader(blob, 0, blob.length);
-        byte[] integrity;
-        try {
-            integrity = r.tpm2b(Params.MAX_DIGEST);
-        } catch (TpmFormatException e) {
-            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 1));
-        }
-        byte[] enc = r.bytes(r.remaining());
-        if (!MessageDigest.isEqual(integrity, integrity(sequence, saved, hierarchy, enc))) {
+        byte[][] parts = ProtectedStorage.split(blob, TpmRc.SIZE);
+        byte[] enc = parts[1];
+        if (!MessageDigest.isEqual(parts[0], integrity(sequence, saved, hierarchy, enc))) {
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.INTEGRITY, 1));
         }
         if (session) {

@@ -6,7 +6,7 @@ import static org.qemu.helpers.tpmstub.engine.Params.param;
 import java.util.Set;
 
 /** Part 3 chapter 12 (Object Commands): Create, Load, ReadPublic, ActivateCredential, Unseal. */
-final class ObjectCommands implements CommandGroup {
+final class ObjectCommands implements ObjectHandleGroup {
     private final EngineCore core;
     private final PcrCommands pcrs;
 
@@ -22,13 +22,8 @@ final class ObjectCommands implements CommandGroup {
     }
 
     @Override
-    public long handle(CommandCode cc, int index, long h) throws TpmFormatException {
-        return EngineCore.objectHandle(h);
-    }
-
-    @Override
-    public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
-        core.checkObjectLoaded(h);
+    public EngineCore core() {
+        return core;
     }
 
     @Override

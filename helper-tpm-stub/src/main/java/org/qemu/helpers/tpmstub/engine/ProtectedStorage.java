@@ -55,18 +55,25 @@ final class ProtectedStorage {
 
     /** The decrypted contents of integrity || encrypted, or TPM_RC_INTEGRITY for parameter 1. */
     static byte[] open(Protector p, byte[] name, byte[] blob) throws TpmFormatException {
-        TpmReader r = new TpmReader(blob, 0, blob.length);
-        byte[] integrity;
-        try {
-            integrity = r.tpm2b(Params.MAX_DIGEST);
-        } catch (TpmFormatException e) {
-            throw new TpmFormatException(TpmRc.withParameter(TpmRc.INSUFFICIENT, 1));
-        }
-        byte[] enc = r.bytes(r.remaining());
-        if (!MessageDigest.isEqual(integrity, integrity(p, enc, name))) {
+        byte[][] parts = split(blob, TpmRc.INSUFFICIENT);
+        if (!MessageDigest.isEqual(parts[0], integrity(p, parts[1], name))) {
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.INTEGRITY, 1));
         }
-        return Crypto.aesCfb(false, symKey(p, name), new byte[16], enc);
+        return Crypto.aesCfb(false, symKey(p, name), new byte[16], parts[1]);
+    }
+
+    /**
+     * A blob of TPM2B_DIGEST integrity || encrypted data (TPM2B_PRIVATE, TPM2B_ID_OBJECT,
+     * TPMS_CONTEXT_DATA) split in its two parts, or {@code rc} for parameter 1 when it is too short.
+     */
+    static byte[][] split(byte[] blob, int rc) throws TpmFormatException {
+        TpmReader r = new TpmReader(blob, 0, blob.length);
+        try {
+            byte[] integrity = r.tpm2b(Params.MAX_DIGEST);
+            return new byte[][] {integrity, r.bytes(r.remaining())};
+        } catch (TpmFormatException e) {
+            throw new TpmFormatException(TpmRc.withParameter(rc, 1));
+        }
     }
 
     private static byte[] symKey(Protector p, byte[] name) {

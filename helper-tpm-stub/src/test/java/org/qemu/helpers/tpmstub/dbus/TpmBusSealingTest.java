@@ -44,16 +44,7 @@ class TpmBusSealingTest {
         Tpm2Tools t = Tpm2Tools.tcp(portA, files);
         Files.writeString(files.resolve("secret"), "luks passphrase");
         t.ok("tpm2_startup", "-c");
-        t.ok("tpm2_createpolicy", "--policy-pcr", "-l", "sha256:7", "-L", t.file("pcr7.policy"));
-        t.flush();
-        String srk = t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("srk.ctx"));
-        t.flush();
-        t.ok("tpm2_create", "-C", t.file("srk.ctx"), "-i", t.file("secret"), "-L", t.file("pcr7.policy"),
-                "-u", t.file("seal.pub"), "-r", t.file("seal.priv"));
-        t.flush();
-        t.ok("tpm2_load", "-C", t.file("srk.ctx"), "-u", t.file("seal.pub"), "-r", t.file("seal.priv"),
-                "-c", t.file("seal.ctx"));
-        t.flush();
+        String srk = t.sealUnderSrk("sha256:7");
         t.ok("tpm2_evictcontrol", "-C", "o", "-c", t.file("seal.ctx"), "0x81000001");
         a.kill(); // SIGKILL right after the response that acknowledged the persistent object
         a.awaitExit(Duration.ofSeconds(10));

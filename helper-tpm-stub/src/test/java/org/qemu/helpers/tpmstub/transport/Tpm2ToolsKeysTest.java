@@ -31,18 +31,8 @@ class Tpm2ToolsKeysTest {
         List<String> out = new ArrayList<>();
         Files.writeString(Path.of(t.file("secret")), "the disk key");
         t.ok("tpm2_startup", "-c");
-        t.ok("tpm2_createpolicy", "--policy-pcr", "-l", "sha256:7", "-L", t.file("pcr7.policy"));
-        out.add("policy " + Hex.str(Files.readAllBytes(Path.of(t.file("pcr7.policy")))));
-        t.flush();
-        t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("srk.ctx"));
-        t.flush();
-        t.ok("tpm2_create", "-C", t.file("srk.ctx"), "-i", t.file("secret"), "-L", t.file("pcr7.policy"),
-                "-u", t.file("seal.pub"), "-r", t.file("seal.priv"));
-        t.flush();
-        t.ok("tpm2_load", "-C", t.file("srk.ctx"), "-u", t.file("seal.pub"), "-r", t.file("seal.priv"),
-                "-c", t.file("seal.ctx"));
-        t.flush();
-        // the Name and the unique field hash a random seedValue: everything else must be equal
+        t.sealUnderSrk("sha256:7");
+        out.add("policy " + Hex.str(Files.readAllBytes(Path.of(t.file("pcr.policy")))));
         out.add("readpublic " + t.ok("tpm2_readpublic", "-c", t.file("seal.ctx")).lines()
                 .filter(l -> !l.startsWith("name:") && !l.startsWith("qualified name:") && !l.startsWith("keyedhash:"))
                 .toList());
@@ -82,17 +72,9 @@ class Tpm2ToolsKeysTest {
         Tools.require("tpm2_unseal", "tpm2-tools");
         Path tmp = Files.createTempDirectory("tpm2seal");
         try {
-            List<String> theirs;
-            Files.createDirectories(tmp.resolve("swtpm"));
-            Files.createDirectories(tmp.resolve("ours"));
-            try (Swtpm sw = Swtpm.start("not-need-init")) {
-                theirs = sealing(Tpm2Tools.tcp(sw.port, tmp.resolve("swtpm")));
-            }
-            int port = Swtpm.freePortPair();
-            List<String> ours;
-            try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
-                ours = sealing(Tpm2Tools.tcp(port, tmp.resolve("ours")));
-            }
+            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsKeysTest::sealing);
+            List<String> theirs = both.get(0);
+            List<String> ours = both.get(1);
             assertEquals(String.join("\n", theirs), String.join("\n", ours));
             assertTrue(ours.contains("unseal pcr the disk key"), ours.toString());
             assertTrue(ours.contains("unseal after extend Esys_Unseal(0x99D)"), ours.toString());
@@ -240,19 +222,12 @@ class Tpm2ToolsKeysTest {
         Path tmp = Files.createTempDirectory("tpm2quote");
         try {
             for (String alg : List.of("rsa", "ecc")) {
-                List<String> theirs;
-                try (Swtpm sw = Swtpm.start("not-need-init")) {
-                    Tpm2Tools t = Tpm2Tools.tcp(sw.port, tmp);
+                List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp.resolve(alg), t -> {
                     t.ok("tpm2_startup", "-c");
-                    theirs = attestation(t, alg);
-                }
-                int port = Swtpm.freePortPair();
-                List<String> ours;
-                try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
-                    Tpm2Tools t = Tpm2Tools.tcp(port, tmp);
-                    t.ok("tpm2_startup", "-c");
-                    ours = attestation(t, alg);
-                }
+                    return attestation(t, alg);
+                });
+                List<String> theirs = both.get(0);
+                List<String> ours = both.get(1);
                 assertEquals(List.of("checkquote 0", "wrong nonce 1", "after extend 1", "activate attested" + alg),
                         theirs.subList(0, 4), alg);
                 assertTrue(theirs.get(4).startsWith("activate for another name Esys_ActivateCredential(0x"), theirs.get(4));
