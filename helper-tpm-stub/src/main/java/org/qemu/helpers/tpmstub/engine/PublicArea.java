@@ -171,7 +171,7 @@ record PublicArea(int type, HashAlg nameAlg, int attributes, byte[] authPolicy, 
             if (symAlg == ALG_AES) {
                 symBits = r.u16();
                 if (symBits != 128 && symBits != 192 && symBits != 256) {
-                    throw new TpmFormatException(TpmRc.KEY_SIZE);
+                    throw new TpmFormatException(TpmRc.VALUE); // TPMI_AES_KEY_BITS, as libtpms
                 }
                 symMode = r.u16();
                 if (symMode != ALG_CFB) {
@@ -195,7 +195,8 @@ record PublicArea(int type, HashAlg nameAlg, int attributes, byte[] authPolicy, 
             if (type == ALG_RSA) {
                 keyBits = r.u16();
                 if (keyBits != RSA_BITS) {
-                    throw new TpmFormatException(TpmRc.KEY_SIZE);
+                    // TPMI_RSA_KEY_BITS: libtpms also has 1024 and 3072, which this TPM does not make
+                    throw new TpmFormatException(keyBits == 1024 || keyBits == 3072 ? TpmRc.KEY_SIZE : TpmRc.VALUE);
                 }
                 exponent = r.u32();
                 if (exponent != 0 && exponent != DEFAULT_EXPONENT) {
