@@ -134,8 +134,8 @@ final class ContextCommands implements CommandGroup {
         TpmWriter plain = new TpmWriter(700);
         o.pub.writeTo(plain);
         plain.tpm2b(o.sensitive.marshal());
-        byte[] enc = Crypto.aesCfb(true, keyAndIv(o.hierarchy, sequence, saved, 0), keyAndIv(o.hierarchy, sequence,
-                saved, 1), plain.toByteArray());
+        byte[][] k = keyAndIv(o.hierarchy, sequence, saved);
+        byte[] enc = Crypto.aesCfb(true, k[0], k[1], plain.toByteArray());
         writeContext(out, sequence, saved, o.hierarchy, enc);
     }
 
@@ -171,8 +171,8 @@ final class ContextCommands implements CommandGroup {
             core.responseHandle = saved;
             return;
         }
-        byte[] plain = Crypto.aesCfb(false, keyAndIv(hierarchy, sequence, saved, 0),
-                keyAndIv(hierarchy, sequence, saved, 1), enc);
+        byte[][] k = keyAndIv(hierarchy, sequence, saved);
+        byte[] plain = Crypto.aesCfb(false, k[0], k[1], enc);
         TpmObject o;
         try {
             TpmReader p = new TpmReader(plain, 0, plain.length);
@@ -191,11 +191,11 @@ final class ContextCommands implements CommandGroup {
         core.responseHandle = core.objects.add(o);
     }
 
-    /** Half {@code half} (0: AES-128 key, 1: IV) of KDFa(SHA-256, proof, "CONTEXT", sequence, handle, 256). */
-    private byte[] keyAndIv(long hierarchy, long sequence, long saved, int half) {
+    /** The AES-128 key and the IV: KDFa(SHA-256, proof, "CONTEXT", sequence, handle, 256) split in two. */
+    private byte[][] keyAndIv(long hierarchy, long sequence, long saved) {
         byte[] k = Crypto.kdfa(HashAlg.SHA256, core.contextProof(hierarchy), "CONTEXT",
                 new TpmWriter(8).u64(sequence).toByteArray(), Params.u32Bytes(saved), 256);
-        return java.util.Arrays.copyOfRange(k, 16 * half, 16 * half + 16);
+        return new byte[][] {java.util.Arrays.copyOf(k, 16), java.util.Arrays.copyOfRange(k, 16, 32)};
     }
 
     private byte[] integrity(long sequence, long saved, long hierarchy, byte[] enc) {
