@@ -12,7 +12,7 @@ SECS=${1:-5}
 MTUS=${MTUS:-1500 65520}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
-JAR=$MOD/target/helper-slirp-dhcp.jar
+JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
 for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-daemon:dbus-daemon; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done

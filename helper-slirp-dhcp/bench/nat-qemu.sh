@@ -10,7 +10,7 @@ SIZE=${1:-512}
 ROUNDS=${2:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
-JAR=$MOD/target/helper-slirp-dhcp.jar
+JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
 for t in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static dbus-daemon:dbus-daemon cpio:cpio; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done

@@ -21,6 +21,9 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * a length that cannot be a frame ends that connection, since the stream cannot be resynchronised.
  */
 public final class NetdevStreamServer implements FrameFrontEnd {
+    /** Larger than any frame with its length, so a whole frame always fits after a compact. */
+    private static final int READ_BUFFER = 256 * 1024;
+
     private final Path path;
     private final ServerSocketChannel server;
     private final GuestPort link;
@@ -73,29 +76,24 @@ public final class NetdevStreamServer implements FrameFrontEnd {
 
     private void serve(SocketChannel c) {
         Consumer<byte[]> out = frame -> write(c, frame);
-        ByteBuffer len = ByteBuffer.allocate(4);
+        // one read takes every frame QEMU has written so far (not two reads per frame); the frames of one read are
+        // one burst for the link, which may acknowledge them together
+        ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER);
         link.attach(out);
         try {
-            while (true) {
-                len.clear();
-                if (!readFully(c, len)) {
+            while (c.read(in) >= 0) {
+                in.flip();
+                boolean bad = !deliver(in, out);
+                link.burstEnd();
+                if (bad) {
                     break;
                 }
-                int n = len.flip().getInt();
-                if (n < 0 || n > Frames.MAX_FRAME) {
-                    stats.inc(Statistics.DROPPED_MALFORMED);
-                    log.accept("netdev_bad_length length=" + Integer.toUnsignedString(n) + " action=disconnect");
-                    break;
-                }
-                ByteBuffer frame = ByteBuffer.allocate(n);
-                if (!readFully(c, frame)) {
-                    break;
-                }
-                link.receive(frame.array(), out);
+                in.compact();
             }
         } catch (IOException e) {
             // connection lost
         } finally {
+            link.burstEnd();
             link.detach(out);
             clients.remove(c);
             synchronized (c) {
@@ -112,11 +110,22 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         }
     }
 
-    private static boolean readFully(SocketChannel c, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (c.read(b) < 0) {
+    /** Hands every whole frame in {@code in} (read mode) to the link; false for a length no frame can have. */
+    private boolean deliver(ByteBuffer in, Consumer<byte[]> out) {
+        while (in.remaining() >= 4) {
+            int n = in.getInt(in.position());
+            if (n < 0 || n > Frames.MAX_FRAME) {
+                stats.inc(Statistics.DROPPED_MALFORMED);
+                log.accept("netdev_bad_length length=" + Integer.toUnsignedString(n) + " action=disconnect");
                 return false;
             }
+            if (in.remaining() < 4 + n) {
+                return true; // the rest arrives with a later read (the buffer holds any whole frame)
+            }
+            in.position(in.position() + 4);
+            byte[] frame = new byte[n];
+            in.get(frame);
+            link.receiveInBurst(frame, out);
         }
         return true;
     }

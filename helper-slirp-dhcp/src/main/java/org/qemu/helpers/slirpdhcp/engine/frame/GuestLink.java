@@ -72,6 +72,35 @@ public final class GuestLink implements GuestPort {
         handle(frame, replyTo);
     }
 
+    /** A burst ends here after this many frames even if the front end has more (bounds what is held back). */
+    static final int MAX_BURST = 64;
+    private int burstFrames; // front end thread only
+
+    @Override
+    public void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo) {
+        NatEngine n = nat;
+        if (n == null) {
+            handle(frame, replyTo);
+            return;
+        }
+        if (burstFrames++ == 0) {
+            n.beginBurst();
+        }
+        handle(frame, replyTo);
+        if (burstFrames >= MAX_BURST) {
+            burstEnd();
+        }
+    }
+
+    @Override
+    public void burstEnd() {
+        NatEngine n = nat;
+        if (n != null && burstFrames > 0) {
+            n.endBurst();
+        }
+        burstFrames = 0;
+    }
+
     /** Handles one frame from the guest; never throws for bad input (dropped and counted). */
     public void handle(byte[] frame, Consumer<byte[]> out) {
         stats.inc("frames_in");

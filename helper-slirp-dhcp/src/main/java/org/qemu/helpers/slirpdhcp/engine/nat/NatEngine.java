@@ -49,6 +49,9 @@ public final class NatEngine {
     private int nextEphemeral = EPHEMERAL_LOW;
     private final Mac gatewayMac;
     private final NatLink link = new Link();
+    /** Inside a burst of guest frames (between {@link #beginBurst} and {@link #endBurst}). */
+    private boolean burst;
+    private final List<TcpFlow> deferred = new ArrayList<>();
 
     /**
      * @param guest the sink toward the guest attached now (null while none)
@@ -213,6 +216,23 @@ public final class NatEngine {
         }
         reap(clock.getAsLong());
         return tcp.size() + udp.size() < policy.maxFlows();
+    }
+
+    /**
+     * The front end is delivering a burst of frames it read at once: flows may coalesce their ACKs and host writes
+     * until {@link #endBurst}. Without a burst every frame is acted on at once.
+     */
+    public synchronized void beginBurst() {
+        burst = true;
+    }
+
+    /** The burst is over (the front end's next read would wait): held-back writes and ACKs go out now. */
+    public synchronized void endBurst() {
+        burst = false;
+        for (int i = 0; i < deferred.size(); i++) {
+            deferred.get(i).endOfBurst();
+        }
+        deferred.clear();
     }
 
     // ---- from the host sockets ----
@@ -444,6 +464,16 @@ public final class NatEngine {
         @Override
         public void count(String counter) {
             stats.inc(counter);
+        }
+
+        @Override
+        public boolean inBurst() {
+            return burst;
+        }
+
+        @Override
+        public void deferred(TcpFlow flow) {
+            deferred.add(flow);
         }
     }
 }

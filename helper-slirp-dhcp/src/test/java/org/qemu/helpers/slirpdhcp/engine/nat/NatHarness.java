@@ -36,6 +36,8 @@ final class NatHarness implements HostSide {
     final List<TcpFlow> shutdowns = new ArrayList<>();
     /** How many more bytes the host socket takes (Integer.MAX_VALUE: all). */
     int socketRoom = Integer.MAX_VALUE;
+    /** Calls of tcpWrite (syscalls, for a real socket). */
+    int writes;
     boolean readInterest;
     boolean writeInterest;
     int connectIp;
@@ -137,6 +139,7 @@ final class NatHarness implements HostSide {
 
     @Override
     public long tcpWrite(TcpFlow flow, ByteBuffer[] data) {
+        writes++;
         long n = 0;
         ByteArrayRecorder r = written.computeIfAbsent(flow, k -> new ByteArrayRecorder());
         for (ByteBuffer b : data) {
