@@ -18,7 +18,8 @@ MTUS=${MTUS:-1500 65520}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
 JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
-TRANSLATORS=${TRANSLATORS:-helper slirp4netns pasta}
+# BASE_JAR=path adds a column "baseline": the helper from that jar (before/after a change, in the same run)
+TRANSLATORS=${TRANSLATORS:-helper${BASE_JAR:+ baseline} slirp4netns pasta}
 for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-daemon:dbus-daemon; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done
@@ -81,13 +82,14 @@ cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
 setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator's pid)
-  if [ "$1" = helper ]; then
+  if [ "$1" = helper ] || [ "$1" = baseline ]; then
+    local jar=$JAR; [ "$1" = baseline ] && jar=$BASE_JAR
     NS=${NA}_$2; ip netns add $NS; ip -n $NS link set lo up
     # shellcheck disable=SC2086
-    java $JVM_FLAGS -jar "$JAR" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$2" \
-      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/helper-$2.log" 2>&1 &
+    java $JVM_FLAGS -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$1-$2" \
+      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/$1-$2.log" 2>&1 &
     TPID=$!
-    for i in $(seq 150); do grep -q " ready " "$TMP/helper-$2.log" && break; sleep 0.1; done
+    for i in $(seq 150); do grep -q " ready " "$TMP/$1-$2.log" && break; sleep 0.1; done
     ip -n $NS addr add 10.0.2.15/24 dev tap0; ip -n $NS route add default via 10.0.2.2
   elif [ "$1" = pasta ]; then
     NS=${NC}_$2; ip netns add $NS
