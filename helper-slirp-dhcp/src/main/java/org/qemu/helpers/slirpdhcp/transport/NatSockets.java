@@ -152,20 +152,24 @@ public final class NatSockets implements HostSide, AutoCloseable {
     // ---- HostSide (called under the engine's lock) ----
 
     @Override
-    public void tcpConnect(TcpFlow flow, int ip, int port) {
+    public boolean tcpConnect(TcpFlow flow, int ip, int port) {
+        SocketChannel ch = null;
         try {
-            SocketChannel ch = SocketChannel.open();
+            ch = SocketChannel.open();
             ch.configureBlocking(false);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            boolean done = ch.connect(new InetSocketAddress(Ip4.inet(ip), port));
-            SelectionKey k = ch.register(selector, done ? 0 : SelectionKey.OP_CONNECT, flow);
-            flow.hostHandle = k;
-            if (done) {
-                later(() -> engine.hostConnected(flow));
-            }
+            // a loopback handshake usually completes inside connect(2): one poll then spares the guest's SYN-ACK
+            // the round trip through this selector's thread
+            boolean done = ch.connect(new InetSocketAddress(Ip4.inet(ip), port)) || ch.finishConnect();
+            flow.hostHandle = ch.register(selector, done ? 0 : SelectionKey.OP_CONNECT, flow);
             selector.wakeup();
+            return done;
         } catch (IOException e) {
+            if (ch != null) {
+                closeQuietly(ch); // a refused loopback connect fails in finishConnect, at once
+            }
             later(() -> engine.hostRefused(flow)); // e.g. network unreachable: answered at once, not re-entrantly
+            return false;
         }
     }
 

@@ -79,7 +79,9 @@ public final class TcpFlow {
         f.sndWl1 = syn.seq(); // RFC 9293 3.10.7.3: SND.WL1/WL2 from the SYN, so the first ACK's window counts
         f.sndWl2 = iss;
         f.deadline = link.nowMs() + CONNECT_TIMEOUT_MS;
-        link.host().tcpConnect(f, hostIp, port);
+        if (link.host().tcpConnect(f, hostIp, port)) {
+            f.hostConnected(); // SYN-ACK now, from this thread: no hop through the socket thread
+        }
         return f;
     }
 

@@ -335,4 +335,15 @@ class TcpFlowTest {
         h.engine.endBurst();
         assertEquals(0, h.drain().size(), "nothing is owed at the end");
     }
+
+    @Test
+    void aConnectThatCompletesAtOnceAnswersTheSynAtOnce() throws Exception {
+        h.connectsAtOnce = true;
+        h.send(segment(REMOTE, 40000, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "the SYN-ACK goes out with no hostConnected report");
+        assertEquals(SYN | ACK, out.get(0).tcp().flags());
+        assertEquals(G_ISN + 1, out.get(0).tcp().ack());
+        assertTrue(h.readInterest, "the flow reads its socket from the start");
+    }
 }
