@@ -24,7 +24,7 @@ for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done
 [ -f "$JAR" ] || (cd "$MOD/.." && mvn -o -q -pl helper-slirp-dhcp -am package -DskipTests)
-JVM_FLAGS=$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)
+JVM_FLAGS=${HELPER_JVM_FLAGS:-$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)}
 TMP=$(mktemp -d /tmp/natns.XXXXXX)
 NA=natA$$; NB=natB$$; NC=natC$$
 PIDS=()
