@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Ip4;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.HostSide;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
@@ -279,16 +280,21 @@ public final class NatSockets implements HostSide, AutoCloseable {
             try {
                 long due = engine.nextDeadline();
                 selector.select(Math.max(1, due - System.currentTimeMillis()));
-                Runnable r;
-                while ((r = pending.poll()) != null) {
-                    r.run();
-                }
-                for (SelectionKey k : selector.selectedKeys()) {
-                    ready(k);
-                }
-                selector.selectedKeys().clear();
-                if (System.currentTimeMillis() >= due) {
-                    engine.tick(); // timers and reaping when due, not on every socket wake-up (a scan of all flows)
+                FrameBatch.begin(); // the frames of one round go to a stream guest with one write
+                try {
+                    Runnable r;
+                    while ((r = pending.poll()) != null) {
+                        r.run();
+                    }
+                    for (SelectionKey k : selector.selectedKeys()) {
+                        ready(k);
+                    }
+                    selector.selectedKeys().clear();
+                    if (System.currentTimeMillis() >= due) {
+                        engine.tick(); // timers and reaping when due, not on every wake-up (a scan of all flows)
+                    }
+                } finally {
+                    FrameBatch.end();
                 }
             } catch (IOException | RuntimeException e) {
                 if (!closed) {
