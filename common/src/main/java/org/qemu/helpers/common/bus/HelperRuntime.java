@@ -12,6 +12,7 @@ import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.qemu.helpers.common.discovery.Helper1;
 import org.qemu.helpers.common.discovery.Helper1Service;
 import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.systemd.SystemdNotifier;
 import org.qemu.helpers.common.trust.PeerTrust;
 import org.qemu.helpers.common.trust.TrustGate;
 import org.qemu.helpers.common.trust.TrustPolicy;
@@ -41,6 +42,7 @@ public final class HelperRuntime implements AutoCloseable {
     private final Signals signals;
     private final Helper1Service helper1;
     private final ExportHandle helper1Handle;
+    private final SystemdNotifier systemd;
     // Holds each exported object strongly (dbus-java keeps only a weak reference) until it is unexported.
     private final java.util.Set<ExportHandle> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final CountDownLatch stop = new CountDownLatch(1);
@@ -59,6 +61,7 @@ public final class HelperRuntime implements AutoCloseable {
         this.names = new BusNames(connection, trust);
         this.signals = new Signals(connection, trust, log);
         this.helper1 = new Helper1Service(identity, version);
+        this.systemd = SystemdNotifier.fromEnvironment(log);
         this.helper1Handle = export(Helper1.PATH, Helper1.class, helper1, helper1.properties());
     }
 
@@ -185,6 +188,7 @@ public final class HelperRuntime implements AutoCloseable {
         kv[5] = startupMs;
         System.arraycopy(detail, 0, kv, 6, detail.length);
         log.info("ready", kv);
+        systemd.ready("ready: " + identity.busName() + " owned, listening");
     }
 
     /** Blocks until SIGTERM/SIGINT ({@link #requestStop}) or bus loss; returns the exit code. */
@@ -221,6 +225,7 @@ public final class HelperRuntime implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        systemd.stopping("stopping: releasing " + identity.busName());
         if (!busLost() && connection.isConnected()) {
             java.util.concurrent.CompletableFuture<Void> release = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 setStatus(HelperStatus.STOPPING);
