@@ -23,7 +23,7 @@ for n in "${helpers[@]}"; do
     [ -f "$jar" ] || { echo "stage.sh: $jar is missing: build the helpers first (mvn package from the top)" >&2; exit 1; }
     cp "$jar" "$share/"
     jars+=("$jar")
-    "${tool[@]}" jvm-flags "$n" --launcher "/usr/share/qemu-dbus-helpers/helper-$n.jar" > "$libexec/$n"
+    "${tool[@]}" jvm-flags "$n" --launcher "../../share/qemu-dbus-helpers/helper-$n.jar" > "$libexec/$n"
 done
 # libvirt's slirp_helper (qemu.conf slirp_helper = "/usr/libexec/qemu-dbus-helpers/slirp-helper")
 if [ -f "$deploy/bin/qemu-slirp-helper" ]; then
