@@ -66,12 +66,12 @@ for vm in vm1 vm2; do
     done
 done
 
-echo "== sockets: in each helper's runtime directory, group qemu-vm, no access for others"
+echo "== sockets: in each helper's runtime directory (group qemu-vm, mode 0750: no access for others)"
 for vm in vm1 vm2; do
     for s in slirp-dhcp/slirp.sock tpm-stub/tpm.sock tpm-stub/tpm-ctrl.sock; do
-        f=/run/qemu-vm/$vm/$s
-        check "$f is a socket, $(stat -c '%A %U:%G' "$f" 2>/dev/null)" \
-            bash -c "[ -S '$f' ] && [ \"\$(stat -c %G '$f')\" = qemu-vm ] && [ \"\$(stat -c %A '$f' | cut -c8-10)\" = --- ]"
+        f=/run/qemu-vm/$vm/$s d=$(dirname "/run/qemu-vm/$vm/$s")
+        check "$f: socket $(stat -c '%A %U:%G' "$f" 2>/dev/null) in $(stat -c '%A %U:%G' "$d" 2>/dev/null)" \
+            bash -c "[ -S '$f' ] && [ \"\$(stat -c %G '$f')\" = qemu-vm ] && [ \"\$(stat -c '%a %G' '$d')\" = '750 qemu-vm' ]"
     done
 done
 
