@@ -16,6 +16,9 @@ status_of() { qemu-helpers status --bus-address="$(bus "$1")" --policy="/etc/qem
 # processes (in this container) whose real uid is $1
 procs_of_uid() { local n=0 f; for f in /proc/[0-9]*/status; do
     awk -v u="$1" '/^Uid:/ { exit ($2 == u) ? 0 : 1 }' "$f" 2>/dev/null && n=$((n + 1)); done; echo $n; }
+# retries "$@" for up to 15 s (a stop job of a dependent unit may finish just after systemctl returns)
+eventually() { local i; for i in $(seq 1 75); do "$@" && return 0; sleep 0.2; done; "$@"; }
+no_procs() { [ "$(procs_of_uid "$(id -u "$1")")" = 0 ]; }
 ready_unit() { [ "$(prop "$1" ActiveState)/$(prop "$1" SubState)" = active/running ] && prop "$1" StatusText | grep -q '^ready'; }
 
 rm -f /var/tmp/qdh-e2e.result
@@ -96,21 +99,21 @@ check "$u stops" systemctl stop $u
 check "$u inactive, Result=$(prop $u Result), exit status $(prop $u ExecMainStatus)" \
     bash -c "[ \"$(prop $u ActiveState)\" = inactive ] && [ \"$(prop $u ExecMainStatus)\" = 0 ]"
 check "org.qemu.Compress1 gone from vm2's bus" bash -c "! qemu-helpers status --bus-address='$(bus vm2)' | grep -q org.qemu.Compress1"
-check "no process of qdh-compress" [ "$(procs_of_uid "$(id -u qdh-compress)")" = 0 ]
+check "no process of qdh-compress" eventually no_procs qdh-compress
 journalctl -q -u $u -o cat | grep -E ' (stopping|stopped) ' | sed 's/^/   /'
 
 echo "== systemctl stop qemu-vm@vm1.target: nothing of vm1 left, vm2 untouched"
 check "qemu-vm@vm1.target stops" systemctl stop qemu-vm@vm1.target
 for h in "${helpers[@]}"; do
-    check "qemu-helper-$h@vm1 inactive" bash -c "! systemctl is-active -q qemu-helper-$h@vm1.service"
+    check "qemu-helper-$h@vm1 inactive" eventually bash -c "! systemctl is-active -q qemu-helper-$h@vm1.service"
 done
-check "qemu-vm-bus@vm1 inactive" bash -c "! systemctl is-active -q qemu-vm-bus@vm1.service"
-check "no process of qemu-helpers" [ "$(procs_of_uid "$(id -u qemu-helpers)")" = 0 ]
-check "/run/qemu-vm/vm1 removed" [ ! -e /run/qemu-vm/vm1 ]
+check "qemu-vm-bus@vm1 inactive" eventually bash -c "! systemctl is-active -q qemu-vm-bus@vm1.service"
+check "no process of qemu-helpers" eventually no_procs qemu-helpers
+check "/run/qemu-vm/vm1 removed" eventually [ ! -e /run/qemu-vm/vm1 ]
 check "vm2's tpm-stub still ready" ready_unit qemu-helper-tpm-stub@vm2.service
 check "qemu-vm@vm2.target stops" systemctl stop qemu-vm@vm2.target
 for h in "${helpers[@]}"; do
-    check "no process of qdh-$h" [ "$(procs_of_uid "$(id -u "qdh-$h")")" = 0 ]
+    check "no process of qdh-$h" eventually no_procs "qdh-$h"
 done
 if [ $failed = 0 ]; then echo PASS > /var/tmp/qdh-e2e.result; else
     echo FAIL > /var/tmp/qdh-e2e.result
