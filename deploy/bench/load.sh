@@ -10,7 +10,6 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 clients=${2:-64}
 mvn -B -ntp -q package -DskipTests >/tmp/qdh-load-mvn.log 2>&1 || { cat /tmp/qdh-load-mvn.log; exit 1; }
-mvn -B -ntp -q -pl deploy test-compile >/tmp/qdh-load-mvn.log 2>&1 || { cat /tmp/qdh-load-mvn.log; exit 1; }
 (cd deploy && mvn -B -ntp -q dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$PWD/target/load-classpath.txt" >/tmp/qdh-load-mvn.log 2>&1) || { cat /tmp/qdh-load-mvn.log; exit 1; }
 jars=$(mktemp -d)
