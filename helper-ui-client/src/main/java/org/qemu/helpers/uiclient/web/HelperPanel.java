@@ -199,8 +199,9 @@ final class HelperPanel implements AutoCloseable {
     }
 
     private Map<String, Object> pcrs(String owner) throws Exception {
+        // ActiveBanks: the banks allocated in this TPM (Banks lists what it implements; PcrRead of another fails)
         Object banks = bus.getRemoteObject(owner, "/org/qemu/TpmStub1", Properties.class)
-                .Get("org.qemu.TpmStub1", "Banks");
+                .Get("org.qemu.TpmStub1", "ActiveBanks");
         Object list = banks instanceof Variant<?> v ? v.getValue() : banks;
         String bank = "sha256";
         if (list instanceof List<?> l && !l.isEmpty() && !l.contains("sha256")) {
