@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
@@ -83,11 +84,12 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         // one read takes every frame QEMU has written so far (not two reads per frame); the frames of one read are
         // one burst for the link, which may acknowledge them together
         ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER);
+        FrameArrays arrays = new FrameArrays(); // this connection's reader only
         link.attach(out);
         try {
             while (c.read(in) >= 0) {
                 in.flip();
-                boolean bad = !deliver(in, out);
+                boolean bad = !deliver(in, out, arrays);
                 link.burstEnd();
                 if (bad) {
                     break;
@@ -115,7 +117,7 @@ public final class NetdevStreamServer implements FrameFrontEnd {
     }
 
     /** Hands every whole frame in {@code in} (read mode) to the link; false for a length no frame can have. */
-    private boolean deliver(ByteBuffer in, Consumer<byte[]> out) {
+    private boolean deliver(ByteBuffer in, Consumer<byte[]> out, FrameArrays arrays) {
         while (in.remaining() >= 4) {
             int n = in.getInt(in.position());
             if (n < 0 || n > Frames.MAX_FRAME) {
@@ -127,7 +129,7 @@ public final class NetdevStreamServer implements FrameFrontEnd {
                 return true; // the rest arrives with a later read (the buffer holds any whole frame)
             }
             in.position(in.position() + 4);
-            byte[] frame = new byte[n];
+            byte[] frame = arrays.get(n);
             in.get(frame);
             link.receiveInBurst(frame, out);
         }

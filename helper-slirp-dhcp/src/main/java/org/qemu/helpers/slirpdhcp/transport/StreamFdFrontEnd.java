@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
@@ -31,6 +32,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.BIG_ENDIAN);
     private final Pointer inPtr = Native.getDirectBufferPointer(in);
     private volatile boolean broken;
+    private final FrameArrays arrays = new FrameArrays(); // reader thread only
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
     public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, Consumer<String> log) {
@@ -99,7 +101,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
                 return null; // the rest arrives later; the buffer holds any whole frame (256 KiB > MAX_FRAME + 4)
             }
             in.position(in.position() + 4);
-            byte[] frame = new byte[len];
+            byte[] frame = arrays.get(len);
             in.get(frame);
             link.receiveInBurst(frame, sink);
         }
