@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -87,11 +88,7 @@ public final class SlirpCore implements AutoCloseable {
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
+        return new NameableThreadFactory(name + "-", true);
     }
 
     /** Opens the store, binds every configured socket and starts serving. */

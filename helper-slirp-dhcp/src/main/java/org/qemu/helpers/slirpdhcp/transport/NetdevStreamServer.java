@@ -1,8 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -11,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import org.qemu.helpers.common.listen.Listen;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
@@ -43,9 +42,8 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         this.link = link;
         this.stats = stats;
         this.log = log;
-        Files.deleteIfExists(path); // a stale socket from a previous run
-        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(path));
+        // a stale socket from a previous run is replaced; anything else there is refused, never deleted
+        this.server = Listen.unixStream(path, 50);
         this.acceptor = new Thread(this::acceptLoop, "netdev-accept");
         acceptor.setDaemon(true);
     }
