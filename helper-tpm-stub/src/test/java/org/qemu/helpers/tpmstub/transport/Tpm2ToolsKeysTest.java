@@ -33,6 +33,17 @@ class Tpm2ToolsKeysTest {
         t.ok("tpm2_startup", "-c");
         t.sealUnderSrk("sha256:7");
         out.add("policy " + Hex.str(Files.readAllBytes(Path.of(t.file("pcr.policy")))));
+        // tpm2_create -c (CreateLoaded) makes a loaded key whose Name tpm2_load of its files gives again
+        t.ok("tpm2_create", "-C", t.file("srk.ctx"), "-G", "ecc", "-u", t.file("key.pub"),
+                "-r", t.file("key.priv"), "-c", t.file("key.ctx"));
+        t.flush();
+        String created = t.ok("tpm2_readpublic", "-c", t.file("key.ctx"));
+        t.flush();
+        String loaded = t.ok("tpm2_load", "-C", t.file("srk.ctx"), "-u", t.file("key.pub"), "-r", t.file("key.priv"),
+                "-c", t.file("key2.ctx"));
+        t.flush();
+        out.add("createloaded name " + created.lines().filter(l -> l.startsWith("name:")).toList()
+                .equals(loaded.lines().filter(l -> l.startsWith("name:")).toList()));
         out.add("readpublic " + t.ok("tpm2_readpublic", "-c", t.file("seal.ctx")).lines()
                 .filter(l -> !l.startsWith("name:") && !l.startsWith("qualified name:") && !l.startsWith("keyedhash:"))
                 .toList());
@@ -77,6 +88,7 @@ class Tpm2ToolsKeysTest {
             List<String> ours = both.get(1);
             assertEquals(String.join("\n", theirs), String.join("\n", ours));
             assertTrue(ours.contains("unseal pcr the disk key"), ours.toString());
+            assertTrue(ours.contains("createloaded name true"), ours.toString());
             assertTrue(ours.contains("unseal after extend Esys_Unseal(0x99D)"), ours.toString());
         } finally {
             Tpm2ToolsTest.deleteTree(tmp);
