@@ -199,6 +199,19 @@ class Tpm2ToolsKeysTest {
         // the new quote against the PCR values before the extend: refused
         out.add("after extend " + t.offline("tpm2_checkquote", "-u", t.file("ak.pub"), "-m", t.file("quote2.msg"),
                 "-s", t.file("quote2.sig"), "-f", t.file("quote.pcrs"), "-g", "sha256", "-q", nonce).exitCode());
+        // TPM2_Sign with the (restricted) AK: the tool hashes in the TPM for a ticket; openssl verifies
+        Files.writeString(Path.of(t.file("message")), "signed by the " + alg + " AK");
+        t.ok("tpm2_sign", "-c", t.file("ak.ctx"), "-g", "sha256", "-f", "plain", "-o", t.file("message.sig"),
+                t.file("message"));
+        t.flush();
+        out.add("openssl verify " + t.offline("openssl", "dgst", "-sha256", "-verify", t.file("ak.pub"),
+                "-signature", t.file("message.sig"), t.file("message")).exitCode());
+        Files.write(Path.of(t.file("message.digest")), java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(Path.of(t.file("message")))));
+        // a bare digest (no hash check ticket): a restricted key refuses to sign it
+        out.add("sign digest without ticket " + t.fails("tpm2_sign", "-c", t.file("ak.ctx"), "-g", "sha256", "-d",
+                "-o", t.file("digest.sig"), t.file("message.digest")));
+        t.flush();
         // credential activation: made in software for the EK and the AK's Name, recovered by the TPM
         Files.writeString(Path.of(t.file("credential")), "attested" + alg);
         String akName = Hex.str(Files.readAllBytes(Path.of(t.file("ak.name"))));
@@ -240,9 +253,11 @@ class Tpm2ToolsKeysTest {
                 });
                 List<String> theirs = both.get(0);
                 List<String> ours = both.get(1);
-                assertEquals(List.of("checkquote 0", "wrong nonce 1", "after extend 1", "activate attested" + alg),
+                assertEquals(List.of("checkquote 0", "wrong nonce 1", "after extend 1", "openssl verify 0"),
                         theirs.subList(0, 4), alg);
-                assertTrue(theirs.get(4).startsWith("activate for another name Esys_ActivateCredential(0x"), theirs.get(4));
+                assertEquals("sign digest without ticket Eys_Sign(0x3E0)", theirs.get(4), "TPM_RC_TICKET, parameter 3");
+                assertEquals("activate attested" + alg, theirs.get(5), alg);
+                assertTrue(theirs.get(6).startsWith("activate for another name Esys_ActivateCredential(0x"), theirs.get(6));
                 assertEquals(theirs, ours, alg);
             }
         } finally {
