@@ -75,6 +75,22 @@ class Tpm2ToolsKeysTest {
         t.flush();
         out.add("evict delete " + t.ok("tpm2_evictcontrol", "-C", "o", "-c", "0x81000001"));
         out.add("persistent after " + t.ok("tpm2_getcap", "handles-persistent"));
+        // a password-sealed object is under dictionary-attack protection: 3 wrong tries, then lockout
+        t.ok("tpm2_create", "-C", t.file("srk.ctx"), "-i", t.file("secret"), "-p", "pw1", "-u", t.file("pw.pub"),
+                "-r", t.file("pw.priv"));
+        t.flush();
+        t.ok("tpm2_load", "-C", t.file("srk.ctx"), "-u", t.file("pw.pub"), "-r", t.file("pw.priv"), "-c", t.file("pw.ctx"));
+        t.flush();
+        out.add("unseal password " + t.ok("tpm2_unseal", "-c", t.file("pw.ctx"), "-p", "pw1"));
+        t.flush();
+        for (int i = 0; i < 4; i++) {
+            out.add("wrong password " + t.fails("tpm2_unseal", "-c", t.file("pw.ctx"), "-p", "wrong"));
+            t.flush();
+        }
+        out.add("right password in lockout " + t.fails("tpm2_unseal", "-c", t.file("pw.ctx"), "-p", "pw1"));
+        t.flush();
+        out.add("lockout counter " + t.ok("tpm2_getcap", "properties-variable").lines()
+                .filter(l -> l.contains("LOCKOUT_COUNTER")).toList());
         return out;
     }
 
@@ -89,6 +105,7 @@ class Tpm2ToolsKeysTest {
             assertEquals(String.join("\n", theirs), String.join("\n", ours));
             assertTrue(ours.contains("unseal pcr the disk key"), ours.toString());
             assertTrue(ours.contains("createloaded name true"), ours.toString());
+            assertTrue(ours.contains("right password in lockout Esys_Unseal(0x921)"), ours.toString());
             assertTrue(ours.contains("unseal after extend Esys_Unseal(0x99D)"), ours.toString());
         } finally {
             Tpm2ToolsTest.deleteTree(tmp);
