@@ -54,6 +54,17 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # QEMU runs under timeout(1): its CPU is that of timeout's child
 qemu_ticks() { cpu_ticks "$(pgrep -P "$1" -f qemu-system | head -1)"; }
 hz=$(getconf CLK_TCK)
+# per-thread CPU ticks of PID: "tid ticks name" lines (utime+stime, from /proc/PID/task/*/stat)
+thread_ticks() {
+  for t in /proc/$1/task/*; do
+    [ -r "$t/stat" ] || continue
+    printf '%s %s %s\n' "${t##*/}" "$(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')" "$(tr ' ' _ < "$t/comm")"
+  done 2>/dev/null
+}
+# threads_diff BEFORE AFTER: the threads that used CPU between two thread_ticks snapshots
+threads_diff() {
+  awk 'NR==FNR {b[$1]=$2; next} {d=$2-b[$1]; if (d>0) printf "      %-28s %3d ticks\n", $3, d}' "$1" "$2" | sort -k2 -nr -t' '
+}
 
 # run_mode MODE: start QEMU with the MODE initramfs and the helper; sets $helper $qemu $url
 run_mode() {
@@ -116,14 +127,21 @@ sleep 25   # boot
 b=$(browser still "$url")
 sleep 5
 su0=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p')
+thread_ticks "$helper" > "$work/t0"
 c0=$(cpu_ticks "$helper"); q0=$(qemu_ticks "$qemu"); sleep "$secs"; c1=$(cpu_ticks "$helper"); q1=$(qemu_ticks "$qemu")
+thread_ticks "$helper" > "$work/t1"
 still_qemu_viewer=$(awk -v a="$q0" -v b="$q1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 su1=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p'); still_updates=$((su1 - su0))
 still_cpu_viewer=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 kill "$b" 2>/dev/null || true; sleep 3
+thread_ticks "$helper" > "$work/t2"
 c0=$(cpu_ticks "$helper"); sleep "$secs"; c1=$(cpu_ticks "$helper")
+thread_ticks "$helper" > "$work/t3"
 still_cpu_none=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 echo "   helper CPU: $still_cpu_viewer % with a browser connected, $still_cpu_none % with none; QEMU $still_qemu_viewer % (browser connected)"
+echo "   helper threads with a browser ($hz ticks/s):"; threads_diff "$work/t0" "$work/t1"
+echo "   helper threads with none:"; threads_diff "$work/t2" "$work/t3"
+echo "   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$helper" "$qemu" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; sleep 1
 fi
 
