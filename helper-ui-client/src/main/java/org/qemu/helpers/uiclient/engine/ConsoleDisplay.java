@@ -292,9 +292,14 @@ public final class ConsoleDisplay {
 
     /** Register a viewer; it starts with the whole current frame pending. */
     public DirtyRegion subscribe() {
+        return subscribe(() -> { });
+    }
+
+    /** As {@link #subscribe()}, with {@code onPending} run whenever something becomes pending (see DirtyRegion). */
+    public DirtyRegion subscribe(Runnable onPending) {
         DirtyRegion d;
         synchronized (this) {
-            d = new DirtyRegion(width, height);
+            d = new DirtyRegion(width, height, onPending);
         }
         d.cursorChanged();
         viewers.add(d);
