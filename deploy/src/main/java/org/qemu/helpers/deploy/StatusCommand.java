@@ -6,11 +6,11 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.qemu.helpers.common.cli.CommonOptions;
-import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.discovery.HelperDirectory;
 import org.qemu.helpers.common.discovery.HelperInfo;
 import org.qemu.helpers.common.trust.NameResolver;
 import org.qemu.helpers.common.trust.PeerTrust;
+import org.qemu.helpers.common.trust.PolicyException;
 import org.qemu.helpers.common.trust.PolicyFile;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import picocli.CommandLine.Command;
@@ -36,7 +36,7 @@ final class StatusCommand implements Callable<Integer> {
         TrustPolicy p;
         try {
             p = policy == null ? TrustPolicy.ownUidOnly(CommonOptions.ownUid()) : PolicyFile.load(policy, NameResolver.system());
-        } catch (ConfigException e) {
+        } catch (PolicyException e) {
             System.err.println("qemu-helpers status: " + e.getMessage());
             return 2;
         }

@@ -42,6 +42,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
                 if (n < 0) {
                     int e = Posix.errno();
                     if (e == Posix.EAGAIN) {
+                        link.burstEnd(); // every frame queued now was delivered
                         if (!wakeup.await(fd, Posix.POLLIN, -1)) {
                             break;
                         }
@@ -57,11 +58,12 @@ public final class PacketFrontEnd extends FdFrontEnd {
                     continue;
                 }
                 // a zero-length or runt datagram is not an end of anything: the link drops and counts it
-                link.receive(in.getByteArray(0, (int) n), sink);
+                link.receiveInBurst(in.getByteArray(0, (int) n), sink);
             }
         } catch (RuntimeException e) {
             log.accept("frontend_failed frontend=\"" + what + "\" error=\"" + e + "\"");
         } finally {
+            link.burstEnd();
             link.detach(sink);
         }
     }

@@ -51,6 +51,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
                 if (n < 0) {
                     int e = Posix.errno();
                     if (e == Posix.EAGAIN) {
+                        link.burstEnd(); // every whole frame read so far was delivered
                         if (!wakeup.await(fd, Posix.POLLIN, -1)) {
                             break;
                         }
@@ -75,6 +76,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
         } catch (RuntimeException e) {
             end = "failed error=\"" + e + "\"";
         } finally {
+            link.burstEnd();
             link.detach(sink);
             if (!closed) {
                 log.accept("frontend_ended frontend=\"" + what + "\" reason=" + end);
@@ -99,7 +101,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
             in.position(in.position() + 4);
             byte[] frame = new byte[len];
             in.get(frame);
-            link.receive(frame, sink);
+            link.receiveInBurst(frame, sink);
         }
         return null;
     }

@@ -41,27 +41,15 @@ final class HashCommands implements CommandGroup {
         if (cc == CommandCode.EVENT_SEQUENCE_COMPLETE && index == 0) {
             return pcrs.handle(cc, index, h); // TPMI_DH_PCR+
         }
-        // TPMI_DH_OBJECT: a transient slot or a persistent handle, then it must be loaded
-        int type = (int) (h >>> 24);
-        if ((type == 0x80 && h < ObjectSlots.TRANSIENT_FIRST + ObjectSlots.MAX_LOADED_OBJECTS) || type == 0x81) {
-            return h;
-        }
-        throw new TpmFormatException(TpmRc.VALUE);
+        return EngineCore.objectHandle(h); // TPMI_DH_OBJECT: a sequence object, checked when used
     }
 
     @Override
     public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
-        int type = (int) (h >>> 24);
-        if (type == 0x80 && core.objects.get(h) == null) {
-            throw new TpmFormatException(TpmRc.REFERENCE_H0);
+        if (cc == CommandCode.EVENT_SEQUENCE_COMPLETE && index == 0) {
+            return;
         }
-        if (type == 0x81) {
-            // Part 4 ObjectLoadEvict: a slot is taken before the (undefined) persistent object is looked up
-            if (core.objects.size() == ObjectSlots.MAX_LOADED_OBJECTS) {
-                throw new TpmFormatException(TpmRc.OBJECT_MEMORY);
-            }
-            throw new TpmFormatException(TpmRc.HANDLE); // no persistent objects are defined
-        }
+        core.checkObjectLoaded(h);
     }
 
     @Override

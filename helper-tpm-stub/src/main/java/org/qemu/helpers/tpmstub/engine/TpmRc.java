@@ -25,12 +25,28 @@ public final class TpmRc {
     public static final int NV_UNINITIALIZED = VER1 + 0x04A;
     public static final int NV_SPACE = VER1 + 0x04B;
     public static final int NV_DEFINED = VER1 + 0x04C;
+    public static final int SEQUENCE = VER1 + 0x003;
+    public static final int POLICY = VER1 + 0x026;
+    public static final int PCR_CHANGED = VER1 + 0x028;
+    public static final int BAD_CONTEXT = VER1 + 0x050;
+    public static final int SENSITIVE = VER1 + 0x055;
 
     private static final int FMT1 = 0x080;
     public static final int ATTRIBUTES = FMT1 + 0x002;
     public static final int HASH = FMT1 + 0x003;
     public static final int VALUE = FMT1 + 0x004;
     public static final int HANDLE = FMT1 + 0x00B;
+    public static final int HIERARCHY = FMT1 + 0x005;
+    public static final int TYPE = FMT1 + 0x00A;
+    public static final int KDF = FMT1 + 0x00C;
+    public static final int RANGE = FMT1 + 0x00D;
+    public static final int SCHEME = FMT1 + 0x012;
+    public static final int POLICY_FAIL = FMT1 + 0x01D;
+    public static final int INTEGRITY = FMT1 + 0x01F;
+    public static final int POLICY_CC = FMT1 + 0x024;
+    public static final int BINDING = FMT1 + 0x025;
+    public static final int CURVE = FMT1 + 0x026;
+    public static final int ECC_POINT = FMT1 + 0x027;
     public static final int AUTH_FAIL = FMT1 + 0x00E;
     public static final int NONCE = FMT1 + 0x00F;
     public static final int KEY_SIZE = FMT1 + 0x007;
@@ -45,6 +61,7 @@ public final class TpmRc {
     private static final int WARN = 0x900;
     public static final int OBJECT_MEMORY = WARN + 0x002;
     public static final int SESSION_MEMORY = WARN + 0x003;
+    public static final int SESSION_HANDLES = WARN + 0x005;
     public static final int LOCALITY = WARN + 0x007;
     public static final int REFERENCE_H0 = WARN + 0x010;
     public static final int REFERENCE_S0 = WARN + 0x018;

@@ -134,6 +134,7 @@ final class HelperPanel implements AutoCloseable {
             m.put("version", h.version());
             m.put("description", h.description());
             m.put("status", h.status());
+            m.put("statusReason", h.statusReason());
             m.put("trust", h.level().wire());
             m.put("uid", h.uid());
             m.put("pid", h.pid());

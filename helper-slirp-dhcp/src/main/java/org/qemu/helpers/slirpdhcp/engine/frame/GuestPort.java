@@ -18,6 +18,18 @@ public interface GuestPort {
     /** One frame from the guest; {@code replyTo} is the sink of the front end it arrived on. Never throws. */
     void receive(byte[] frame, Consumer<byte[]> replyTo);
 
+    /**
+     * One frame of a burst the front end read at once: the link may hold acknowledgements and host writes back
+     * until {@link #burstEnd}, which the front end must call before it waits for more.
+     */
+    default void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo) {
+        receive(frame, replyTo);
+    }
+
+    /** The front end has delivered every frame it had: what the link held back for the burst goes out now. */
+    default void burstEnd() {
+    }
+
     /** {@code toGuest} is gone; if it is the attached sink, host-originated frames are dropped until a new attach. */
     void detach(Consumer<byte[]> toGuest);
 }

@@ -19,4 +19,13 @@ interface NatLink {
 
     /** Counts one event in the helper's Statistics. */
     void count(String counter);
+
+    /**
+     * Whether the front end is in a burst of guest frames: then a flow may hold its ACK and its host write back
+     * and ask for {@link TcpFlow#endOfBurst} by {@link #deferred}; outside a burst it acts at once.
+     */
+    boolean inBurst();
+
+    /** The flow held something back for the end of the current burst. */
+    void deferred(TcpFlow flow);
 }

@@ -1,16 +1,15 @@
-package org.qemu.helpers.common.discovery;
+package org.qemu.helpers.common.bus;
 
-import org.qemu.helpers.common.bus.HelperIdentity;
-import org.qemu.helpers.common.bus.HelperStatus;
-import org.qemu.helpers.common.bus.PropertyTable;
+import org.qemu.helpers.common.discovery.Helper1;
 
 /** The state behind a helper's org.qemu.Helper1 object. */
-public final class Helper1Service implements Helper1 {
+final class Helper1Service implements Helper1 {
     private final HelperIdentity identity;
     private final String version;
     private volatile HelperStatus status = HelperStatus.STARTING;
+    private volatile String statusReason = "";
 
-    public Helper1Service(HelperIdentity identity, String version) {
+    Helper1Service(HelperIdentity identity, String version) {
         this.identity = identity;
         this.version = version;
     }
@@ -22,7 +21,8 @@ public final class Helper1Service implements Helper1 {
                 .readOnly("Description", "s", identity::description)
                 .readOnly("Interfaces", "as", identity::interfaces)
                 .readOnly("VMStateId", "s", identity::vmStateId)
-                .readOnly("Status", "s", () -> status.wire());
+                .readOnly("Status", "s", () -> status.wire())
+                .readOnly("StatusReason", "s", () -> statusReason);
     }
 
     public HelperStatus status() {
@@ -30,6 +30,11 @@ public final class Helper1Service implements Helper1 {
     }
 
     public void setStatus(HelperStatus status) {
+        this.status = status;
+    }
+
+    public void setStatus(HelperStatus status, String reason) {
+        this.statusReason = reason;
         this.status = status;
     }
 
