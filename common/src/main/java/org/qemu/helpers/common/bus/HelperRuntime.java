@@ -13,6 +13,7 @@ import org.qemu.helpers.common.discovery.Helper1;
 import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.health.Health;
 import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.systemd.SystemdNotifier;
 import org.qemu.helpers.common.trust.PeerTrust;
 import org.qemu.helpers.common.trust.TrustGate;
 import org.qemu.helpers.common.trust.TrustPolicy;
@@ -38,6 +39,7 @@ public final class HelperRuntime implements AutoCloseable {
     private final Helper1Service helper1;
     private final HealthBoard health;
     private final ExportHandle helper1Handle;
+    private final SystemdNotifier systemd;
     // Holds each exported object strongly (dbus-java keeps only a weak reference) until it is unexported.
     private final java.util.Set<ExportHandle> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final CountDownLatch stop = new CountDownLatch(1);
@@ -60,6 +62,7 @@ public final class HelperRuntime implements AutoCloseable {
         this.signals = new Signals(connection, trust, log);
         this.helper1 = new Helper1Service(identity, version, () -> vmStateId == null ? "" : vmStateId);
         this.health = new HealthBoard(log, this::publishHealth);
+        this.systemd = SystemdNotifier.fromEnvironment(log);
         this.helper1Handle = export(Helper1.PATH, Helper1.class, helper1, helper1.properties());
     }
 
@@ -236,6 +239,7 @@ public final class HelperRuntime implements AutoCloseable {
                 connection.getUniqueName(), "startup_ms", ProcessAge.millis()));
         kv.addAll(readyDetail);
         log.info("ready", kv.toArray());
+        systemd.ready("ready: " + identity.busName() + " owned, listening");
     }
 
     /** Blocks until SIGTERM/SIGINT ({@link #requestStop}) or bus loss; returns the exit code. */
@@ -272,6 +276,7 @@ public final class HelperRuntime implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        systemd.stopping("stopping: releasing " + identity.busName());
         if (!busLost() && connection.isConnected()) {
             java.util.concurrent.CompletableFuture<Void> release = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 setStatus(HelperStatus.STOPPING);

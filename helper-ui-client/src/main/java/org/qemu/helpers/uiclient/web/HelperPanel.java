@@ -38,6 +38,7 @@ final class HelperPanel implements AutoCloseable {
     private volatile java.util.function.BooleanSupplier demand = () -> false;
     private volatile String snapshot = "{\"helpers\":[]}";
     private volatile long version;
+    private volatile Runnable onChange = () -> { };
 
     /** org.qemu.SlirpDhcp1 as far as the panel reads it. */
     @DBusInterfaceName("org.qemu.SlirpDhcp1")
@@ -94,6 +95,11 @@ final class HelperPanel implements AutoCloseable {
         demand = d;
     }
 
+    /** Run {@code r} (on the panel's thread) whenever the snapshot changes. */
+    void onChange(Runnable r) {
+        onChange = r;
+    }
+
     /** Collect again now (e.g. a viewer connected, or discovery saw a change). */
     synchronized void refreshSoon() {
         notifyAll();
@@ -107,6 +113,7 @@ final class HelperPanel implements AutoCloseable {
                     if (!next.equals(snapshot)) {
                         snapshot = next;
                         version++;
+                        onChange.run();
                     }
                 }
                 synchronized (this) {

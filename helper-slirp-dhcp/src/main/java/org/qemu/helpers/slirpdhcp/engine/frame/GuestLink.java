@@ -72,6 +72,42 @@ public final class GuestLink implements GuestPort {
         handle(frame, replyTo);
     }
 
+    /** A burst ends here after this many frames even if the front end has more (bounds what is held back). */
+    static final int MAX_BURST = 64;
+    private int burstFrames; // front end thread only
+    private NatEngine burstNat; // the engine told about this burst, if any
+
+    @Override
+    public void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo) {
+        if (burstFrames++ == 0) {
+            FrameBatch.begin(); // replies of the burst go out together where the sink can (a stream socket)
+            burstNat = nat;
+            if (burstNat != null) {
+                burstNat.beginBurst();
+            }
+        }
+        handle(frame, replyTo);
+        if (burstFrames >= MAX_BURST) {
+            burstEnd();
+        }
+    }
+
+    @Override
+    public void burstEnd() {
+        if (burstFrames == 0) {
+            return;
+        }
+        burstFrames = 0;
+        try {
+            if (burstNat != null) {
+                burstNat.endBurst();
+            }
+        } finally {
+            burstNat = null;
+            FrameBatch.end();
+        }
+    }
+
     /** Handles one frame from the guest; never throws for bad input (dropped and counted). */
     public void handle(byte[] frame, Consumer<byte[]> out) {
         stats.inc("frames_in");
