@@ -58,9 +58,6 @@ public final class NatEngine {
     static final long DEADLINE_SLACK_MS = 10;
     private long nextDeadline;
     private long deadlineScannedAt = Long.MIN_VALUE;
-    /** How often empty flow rings give their arrays back. */
-    static final long TRIM_INTERVAL_MS = 1000;
-    private long lastTrim;
 
     /**
      * @param guest the sink toward the guest attached now (null while none)
@@ -371,12 +368,6 @@ public final class NatEngine {
         for (TcpFlow f : List.copyOf(tcp.values())) {
             if (f.deadline() <= now) {
                 f.tick();
-            }
-        }
-        if (now - lastTrim >= TRIM_INTERVAL_MS) {
-            lastTrim = now;
-            for (TcpFlow f : tcp.values()) {
-                f.trimIdle(); // rings empty now give their arrays back (an idle flow keeps no buffer)
             }
         }
         reap(now);

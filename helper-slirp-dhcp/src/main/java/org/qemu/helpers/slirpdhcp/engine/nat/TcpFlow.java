@@ -111,16 +111,6 @@ public final class TcpFlow {
         return state == State.CLOSED;
     }
 
-    /**
-     * Releases the arrays of rings that are empty now. The engine calls it from its timer (at least once a second),
-     * not each time a ring drains: a request/response flow would otherwise allocate 256 KiB per request and per
-     * answer (measured: 40 % fewer round trips per second).
-     */
-    void trimIdle() {
-        toGuest.trim();
-        toHost.trim();
-    }
-
     /** The time the engine should call {@link #tick} next, or Long.MAX_VALUE for none. */
     long deadline() {
         return deadline;
@@ -345,6 +335,9 @@ public final class TcpFlow {
             dupAcks = 0;
             rto.acked();
             deadline = sndUna == sndNxt ? Long.MAX_VALUE : link.nowMs() + rto.rtoMs();
+            if (toGuest.size() == 0) {
+                toGuest.trim();
+            }
         } else if (ack == sndUna && sndUna != sndNxt && s.dataLength() == 0 && win == sndWnd
                 && !s.has(TcpSegment.FIN)) {
             // RFC 5681 3.2: the third duplicate ACK resends the first unacknowledged segment at once.
@@ -614,6 +607,9 @@ public final class TcpFlow {
                 return;
             }
             toHost.drop((int) w);
+            if (toHost.size() == 0) {
+                toHost.trim();
+            }
             // RFC 9293 3.8.6.2.2: announce the reopened window once it grew by an MSS or half the buffer.
             if (receiveWindow() - lastAdvertised >= Math.min(mss, BUFFER / 2) && before < receiveWindow()) {
                 sendAck();
