@@ -66,8 +66,12 @@ public final class PairTransport extends AbstractUnixTransport {
     private static final long MAX_MESSAGE = 1L << 27;
     /** What one read(2) may take from the socket (a text row Update is 46 KiB, a cursor cell 600 bytes). */
     private static final int RECEIVE_BUFFER = 64 * 1024;
-    /** A message buffer grown beyond this (a hostile or huge Scanout) is not kept for the next message. */
-    private static final int KEEP_MESSAGE_BUFFER = 16 * 1024 * 1024;
+    /**
+     * A message larger than this (a Scanout: 1.2 MB for 640x480) gets an array of its own, which
+     * is not kept: a buffer kept at the largest frame seen would be idle heap for as long as the
+     * console lives. Text rows (46 KiB) and cursor cells fit the kept one.
+     */
+    private static final int KEEP_MESSAGE_BUFFER = 256 * 1024;
     /**
      * Bytes read from the socket and not yet parsed, between position and limit. Direct, so that
      * junixsocket receives into it without its own per-read buffer lease and copy.
