@@ -227,14 +227,21 @@ public final class HelperRuntime implements AutoCloseable {
         if (ready) {
             throw new IllegalStateException("ready() called twice");
         }
-        names.own(identity.busName());
-        if (vmStateId != null) {
-            names.queueVMState(vmStateId);
-            vmStateQueued = true;
-            log.info("vmstate-queued", "id", vmStateId);
-        }
+        // Status first, the name after: whoever finds the name reads ready (or degraded), never starting
         ready = true;
         publishHealth();
+        try {
+            names.own(identity.busName());
+            if (vmStateId != null) {
+                names.queueVMState(vmStateId);
+                vmStateQueued = true;
+                log.info("vmstate-queued", "id", vmStateId);
+            }
+        } catch (StartupException | RuntimeException e) {
+            ready = false;
+            setStatus(HelperStatus.STOPPING); // refused (the name or the Id is taken): this process exits next
+            throw e;
+        }
         List<Object> kv = new java.util.ArrayList<>(List.of("bus_name", identity.busName(), "unique_name",
                 connection.getUniqueName(), "startup_ms", ProcessAge.millis()));
         kv.addAll(readyDetail);
