@@ -23,14 +23,26 @@ final class StatusCommand implements Callable<Integer> {
             description = "The VM's bus (default: $" + CommonOptions.BUS_ENV + ").")
     String busAddress;
 
+    @picocli.CommandLine.Mixin
+    org.qemu.helpers.common.libvirt.LibvirtTarget libvirt = new org.qemu.helpers.common.libvirt.LibvirtTarget();
+
     @Option(names = "--policy", paramLabel = "FILE", description = "Trust policy that classifies the owners "
             + "(default: own UID admin, others untrusted).")
     java.nio.file.Path policy;
 
     @Override
     public Integer call() throws Exception {
+        if (libvirt.given()) {
+            try {
+                busAddress = libvirt.busAddress();
+            } catch (ConfigException e) {
+                System.err.println("qemu-helpers status: " + e.getMessage());
+                return 2;
+            }
+        }
         if (busAddress == null || busAddress.isBlank()) {
-            System.err.println("qemu-helpers status: no bus address: give --bus-address or set " + CommonOptions.BUS_ENV);
+            System.err.println("qemu-helpers status: no bus address: give --bus-address, --libvirt-domain NAME or set "
+                    + CommonOptions.BUS_ENV);
             return 2;
         }
         TrustPolicy p;

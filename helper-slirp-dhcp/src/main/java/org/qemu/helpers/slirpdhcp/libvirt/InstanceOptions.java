@@ -41,8 +41,8 @@ public final class InstanceOptions {
             + " libvirt passes slirp-MAC). Unique on the bus.")
     void vmStateId(String id) {
         if (!id.matches(ID_PATTERN)) {
-            throw new ParameterException(spec.commandLine(), "--vmstate-id: '" + printable(id) + "' is not an Id: 1-63"
-                    + " letters, digits, ':', '.', '_' or '-', starting with a letter or digit");
+            throw new ParameterException(spec.commandLine(), "--vmstate-id: '" + SlirpHelperArgs.printable(id)
+                    + "' is not an Id: 1-63 letters, digits, ':', '.', '_' or '-', starting with a letter or digit");
         }
         vmStateId = id;
     }
@@ -51,8 +51,8 @@ public final class InstanceOptions {
             + " org.qemu.SlirpDhcp1, for several NICs on one bus (NAME: letters, digits, '_').")
     void instance(String name) {
         if (!name.matches(INSTANCE_PATTERN)) {
-            throw new ParameterException(spec.commandLine(), "--instance: '" + printable(name) + "' is not a bus name"
-                    + " element: 1-63 letters, digits or '_', not starting with a digit");
+            throw new ParameterException(spec.commandLine(), "--instance: '" + SlirpHelperArgs.printable(name)
+                    + "' is not a bus name element: 1-63 letters, digits or '_', not starting with a digit");
         }
         instance = name;
     }
@@ -87,10 +87,5 @@ public final class InstanceOptions {
     /** {@code codec}, releasing {@code hold} once a Load has been applied (unchanged without one). */
     public static <T> VMStateCodec<T> vmState(IncomingHold hold, VMStateCodec<T> codec) {
         return hold == null ? codec : hold.releasingOnLoad(codec);
-    }
-
-    private static String printable(String s) {
-        String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        return t.replaceAll("[^\\x20-\\x7e]", "?");
     }
 }

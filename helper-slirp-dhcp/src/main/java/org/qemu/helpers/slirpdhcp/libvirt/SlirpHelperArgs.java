@@ -185,7 +185,8 @@ public final class SlirpHelperArgs {
         }
     }
 
-    private static String printable(String s) {
+    /** {@code s} for a message: at most 80 characters, non-printable ones as '?'. */
+    static String printable(String s) {
         String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
         return t.replaceAll("[^\\x20-\\x7e]", "?");
     }
