@@ -3,6 +3,11 @@
 # through the gateway 10.0.2.2, over
 #   A: helper-slirp-dhcp with its tap front end (--netns PATH --tap tap0), and
 #   B: slirp4netns 1.2.0 (libslirp) --configure in another namespace,
+#   C: pasta (Debian passt 0.0~git20230309) --config-net in a third one (TRANSLATORS="helper slirp4netns" to
+#      leave it out), as root with --runas 0:0 (as root it otherwise drops to nobody and cannot enter the
+#      namespace), address 10.0.2.100/24 and gateway 10.0.2.2 like the others; the gateway maps to the host's
+#      loopback (pasta's default). Before measuring, one echo through 10.0.2.2 must come back from our own echo
+#      server, else the column is skipped (nothing is sent on unless the mapping is proven),
 # at each MTU in $MTUS: iperf3 guest->host and host->guest (-R) in Gbit/s with CPU seconds per GiB of the
 # translator (helper JVM or slirp4netns), then one-byte ping-pong round trips/s over one TCP connection and
 # connect + 1 KiB + close connections/s (python3 clients in the namespace, an echo server on 127.0.0.1).
@@ -12,19 +17,22 @@ SECS=${1:-5}
 MTUS=${MTUS:-1500 65520}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
-JAR=$MOD/target/helper-slirp-dhcp.jar
+JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
+# BASE_JAR=path adds a column "baseline": the helper from that jar (before/after a change, in the same run), with
+# BASE_JVM_FLAGS if set (e.g. the same jar on C2 against C1)
+TRANSLATORS=${TRANSLATORS:-helper${BASE_JAR:+ baseline} slirp4netns pasta}
 for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-daemon:dbus-daemon; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done
 [ -f "$JAR" ] || (cd "$MOD/.." && mvn -o -q -pl helper-slirp-dhcp -am package -DskipTests)
-JVM_FLAGS=$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)
+JVM_FLAGS=${HELPER_JVM_FLAGS:-$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)}
 TMP=$(mktemp -d /tmp/natns.XXXXXX)
-NA=natA$$; NB=natB$$
+NA=natA$$; NB=natB$$; NC=natC$$
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.3
-  for ns in $(ip netns list | awk "{print \$1}" | grep -E "^nat[AB]$$"); do
+  for ns in $(ip netns list | awk "{print \$1}" | grep -E "^nat[ABC]$$"); do
     for p in $(ip netns pids $ns 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
     ip netns del $ns 2>/dev/null || true
   done
@@ -55,6 +63,9 @@ cat > "$TMP/client.py" <<'PY'
 import socket, sys, time
 mode, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 end = time.time() + secs; n = 0
+if mode == "check":
+    c = socket.create_connection(("10.0.2.2", port), timeout=secs); c.sendall(b"ping-echo")
+    sys.exit(0 if c.recv(16) == b"ping-echo" else 1)
 if mode == "pingpong":
     c = socket.create_connection(("10.0.2.2", port)); c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     while time.time() < end:
@@ -72,14 +83,21 @@ cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
 setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator's pid)
-  if [ "$1" = helper ]; then
+  if [ "$1" = helper ] || [ "$1" = baseline ]; then
+    local jar=$JAR flags=$JVM_FLAGS
+    [ "$1" = baseline ] && { jar=$BASE_JAR; flags=${BASE_JVM_FLAGS:-$JVM_FLAGS}; }
     NS=${NA}_$2; ip netns add $NS; ip -n $NS link set lo up
     # shellcheck disable=SC2086
-    java $JVM_FLAGS -jar "$JAR" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$2" \
-      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/helper-$2.log" 2>&1 &
+    java $flags -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$1-$2" \
+      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/$1-$2.log" 2>&1 &
     TPID=$!
-    for i in $(seq 150); do grep -q " ready " "$TMP/helper-$2.log" && break; sleep 0.1; done
+    for i in $(seq 150); do grep -q " ready " "$TMP/$1-$2.log" && break; sleep 0.1; done
     ip -n $NS addr add 10.0.2.15/24 dev tap0; ip -n $NS route add default via 10.0.2.2
+  elif [ "$1" = pasta ]; then
+    NS=${NC}_$2; ip netns add $NS
+    pasta --config-net -f --runas 0:0 -4 -t none -u none -T none -U none -m "$2" -a 10.0.2.100 -n 24 \
+      -g 10.0.2.2 --netns /run/netns/$NS > "$TMP/pasta-$2.log" 2>&1 & TPID=$!
+    for i in $(seq 50); do ip -n $NS addr show 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done
   else
     NS=${NB}_$2; ip netns add $NS; ip -n $NS link set lo up
     ip netns exec $NS sleep 100000 & local holder=$!
@@ -113,8 +131,13 @@ echo "nat-netns bench: ${SECS}s per figure, $(nproc) cores, load $(cut -d' ' -f1
 echo "helper JVM flags: $JVM_FLAGS"
 printf '%-12s %6s %-18s %-18s %12s %12s\n' translator mtu "guest->host Gb/s,cpu/GiB" "host->guest" "rtt/s" "conn/s"
 for mtu in $MTUS; do
-  for t in helper slirp4netns; do
+  for t in $TRANSLATORS; do
     setup $t "$mtu"
+    if [ "$t" = pasta ] && ! ip netns exec $NS python3 "$TMP/client.py" check "$ECHO" 2 >/dev/null 2>&1; then
+      printf '%-12s %6s skipped: no echo from our server through 10.0.2.2 (%s)\n' "$t" "$mtu" \
+        "$(tr '\n' ' ' < "$TMP/pasta-$mtu.log" | cut -c1-120)"
+      teardown; continue
+    fi
     up=$(iperf ""); down=$(iperf "-R")
     pp=$(ip netns exec $NS python3 "$TMP/client.py" pingpong "$ECHO" "$SECS" 2>/dev/null || echo failed)
     cc=$(ip netns exec $NS python3 "$TMP/client.py" connect "$ECHO" "$SECS" 2>/dev/null || echo failed)

@@ -3,19 +3,19 @@
 # SIZE MiB from an HTTP server on the host's 127.0.0.1 through the gateway 10.0.2.2, over
 #   A: -netdev stream to helper-slirp-dhcp (this suite's NAT), and
 #   B: -netdev user (QEMU's built-in libslirp),
-# alternating ROUNDS times. Reports MB/s (the guest's `time wget`) and host CPU seconds per GiB (QEMU + helper,
+# alternating ROUNDS times (BASE_JAR=path adds a third run per round, "baseline": the helper from that jar). Reports MB/s (the guest's `time wget`) and host CPU seconds per GiB (QEMU + helper,
 # from /proc/PID/stat). Nothing leaves the machine. Usage: bench/nat-qemu.sh [SIZE_MIB] [ROUNDS]
 set -euo pipefail
 SIZE=${1:-512}
 ROUNDS=${2:-2}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
-JAR=$MOD/target/helper-slirp-dhcp.jar
+JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
 for t in qemu-system-x86_64:qemu-system-x86 busybox:busybox-static dbus-daemon:dbus-daemon cpio:cpio; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done
 [ -f "$JAR" ] || (cd "$MOD/.." && mvn -o -q -pl helper-slirp-dhcp -am package -DskipTests)
-JVM_FLAGS=$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)
+JVM_FLAGS=${HELPER_JVM_FLAGS:-$("$MOD/../deploy/bench/helper-jvm-flags.sh" slirp-dhcp)}
 TMP=$(mktemp -d /tmp/natbench.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$TMP"; }
@@ -41,13 +41,14 @@ start_private_bus "$TMP"
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # utime+stime in clock ticks
 HZ=$(getconf CLK_TCK)
 
-run() { # $1 = helper|user
+run() { # $1 = helper|baseline|user
   local log=$TMP/serial-$1.txt hpid= qpid before after secs
   rm -f "$log"
   local net
-  if [ "$1" = helper ]; then
+  if [ "$1" != user ]; then
+    local jar=$JAR; [ "$1" = baseline ] && jar=$BASE_JAR
     # shellcheck disable=SC2086
-    java $JVM_FLAGS -jar "$JAR" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state" \
+    java $JVM_FLAGS -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state" \
       --netdev-socket="$TMP/net.sock" --upstream 127.0.0.1:9 > "$TMP/helper.log" 2>&1 & hpid=$!
     for i in $(seq 150); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
     net="-netdev stream,id=n0,server=off,addr.type=unix,addr.path=$TMP/net.sock"
@@ -69,9 +70,9 @@ run() { # $1 = helper|user
   # CPU is counted over both downloads (warm-up and timed): per GiB divides by both
   awk -v n="$1" -v s="$secs" -v mb="$SIZE" -v q="$((after - before))" -v h="$((ha - hb))" -v hz="$HZ" 'BEGIN {
     g = 2*mb/1024
-    printf "%-7s %7.1f MB/s   host CPU %6.2f s/GiB (QEMU %.2f + helper %.2f)\n", n, mb*1.048576/s,
+    printf "%-8s %7.1f MB/s   host CPU %6.2f s/GiB (QEMU %.2f + helper %.2f)\n", n, mb*1.048576/s,
       ((q+h)/hz)/g, (q/hz)/g, (h/hz)/g }'
 }
 echo "nat-qemu bench: ${SIZE} MiB, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "helper JVM flags: $JVM_FLAGS"
-for r in $(seq "$ROUNDS"); do run helper; run user; done
+for r in $(seq "$ROUNDS"); do run helper; [ -n "${BASE_JAR:-}" ] && run baseline; run user; done

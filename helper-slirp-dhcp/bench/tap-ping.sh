@@ -11,7 +11,7 @@ N=${1:-20000}
 MTU=${2:-1500}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
-JAR=$MOD/target/helper-slirp-dhcp.jar
+JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
 for t in ping:iputils-ping slirp4netns:slirp4netns udhcpc:udhcpc dbus-daemon:dbus-daemon ip:iproute2; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
 done

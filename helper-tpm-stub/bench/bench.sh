@@ -1,10 +1,16 @@
 #!/bin/sh
-# PCR_Extend (sha256) per second over one persistent data connection: helper-tpm-stub vs swtpm,
-# side by side in one run. Usage: helper-tpm-stub/bench/bench.sh [SECONDS] [ROUNDS]
+# TPM operations per second over one persistent data connection: helper-tpm-stub vs swtpm, side by
+# side in one run. Usage: helper-tpm-stub/bench/bench.sh [SECONDS] [ROUNDS] [OPERATION...]
+# OPERATION: pcr-extend (the default; PcrExtendBench.java), or one of KeysBench.java's:
+# createprimary-rsa, createprimary-ecc, createprimary-rsa-new, createprimary-ecc-new, quote-rsa,
+# quote-ecc, unseal, context; "keys" stands for all of those.
 # Needs: swtpm, dbus-daemon, java 17, python3 (free ports); builds the helper jar (offline) if it is missing.
 set -eu
 SECS=${1:-10}
 ROUNDS=${2:-2}
+shift 2 2>/dev/null || shift $#
+OPS=${*:-pcr-extend}
+[ "$OPS" = keys ] && OPS="createprimary-rsa createprimary-ecc createprimary-rsa-new createprimary-ecc-new quote-rsa quote-ecc unseal context"
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
 ROOT=$(dirname "$MOD")
@@ -60,17 +66,27 @@ swtpm socket --tpm2 --server "type=tcp,port=$P_SWTPM,bindaddr=127.0.0.1" \
 PIDS="$PIDS $!"
 wait_port "$P_HELPER"; wait_port "$P_SWTPM"
 
-echo "PCR_Extend sha256, one persistent TCP connection, ${SECS}s per run after 2s warm-up," \
-     "$ROUNDS alternating rounds ($(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
-# one unreported run each first, so that both have warm caches (and the helper's JIT has compiled)
-java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_SWTPM" 3 warmup >/dev/null
-java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_HELPER" 5 warmup >/dev/null
-: > "$TMP/results"
-for r in $(seq 1 "$ROUNDS"); do
-    java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_SWTPM" "$SECS" "swtpm" | tee -a "$TMP/results"
-    java "$HERE/PcrExtendBench.java" 127.0.0.1 "$P_HELPER" "$SECS" "tpm-stub" | tee -a "$TMP/results"
+# one run of OPERATION against HOST PORT for SECS seconds, labelled
+measure() { # PORT SECS LABEL OPERATION
+    if [ "$4" = pcr-extend ]; then
+        java "$HERE/PcrExtendBench.java" 127.0.0.1 "$1" "$2" "$3"
+    else
+        java "$HERE/KeysBench.java" 127.0.0.1 "$1" "$2" "$4" "$3"
+    fi
+}
+echo "one persistent TCP connection, ${SECS}s per run after 2s warm-up, $ROUNDS alternating rounds" \
+     "($(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg))"
+for op in $OPS; do
+    # one unreported run each first, so that both have warm caches (and the helper's JIT has compiled)
+    measure "$P_SWTPM" 3 warmup "$op" >/dev/null
+    measure "$P_HELPER" 5 warmup "$op" >/dev/null
+    : > "$TMP/results"
+    for r in $(seq 1 "$ROUNDS"); do
+        measure "$P_SWTPM" "$SECS" swtpm "$op" | tee -a "$TMP/results"
+        measure "$P_HELPER" "$SECS" tpm-stub "$op" | tee -a "$TMP/results"
+    done
+    awk -v op="$op" '{ r = $(NF-1); if ($1 == "swtpm") s[ns++] = r; else h[nh++] = r }
+         function med(a, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                                         return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
+         END { ms = med(s, ns); mh = med(h, nh); printf "median %s: swtpm %.1f /s, tpm-stub %.1f /s, ratio %.2fx\n", op, ms, mh, mh / ms }' "$TMP/results"
 done
-awk '{ r = $(NF-1); if ($1 == "swtpm") s[ns++] = r; else h[nh++] = r }
-     function med(a, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-                                     return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
-     END { ms = med(s, ns); mh = med(h, nh); printf "median: swtpm %.0f /s, tpm-stub %.0f /s, ratio %.2fx\n", ms, mh, mh / ms }' "$TMP/results"

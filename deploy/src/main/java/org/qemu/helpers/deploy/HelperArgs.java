@@ -3,22 +3,12 @@ package org.qemu.helpers.deploy;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.qemu.helpers.common.jvm.HelperJvmFlags;
 
 /** The command line of each helper and of QEMU in a launched VM: one place that wires them together. */
 final class HelperArgs {
-    /**
-     * JVM flags for helper processes, chosen for start-up time and idle RSS (deploy/bench/startup.sh):
-     * one GC thread, C1 only with one compiler thread (measured: -9 % start-up on 2 cores, where a
-     * second compiler thread competes with the start itself), a heap that gives memory back after a
-     * collection, no hsperfdata file. A young generation that starts at 1 MiB (the JVM's choice
-     * here, 2.7 MiB, is all touched during start-up: -1.2 MiB idle RSS; it grows with the old one
-     * under load) and a native heap trimmed every 5 s (the compilers' arenas go back to malloc, and
-     * malloc keeps them: -1 MiB; the option needs JDK 17.0.9 or later).
-     */
-    static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-XX:CICompilerCount=1", "-Xss512k",
-            "-XX:MaxRAM=256m", "-XX:NewSize=1m", "-XX:ReservedCodeCacheSize=32m", "-XX:MinHeapFreeRatio=5",
-            "-XX:MaxHeapFreeRatio=10", "-XX:TrimNativeHeapInterval=5000", "-XX:-UsePerfData", "-Xshare:auto");
+    /** JVM flags for helper processes: {@link HelperJvmFlags#COMMON} (the one source, shared with the test harness). */
+    static final List<String> JVM_FLAGS = HelperJvmFlags.COMMON;
 
     /** The JVM this tool runs on: it runs the helpers and writes their AppCDS archives (an archive fits one JDK build). */
     static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -29,31 +19,14 @@ final class HelperArgs {
     private HelperArgs() {
     }
 
-    /**
-     * Per-helper JVM flags after the common ones (a later flag wins). helper-compress needs heap
-     * for xz (an org.tukaani:xz preset-6 encoder holds about 94 MiB on the Java heap, per worker)
-     * and the C2 JIT, since xz is pure Java (zstd, lz4 and gzip run native code); C1 and C2 need
-     * a compiler thread each. helper-tpm-stub gets C2 too: on C1 alone its PCR_Extend rate was
-     * 0.94x swtpm's, on C2 1.19x (helper-tpm-stub/bench/bench.sh, quiet machine, median of 5).
-     * Its tier-3 (profiled C1) thresholds are ten times the default, so that code run only while
-     * starting is not compiled with profiling: C2 with default thresholds cost 3.2 MiB idle RSS
-     * (49.3 MiB), with these 1.6 MiB (47.7 MiB), and the rate stays at parity with swtpm.
-     */
+    /** Per-helper JVM flags after the common ones: {@link HelperJvmFlags#extra}. */
     static List<String> extraJvmFlags(HelperKind k) {
-        return switch (k) {
-            case COMPRESS -> List.of("-Xmx768m", "-XX:TieredStopAtLevel=4", "-XX:CICompilerCount=2");
-            case TPM_STUB -> List.of("-XX:TieredStopAtLevel=4", "-XX:CICompilerCount=2",
-                    "-XX:Tier3InvocationThreshold=2000", "-XX:Tier3MinInvocationThreshold=1000",
-                    "-XX:Tier3CompileThreshold=20000", "-XX:Tier3BackEdgeThreshold=600000");
-            case SLIRP_DHCP, UI_CLIENT -> List.of();
-        };
+        return HelperJvmFlags.extra(k.shortName());
     }
 
     /** All JVM flags of a helper but the AppCDS ones: {@link #JVM_FLAGS}, then {@link #extraJvmFlags}. */
     static List<String> jvmFlags(HelperKind k) {
-        List<String> flags = new ArrayList<>(JVM_FLAGS);
-        flags.addAll(extraJvmFlags(k));
-        return flags;
+        return HelperJvmFlags.of(k.shortName());
     }
 
     /** The helper's own options (CONTRACT.md) for this VM's layout; {@code web} is the UI client's HOST:PORT. */

@@ -7,10 +7,12 @@ import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.cli.ConfigException;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.discovery.HelperDirectory;
 import org.qemu.helpers.common.discovery.HelperInfo;
 import org.qemu.helpers.common.trust.NameResolver;
 import org.qemu.helpers.common.trust.PeerTrust;
+import org.qemu.helpers.common.trust.PolicyException;
 import org.qemu.helpers.common.trust.PolicyFile;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import picocli.CommandLine.Command;
@@ -37,27 +39,27 @@ final class StatusCommand implements Callable<Integer> {
                 busAddress = libvirt.busAddress();
             } catch (ConfigException e) {
                 System.err.println("qemu-helpers status: " + e.getMessage());
-                return 2;
+                return ExitCodes.CONFIG;
             }
         }
         if (busAddress == null || busAddress.isBlank()) {
             System.err.println("qemu-helpers status: no bus address: give --bus-address, --libvirt-domain NAME or set "
                     + CommonOptions.BUS_ENV);
-            return 2;
+            return ExitCodes.CONFIG;
         }
         TrustPolicy p;
         try {
             p = policy == null ? TrustPolicy.ownUidOnly(CommonOptions.ownUid()) : PolicyFile.load(policy, NameResolver.system());
-        } catch (ConfigException e) {
+        } catch (PolicyException e) {
             System.err.println("qemu-helpers status: " + e.getMessage());
-            return 2;
+            return ExitCodes.CONFIG;
         }
         try (DBusConnection c = DBusConnectionBuilder.forAddress(busAddress).withShared(false).build()) {
             System.out.print(HelperTable.format(list(c, p)));
-            return 0;
+            return ExitCodes.OK;
         } catch (DBusException e) {
             System.err.println("qemu-helpers status: cannot connect to bus " + busAddress + ": " + e.getMessage());
-            return 3;
+            return ExitCodes.STARTUP;
         }
     }
 

@@ -11,7 +11,6 @@ import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
 import org.qemu.helpers.compress.dbus.Compress1;
 import org.qemu.helpers.compress.dbus.CompressService;
-import org.qemu.helpers.compress.store.OpenFileCheck;
 import org.qemu.helpers.compress.store.SafeRoots;
 import org.qemu.helpers.compress.store.TempJournal;
 import picocli.CommandLine.Command;
@@ -80,14 +79,10 @@ public final class Main extends HelperCommand {
         for (Path p : journal.cleanStale(safe)) {
             rt.log().info("stale-temp-removed", "path", p);
         }
-        if (!OpenFileCheck.available()) {
-            rt.log().warn("fd-check-unavailable", "effect", "opened files are not re-checked via /proc/self/fd;"
-                    + " the O_NOFOLLOW walk still applies");
-        }
         service = new CompressService(rt, safe, journal, new CompressService.Limits(maxRunning, maxQueued,
                 keepFinished * 1000L, maxFinished));
         service.start(rt.export(Compress1.PATH, Compress1.class, service, service.properties()));
-        rt.ready("roots", safe.realRoots().toString(), "max_running", maxRunning,
+        rt.readyDetail("roots", safe.realRoots().toString(), "max_running", maxRunning,
                 "heap_mib", Runtime.getRuntime().maxMemory() >> 20);
     }
 

@@ -14,6 +14,8 @@ import org.qemu.helpers.common.bus.StartupException;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.listen.Listen;
+import org.qemu.helpers.common.listen.ListenException;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.slirpdhcp.dbus.NetStateVMState;
 import org.qemu.helpers.slirpdhcp.dbus.SlirpDhcp1;
@@ -288,11 +290,14 @@ public final class Main extends HelperCommand {
         IncomingHold hold = instance.incomingHold(line -> log.info(line));
         try {
             core = SlirpCore.start(s, nat, InstanceOptions.guestDhcp(hold), line -> log.info(line));
+        } catch (ListenException e) {
+            throw e; // a listen path that is not a stale socket: ExitCodes.STARTUP, as in every helper
+        } catch (java.net.BindException e) {
+            throw Listen.taken(s.udpBind() + " (DHCP port " + dhcpPort + ", DNS port " + dnsPort + ", or a --forward)", e);
         } catch (IOException e) {
-            throw new StartupException("cannot start serving: " + e.getMessage()
-                    + (e instanceof java.net.BindException ? " (port in use, or below 1024 without"
-                    + " CAP_NET_BIND_SERVICE)" : ""));
+            throw new StartupException("cannot start serving: " + e.getMessage());
         }
+        core.dhcp().setHealth(rt.health());
         try {
             SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.signals(), log, core.nat(),
                     core.forwards());
@@ -311,7 +316,7 @@ public final class Main extends HelperCommand {
         if (s.guest() != null) {
             detail.addAll(List.of("guest", core.guestFrontEnd()));
         }
-        rt.ready(detail.toArray());
+        rt.readyDetail(detail.toArray());
     }
 
     @Override

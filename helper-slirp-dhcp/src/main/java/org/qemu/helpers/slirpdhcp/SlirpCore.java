@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -7,13 +8,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
 import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
+import org.qemu.helpers.slirpdhcp.engine.DnsForwarder;
 import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 import org.qemu.helpers.slirpdhcp.engine.LocalZone;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
@@ -70,13 +71,14 @@ public final class SlirpCore implements AutoCloseable {
             server.restore(store.recovered());
         }
         this.dhcp = new DurableDhcp(server, store, () -> System.currentTimeMillis() / 1000, stats, log);
-        List<DnsResolver.Upstream> ups = new ArrayList<>();
+        // what follows an upstream answer (cache, reply) runs here, off dnsjava's selector thread; short work, and
+        // DnsForwarder bounds how many queries wait, so one thread and its queue suffice
+        this.forwarders = Executors.newSingleThreadExecutor(daemon("dns-forward"));
+        List<DnsForwarder.Upstream> ups = new ArrayList<>();
         for (InetSocketAddress a : s.upstreams()) {
-            ups.add(new ResolverUpstream(a, s.upstreamTimeout()));
+            ups.add(new ResolverUpstream(a, s.upstreamTimeout(), forwarders));
         }
         this.dns = new DnsResolver(s.net(), zone, ups, stats, System::currentTimeMillis, log);
-        this.forwarders = new ThreadPoolExecutor(4, 32, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(4096),
-                daemon("dns-forward"), new ThreadPoolExecutor.DiscardPolicy());
         this.tcpPool = new ThreadPoolExecutor(0, 64, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
                 daemon("dns-tcp-conn"), new ThreadPoolExecutor.AbortPolicy());
         this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lease-expiry"));
@@ -90,11 +92,7 @@ public final class SlirpCore implements AutoCloseable {
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
-        return r -> {
-            Thread t = new Thread(r, name);
-            t.setDaemon(true);
-            return t;
-        };
+        return new NameableThreadFactory(name + "-", true);
     }
 
     /** Opens the store, binds every configured socket and starts serving. */
@@ -126,7 +124,7 @@ public final class SlirpCore implements AutoCloseable {
             udpDhcp = new UdpDhcpServer(new InetSocketAddress(settings.dhcpPort()), settings.dhcpClientPort(), dhcp,
                     settings.net(), stats, log);
             closeables.add(udpDhcp);
-            udpDns = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, forwarders, 65535, log);
+            udpDns = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, 65535, log);
             closeables.add(udpDns);
             tcpDns = new TcpDnsServer(new InetSocketAddress(bind, udpDns.port()), dns, tcpPool, log);
             closeables.add(tcpDns);
@@ -136,7 +134,7 @@ public final class SlirpCore implements AutoCloseable {
             log.accept("listening dhcp=0.0.0.0:" + udpDhcp.port() + " dns=" + settings.udpBind() + ":" + udpDns.port());
         }
         if (settings.guest() != null) {
-            GuestLink link = new GuestLink(settings.net(), guestDhcp.apply(dhcp), dns, stats, forwarders, log);
+            GuestLink link = new GuestLink(settings.net(), guestDhcp.apply(dhcp), dns, stats, log);
             if (natSettings.enabled()) {
                 openNat(link, log);
             }

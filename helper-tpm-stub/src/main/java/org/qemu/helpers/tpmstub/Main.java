@@ -1,5 +1,6 @@
 package org.qemu.helpers.tpmstub;
 
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import java.io.IOException;
 import java.util.EnumSet;
 import java.util.List;
@@ -10,6 +11,7 @@ import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.listen.ListenException;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.tpmstub.dbus.TpmStub1;
 import org.qemu.helpers.tpmstub.dbus.TpmStubService;
@@ -87,7 +89,7 @@ public final class Main extends HelperCommand {
         EnumSet<HashAlg> bankSet = parseBanks(banks);
         StateStore store = StateStore.open(rt.stateDir());
         try {
-            device = TpmDevice.open(store, bankSet, log::info);
+            device = TpmDevice.open(store, bankSet, log);
         } catch (TpmDevice.BanksMismatchException e) {
             store.close();
             throw ConfigException.option("--banks", e.getMessage());
@@ -96,16 +98,19 @@ public final class Main extends HelperCommand {
             throw new ConfigException("the TPM state in " + rt.stateDir() + " is unreadable (" + e.getMessage()
                     + "); restore it from a backup or remove " + StateStore.PERMANENT + " to start a new TPM");
         }
+        device.setHealth(rt.health());
         TpmStubService svc = new TpmStubService(device);
         ExportHandle h = rt.export(TpmStubService.PATH, TpmStub1.class, svc, svc.properties());
         device.addListener(() -> h.propertiesChanged(TpmStubService.INTERFACE, TpmStubService.DYNAMIC));
         rt.serveVMState(new TpmVMStateCodec(device));
         try {
-            tpmServer = new TpmServer(device, log::debug).start(dataEp, ctrlEp);
+            tpmServer = new TpmServer(device, log).start(dataEp, ctrlEp);
+        } catch (ListenException e) {
+            throw e; // address taken or path not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (IOException e) {
             throw ConfigException.option(dataEp != null ? "--server" : "--ctrl", "cannot listen: " + e.getMessage());
         }
-        rt.ready("server", String.valueOf(dataEp), "ctrl", String.valueOf(ctrlEp),
+        rt.readyDetail("server", String.valueOf(dataEp), "ctrl", String.valueOf(ctrlEp),
                 "banks", String.join(",", device.status().banks()));
     }
 

@@ -1,5 +1,8 @@
 package org.qemu.helpers.tpmstub;
 
+import org.qemu.helpers.tpmstub.device.TpmDevice;
+import org.qemu.helpers.common.log.EventLog;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,9 +32,9 @@ public final class InProcessTpm implements AutoCloseable {
     public static InProcessTpm start(Path stateDir, Endpoint data, Endpoint ctrl) throws Exception {
         boolean own = stateDir == null;
         Path dir = own ? Files.createTempDirectory("tpmstub-test") : stateDir;
-        TpmDevice d = TpmDevice.open(StateStore.open(dir), EnumSet.allOf(HashAlg.class), (e, kv) -> { });
-        TpmServer s = new TpmServer(d, (event, kv) -> System.err.println("tpm-stub " + event + " "
-                + java.util.Arrays.toString(kv)));
+        TpmDevice d = TpmDevice.open(StateStore.open(dir), EnumSet.allOf(HashAlg.class), EventLog.NONE);
+        TpmServer s = new TpmServer(d, new org.qemu.helpers.common.log.HelperLog("tpm-stub",
+                org.qemu.helpers.common.log.HelperLog.Level.DEBUG, System.err));
         try {
             s.start(data, ctrl);
         } catch (IOException e) {

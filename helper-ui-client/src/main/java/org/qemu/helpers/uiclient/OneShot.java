@@ -4,7 +4,7 @@ import java.time.Duration;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.log.HelperLog;
@@ -20,7 +20,7 @@ import org.qemu.helpers.uiclient.display.VmmGate;
  * Exit codes: 0 done, 1 no usable display (none, refused, no frame), 2 config, 3 cannot connect.
  */
 final class OneShot {
-    static final int EXIT_NO_DISPLAY = 1;
+    static final int EXIT_NO_DISPLAY = ExitCodes.FAILED;
 
     interface Action {
         int run(DisplayClient client, HelperLog log) throws Exception;
@@ -35,7 +35,8 @@ final class OneShot {
     }
 
     static int run(CommonOptions common, Duration timeout, Action action) throws Exception {
-        HelperLog log = new HelperLog("ui-client", HelperLog.Level.WARN, System.err);
+        HelperLog log = HelperLog.stderr("ui-client");
+        log.setThreshold(HelperLog.Level.WARN);
         TrustPolicy policy;
         String address;
         try {
@@ -48,14 +49,14 @@ final class OneShot {
             address = common.resolveBusAddress();
         } catch (ConfigException e) {
             log.error("config-invalid", "reason", e.getMessage());
-            return HelperRuntime.EXIT_CONFIG;
+            return ExitCodes.CONFIG;
         }
         DBusConnection conn;
         try {
             conn = DBusConnectionBuilder.forAddress(address).withShared(false).build();
         } catch (DBusException | RuntimeException e) {
             log.error("startup-failed", "reason", "cannot connect to " + address + ": " + e.getMessage());
-            return HelperRuntime.EXIT_STARTUP;
+            return ExitCodes.STARTUP;
         }
         try (conn; PeerTrust trust = new PeerTrust(conn, policy);
              DisplayClient client = new DisplayClient(conn, new VmmGate(trust), new HelperLogUi(log))) {

@@ -3,6 +3,7 @@ package org.qemu.helpers.uiclient;
 import org.qemu.helpers.common.bus.ExportHandle;
 import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.cli.ConfigException;
+import org.qemu.helpers.common.listen.Listen;
 import org.qemu.helpers.uiclient.dbus.UiClient1;
 import org.qemu.helpers.uiclient.dbus.UiClient1Service;
 import org.qemu.helpers.uiclient.display.DisplayClient;
@@ -29,22 +30,27 @@ final class UiServer implements AutoCloseable {
         UiClient1Service svc = new UiClient1Service(display);
         ExportHandle handle = rt.export(UiClient1Service.PATH, UiClient1.class, svc, svc.properties());
         display.onChange(() -> handle.propertiesChanged(UiClient1Service.IFACE, "Consoles", "DisplayState", "VmName"));
+        display.onChange(new DisplayHealth(display, rt.health()));
         WebConsole web = null;
         try {
             display.start();
             if (address != null) {
-                web = WebConsole.start(address, display, rt, new HelperLogUi(rt.log()));
+                try {
+                    web = WebConsole.start(address, display, rt, new HelperLogUi(rt.log()));
+                } catch (java.net.BindException e) {
+                    throw Listen.taken("--web " + Listen.describe(new java.net.InetSocketAddress(address.host(), address.port())), e);
+                }
                 svc.setWebConsole(web.baseUrl());
                 handle.propertiesChanged(UiClient1Service.IFACE, "WebConsole");
                 // Printed once, on stdout, for the operator who started the helper.
                 System.out.println("web console: " + web.baseUrl() + "?token=" + web.token());
                 System.out.flush();
             }
-        } catch (ConfigException | RuntimeException e) {
+        } catch (ConfigException | java.io.IOException | RuntimeException e) {
             display.close();
             throw e;
         }
-        rt.ready("web", web == null ? "off" : web.baseUrl());
+        rt.readyDetail("web", web == null ? "off" : web.baseUrl());
         return new UiServer(display, web);
     }
 

@@ -10,27 +10,24 @@ import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.qemu.helpers.common.discovery.Helper1;
-import org.qemu.helpers.common.discovery.Helper1Service;
+import org.qemu.helpers.common.exit.ExitCodes;
+import org.qemu.helpers.common.health.Health;
 import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.systemd.SystemdNotifier;
 import org.qemu.helpers.common.trust.PeerTrust;
 import org.qemu.helpers.common.trust.TrustGate;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import org.qemu.helpers.common.vmstate.VMState1;
 import org.qemu.helpers.common.vmstate.VMStateCodec;
-import org.qemu.helpers.common.vmstate.VMStateService;
 
 /**
  * A helper on its bus: the connection, the trust gate, its names and its org.qemu.Helper1
- * object. Built by {@code HelperCommand}; a helper's {@code serve} exports its objects
- * through {@link #export} and calls {@link #ready}.
+ * object. Built by {@code HelperCommand}; a helper's {@code serve} opens its listeners, exports
+ * its objects through {@link #export} and may add details to the ready line
+ * ({@link #readyDetail}); when serve returns, {@code HelperCommand} calls {@link #ready}: only then
+ * are the names owned and Status ready, so a peer that sees the name finds every listener accepting.
  */
 public final class HelperRuntime implements AutoCloseable {
-    /** Exit codes a supervisor can tell apart. */
-    public static final int EXIT_OK = 0;
-    public static final int EXIT_CONFIG = 2;
-    public static final int EXIT_STARTUP = 3;
-    public static final int EXIT_BUS_LOST = 4;
-
     private final HelperIdentity identity;
     private final HelperLog log;
     private final Path stateDir;
@@ -40,13 +37,18 @@ public final class HelperRuntime implements AutoCloseable {
     private final BusNames names;
     private final Signals signals;
     private final Helper1Service helper1;
+    private final HealthBoard health;
     private final ExportHandle helper1Handle;
+    private final SystemdNotifier systemd;
     // Holds each exported object strongly (dbus-java keeps only a weak reference) until it is unexported.
     private final java.util.Set<ExportHandle> exports = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final CountDownLatch stop = new CountDownLatch(1);
-    private final AtomicInteger exitCode = new AtomicInteger(EXIT_OK);
+    private final AtomicInteger exitCode = new AtomicInteger(ExitCodes.OK);
     private volatile boolean closing;
+    private volatile String vmStateId; // set by serveVMState, queued by ready
     private boolean vmStateQueued;
+    private boolean ready;
+    private final List<Object> readyDetail = new java.util.ArrayList<>();
 
     private HelperRuntime(HelperIdentity identity, HelperLog log, Path stateDir, DBusConnection connection,
                           TrustPolicy policy, String version) throws DBusException {
@@ -58,13 +60,15 @@ public final class HelperRuntime implements AutoCloseable {
         this.gate = new TrustGate(trust, log);
         this.names = new BusNames(connection, trust);
         this.signals = new Signals(connection, trust, log);
-        this.helper1 = new Helper1Service(identity, version);
+        this.helper1 = new Helper1Service(identity, version, () -> vmStateId == null ? "" : vmStateId);
+        this.health = new HealthBoard(log, this::publishHealth);
+        this.systemd = SystemdNotifier.fromEnvironment(log);
         this.helper1Handle = export(Helper1.PATH, Helper1.class, helper1, helper1.properties());
     }
 
     /**
-     * Connects to {@code busAddress}, exports org.qemu.Helper1 (Status starting) and owns the
-     * helper's name; fails with a one-line reason when the bus or the name cannot be had.
+     * Connects to {@code busAddress} and exports org.qemu.Helper1 (Status starting); fails with a
+     * one-line reason when the bus cannot be had. The names are owned by {@link #ready}.
      */
     public static HelperRuntime start(HelperIdentity identity, String busAddress, TrustPolicy policy, Path stateDir,
                                       HelperLog log, String version) throws StartupException {
@@ -91,14 +95,10 @@ public final class HelperRuntime implements AutoCloseable {
         try {
             HelperRuntime rt = new HelperRuntime(identity, log, stateDir, conn, policy, version);
             self[0] = rt;
-            rt.names.own(identity.busName());
             return rt;
         } catch (DBusException e) {
             conn.disconnect();
             throw new StartupException("cannot set up on bus " + busAddress + ": " + rootMessage(e));
-        } catch (StartupException e) {
-            conn.disconnect();
-            throw e;
         }
     }
 
@@ -140,6 +140,30 @@ public final class HelperRuntime implements AutoCloseable {
         return exports.size();
     }
 
+    /**
+     * Exports {@code impl} behind the trust gate at the path that mirrors its interface's name
+     * (org.qemu.Echo1 at /org/qemu/Echo1): the interface is the one {@code @DBusInterfaceName}
+     * interface its class implements.
+     */
+    @SuppressWarnings("unchecked")
+    public <T extends DBusInterface> ExportHandle export(T impl, PropertyTable... tables) {
+        List<Class<?>> ifaces = new java.util.ArrayList<>();
+        for (Class<?> c = impl.getClass(); c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                if (DBusInterface.class.isAssignableFrom(i)
+                        && i.isAnnotationPresent(org.freedesktop.dbus.annotations.DBusInterfaceName.class)) {
+                    ifaces.add(i);
+                }
+            }
+        }
+        if (ifaces.size() != 1) {
+            throw new IllegalArgumentException(impl.getClass().getName() + " implements " + ifaces.size()
+                    + " D-Bus interfaces " + ifaces + "; name the one to export with export(path, iface, impl, ...)");
+        }
+        Class<T> iface = (Class<T>) ifaces.get(0);
+        return export("/" + GatedObject.dbusName(iface).replace('.', '/'), iface, impl, tables);
+    }
+
     public <T extends DBusInterface> ExportHandle export(String path, Class<T> iface, T impl, PropertyTable... tables) {
         DBusInterface proxy = GatedObject.create(path, iface, impl, List.of(tables), gate, log);
         GatedObject gated = (GatedObject) java.lang.reflect.Proxy.getInvocationHandler(proxy);
@@ -153,17 +177,15 @@ public final class HelperRuntime implements AutoCloseable {
         return h;
     }
 
-    /** Serves org.qemu.VMState1 with {@code codec} and queues for its name (Id from the identity). */
-    public <T> void serveVMState(VMStateCodec<T> codec) throws StartupException {
-        String id = identity.vmStateId();
-        if (id.isEmpty()) {
-            throw new IllegalStateException(identity.name() + " has no VMState Id");
-        }
+    /**
+     * Serves org.qemu.VMState1 with {@code codec}; {@link #ready} queues for its name. The Id is the
+     * identity's VMState Id, or the helper's name when the identity gives none.
+     */
+    public <T> void serveVMState(VMStateCodec<T> codec) {
+        String id = identity.vmStateId().isEmpty() ? identity.name() : identity.vmStateId();
         VMStateService<T> svc = new VMStateService<>(id, codec, log);
         export(VMState1.PATH, VMState1.class, svc, svc.properties());
-        names.queueVMState(id);
-        vmStateQueued = true;
-        log.info("vmstate-queued", "id", id);
+        vmStateId = id;
     }
 
     /** Sets Status (with PropertiesChanged). */
@@ -172,19 +194,52 @@ public final class HelperRuntime implements AutoCloseable {
         helper1Handle.propertiesChanged(Helper1.INTERFACE, "Status");
     }
 
-    /** Marks the helper ready and logs it, with the milliseconds since the process started (10 ms resolution). */
-    public void ready(Object... detail) {
-        setStatus(HelperStatus.READY);
-        long startupMs = ProcessAge.millis();
-        Object[] kv = new Object[detail.length + 6];
-        kv[0] = "bus_name";
-        kv[1] = identity.busName();
-        kv[2] = "unique_name";
-        kv[3] = connection.getUniqueName();
-        kv[4] = "startup_ms";
-        kv[5] = startupMs;
-        System.arraycopy(detail, 0, kv, 6, detail.length);
-        log.info("ready", kv);
+    /**
+     * Where the helper's parts report degraded conditions: Status degraded with StatusReason while one
+     * holds (once ready), ready again when none does, with PropertiesChanged each time.
+     */
+    public Health health() {
+        return health;
+    }
+
+    private synchronized void publishHealth() {
+        if (!ready || closing) {
+            return; // ready() applies what is open by then; stopping wins
+        }
+        boolean degraded = health.isDegraded();
+        helper1.setStatus(degraded ? HelperStatus.DEGRADED : HelperStatus.READY, degraded ? health.reason() : "");
+        helper1Handle.propertiesChanged(Helper1.INTERFACE, "Status", "StatusReason");
+    }
+
+    /** Adds key/value pairs to the ready line (what the helper serves, where it listens). */
+    public void readyDetail(Object... kv) {
+        readyDetail.addAll(List.of(kv));
+    }
+
+    /**
+     * The one place a helper becomes ready, called when its serve has returned (its listeners accept,
+     * its objects are exported): owns the bus name (refused naming the owner when taken), queues for
+     * org.qemu.VMState1, sets Status ready and logs the ready line with the milliseconds since the
+     * process started (10 ms resolution). A readiness notification (sd_notify READY=1) belongs here,
+     * after the log line.
+     */
+    public synchronized void ready() throws StartupException {
+        if (ready) {
+            throw new IllegalStateException("ready() called twice");
+        }
+        names.own(identity.busName());
+        if (vmStateId != null) {
+            names.queueVMState(vmStateId);
+            vmStateQueued = true;
+            log.info("vmstate-queued", "id", vmStateId);
+        }
+        ready = true;
+        publishHealth();
+        List<Object> kv = new java.util.ArrayList<>(List.of("bus_name", identity.busName(), "unique_name",
+                connection.getUniqueName(), "startup_ms", ProcessAge.millis()));
+        kv.addAll(readyDetail);
+        log.info("ready", kv.toArray());
+        systemd.ready("ready: " + identity.busName() + " owned, listening");
     }
 
     /** Blocks until SIGTERM/SIGINT ({@link #requestStop}) or bus loss; returns the exit code. */
@@ -204,13 +259,13 @@ public final class HelperRuntime implements AutoCloseable {
             return;
         }
         log.error("bus-lost", "reason", why == null ? "connection closed" : why);
-        exitCode.compareAndSet(EXIT_OK, EXIT_BUS_LOST);
+        exitCode.compareAndSet(ExitCodes.OK, ExitCodes.BUS_LOST);
         stop.countDown();
     }
 
     /** True once the connection is gone. */
     public boolean busLost() {
-        return exitCode.get() == EXIT_BUS_LOST;
+        return exitCode.get() == ExitCodes.BUS_LOST;
     }
 
     /**
@@ -221,6 +276,7 @@ public final class HelperRuntime implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        systemd.stopping("stopping: releasing " + identity.busName());
         if (!busLost() && connection.isConnected()) {
             java.util.concurrent.CompletableFuture<Void> release = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 setStatus(HelperStatus.STOPPING);

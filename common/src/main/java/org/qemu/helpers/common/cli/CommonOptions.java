@@ -7,6 +7,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import org.qemu.helpers.common.libvirt.LibvirtTarget;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.NameResolver;
+import org.qemu.helpers.common.trust.PolicyException;
 import org.qemu.helpers.common.trust.PolicyFile;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import picocli.CommandLine.Mixin;
@@ -66,7 +67,11 @@ public final class CommonOptions {
                     + " between peers of one uid");
             return TrustPolicy.ownUidOnly(ownUid());
         }
-        return PolicyFile.load(policy, NameResolver.system());
+        try {
+            return PolicyFile.load(policy, NameResolver.system());
+        } catch (PolicyException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /** The state directory for helper {@code name}, created with mode 0700 if missing. */

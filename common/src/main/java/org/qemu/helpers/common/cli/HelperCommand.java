@@ -5,28 +5,62 @@ import java.util.concurrent.Callable;
 import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.bus.StartupException;
+import org.qemu.helpers.common.exit.ExitCodes;
+import org.qemu.helpers.common.listen.ListenException;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
  * The base of every helper's Main: parses the common options, connects, owns the name,
  * serves org.qemu.Helper1, runs the helper's {@link #serve}, then waits for SIGTERM (exit 0
- * after releasing the names) or the loss of the bus (exit {@value HelperRuntime#EXIT_BUS_LOST}).
+ * after releasing the names) or the loss of the bus (exit {@value ExitCodes#BUS_LOST}).
  */
+@Command(mixinStandardHelpOptions = true, versionProvider = HelperVersion.class)
 public abstract class HelperCommand implements Callable<Integer> {
     @Mixin
     protected CommonOptions common;
 
-    /** Who this helper is on the bus. */
-    protected abstract HelperIdentity identity();
+    /**
+     * Who this helper is on the bus. By default: its name and description from its {@code @Command},
+     * its bus name and Interfaces from the one D-Bus interface the command class implements
+     * (org.qemu.Echo1), its VMState Id its name (when serve serves one).
+     */
+    protected HelperIdentity identity() {
+        Command c = getClass().getAnnotation(Command.class);
+        if (c == null || c.name().equals("<main class>")) {
+            throw new IllegalStateException(getClass().getName() + " has no @Command(name = ...): override identity()");
+        }
+        Class<?> main = null;
+        for (Class<?> i : getClass().getInterfaces()) {
+            if (i.isAnnotationPresent(org.freedesktop.dbus.annotations.DBusInterfaceName.class)) {
+                main = i;
+            }
+        }
+        if (main == null) {
+            throw new IllegalStateException(getClass().getName() + " implements no D-Bus interface: override identity()");
+        }
+        return HelperIdentity.of(c.name(), String.join(" ", c.description()), "", main);
+    }
 
-    /** Validates the helper's own options, exports its objects and calls {@code rt.ready()}. */
+    /**
+     * Validates the helper's own options, opens its listeners and exports its objects. When it
+     * returns the runtime becomes ready ({@link HelperRuntime#ready}: names owned, Status ready).
+     */
     protected abstract void serve(HelperRuntime rt) throws Exception;
 
     /** Stops the helper's own work (sockets, threads) before its names are released. */
     protected void shutdown(HelperRuntime rt) throws Exception {
+    }
+
+    /**
+     * For a helper that implements its D-Bus interface itself: the trust gate answers getObjectPath
+     * for every exported object, so this is never asked over the bus.
+     */
+    public String getObjectPath() {
+        return "";
     }
 
     /** Runs {@code command} with {@code args} and exits with its code. */
@@ -42,37 +76,40 @@ public abstract class HelperCommand implements Callable<Integer> {
     public final HelperRuntime startInProcess(String... args) throws Exception {
         new CommandLine(this).parseArgs(args);
         HelperIdentity id = identity();
-        HelperRuntime rt = startRuntime(id, new HelperLog(id.name(), HelperLog.Level.INFO, System.err));
+        HelperRuntime rt = startRuntime(id, HelperLog.stderr(id.name()));
         try {
             serve(rt);
-            return rt;
         } catch (Exception | Error e) {
             rt.close();
             throw e;
         }
+        becomeReady(rt);
+        return rt;
     }
 
     @Override
     public final Integer call() throws Exception {
         HelperIdentity id = identity();
-        HelperLog log = new HelperLog(id.name(), HelperLog.Level.INFO, System.err);
+        HelperLog log = HelperLog.stderr(id.name());
         HelperRuntime rt = null;
         try {
             rt = startRuntime(id, log);
             StopSignals.install(rt);
             serve(rt);
-        } catch (ConfigException | StartupException e) {
-            if (rt != null) {
-                rt.close();
-            }
-            boolean config = e instanceof ConfigException;
-            log.error(config ? "config-invalid" : "startup-failed", "reason", e.getMessage());
-            return config ? HelperRuntime.EXIT_CONFIG : HelperRuntime.EXIT_STARTUP;
         } catch (Exception | Error e) {
             if (rt != null) {
                 rt.close();
             }
-            throw e;
+            Integer code = startFailure(e, log);
+            if (code == null) {
+                throw e;
+            }
+            return code;
+        }
+        try {
+            becomeReady(rt);
+        } catch (StartupException e) {
+            return startFailure(e, log);
         }
         try (HelperRuntime running = rt) {
             int code = running.awaitStop();
@@ -80,6 +117,48 @@ public abstract class HelperCommand implements Callable<Integer> {
             log.info("stopped", "exit_code", code);
             return code;
         }
+    }
+
+    /** Serve has returned: the runtime becomes ready; when it cannot (name taken), the helper's work is stopped. */
+    private void becomeReady(HelperRuntime rt) throws Exception {
+        try {
+            rt.ready();
+        } catch (StartupException | RuntimeException e) {
+            try {
+                shutdown(rt);
+            } finally {
+                rt.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The exit code and one-line log of a failed start: invalid configuration, or a start that cannot
+     * succeed now (bus, name, a listener refused or its address taken, wherever in the cause chain);
+     * null for anything else (a bug, which picocli reports with its stack trace).
+     */
+    static Integer startFailure(Throwable e, HelperLog log) {
+        if (e instanceof ConfigException) {
+            log.error("config-invalid", "reason", e.getMessage());
+            return ExitCodes.CONFIG;
+        }
+        ListenException listen = ListenException.in(e);
+        if (listen != null) {
+            log.error("startup-failed", "reason", listen.getMessage());
+            return ExitCodes.STARTUP;
+        }
+        if (e instanceof StartupException) {
+            log.error("startup-failed", "reason", e.getMessage());
+            return ExitCodes.STARTUP;
+        }
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof java.net.BindException b) {
+                log.error("startup-failed", "reason", "cannot listen: " + b.getMessage());
+                return ExitCodes.STARTUP;
+            }
+        }
+        return null;
     }
 
     /** Applies --log-level, loads the policy, makes the state directory, connects and owns the name. */

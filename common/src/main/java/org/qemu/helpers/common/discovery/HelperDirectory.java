@@ -124,7 +124,7 @@ public final class HelperDirectory implements AutoCloseable {
         Caller c = caller.get();
         return Optional.of(new HelperInfo(busName, owner, c.credentials().pid(), c.credentials().uid(), c.level(),
                 text(p, "Name"), text(p, "Version"), text(p, "Description"), list(p, "Interfaces"),
-                text(p, "VMStateId"), text(p, "Status")));
+                text(p, "VMStateId"), text(p, "Status"), text(p, "StatusReason")));
     }
 
     private void statusChanged(String sender, Map<String, Variant<?>> changed) {
@@ -132,9 +132,11 @@ public final class HelperDirectory implements AutoCloseable {
         if (status == null || !(status.getValue() instanceof String s)) {
             return;
         }
+        Variant<?> reason = changed.get("StatusReason");
         for (HelperInfo h : helpers.values()) {
             if (h.uniqueName().equals(sender)) {
-                HelperInfo n = h.withStatus(s);
+                HelperInfo n = h.withStatus(s, reason != null && reason.getValue() instanceof String r ? r
+                        : h.statusReason());
                 helpers.put(h.busName(), n);
                 fire(Event.Kind.CHANGED, n);
             }

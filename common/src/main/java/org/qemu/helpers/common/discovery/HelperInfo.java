@@ -9,7 +9,8 @@ import org.qemu.helpers.common.trust.TrustLevel;
  * escaped by whoever displays it).
  */
 public record HelperInfo(String busName, String uniqueName, long pid, long uid, TrustLevel level, String name,
-                         String version, String description, List<String> interfaces, String vmStateId, String status) {
+                         String version, String description, List<String> interfaces, String vmStateId, String status,
+                         String statusReason) {
     static final int MAX_TEXT = 256;
 
     public HelperInfo {
@@ -18,6 +19,7 @@ public record HelperInfo(String busName, String uniqueName, long pid, long uid, 
         description = bound(description);
         vmStateId = bound(vmStateId);
         status = bound(status);
+        statusReason = bound(statusReason);
         interfaces = interfaces.stream().limit(32).map(HelperInfo::bound).toList();
     }
 
@@ -28,7 +30,8 @@ public record HelperInfo(String busName, String uniqueName, long pid, long uid, 
         return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
     }
 
-    HelperInfo withStatus(String newStatus) {
-        return new HelperInfo(busName, uniqueName, pid, uid, level, name, version, description, interfaces, vmStateId, newStatus);
+    HelperInfo withStatus(String newStatus, String newReason) {
+        return new HelperInfo(busName, uniqueName, pid, uid, level, name, version, description, interfaces, vmStateId,
+                newStatus, newReason);
     }
 }

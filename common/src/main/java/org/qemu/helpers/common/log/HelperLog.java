@@ -2,16 +2,31 @@ package org.qemu.helpers.common.log;
 
 import java.io.PrintStream;
 import java.util.Locale;
+import org.qemu.helpers.common.text.Untrusted;
 
 /**
  * One line per event on stderr, journald and grep friendly:
  * {@code NAME LEVEL EVENT key=value ...}. Values that are not plain tokens are quoted with
- * control characters escaped, so a guest-chosen string cannot forge or split a log line.
+ * control characters escaped ({@link Untrusted#quote}), so a guest-chosen string cannot forge or
+ * split a log line. Under systemd (stderr is the journal stream named by {@code $JOURNAL_STREAM})
+ * each line starts with its syslog priority, {@code <N>}, which journald strips and records
+ * (sd-daemon(3), "SD_WARNING" and friends; systemd.exec(5), $JOURNAL_STREAM).
  */
-public final class HelperLog {
-    /** Severity, ordered. */
+public final class HelperLog implements EventLog {
+    /** Severity, ordered; each with its syslog priority (RFC 5424 6.2.1). */
     public enum Level {
-        DEBUG, INFO, WARN, ERROR;
+        DEBUG(7), INFO(6), WARN(4), ERROR(3);
+
+        private final int priority;
+
+        Level(int priority) {
+            this.priority = priority;
+        }
+
+        /** The syslog priority journald records for a line of this level. */
+        public int priority() {
+            return priority;
+        }
 
         public static Level parse(String s) {
             try {
@@ -24,37 +39,47 @@ public final class HelperLog {
 
     private final String name;
     private final PrintStream out;
+    private final boolean priorityPrefix;
     private volatile Level threshold;
 
     public HelperLog(String name, Level threshold, PrintStream out) {
+        this(name, threshold, out, false);
+    }
+
+    /** With {@code priorityPrefix}, each line starts with {@code <N>}, its level's syslog priority. */
+    public HelperLog(String name, Level threshold, PrintStream out, boolean priorityPrefix) {
         this.name = name;
         this.threshold = threshold;
         this.out = out;
+        this.priorityPrefix = priorityPrefix;
     }
 
-    /** A log for {@code name} on stderr at INFO. */
+    /** A log for {@code name} on stderr at INFO, with priority prefixes when stderr is the journal. */
     public static HelperLog stderr(String name) {
-        return new HelperLog(name, Level.INFO, System.err);
+        return new HelperLog(name, Level.INFO, System.err, stderrIsJournal(System.getenv("JOURNAL_STREAM")));
+    }
+
+    /**
+     * True when {@code journalStream} ("DEVICE:INODE", set by systemd for a unit whose stderr goes to
+     * the journal) names this process's stderr; a wrapper that redirected stderr elsewhere keeps the
+     * variable, so it is checked against fd 2 rather than trusted.
+     */
+    static boolean stderrIsJournal(String journalStream) {
+        if (journalStream == null || !journalStream.matches("[0-9]+:[0-9]+")) {
+            return false;
+        }
+        try {
+            java.nio.file.Path fd2 = java.nio.file.Path.of("/proc/self/fd/2");
+            long dev = ((Number) java.nio.file.Files.getAttribute(fd2, "unix:dev")).longValue();
+            long ino = ((Number) java.nio.file.Files.getAttribute(fd2, "unix:ino")).longValue();
+            return journalStream.equals(dev + ":" + ino);
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     public void setThreshold(Level level) {
         this.threshold = level;
-    }
-
-    public void debug(String event, Object... kv) {
-        log(Level.DEBUG, event, kv);
-    }
-
-    public void info(String event, Object... kv) {
-        log(Level.INFO, event, kv);
-    }
-
-    public void warn(String event, Object... kv) {
-        log(Level.WARN, event, kv);
-    }
-
-    public void error(String event, Object... kv) {
-        log(Level.ERROR, event, kv);
     }
 
     /** Logs an unexpected failure: one line, then the stack trace (it is a bug to look at). */
@@ -64,6 +89,7 @@ public final class HelperLog {
     }
 
     /** Writes {@code event} with key/value pairs ({@code kv} alternates keys and values). */
+    @Override
     public void log(Level level, String event, Object... kv) {
         if (level.compareTo(threshold) < 0) {
             return;
@@ -72,35 +98,16 @@ public final class HelperLog {
     }
 
     String format(Level level, String event, Object... kv) {
-        StringBuilder sb = new StringBuilder(64).append(name).append(' ')
+        StringBuilder sb = new StringBuilder(64);
+        if (priorityPrefix) {
+            sb.append('<').append(level.priority()).append('>');
+        }
+        sb.append(name).append(' ')
                 .append(level.name().toLowerCase(Locale.ROOT)).append(' ').append(event);
         for (int i = 0; i + 1 < kv.length; i += 2) {
-            sb.append(' ').append(kv[i]).append('=').append(quote(String.valueOf(kv[i + 1])));
+            sb.append(' ').append(kv[i]).append('=').append(Untrusted.quote(String.valueOf(kv[i + 1])));
         }
         return sb.toString();
-    }
-
-    /** Quotes {@code v} unless it is a plain token; escapes quotes, backslashes and controls. */
-    public static String quote(String v) {
-        if (!v.isEmpty() && v.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=')) {
-            return v;
-        }
-        StringBuilder sb = new StringBuilder(v.length() + 2).append('"');
-        int max = Math.min(v.length(), 512);
-        for (int i = 0; i < max; i++) {
-            char c = v.charAt(i);
-            if (c == '"' || c == '\\') {
-                sb.append('\\').append(c);
-            } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) {
-                sb.append(String.format("\\x%02x", (int) c));
-            } else {
-                sb.append(c);
-            }
-        }
-        if (v.length() > max) {
-            sb.append("...");
-        }
-        return sb.append('"').toString();
     }
 
     private static Object[] append(Object[] kv, Object k, Object v) {

@@ -3,20 +3,28 @@ package org.qemu.helpers.common.trust;
 import org.freedesktop.DBus;
 import org.freedesktop.dbus.DBusCallInfo;
 import org.freedesktop.dbus.connections.base.AbstractConnectionBase;
+import org.qemu.helpers.common.log.EventRateLimit;
 import org.qemu.helpers.common.log.HelperLog;
 
 /**
  * The check every exported member passes before any work: who is calling (from the bus
  * daemon, never from the message) and whether their level is enough. A denial replies
- * org.freedesktop.DBus.Error.AccessDenied and writes one audit line.
+ * org.freedesktop.DBus.Error.AccessDenied and writes one audit line, rate-limited ({@link EventRateLimit#forAudit}):
+ * a caller may be refused as often as it asks, but a flood of refusals must not fill the disk.
  */
 public final class TrustGate {
     private final PeerTrust trust;
     private final HelperLog log;
+    private final EventRateLimit audit;
 
     public TrustGate(PeerTrust trust, HelperLog log) {
+        this(trust, log, EventRateLimit.forAudit());
+    }
+
+    public TrustGate(PeerTrust trust, HelperLog log, EventRateLimit audit) {
         this.trust = trust;
         this.log = log;
+        this.audit = audit;
     }
 
     public PeerTrust trust() {
@@ -28,23 +36,39 @@ public final class TrustGate {
         DBusCallInfo info = AbstractConnectionBase.getCallInfo();
         String sender = info == null ? null : info.getSource();
         if (sender == null) {
-            log.warn("access-denied", "sender", "(none)", "member", member, "needed", needed.wire(), "held", "unknown");
+            denied("sender", "(none)", "member", member, "needed", needed.wire(), "held", "unknown");
             throw new DBus.Error.AccessDenied(member + ": the sender of this call is unknown");
         }
         Caller caller;
         try {
             caller = trust.classify(sender);
         } catch (PeerTrust.PeerUnknownException e) {
-            log.warn("access-denied", "sender", sender, "member", member, "needed", needed.wire(), "held", "unknown");
+            denied("sender", sender, "member", member, "needed", needed.wire(), "held", "unknown");
             throw new DBus.Error.AccessDenied(member + ": " + e.getMessage());
         }
         if (!caller.has(needed)) {
             PeerCredentials c = caller.credentials();
-            log.warn("access-denied", "sender", sender, "uid", c.uid(), "pid", c.pid(), "member", member,
-                    "needed", needed.wire(), "held", caller.level().wire());
+            denied("sender", sender, "uid", c.uid(), "pid", c.pid(), "member", member, "needed", needed.wire(),
+                    "held", caller.level().wire());
             throw new DBus.Error.AccessDenied(member + " needs trust level " + needed.wire()
                     + "; the caller (uid " + c.uid() + ") has " + caller.level().wire());
         }
         return caller;
+    }
+
+    /** One audit line, unless the rate limit is spent; the next line written says how many were left out. */
+    private void denied(Object... kv) {
+        long left = audit.admit("access-denied");
+        if (left < 0) {
+            return;
+        }
+        if (left == 0) {
+            log.warn("access-denied", kv);
+        } else {
+            Object[] more = java.util.Arrays.copyOf(kv, kv.length + 2);
+            more[kv.length] = "suppressed_before";
+            more[kv.length + 1] = left;
+            log.warn("access-denied", more);
+        }
     }
 }

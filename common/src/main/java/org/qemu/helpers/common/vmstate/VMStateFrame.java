@@ -1,5 +1,7 @@
 package org.qemu.helpers.common.vmstate;
 
+import org.qemu.helpers.common.text.Untrusted;
+
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -90,6 +92,6 @@ public final class VMStateFrame {
     }
 
     private static String escape(String s) {
-        return s.replaceAll("[^\\x20-\\x7e]", "?");
+        return Untrusted.printable(s, 256);
     }
 }

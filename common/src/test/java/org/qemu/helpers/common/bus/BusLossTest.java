@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.sample.SampleHelper;
 import org.qemu.helpers.common.testing.HelperProcess;
 import org.qemu.helpers.common.testing.PrivateBus;
@@ -20,7 +21,7 @@ class BusLossTest {
         HelperProcess p = BUS.startHelper(SampleHelper.class, "--state-dir=" + BUS.dir().resolve("s"))
                 .awaitReady(Duration.ofSeconds(30));
         BUS.killDaemon();
-        assertEquals(HelperRuntime.EXIT_BUS_LOST, p.awaitExit(Duration.ofSeconds(30)), p.output());
+        assertEquals(ExitCodes.BUS_LOST, p.awaitExit(Duration.ofSeconds(30)), p.output());
         assertTrue(p.output().contains("sample error bus-lost"), p.output());
     }
 }

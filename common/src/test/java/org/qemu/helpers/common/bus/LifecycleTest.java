@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.sample.SampleHelper;
 import org.qemu.helpers.common.testing.Commands;
 import org.qemu.helpers.common.testing.HelperProcess;
@@ -31,7 +32,7 @@ class LifecycleTest {
                 "--vmstate-id=").awaitReady(Duration.ofSeconds(30));
         HelperProcess second = BUS.startHelper(SampleHelper.class, state("b"), "--bus-name=org.qemu.Dup1",
                 "--vmstate-id=");
-        assertEquals(HelperRuntime.EXIT_STARTUP, second.awaitExit(Duration.ofSeconds(30)), second.output());
+        assertEquals(ExitCodes.STARTUP, second.awaitExit(Duration.ofSeconds(30)), second.output());
         String line = second.output().lines().filter(l -> l.contains("startup-failed")).findFirst().orElse("");
         assertTrue(line.contains("bus name org.qemu.Dup1 is already owned by :1.")
                 && line.contains("(pid " + first.pid() + ", uid 0)"), line);
@@ -44,7 +45,7 @@ class LifecycleTest {
                 "--vmstate-id=same").awaitReady(Duration.ofSeconds(30));
         HelperProcess b = BUS.startHelper(SampleHelper.class, state("d"), "--bus-name=org.qemu.IdB1",
                 "--vmstate-id=same");
-        assertEquals(HelperRuntime.EXIT_STARTUP, b.awaitExit(Duration.ofSeconds(30)), b.output());
+        assertEquals(ExitCodes.STARTUP, b.awaitExit(Duration.ofSeconds(30)), b.output());
         assertTrue(b.output().contains("VMState Id 'same' is already queued for org.qemu.VMState1 by :1."), b.output());
         HelperProcess c = BUS.startHelper(SampleHelper.class, state("e"), "--bus-name=org.qemu.IdC1",
                 "--vmstate-id=other").awaitReady(Duration.ofSeconds(30));
@@ -61,7 +62,7 @@ class LifecycleTest {
         Files.writeString(policy, "{\"rules\": [{\"uid\": 0, \"level\": \"superuser\"}]}");
         HelperProcess p = BUS.startHelper(SampleHelper.class, state("f"), "--bus-name=org.qemu.Bad1",
                 "--policy=" + policy);
-        assertEquals(HelperRuntime.EXIT_CONFIG, p.awaitExit(Duration.ofSeconds(30)));
+        assertEquals(ExitCodes.CONFIG, p.awaitExit(Duration.ofSeconds(30)));
         List<String> lines = p.output().lines().toList();
         assertEquals(1, lines.size(), p.output());
         assertTrue(lines.get(0).contains("policy file " + policy + ": field 'rules[0].level': unknown level 'superuser'"),
@@ -71,7 +72,7 @@ class LifecycleTest {
     @Test
     void anUnreachableBusIsOneLineAndANonZeroExit() throws Exception {
         HelperProcess p = BUS.startHelper(SampleHelper.class, state("g"), "--bus-address=unix:path=/nonexistent/bus");
-        assertEquals(HelperRuntime.EXIT_STARTUP, p.awaitExit(Duration.ofSeconds(30)));
+        assertEquals(ExitCodes.STARTUP, p.awaitExit(Duration.ofSeconds(30)));
         List<String> lines = p.output().lines().filter(l -> !l.contains("no-policy")).toList();
         assertEquals(1, lines.size(), p.output());
         assertTrue(lines.get(0).startsWith("sample error startup-failed reason=\"cannot connect to bus unix:path=/nonexistent/bus"),

@@ -55,7 +55,7 @@ class TrustGateOnBusTest {
         assertEquals("s \"original\"", value());
         String audit = helper.output().lines().filter(l -> l.contains("access-denied")).reduce((a, b) -> b).orElse("");
         assertTrue(audit.matches("sample warn access-denied sender=:1\\.\\d+ uid=65534 pid=\\d+ "
-                + "member=org\\.qemu\\.Sample1\\.SetValue needed=admin held=helper"), audit);
+                + "member=org\\.qemu\\.Sample1\\.SetValue needed=admin held=helper( suppressed_before=\\d+)?"), audit);
     }
 
     @Test
@@ -101,5 +101,22 @@ class TrustGateOnBusTest {
                 "--object-path", "/org/qemu/Sample1", "--method", "org.qemu.Sample1.SetValue", "x".repeat(5000));
         assertTrue(r.stderr().contains("org.freedesktop.DBus.Error.InvalidArgs"), r.toString());
         assertEquals("s \"original\"", value());
+    }
+
+    @Test
+    void aFloodOfDeniedCallsWritesARateLimitedAuditTrail() throws Exception {
+        long before = helper.output().lines().filter(l -> l.contains("access-denied")).count();
+        // 400 denied calls from one untrusted-for-this-member peer, as fast as one shell can make them
+        String call = String.join(" ", BUS.busctlCommand("call", "org.qemu.Sample1", "/org/qemu/Sample1",
+                "org.qemu.Sample1", "SetValue", "s", "flood"));
+        ProcResult r = Commands.runAs(NOBODY, "sh", "-c", "i=0; while [ $i -lt 400 ]; do " + call
+                + " 2>/dev/null; i=$((i+1)); done; true");
+        assertTrue(r.ok(), r.toString());
+        assertEquals("s \"original\"", value());
+        java.util.List<String> lines = helper.output().lines().filter(l -> l.contains("access-denied")).skip(before)
+                .toList();
+        assertTrue(lines.size() >= 50 && lines.size() < 200, "a burst of 50, then about 10 a second: "
+                + lines.size() + " lines for 400 denials");
+        assertTrue(lines.stream().anyMatch(l -> l.matches(".* suppressed_before=\\d+")), String.join("\n", lines));
     }
 }

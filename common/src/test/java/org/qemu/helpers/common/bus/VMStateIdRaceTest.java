@@ -52,9 +52,10 @@ class VMStateIdRaceTest {
                     starts.add(pool.submit(() -> {
                         HelperRuntime rt = HelperRuntime.start(id, BUS.address(), policy, Path.of("/nonexistent"),
                                 quiet, "test");
+                        rt.serveVMState(new Empty());
                         together.await(10, TimeUnit.SECONDS);
                         try {
-                            rt.serveVMState(new Empty());
+                            rt.ready(); // owns the name and queues for org.qemu.VMState1
                             return rt;
                         } catch (StartupException e) {
                             rt.close();

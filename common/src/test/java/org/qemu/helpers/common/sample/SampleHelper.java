@@ -12,6 +12,7 @@ import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.bus.PropertyTable;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.listen.Listen;
 import org.qemu.helpers.common.trust.TrustLevel;
 import org.qemu.helpers.common.vmstate.InvalidStateException;
 import org.qemu.helpers.common.vmstate.VMStateCodec;
@@ -39,6 +40,14 @@ public final class SampleHelper extends HelperCommand implements Sample1 {
     @Option(names = "--description", defaultValue = "A test helper")
     String description;
 
+    @Option(names = "--listen", description = "A Unix stream socket to open in serve (for the readiness tests).")
+    java.nio.file.Path listen;
+
+    @Option(names = "--serve-delay-ms", defaultValue = "0", description = "Wait this long in serve before listening.")
+    long serveDelayMs;
+
+    private java.nio.channels.ServerSocketChannel listener;
+
     private volatile String value;
     private volatile String note = "";
     private ExportHandle handle;
@@ -64,7 +73,18 @@ public final class SampleHelper extends HelperCommand implements Sample1 {
         if (!vmStateId.isEmpty()) {
             rt.serveVMState(new Codec());
         }
-        rt.ready("value", value);
+        if (listen != null) {
+            Thread.sleep(serveDelayMs); // a listener that takes a while, as tpm-stub's opens after its state
+            listener = Listen.unixStream(listen, 4);
+        }
+        rt.readyDetail("value", value);
+    }
+
+    @Override
+    protected void shutdown(HelperRuntime rt) throws Exception {
+        if (listener != null) {
+            listener.close();
+        }
     }
 
     @Override

@@ -8,19 +8,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.qemu.helpers.common.jvm.HelperJvmFlags;
 
 /**
  * A helper running as a real process (its own JVM, the test's class path), the way the
  * launcher runs it. Its stderr (the one-line log) is kept in a file for assertions.
  */
 public final class HelperProcess {
-    /**
-     * The JVM flags the launcher uses too (deploy's HelperArgs.JVM_FLAGS; common cannot depend on
-     * deploy, so deploy's HelperArgsTest checks that the two lists are equal).
-     */
-    public static final List<String> JVM_FLAGS = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-            "-Xss512k", "-XX:MaxRAM=256m", "-XX:NewSize=1m", "-XX:ReservedCodeCacheSize=32m", "-XX:MinHeapFreeRatio=5",
-            "-XX:MaxHeapFreeRatio=10", "-XX:TrimNativeHeapInterval=5000", "-XX:-UsePerfData", "-Xshare:auto");
+    /** The JVM flags the launcher uses too: the one list in {@link HelperJvmFlags#COMMON}. */
+    public static final List<String> JVM_FLAGS = HelperJvmFlags.COMMON;
 
     private final Process process;
     private final Path log;

@@ -1,5 +1,6 @@
 package org.qemu.helpers.compress.dbus;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -72,11 +73,7 @@ public final class CompressService implements Compress1, JobListener {
         this.table = new JobTable(TimeUnit.MILLISECONDS.toNanos(limits.keepFinishedMillis()), limits.maxFinished());
         this.runner = new JobRunner(limits.maxRunning(), limits.maxQueued(), this,
                 (job, e) -> log.unexpected("job-crashed", e, "job", job.id()));
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "compress-progress");
-            t.setDaemon(true);
-            return t;
-        });
+        this.ticker = Executors.newSingleThreadScheduledExecutor(new NameableThreadFactory("compress-progress-", true));
     }
 
     /** Starts the progress ticker and the sweeper of finished jobs; {@code h} is this object's export. */
@@ -134,6 +131,11 @@ public final class CompressService implements Compress1, JobListener {
     }
 
     /** Exports a new job synchronously (before it can run), then mirrors its state changes. */
+    /** The degraded condition while outputs cannot be written for want of space (cleared by the next job done). */
+    public static final String SPACE_CONDITION = "output-space";
+    /** strerror(ENOSPC), which the JDK puts in the message of the IOException of a failed write. */
+    private static final String NO_SPACE = "No space left on device";
+
     @Override
     public void stateChanged(Job job, JobState from) {
         ExportHandle h = handle;
@@ -156,6 +158,10 @@ public final class CompressService implements Compress1, JobListener {
                 o.finalEmitted = true;
                 if (job.state() == JobState.DONE && job.body() instanceof FileJob f) {
                     order.record(WriteOrder.Step.REPLY, f.seq());
+                    rt.health().recovered(SPACE_CONDITION);
+                } else if (job.state() == JobState.FAILED && job.error().contains(NO_SPACE)) {
+                    rt.health().degraded(SPACE_CONDITION, "job " + job.id() + " could not write "
+                            + job.destination() + " (" + job.error() + "); new jobs fail until space returns");
                 }
                 o.handle.propertiesChanged(CompressJob1.INTERFACE, "State", "Error", "BytesIn", "BytesOut",
                         "TotalBytes");

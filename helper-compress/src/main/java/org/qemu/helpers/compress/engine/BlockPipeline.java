@@ -1,12 +1,12 @@
 package org.qemu.helpers.compress.engine;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Parallel block compression in the manner of pigz: the job thread reads fixed-size blocks, workers
@@ -55,7 +55,6 @@ final class BlockPipeline {
         void write(Block block, Output compressed) throws IOException;
     }
 
-    private static final AtomicInteger THREADS = new AtomicInteger();
 
     private BlockPipeline() { }
 
@@ -65,11 +64,7 @@ final class BlockPipeline {
      */
     static void run(CountingInputStream in, int blockSize, int workers, int inFlight, Progress progress,
                     Compressor compressor, Sink sink) throws IOException {
-        ExecutorService pool = Executors.newFixedThreadPool(workers, r -> {
-            Thread t = new Thread(r, "compress-worker-" + THREADS.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = Executors.newFixedThreadPool(workers, new NameableThreadFactory("compress-worker-", true));
         ArrayDeque<Submitted> pending = new ArrayDeque<>();
         Buffers outputs = new Buffers();
         ArrayDeque<byte[]> inputs = new ArrayDeque<>();

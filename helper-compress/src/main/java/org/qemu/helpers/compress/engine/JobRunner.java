@@ -1,5 +1,6 @@
 package org.qemu.helpers.compress.engine;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -35,13 +36,8 @@ public final class JobRunner implements AutoCloseable {
         this.maxQueued = maxQueued;
         this.listener = listener;
         this.unexpected = unexpected;
-        AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(maxRunning, maxRunning, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                r -> {
-                    Thread t = new Thread(r, "compress-job-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
+                new NameableThreadFactory("compress-job-", true));
     }
 
     public int maxRunning() { return maxRunning; }

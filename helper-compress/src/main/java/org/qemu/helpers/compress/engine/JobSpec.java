@@ -1,5 +1,6 @@
 package org.qemu.helpers.compress.engine;
 
+import org.qemu.helpers.common.text.Untrusted;
 import java.util.Map;
 import java.util.Set;
 
@@ -66,18 +67,6 @@ public record JobSpec(Direction direction, Format format, int level, int workers
 
     /** Escapes a peer-supplied string for an error message: printable ASCII only, bounded length. */
     public static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (int i = 0; i < s.length() && b.length() < 200; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x20 && c < 0x7f && c != '\\') {
-                b.append(c);
-            } else {
-                b.append(String.format("\\u%04x", (int) c));
-            }
-        }
-        if (b.length() >= 200) {
-            b.append("...");
-        }
-        return b.toString();
+        return Untrusted.printable(s, 200);
     }
 }

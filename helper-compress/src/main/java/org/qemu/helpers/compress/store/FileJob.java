@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
-import java.nio.file.Path;
 import org.qemu.helpers.common.store.WriteOrder;
 import org.qemu.helpers.compress.engine.CountingInputStream;
 import org.qemu.helpers.compress.engine.CountingOutputStream;
@@ -71,7 +70,6 @@ public final class FileJob implements JobBody {
     @Override
     public void run(Progress progress) throws Exception {
         progress.setTotalBytes(source.size());
-        Path temp = destination.newTempPath();
         Destination.TempFile out = null;
         WritebackOutputStream rawOut = null;
         boolean committed = false;
@@ -85,8 +83,7 @@ public final class FileJob implements JobBody {
                 }
                 format = Transcoder.resolveDecompressFormat(spec.format(), head, b.position());
             }
-            journal.record(temp);
-            out = destination.createTemp(temp, source.permissions());
+            out = destination.createTemp(source.permissions(), journal);
             InputStream rawIn = Channels.newInputStream(source.channel());
             rawOut = new WritebackOutputStream(out.channel(), WritebackOutputStream.EVERY);
             try (CountingInputStream in = new CountingInputStream(rawIn, progress)) {
@@ -96,7 +93,7 @@ public final class FileJob implements JobBody {
             rawOut.finish();
             progress.check();
             order.record(WriteOrder.Step.WRITE, seq);
-            destination.commit(out, spec.overwrite(), source.fileKey());
+            destination.commit(out, spec.overwrite(), source.fileKey(), journal);
             order.record(WriteOrder.Step.FORCE, seq); // file and directory fsynced
             committed = true;
         } finally {
@@ -105,15 +102,9 @@ public final class FileJob implements JobBody {
                     rawOut.abandon();
                 }
                 if (out != null) {
-                    try {
-                        out.channel().close();
-                    } catch (IOException ignored) {
-                        // deleted next
-                    }
-                    destination.delete(temp);
+                    destination.abandon(out, journal);
                 }
             }
-            journal.forget(temp);
             discard();
         }
     }

@@ -4,11 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SecureDirectoryStream;
-import java.nio.file.attribute.PosixFileAttributes;
 import org.qemu.helpers.compress.engine.Refusal;
 
 /**
@@ -74,25 +70,12 @@ public final class TempJournal {
                     continue;
                 }
                 String s = new String(Files.readAllBytes(e), StandardCharsets.UTF_8);
-                Path temp;
                 try {
-                    temp = roots.check("temporary file", s);
-                } catch (Refusal r) {
-                    Files.deleteIfExists(e);
-                    continue;
-                }
-                if (Destination.TEMP_NAME.matcher(temp.getFileName().toString()).matches()) {
-                    try (SecureDirectoryStream<Path> parent = roots.openParent("temporary file", temp)) {
-                        PosixFileAttributes a = parent.getFileAttributeView(temp.getFileName(),
-                                java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                                .readAttributes();
-                        if (a.isRegularFile()) {
-                            parent.deleteFile(temp.getFileName());
-                            removed.add(temp);
-                        }
-                    } catch (Refusal | NoSuchFileException gone) {
-                        // its directory or the file itself is gone: nothing to clean
+                    if (roots.deleteTemp(s)) {
+                        removed.add(roots.check("temporary file", s));
                     }
+                } catch (Refusal r) {
+                    // names no temporary file inside a root: the entry is dropped, nothing touched
                 }
                 Files.deleteIfExists(e);
             }

@@ -1,5 +1,6 @@
 package org.qemu.helpers.compress.store;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -21,11 +22,7 @@ import java.util.concurrent.Future;
 public final class WritebackOutputStream extends OutputStream {
     /** Bytes between two background fdatasyncs. */
     public static final long EVERY = 16L << 20;
-    private static final ExecutorService SYNCER = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "compress-writeback");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final ExecutorService SYNCER = Executors.newCachedThreadPool(new NameableThreadFactory("compress-writeback-", true));
 
     private final FileChannel channel;
     private final long every;

@@ -24,6 +24,7 @@ import org.qemu.helpers.common.testing.HelperProcess;
 import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.common.testing.RecordedOrder;
 import org.qemu.helpers.common.testing.SmallTmpfs;
+import org.qemu.helpers.common.testing.StatusWatch;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import org.qemu.helpers.compress.Main;
 import org.qemu.helpers.compress.TestFiles;
@@ -54,6 +55,7 @@ class OutputDurabilityTest {
                 new CompressService.Limits(2, 64, 60_000, 100), order);
         try {
             svc.start(rt.export(Compress1.PATH, Compress1.class, svc, svc.properties()));
+            rt.ready();
             BusClient client = new BusClient(BUS.connect());
             Files.write(root.resolve("src"), TestFiles.mixed(300_000, 3));
             for (int i = 0; i < 10; i++) {
@@ -82,11 +84,16 @@ class OutputDurabilityTest {
                     BUS.dir().resolve("state-full").toString()).awaitReady(Duration.ofSeconds(30));
             try {
                 BusClient client = new BusClient(BUS.connect());
+                StatusWatch status = StatusWatch.on(BUS.connect());
                 fs.fill();
                 DBusPath job = client.compress(root + "/src", root + "/out.lz4", "lz4", NONE);
                 assertEquals("failed", client.await(job, 30_000));
                 String error = (String) client.props(job).get("Error").getValue();
                 assertTrue(error.contains("No space left"), error);
+                // issue 11: discovery showed ready while every job failed for want of space
+                String reason = status.await("degraded", Duration.ofSeconds(10)).reason();
+                assertTrue(reason.startsWith("output-space: job ") && reason.contains(root + "/out.lz4")
+                        && reason.contains("No space left"), reason);
                 assertFalse(Files.exists(root.resolve("out.lz4")), "no destination after a failed job");
                 try (Stream<Path> s = Files.list(root)) {
                     assertEquals(List.of("src"), s.map(p -> p.getFileName().toString()).toList(),
@@ -97,6 +104,7 @@ class OutputDurabilityTest {
                 DBusPath again = client.compress(root + "/src", root + "/out.lz4", "lz4", NONE);
                 assertEquals("done", client.await(again, 30_000));
                 assertTrue(Files.size(root.resolve("out.lz4")) > 0);
+                assertEquals("", status.await("ready", Duration.ofSeconds(10)).reason(), "space returned");
             } finally {
                 helper.stop();
             }

@@ -48,8 +48,13 @@ class SafePathsTest {
         Files.createSymbolicLink(root.resolve("linkfile"), root.resolve("real/f"));
         Files.createSymbolicLink(root.resolve("real/escape"), outside.resolve("new"));
         Files.createSymbolicLink(root.resolve("real/secretlink"), outside.resolve("secret"));
-        roots = SafeRoots.of(List.of(root));
+        roots = SafeRoots.of(List.of(root), anonymousTemps());
         journal = new TempJournal(state);
+    }
+
+    /** Outputs as O_TMPFILE inodes (the default); {@link NamedTempsTest} runs every test with named temporaries. */
+    boolean anonymousTemps() {
+        return true;
     }
 
     /** Every file and link under the test directory with its content or target. */
@@ -170,7 +175,6 @@ class SafePathsTest {
 
     @Test
     void aDirectorySwappedForASymlinkAfterSubmitIsNotWrittenThrough() throws Exception {
-        assertTrue(OpenFileCheck.available(), "descriptor check must be active on this JDK");
         Files.createDirectories(root.resolve("d"));
         FileJob job = FileJob.open(ZSTD, roots, root + "/real/f", root + "/d/o.zst", journal);
         Files.move(root.resolve("d"), root.resolve("moved"));
@@ -182,6 +186,37 @@ class SafePathsTest {
         try (Stream<Path> s = Files.list(root.resolve("moved"))) {
             assertEquals(0, s.count(), "the temp in the moved directory was removed");
         }
+    }
+
+    @Test
+    void aDirectoryMovedAwayDuringTheJobIsNotWrittenTo() throws Exception {
+        Files.createDirectories(root.resolve("d"));
+        FileJob job = FileJob.open(ZSTD, roots, root + "/real/f", root + "/d/o.zst", journal);
+        Files.move(root.resolve("d"), outside.resolve("d"));
+        Files.createDirectories(root.resolve("d"));
+        assertThrows(IOException.class, () -> job.run(new Progress()));
+        try (Stream<Path> s = Files.list(outside.resolve("d"))) {
+            assertEquals(0, s.count(), "the directory moved outside the root got nothing");
+        }
+        try (Stream<Path> s = Files.list(root.resolve("d"))) {
+            assertEquals(0, s.count(), "its replacement got nothing either: it is another directory");
+        }
+        assertNoTemps();
+    }
+
+    @Test
+    void aDestinationThatAppearsDuringTheJobIsKept() throws Exception {
+        FileJob job = FileJob.open(ZSTD, roots, root + "/real/f", root + "/real/new.zst", journal);
+        Files.writeString(root.resolve("real/new.zst"), "someone else's");
+        assertThrows(IOException.class, () -> job.run(new Progress()));
+        assertEquals("someone else's", Files.readString(root.resolve("real/new.zst")));
+        assertNoTemps();
+    }
+
+    @Test
+    void aRootThatIsNotADirectoryOrMissingIsRefusedAtStart() {
+        assertThrows(IOException.class, () -> SafeRoots.of(List.of(root.resolve("real/f"))));
+        assertThrows(IOException.class, () -> SafeRoots.of(List.of(root.resolve("missing"))));
     }
 
     @Test

@@ -64,6 +64,11 @@ public final class WireReader {
         return out;
     }
 
+    /** The array this reader reads, for a caller that keeps a checked range of it instead of a copy. */
+    public byte[] array() {
+        return data;
+    }
+
     public void skip(int n, String what) throws MalformedException {
         need(n, what);
         pos += n;

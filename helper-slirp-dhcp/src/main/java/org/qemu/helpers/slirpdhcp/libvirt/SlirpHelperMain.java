@@ -2,7 +2,7 @@ package org.qemu.helpers.slirpdhcp.libvirt;
 
 import java.util.List;
 import org.qemu.helpers.common.cli.HelperCommand;
-import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.slirpdhcp.Main;
 
 /**
@@ -21,7 +21,7 @@ public final class SlirpHelperMain {
         } catch (SlirpHelperArgs.UsageException e) {
             // one line on stderr: libvirt copies it into the domain's log and its own error
             System.err.println("qemu-slirp-helper: " + e.getMessage());
-            System.exit(HelperRuntime.EXIT_CONFIG);
+            System.exit(ExitCodes.CONFIG);
             return;
         }
         if (t.printCapabilities()) {
@@ -34,7 +34,7 @@ public final class SlirpHelperMain {
                 ParentDeath.arm();
             } catch (IllegalStateException | UnsatisfiedLinkError e) {
                 System.err.println("qemu-slirp-helper: --exit-with-parent: " + e.getMessage());
-                System.exit(HelperRuntime.EXIT_STARTUP);
+                System.exit(ExitCodes.STARTUP);
                 return;
             }
         }

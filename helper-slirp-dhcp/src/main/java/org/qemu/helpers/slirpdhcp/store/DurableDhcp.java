@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp.store;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.qemu.helpers.common.health.Health;
 import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
 import org.qemu.helpers.slirpdhcp.engine.DhcpOutcome;
@@ -23,20 +25,20 @@ import org.qemu.helpers.slirpdhcp.engine.StateChange;
  * concurrent callers and by batches.
  */
 public final class DurableDhcp implements DhcpEndpoint {
+    /** The degraded condition while the lease journal cannot be written. */
+    public static final String JOURNAL_CONDITION = "lease-journal";
+
     private final DhcpServer server;
     private final LeaseStore store; // null: volatile (no state directory)
     private final LongSupplier nowSeconds;
     private final org.qemu.helpers.slirpdhcp.engine.Statistics stats;
     private final Consumer<String> log;
     private final List<Consumer<StateChange>> listeners = new CopyOnWriteArrayList<>();
+    private volatile Health health = Health.NONE;
     private final Object order = new Object();
     /** Listeners (signals, logs) run here, in commit order, off the thread that answers clients. */
     private final java.util.concurrent.ExecutorService notifier = java.util.concurrent.Executors.newSingleThreadExecutor(
-            r -> {
-                Thread t = new Thread(r, "lease-events");
-                t.setDaemon(true);
-                return t;
-            });
+            new NameableThreadFactory("lease-events-", true));
 
     public DurableDhcp(DhcpServer server, LeaseStore store, LongSupplier nowSeconds,
                        org.qemu.helpers.slirpdhcp.engine.Statistics stats, Consumer<String> log) {
@@ -53,6 +55,15 @@ public final class DurableDhcp implements DhcpEndpoint {
 
     public void addListener(Consumer<StateChange> l) {
         listeners.add(l);
+    }
+
+    /** Told while the journal cannot be written (replies withheld, admin changes refused) and when it can again. */
+    public void setHealth(Health health) {
+        this.health = health;
+    }
+
+    private void journalFailed(IOException e) {
+        health.degraded(JOURNAL_CONDITION, e.getMessage() + "; DHCP replies are withheld until it can be written");
     }
 
     @Override
@@ -113,12 +124,14 @@ public final class DurableDhcp implements DhcpEndpoint {
         }
         if (err != null) {
             log.accept("journal_failed error=\"" + err.getMessage() + "\" action=replies_withheld");
+            journalFailed(err);
             List<Optional<DhcpReply>> none = new ArrayList<>();
             p.replies().forEach(r -> none.add(Optional.empty()));
             return none;
         }
         if (store != null && !p.changes().isEmpty()) {
             store.order().record(org.qemu.helpers.common.store.WriteOrder.Step.REPLY, p.seq());
+            health.recovered(JOURNAL_CONDITION);
         }
         publish(p.changes());
         return p.replies();
@@ -130,12 +143,23 @@ public final class DurableDhcp implements DhcpEndpoint {
         long seq;
         synchronized (order) {
             changes = op.apply(server);
-            seq = store == null ? 0 : store.append(changes, server::snapshot);
+            try {
+                seq = store == null ? 0 : store.append(changes, server::snapshot);
+            } catch (IOException e) {
+                journalFailed(e);
+                throw e;
+            }
         }
         if (store != null) {
-            store.sync(seq);
+            try {
+                store.sync(seq);
+            } catch (IOException e) {
+                journalFailed(e);
+                throw e;
+            }
             if (!changes.isEmpty()) {
                 store.order().record(org.qemu.helpers.common.store.WriteOrder.Step.REPLY, seq);
+                health.recovered(JOURNAL_CONDITION);
             }
         }
         publish(changes);

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Ip4;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.HostSide;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
@@ -152,20 +153,24 @@ public final class NatSockets implements HostSide, AutoCloseable {
     // ---- HostSide (called under the engine's lock) ----
 
     @Override
-    public void tcpConnect(TcpFlow flow, int ip, int port) {
+    public boolean tcpConnect(TcpFlow flow, int ip, int port) {
+        SocketChannel ch = null;
         try {
-            SocketChannel ch = SocketChannel.open();
+            ch = SocketChannel.open();
             ch.configureBlocking(false);
             ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            boolean done = ch.connect(new InetSocketAddress(Ip4.inet(ip), port));
-            SelectionKey k = ch.register(selector, done ? 0 : SelectionKey.OP_CONNECT, flow);
-            flow.hostHandle = k;
-            if (done) {
-                later(() -> engine.hostConnected(flow));
-            }
+            // a loopback handshake usually completes inside connect(2): one poll then spares the guest's SYN-ACK
+            // the round trip through this selector's thread
+            boolean done = ch.connect(new InetSocketAddress(Ip4.inet(ip), port)) || ch.finishConnect();
+            flow.hostHandle = ch.register(selector, done ? 0 : SelectionKey.OP_CONNECT, flow);
             selector.wakeup();
+            return done;
         } catch (IOException e) {
+            if (ch != null) {
+                closeQuietly(ch); // a refused loopback connect fails in finishConnect, at once
+            }
             later(() -> engine.hostRefused(flow)); // e.g. network unreachable: answered at once, not re-entrantly
+            return false;
         }
     }
 
@@ -275,16 +280,21 @@ public final class NatSockets implements HostSide, AutoCloseable {
             try {
                 long due = engine.nextDeadline();
                 selector.select(Math.max(1, due - System.currentTimeMillis()));
-                Runnable r;
-                while ((r = pending.poll()) != null) {
-                    r.run();
-                }
-                for (SelectionKey k : selector.selectedKeys()) {
-                    ready(k);
-                }
-                selector.selectedKeys().clear();
-                if (System.currentTimeMillis() >= due) {
-                    engine.tick(); // timers and reaping when due, not on every socket wake-up (a scan of all flows)
+                FrameBatch.begin(); // the frames of one round go to a stream guest with one write
+                try {
+                    Runnable r;
+                    while ((r = pending.poll()) != null) {
+                        r.run();
+                    }
+                    for (SelectionKey k : selector.selectedKeys()) {
+                        ready(k);
+                    }
+                    selector.selectedKeys().clear();
+                    if (System.currentTimeMillis() >= due) {
+                        engine.tick(); // timers and reaping when due, not on every wake-up (a scan of all flows)
+                    }
+                } finally {
+                    FrameBatch.end();
                 }
             } catch (IOException | RuntimeException e) {
                 if (!closed) {

@@ -3,9 +3,9 @@ package org.qemu.helpers.slirpdhcp.transport;
 import com.sun.jna.Memory;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import org.qemu.helpers.common.listen.Listen;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
@@ -19,9 +19,6 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * <p>A stale socket at PATH (a previous run) is replaced; anything else there is refused, never deleted.
  */
 public final class NetdevDgramServer implements FrameFrontEnd {
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFSOCK = 0140000;
-
     private final Path path;
     private final PacketFrontEnd frames;
 
@@ -30,20 +27,11 @@ public final class NetdevDgramServer implements FrameFrontEnd {
         this.frames = frames;
     }
 
-    /** Why PATH cannot be bound, or null: too long for sun_path, or something other than a socket is there. */
+    /** Why PATH cannot be bound, or null: too long for sun_path (what is at PATH is judged by Listen when binding). */
     public static String pathProblem(Path path) {
         String p = path.toString();
         if (Posix.unixAddressLength(p) > Posix.SOCKADDR_UN_SIZE) {
             return p + ": a Unix socket path is at most 107 bytes; use a shorter one";
-        }
-        try {
-            if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)
-                    && ((Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS) & S_IFMT)
-                    != S_IFSOCK) {
-                return p + " exists and is not a socket; refusing to replace it (remove it or choose another path)";
-            }
-        } catch (IOException e) {
-            return p + ": " + e.getMessage();
         }
         return null;
     }
@@ -55,7 +43,7 @@ public final class NetdevDgramServer implements FrameFrontEnd {
             throw new IOException(bad);
         }
         String p = path.toString();
-        Files.deleteIfExists(path); // a stale socket from a previous run, as the stream server replaces its own
+        Listen.claimUnixPath(path); // a stale socket from a previous run is replaced, anything else refused
         int fd = Posix.socket(Posix.AF_UNIX, Posix.SOCK_DGRAM | Posix.SOCK_CLOEXEC, 0);
         if (fd < 0) {
             throw new IOException("socket(AF_UNIX, SOCK_DGRAM): " + Posix.lastError());

@@ -1,8 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -11,8 +9,10 @@ import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import org.qemu.helpers.common.listen.Listen;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
-import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
 /**
@@ -21,6 +21,11 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * a length that cannot be a frame ends that connection, since the stream cannot be resynchronised.
  */
 public final class NetdevStreamServer implements FrameFrontEnd {
+    /** Larger than any frame with its length, so a whole frame always fits after a compact. */
+    private static final int READ_BUFFER = 256 * 1024;
+    /** Frames queued for one write at most (several full frames: a batch's write is rarely split). */
+    private static final int OUT_BUFFER = 256 * 1024;
+
     private final Path path;
     private final ServerSocketChannel server;
     private final GuestPort link;
@@ -36,9 +41,8 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         this.link = link;
         this.stats = stats;
         this.log = log;
-        Files.deleteIfExists(path); // a stale socket from a previous run
-        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(path));
+        // a stale socket from a previous run is replaced; anything else there is refused, never deleted
+        this.server = Listen.unixStream(path, 50);
         this.acceptor = new Thread(this::acceptLoop, "netdev-accept");
         acceptor.setDaemon(true);
     }
@@ -72,30 +76,29 @@ public final class NetdevStreamServer implements FrameFrontEnd {
     }
 
     private void serve(SocketChannel c) {
-        Consumer<byte[]> out = frame -> write(c, frame);
-        ByteBuffer len = ByteBuffer.allocate(4);
+        Runnable flush = () -> flush(c);
+        Consumer<byte[]> out = frame -> write(c, frame, flush);
+        // one read takes every frame QEMU has written so far (not two reads per frame); the frames of one read are
+        // one burst for the link, which may acknowledge them together
+        ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER);
+        FrameArrays arrays = new FrameArrays(); // this connection's reader only
         link.attach(out);
         try {
-            while (true) {
-                len.clear();
-                if (!readFully(c, len)) {
-                    break;
-                }
-                int n = len.flip().getInt();
-                if (n < 0 || n > Frames.MAX_FRAME) {
+            while (c.read(in) >= 0) {
+                in.flip();
+                long bad = LengthPrefixedFrames.deliver(in, arrays, link, out);
+                link.burstEnd();
+                if (bad != LengthPrefixedFrames.OK) {
                     stats.inc(Statistics.DROPPED_MALFORMED);
-                    log.accept("netdev_bad_length length=" + Integer.toUnsignedString(n) + " action=disconnect");
+                    log.accept("netdev_bad_length length=" + bad + " action=disconnect");
                     break;
                 }
-                ByteBuffer frame = ByteBuffer.allocate(n);
-                if (!readFully(c, frame)) {
-                    break;
-                }
-                link.receive(frame.array(), out);
+                in.compact();
             }
         } catch (IOException e) {
             // connection lost
         } finally {
+            link.burstEnd();
             link.detach(out);
             clients.remove(c);
             synchronized (c) {
@@ -112,37 +115,48 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         }
     }
 
-    private static boolean readFully(SocketChannel c, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (c.read(b) < 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /**
-     * Writes one frame behind its length. Each connection has one direct buffer, used under the connection's lock:
-     * the frame is copied once (a heap buffer would be copied again by the JDK into a direct one) and no buffer is
-     * allocated per frame.
+     * Queues one frame behind its length in the connection's direct buffer (used under the connection's lock: the
+     * frame is copied once, no buffer per frame) and sends the buffer now, or, inside a {@link FrameBatch}, once at
+     * the batch's end: QEMU then reads many frames per read, and both sides make one system call for them.
      */
-    private void write(SocketChannel c, byte[] frame) {
+    private void write(SocketChannel c, byte[] frame, Runnable flush) {
         synchronized (c) {
             if (!clients.contains(c)) {
                 return; // the connection ended: no buffer for it again
             }
-            ByteBuffer b = outBuffers.computeIfAbsent(c, k -> ByteBuffer.allocateDirect(4 + Frames.MAX_FRAME));
-            b.clear();
-            b.putInt(frame.length).put(frame).flip();
-            try {
-                while (b.hasRemaining()) {
-                    c.write(b);
-                }
-                stats.inc("frames_out");
-            } catch (IOException e) {
-                // the reader side notices and closes
+            ByteBuffer b = outBuffers.computeIfAbsent(c, k -> ByteBuffer.allocateDirect(OUT_BUFFER));
+            if (b.remaining() < 4 + frame.length) {
+                send(c, b);
+            }
+            b.putInt(frame.length).put(frame);
+            stats.inc("frames_out");
+            if (!FrameBatch.defer(flush)) {
+                send(c, b);
             }
         }
+    }
+
+    private void flush(SocketChannel c) {
+        synchronized (c) {
+            ByteBuffer b = outBuffers.get(c);
+            if (b != null && clients.contains(c)) {
+                send(c, b);
+            }
+        }
+    }
+
+    /** Writes what {@code b} holds (in write mode) and empties it; the caller holds the connection's lock. */
+    private static void send(SocketChannel c, ByteBuffer b) {
+        b.flip();
+        try {
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+        } catch (IOException e) {
+            // the reader side notices and closes
+        }
+        b.clear();
     }
 
     @Override

@@ -3,18 +3,26 @@ package org.qemu.helpers.slirpdhcp.transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.qemu.helpers.slirpdhcp.engine.DnsForwarder;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.SimpleResolver;
 
-/** An upstream resolver reached with dnsjava's SimpleResolver (UDP, TCP retry on truncation), with a timeout. */
-public final class ResolverUpstream implements DnsResolver.Upstream {
+/**
+ * An upstream resolver reached with dnsjava's asynchronous SimpleResolver (UDP, TCP retry on truncation, its own
+ * timeout): dnsjava's NIO thread waits for every upstream answer at once, no thread is held per query.
+ */
+public final class ResolverUpstream implements DnsForwarder.Upstream {
     private final InetSocketAddress addr;
     private final SimpleResolver resolver;
+    private final Executor callbacks;
 
-    public ResolverUpstream(InetSocketAddress addr, Duration timeout) {
+    /** {@code callbacks} runs what follows an answer (the reply to the guest), off dnsjava's selector thread. */
+    public ResolverUpstream(InetSocketAddress addr, Duration timeout, Executor callbacks) {
         this.addr = addr;
         this.resolver = new SimpleResolver(addr);
+        this.callbacks = callbacks;
         resolver.setTimeout(timeout);
     }
 
@@ -24,8 +32,8 @@ public final class ResolverUpstream implements DnsResolver.Upstream {
     }
 
     @Override
-    public Message exchange(Message query) throws IOException {
-        return resolver.send(query);
+    public CompletionStage<Message> exchange(Message query) {
+        return resolver.sendAsync(query, callbacks);
     }
 
     /** Parses {@code ADDR[:PORT]} (IPv4 or bracketed IPv6); throws IllegalArgumentException naming the text. */

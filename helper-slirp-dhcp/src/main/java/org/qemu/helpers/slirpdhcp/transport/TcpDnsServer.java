@@ -75,7 +75,8 @@ public final class TcpDnsServer implements AutoCloseable {
                 }
                 byte[] q = new byte[len];
                 in.readFully(q);
-                byte[] r = resolver.resolve(q, 0);
+                // this connection's own thread waits for a forwarded answer (bounded by the upstream timeouts)
+                byte[] r = resolver.resolve(q, 0).toCompletableFuture().join();
                 if (r == null) {
                     return; // not a query: close, as RFC 7766 6.2.4 permits
                 }

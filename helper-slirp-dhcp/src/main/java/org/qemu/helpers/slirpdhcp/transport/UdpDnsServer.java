@@ -8,28 +8,26 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 
 /**
- * DNS over UDP. Local and cached answers are sent from the receiving threads; forwarded queries run on the
- * forwarding pool so a slow upstream never stalls local names. Several sockets share the port (SO_REUSEPORT),
- * one receiving thread each (two threads on one socket measured slower: they contend for its lock).
+ * DNS over UDP. Local and cached answers are sent from the receiving threads; a forwarded query's reply is sent
+ * when its upstream answers (the resolver's stage completes), so a slow upstream never stalls local names and
+ * holds no thread. Several sockets share the port (SO_REUSEPORT), one receiving thread each (two threads on one
+ * socket measured slower: they contend for its lock).
  */
 public final class UdpDnsServer implements AutoCloseable {
     private final List<DatagramChannel> channels = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final DnsResolver resolver;
-    private final ExecutorService forwarders;
     private final Consumer<String> log;
     private final int udpLimit;
     private volatile boolean closed;
 
-    public UdpDnsServer(InetSocketAddress bind, int sockets, DnsResolver resolver, ExecutorService forwarders,
-                        int udpLimit, Consumer<String> log) throws IOException {
+    public UdpDnsServer(InetSocketAddress bind, int sockets, DnsResolver resolver, int udpLimit,
+                        Consumer<String> log) throws IOException {
         this.resolver = resolver;
-        this.forwarders = forwarders;
         this.log = log;
         this.udpLimit = udpLimit;
         int port = bind.getPort();
@@ -71,9 +69,9 @@ public final class UdpDnsServer implements AutoCloseable {
                     out.put(reply.wire()).flip();
                     ch.send(out, from);
                 } else if (r instanceof DnsResolver.Forward fwd) {
-                    forwarders.execute(() -> {
+                    resolver.forward(fwd).thenAccept(wire -> {
                         try {
-                            ch.send(ByteBuffer.wrap(resolver.forward(fwd)), from);
+                            ch.send(ByteBuffer.wrap(wire), from);
                         } catch (IOException e) {
                             log.accept("dns_send_failed error=\"" + e.getMessage() + "\"");
                         }
@@ -85,8 +83,6 @@ public final class UdpDnsServer implements AutoCloseable {
                 if (!closed) {
                     log.accept("dns_socket_error error=\"" + e.getMessage() + "\"");
                 }
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                return;
             } catch (RuntimeException e) {
                 log.accept("dns_unexpected error=\"" + e + "\"");
                 e.printStackTrace();

@@ -10,6 +10,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.testing.HelperProcess;
 import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.slirpdhcp.Main;
@@ -56,10 +57,6 @@ class MainOptionsTest {
         String both = refused("--netdev-socket", "--netdev-socket", BUS.dir().resolve("x.sock").toString(), "--fd",
                 "32");
         assertTrue(both.contains("--fd") && both.contains("one guest front end"), both);
-        Path file = BUS.dir().resolve("precious.txt");
-        Files.writeString(file, "keep me");
-        assertTrue(refused("--netdev-dgram", "--netdev-dgram", file.toString()).contains("not a socket"));
-        assertEquals("keep me", Files.readString(file));
         refused("--tap", "--tap", "tap0");
         refused("--netns", "--netns", "/run/netns/no-such-namespace-here", "--tap", "tap0");
         String self = String.valueOf(ProcessHandle.current().pid()); // a PID whose namespace exists
@@ -74,8 +71,31 @@ class MainOptionsTest {
             HelperProcess p = BUS.startHelper(Main.class, "--state-dir=" + BUS.dir().resolve("s2"), "--udp-bind",
                     "127.0.0.1", "--dhcp-port", "0", "--dns-port", String.valueOf(taken.getLocalPort()));
             int code = p.awaitExit(Duration.ofSeconds(30));
-            assertEquals(3, code, p.output());
-            assertTrue(p.output().contains("cannot start serving"), p.output());
+            assertEquals(ExitCodes.STARTUP, code, p.output());
+            assertTrue(p.output().contains("cannot listen on 127.0.0.1"), p.output());
         }
+    }
+
+    /**
+     * issue 11: {@code --netdev-socket FILE} on a regular file deleted it and bound a socket in its place. Each
+     * Unix listen path that is not a stale socket is refused with exit 3 naming it, and what is there is kept.
+     */
+    @Test
+    void aListenPathThatIsNotAStaleSocketIsRefusedAndKept() throws Exception {
+        for (String option : new String[] {"--netdev-socket", "--netdev-dgram"}) {
+            Path file = BUS.dir().resolve("precious" + option + ".txt");
+            Files.writeString(file, "precious data");
+            HelperProcess p = BUS.startHelper(Main.class, "--state-dir=" + BUS.dir().resolve("s3"), option,
+                    file.toString());
+            assertEquals(ExitCodes.STARTUP, p.awaitExit(Duration.ofSeconds(30)), p.output());
+            assertTrue(p.output().contains("cannot listen on " + file + ": it exists and is not a socket but a regular"
+                    + " file"), p.output());
+            assertEquals("precious data", Files.readString(file), option);
+        }
+        Path dir = Files.createDirectories(BUS.dir().resolve("a-directory"));
+        HelperProcess p = BUS.startHelper(Main.class, "--state-dir=" + BUS.dir().resolve("s3"), "--netdev-socket",
+                dir.toString());
+        assertEquals(ExitCodes.STARTUP, p.awaitExit(Duration.ofSeconds(30)), p.output());
+        assertTrue(Files.isDirectory(dir), p.output());
     }
 }

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.qemu.helpers.common.health.Health;
 import org.qemu.helpers.common.testing.RecordedOrder;
 import org.qemu.helpers.common.testing.SmallTmpfs;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
@@ -42,6 +43,8 @@ class LeaseDurabilityTest {
     Path dir;
 
     final List<String> logs = new CopyOnWriteArrayList<>();
+    /** What the helper's Status would show: the degraded conditions reported, and their ends. */
+    final List<String> health = new CopyOnWriteArrayList<>();
 
     DurableDhcp open(Path d, RecordedOrder order) throws IOException {
         Statistics stats = new Statistics();
@@ -49,7 +52,21 @@ class LeaseDurabilityTest {
         DhcpServer server = new DhcpServer(NetworkConfig.slirpDefaults("vm.internal"), new LocalZone("vm.internal"),
                 stats, logs::add);
         server.restore(store.recovered());
-        return new DurableDhcp(server, store, () -> NOW, stats, logs::add);
+        DurableDhcp dhcp = new DurableDhcp(server, store, () -> NOW, stats, logs::add);
+        dhcp.setHealth(new Health() {
+            @Override
+            public void degraded(String condition, String reason) {
+                health.add("degraded " + condition + " " + reason);
+            }
+
+            @Override
+            public void recovered(String condition) {
+                if (!health.isEmpty() && health.get(health.size() - 1).startsWith("degraded " + condition)) {
+                    health.add("recovered " + condition); // transitions only, as the runtime's board
+                }
+            }
+        });
+        return dhcp;
     }
 
     static DhcpMessage msg(DhcpMessageType type, Mac mac, DhcpOptions extra) {
@@ -104,6 +121,9 @@ class LeaseDurabilityTest {
                 assertTrue(i < 2_000, "the journal never ran out of space");
             }
             Mac refused = mac(i);
+            assertTrue(!health.isEmpty() && health.stream().allMatch(h -> h.startsWith("degraded ")) && health.get(0).startsWith("degraded lease-journal lease journal ")
+                    && health.get(0).contains("No space left") && health.get(0).contains("DHCP replies are withheld"),
+                    "issue 11: the helper shows degraded while it withholds replies: " + health);
             assertTrue(logs.stream().anyMatch(l -> l.startsWith("journal_failed") && l.contains("No space left")
                     && l.contains("action=replies_withheld")), logs.toString());
             // cutting back the torn record freed a few bytes of its page: admin changes fill them, then fail
@@ -122,6 +142,7 @@ class LeaseDurabilityTest {
 
             fs.free();
             assertTrue(lease(dhcp, refused).isPresent(), "the refused client is served once space returns");
+            assertEquals("recovered lease-journal", health.get(health.size() - 1), health.toString());
             acked.add(refused);
             Mac after = mac(1_000);
             assertTrue(lease(dhcp, after).isPresent());

@@ -116,9 +116,14 @@ class NetdevDgramTest {
         assertTrue(e.getMessage().contains("exists and is not a socket"), e.getMessage());
         assertEquals("data", Files.readString(file));
         core = null;
-        // a stale socket from an earlier run is replaced
+        // a live socket is refused and kept; once its process is gone (a stale socket from an earlier run) it is replaced
         Path sock = dir.resolve("stale.dgram");
-        peer(sock);
+        int live = peer(sock);
+        IOException inUse = assertThrows(IOException.class, () -> start(sock));
+        assertTrue(inUse.getMessage().contains(sock + ": a socket that may be in use"), inUse.getMessage());
+        core = null;
+        Posix.close(live);
+        fds.remove((Integer) live);
         start(sock);
         int a = peer(dir.resolve("a.dgram"));
         sendTo(a, sock, FdFrontEndTest.discoverFrame());

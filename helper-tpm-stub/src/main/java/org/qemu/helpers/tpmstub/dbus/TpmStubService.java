@@ -1,5 +1,6 @@
 package org.qemu.helpers.tpmstub.dbus;
 
+import org.qemu.helpers.common.text.Untrusted;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -8,7 +9,7 @@ import org.freedesktop.dbus.types.UInt32;
 import org.qemu.TpmStub1.Error;
 import org.qemu.helpers.common.bus.DBusErrors;
 import org.qemu.helpers.common.bus.PropertyTable;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.HashAlg;
 
 /**
@@ -62,14 +63,7 @@ public final class TpmStubService implements TpmStub1 {
 
     /** Makes a caller-supplied string safe to echo in an error message. */
     static String printable(String s) {
-        if (s == null) {
-            return "";
-        }
-        StringBuilder b = new StringBuilder();
-        for (char c : s.substring(0, Math.min(s.length(), 64)).toCharArray()) {
-            b.append(c >= 0x20 && c < 0x7f ? c : '?');
-        }
-        return b.toString();
+        return Untrusted.printable(s, 64);
     }
 
     private void requireStarted() {

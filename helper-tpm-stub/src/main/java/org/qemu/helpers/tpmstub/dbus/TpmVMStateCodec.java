@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 
 import org.qemu.helpers.common.vmstate.InvalidStateException;
 import org.qemu.helpers.common.vmstate.VMStateCodec;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.StateFormatException;
 import org.qemu.helpers.tpmstub.engine.TpmState;
 

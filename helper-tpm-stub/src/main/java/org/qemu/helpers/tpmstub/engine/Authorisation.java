@@ -17,19 +17,68 @@ final class Authorisation {
     static final long HMAC_SESSION_FIRST = 0x02000000L;
     static final long POLICY_SESSION_FIRST = 0x03000000L;
 
-    /** One TPMS_AUTH_COMMAND: a password session (hmac == null) or a loaded HMAC session. */
-    record Session(long handle, int attributes, byte[] nonceCaller, byte[] auth, HmacSession hmac) { }
+    /** One TPMS_AUTH_COMMAND: a password session (hmac == null) or a loaded HMAC or policy session. */
+    record Session(long handle, int attributes, byte[] nonceCaller, byte[] auth, AuthSession hmac) { }
 
-    /** An unbound, unsalted HMAC session (Part 1 19.6): its key is empty, its nonceTPM rolls. */
-    static final class HmacSession {
+    /**
+     * An unbound, unsalted HMAC, policy or trial session (Part 1 19.6, 19.7): its sessionKey is
+     * empty, its nonceTPM rolls; a policy session also carries its policyDigest and what the
+     * assertions so far require of the authorisation (Part 4 SESSION_ATTRIBUTES).
+     */
+    static final class AuthSession {
+        static final int HMAC = 0x00;
+        static final int POLICY = 0x01;
+        static final int TRIAL = 0x03;
+
         final long handle;
         final HashAlg alg;
+        final int type;
         byte[] nonceTpm;
+        byte[] policyDigest;
+        /** PolicyAuthValue: the HMAC includes the entity's authValue. */
+        boolean authValueNeeded;
+        /** PolicyPassword: the authValue is sent in the clear instead of an HMAC. */
+        boolean passwordNeeded;
+        /** PolicyPCR's pcrUpdateCounter (the PCRs must not change afterwards), or -1. */
+        long pcrCounter = -1;
+        /** PolicyCommandCode's command code, or 0. */
+        long commandCode;
+        /** The sequence number of its saved context while it is saved (ContextSave), else -1. */
+        long savedSequence = -1;
 
-        HmacSession(long handle, HashAlg alg, byte[] nonceTpm) {
+        AuthSession(long handle, HashAlg alg, int type, byte[] nonceTpm) {
             this.handle = handle;
             this.alg = alg;
+            this.type = type;
             this.nonceTpm = nonceTpm;
+            this.policyDigest = new byte[alg.digestSize()];
+        }
+
+        boolean isPolicy() {
+            return type != HMAC;
+        }
+
+        boolean saved() {
+            return savedSequence >= 0;
+        }
+
+        /** Part 4 Session.c SessionResetPolicyData (PolicyRestart, and after the session authorised). */
+        void resetPolicy() {
+            policyDigest = new byte[alg.digestSize()];
+            authValueNeeded = false;
+            passwordNeeded = false;
+            pcrCounter = -1;
+            commandCode = 0;
+        }
+
+        /** policyDigest_new = H(policyDigest_old || parts) (Part 1 19.7.2). */
+        void extend(byte[]... parts) {
+            java.security.MessageDigest md = alg.digest();
+            md.update(policyDigest);
+            for (byte[] p : parts) {
+                md.update(p);
+            }
+            policyDigest = md.digest();
         }
     }
 
@@ -68,10 +117,9 @@ final class Authorisation {
                 }
                 byte[] auth = r.tpm2b(Params.MAX_DIGEST);
                 if (!pw) {
-                    HmacSession hs = core.hmacSessions.get(handle);
-                    if (hs == null) {
-                        // not loaded (and policy sessions are never started here)
-                        throw new TpmFormatException(TpmRc.REFERENCE_S0 + i);
+                    AuthSession hs = core.sessions.get(handle);
+                    if (hs == null || hs.saved()) {
+                        throw new TpmFormatException(TpmRc.REFERENCE_S0 + i); // not loaded
                     }
                     if ((attrs & 0xE6) != 0) { // no audit and no parameter encryption in this TPM
                         throw new TpmFormatException(TpmRc.ATTRIBUTES);
@@ -113,7 +161,13 @@ final class Authorisation {
                 throw new TpmFormatException(TpmRc.LOCKOUT);
             }
             NvIndex nv = NvCommands.isNvHandle(h) ? st.nv.get(h) : null;
-            if (nv != null && !nv.has(NvIndex.NO_DA)) {
+            // Part 1 19.8: NV indices and objects without noDA are under dictionary-attack protection
+            // when the authorisation uses their authValue (a bare policy session does not)
+            AuthSession ps = s.hmac() != null && s.hmac().isPolicy() ? s.hmac() : null;
+            boolean usesAuthValue = ps == null || ps.authValueNeeded || ps.passwordNeeded;
+            boolean daProtected = usesAuthValue && ((nv != null && !nv.has(NvIndex.NO_DA))
+                    || (core.loaded(h) instanceof TpmObject ob && !ob.pub.has(PublicArea.NO_DA)));
+            if (daProtected) {
                 // Part 4 SessionProcess.c CheckLockedOut, for an entity under DA protection
                 if (st.failedTries >= TpmState.MAX_TRIES) {
                     throw new TpmFormatException(TpmRc.LOCKOUT);
@@ -135,11 +189,23 @@ final class Authorisation {
                 }
             }
             byte[] expected = stripTrailingZeros(authValue(h));
+            AuthSession policy = s.hmac() != null && s.hmac().isPolicy() ? s.hmac() : null;
+            if (policy != null) {
+                checkPolicy(cc, h, nv, policy, i + 1);
+            } else if (core.loaded(h) instanceof TpmObject o && !authValueServes(o, cc, i)) {
+                throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+            }
             boolean ok;
-            if (s.hmac() == null) {
+            if (s.hmac() == null || (policy != null && policy.passwordNeeded)) {
                 ok = MessageDigest.isEqual(stripTrailingZeros(s.auth()), expected);
+                if (policy != null) {
+                    sessions.set(i, new Session(s.handle(), s.attributes(), s.nonceCaller(), new byte[0], policy));
+                }
             } else {
-                HmacSession hs = s.hmac();
+                AuthSession hs = s.hmac();
+                if (policy != null && !policy.authValueNeeded) {
+                    expected = new byte[0]; // Part 1 19.6.8: the policy HMAC's key is the sessionKey alone
+                }
                 MessageDigest md = hs.alg.digest();
                 md.update(Params.u32Bytes(cc.code()));
                 for (long hnd : handles) {
@@ -153,7 +219,7 @@ final class Authorisation {
             }
             if (!ok) {
                 int rc;
-                if (nv != null && !nv.has(NvIndex.NO_DA)) {
+                if (daProtected) {
                     // Part 1 19.8: a DA-protected index counts the failure and answers AUTH_FAIL
                     st.failedTries++;
                     if (st.failedTries == 1) {
@@ -175,6 +241,44 @@ final class Authorisation {
         }
     }
 
+    /**
+     * Part 4 SessionProcess.c CheckPolicyAuthSession: the entity's authPolicy must equal the session's
+     * policyDigest, and what the assertions bound (PCRs unchanged, the command code) must still hold.
+     */
+    private void checkPolicy(CommandCode cc, long h, NvIndex nv, AuthSession p, int n) throws TpmFormatException {
+        byte[] authPolicy;
+        if (nv != null) {
+            int needed = cc == CommandCode.NV_READ ? NvIndex.POLICYREAD : NvIndex.POLICYWRITE;
+            if (!nv.has(needed)) {
+                throw new TpmFormatException(TpmRc.withSession(TpmRc.AUTH_UNAVAILABLE, n));
+            }
+            authPolicy = nv.authPolicy;
+        } else if (core.loaded(h) instanceof TpmObject o) {
+            authPolicy = o.pub.authPolicy();
+        } else {
+            authPolicy = new byte[0]; // hierarchies and PCRs: no policy here (no SetPrimaryPolicy)
+        }
+        if (p.type == AuthSession.TRIAL || !MessageDigest.isEqual(authPolicy, p.policyDigest)) {
+            throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_FAIL, n));
+        }
+        if (p.pcrCounter >= 0 && p.pcrCounter != core.st.pcrCounter) {
+            throw new TpmFormatException(TpmRc.PCR_CHANGED);
+        }
+        if (p.commandCode != 0 && p.commandCode != cc.code()) {
+            throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_CC, n));
+        }
+    }
+
+    /**
+     * Part 4 SessionProcess.c IsAuthValueAvailable for an object: in the USER role its authValue
+     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role", here only the object to
+     * activate of ActivateCredential) unless adminWithPolicy is set.
+     */
+    private static boolean authValueServes(TpmObject o, CommandCode cc, int index) {
+        boolean admin = cc == CommandCode.ACTIVATE_CREDENTIAL && index == 0;
+        return admin ? !o.pub.has(PublicArea.ADMIN_WITH_POLICY) : o.pub.has(PublicArea.USER_WITH_AUTH);
+    }
+
     /** Part 1 19.6.5/19.6.6: the response authorisation area, after the response parameters {@code p}. */
     void writeResponse(CommandCode cc, List<Session> sessions, byte[] p, TpmWriter out) {
         byte[] rpHash = null;
@@ -184,7 +288,7 @@ final class Authorisation {
                 out.u16(0).u8(0x01).u16(0);
                 continue;
             }
-            HmacSession hs = s.hmac();
+            AuthSession hs = s.hmac();
             if (rpHash == null || rpHash.length != hs.alg.digestSize()) {
                 MessageDigest md = hs.alg.digest();
                 md.update(new byte[] {0, 0, 0, 0});
@@ -194,11 +298,14 @@ final class Authorisation {
             }
             hs.nonceTpm = new byte[hs.alg.digestSize()];
             core.random.fill(hs.nonceTpm);
+            if (hs.isPolicy()) {
+                hs.resetPolicy(); // Part 1 19.7.1: a policy session that authorised starts over
+            }
             byte[] hmac = hmac(hs.alg, s.auth() /* the key saved by check */, rpHash, hs.nonceTpm,
                     s.nonceCaller(), s.attributes());
             out.tpm2b(hs.nonceTpm).u8(s.attributes()).tpm2b(hmac);
             if ((s.attributes() & 0x01) == 0) {
-                core.hmacSessions.remove(hs.handle); // continueSession clear: the session ends here
+                core.sessions.remove(hs.handle); // continueSession clear: the session ends here
             }
         }
     }
@@ -219,8 +326,8 @@ final class Authorisation {
         } else if (handle == TpmEngine.RH_PLATFORM) {
             return st.platformAuth;
         }
-        if (ObjectSlots.isTransient(handle)) {
-            return core.objects.get(handle).authValue(); // loaded: checked when the handle was read
+        if (ObjectSlots.isTransient(handle) || (handle >>> 24) == 0x81) {
+            return core.loaded(handle).authValue(); // loaded: checked when the handle was read
         }
         if (NvCommands.isNvHandle(handle)) {
             return core.st.nv.get(handle).auth; // defined: checked when the handle was read

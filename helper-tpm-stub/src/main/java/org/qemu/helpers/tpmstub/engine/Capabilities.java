@@ -32,15 +32,16 @@ final class Capabilities {
 
     /**
      * (TPM_ALG_ID, TPMA_ALGORITHM) pairs, ascending: only the algorithms some command here uses, with
-     * libtpms's attributes for them (the hashes: TPMA_ALGORITHM hash). RSA, ECC, AES, HMAC keys and
-     * the signature and encryption schemes come when the commands that use them do.
+     * libtpms's attributes for them (tests check each entry is in swtpm's list unchanged).
      */
     static final int[][] ALGS = {
-        {0x0004, 0x004}, {0x000b, 0x004}, {0x000c, 0x004}, {0x000d, 0x004},
+        {0x0001, 0x009}, {0x0004, 0x004}, {0x0005, 0x104}, {0x0006, 0x002}, {0x0008, 0x30c},
+        {0x000b, 0x004}, {0x000c, 0x004}, {0x000d, 0x004}, {0x0014, 0x101}, {0x0018, 0x101},
+        {0x0023, 0x009}, {0x0043, 0x202},
     };
 
-    /** No ECC curve is usable yet (no ECC keys). */
-    static final int[] ECC_CURVES = {};
+    /** The ECC curves keys can use: NIST P-256. */
+    static final int[] ECC_CURVES = {PublicArea.ECC_NIST_P256};
 
     /** Permanent handles the TPM knows (TPM_RH_OWNER, NULL, RS_PW, LOCKOUT, ENDORSEMENT, PLATFORM, PLATFORM_NV). */
     static final long[] PERMANENT_HANDLES = {

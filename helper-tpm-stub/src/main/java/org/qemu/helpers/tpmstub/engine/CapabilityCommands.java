@@ -127,16 +127,29 @@ final class CapabilityCommands implements CommandGroup {
         Iterable<Long> handles = switch ((int) (property >>> 24)) {
             case 0x00 -> java.util.stream.LongStream.range(0, PcrAttributes.COUNT).boxed().toList();
             case 0x40 -> Arrays.stream(Capabilities.PERMANENT_HANDLES).boxed().toList();
-            case 0x02 -> core.hmacSessions.keySet(); // a TreeMap: in handle order
+            // TPM_HT_LOADED_SESSION and TPM_HT_SAVED_SESSION: sessions of either type, loaded or saved
+            case 0x02 -> sessionHandles(false);
+            case 0x03 -> sessionHandles(true);
             case 0x80 -> core.objects.handles(); // in handle order
             case 0x01 -> core.st.nv.keySet(); // a TreeMap: in handle order
-            case 0x03, 0x81 -> List.of(); // no saved sessions or persistent objects
+            case 0x81 -> core.st.persistent.keySet(); // a TreeMap: in handle order
             default -> throw new TpmFormatException(TpmRc.withParameter(TpmRc.HANDLE, 2));
         };
         Page<Long> page = page(handles, h -> h, property, n);
         data.u32(page.items().size());
         page.items().forEach(data::u32);
         return page.more();
+    }
+
+    /** Handles of loaded or saved sessions in ascending order (HMAC 0x02..., then policy 0x03...). */
+    private List<Long> sessionHandles(boolean saved) {
+        List<Long> out = new ArrayList<>();
+        core.sessions.forEach((h, s) -> {
+            if (s.saved() == saved) {
+                out.add(h);
+            }
+        });
+        return out;
     }
 
     /** Part 4 PropertyCap.c TPMCapGetProperties: properties of the starting property's group only. */
@@ -159,11 +172,14 @@ final class CapabilityCommands implements CommandGroup {
             permanent |= 0x4;
         }
         long startupClear = 0xF | (core.st.prevOrderlyState != TpmState.SU_NONE ? 0x80000000L : 0);
-        long sessions = core.hmacSessions.size(); // HR_LOADED, HR_ACTIVE and what remains available
+        long loaded = core.loadedSessions(); // HR_LOADED, HR_ACTIVE and what remains available
+        long active = core.sessions.size();
         long[][] var = {
-            {0x200, permanent}, {0x201, startupClear}, {0x202, core.st.nv.size()}, {0x203, sessions},
-            {0x204, Authorisation.MAX_LOADED_SESSIONS - sessions}, {0x205, sessions}, {0x206, Authorisation.MAX_ACTIVE_SESSIONS - sessions},
-            {0x207, ObjectSlots.MAX_LOADED_OBJECTS - core.objects.size()}, {0x208, 0}, {0x209, 0x41},
+            {0x200, permanent}, {0x201, startupClear}, {0x202, core.st.nv.size()}, {0x203, loaded},
+            {0x204, Authorisation.MAX_LOADED_SESSIONS - loaded}, {0x205, active},
+            {0x206, Authorisation.MAX_ACTIVE_SESSIONS - active},
+            {0x207, ObjectSlots.MAX_LOADED_OBJECTS - core.objects.size()}, {0x208, core.st.persistent.size()},
+            {0x209, ContextCommands.MAX_PERSISTENT - core.st.persistent.size()},
             {0x20a, core.st.nv.values().stream().filter(i -> i.type() == NvIndex.NT_COUNTER).count()}, {0x20b, 0x19}, {0x20c, 0},
             {0x20d, Capabilities.ECC_CURVES.length}, {0x20e, core.st.failedTries}, {0x20f, 3}, {0x210, 1000},
             {0x211, Capabilities.LOCKOUT_RECOVERY_S}, {0x212, 0}, {0x213, 0}, {0x214, 0},

@@ -35,7 +35,26 @@ public enum CommandCode {
     NV_WRITE(0x137, 0x04400137, 2, 1, true),
     NV_INCREMENT(0x134, 0x04400134, 2, 1, true),
     NV_EXTEND(0x136, 0x04400136, 2, 1, true),
-    NV_READ(0x14E, 0x0400014E, 2, 1, true);
+    NV_READ(0x14E, 0x0400014E, 2, 1, true),
+    CREATE_PRIMARY(0x131, 0x12000131, 1, 1, true),
+    CREATE(0x153, 0x02000153, 1, 1, true),
+    LOAD(0x157, 0x12000157, 1, 1, true),
+    READ_PUBLIC(0x173, 0x02000173, 1, 0, true),
+    UNSEAL(0x15E, 0x0200015E, 1, 1, true),
+    CONTEXT_SAVE(0x162, 0x02000162, 1, 0, false),
+    CONTEXT_LOAD(0x161, 0x10000161, 0, 0, false),
+    EVICT_CONTROL(0x120, 0x04400120, 2, 1, true),
+    QUOTE(0x158, 0x02000158, 1, 1, true),
+    POLICY_PCR(0x17F, 0x0200017F, 1, 0, true),
+    POLICY_RESTART(0x180, 0x02000180, 1, 0, true),
+    POLICY_GET_DIGEST(0x189, 0x02000189, 1, 0, true),
+    POLICY_AUTH_VALUE(0x16B, 0x0200016B, 1, 0, true),
+    POLICY_PASSWORD(0x18C, 0x0200018C, 1, 0, true),
+    POLICY_COMMAND_CODE(0x16C, 0x0200016C, 1, 0, true),
+    POLICY_SECRET(0x151, 0x04000151, 2, 1, true),
+    ACTIVATE_CREDENTIAL(0x147, 0x04000147, 2, 2, true),
+    CREATE_LOADED(0x191, 0x12000191, 1, 1, true),
+    SIGN(0x15D, 0x0200015D, 1, 1, true);
 
     private final int code;
     private final int attributes;

@@ -2,7 +2,9 @@ package org.qemu.helpers.tpmstub.engine;
 
 import java.security.GeneralSecurityException;
 
+import javax.crypto.Cipher;
 import javax.crypto.Mac;
+import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /** The JDK's primitives as the TPM uses them (java.security / javax.crypto only). */
@@ -32,6 +34,76 @@ final class Crypto {
             return mac.doFinal();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HMAC " + alg, e);
+        }
+    }
+
+    /** The digest of the concatenation of {@code parts}. */
+    static byte[] hash(HashAlg alg, byte[]... parts) {
+        java.security.MessageDigest md = alg.digest();
+        for (byte[] p : parts) {
+            md.update(p);
+        }
+        return md.digest();
+    }
+
+    /**
+     * KDFa (Part 1 11.4.10.2, SP800-108 counter mode with HMAC): {@code bits} bits of
+     * HMAC(key, [i]32 || label || 0x00 || contextU || contextV || [bits]32) for i = 1, 2, ...;
+     * the label's terminating zero is added here. Unused high bits of the first byte are cleared.
+     */
+    static byte[] kdfa(HashAlg alg, byte[] key, String label, byte[] contextU, byte[] contextV, int bits) {
+        int bytes = (bits + 7) / 8;
+        byte[] out = new byte[bytes];
+        byte[] u = contextU == null ? new byte[0] : contextU;
+        byte[] v = contextV == null ? new byte[0] : contextV;
+        int off = 0;
+        for (int i = 1; off < bytes; i++) {
+            byte[] k = kdfaBlock(alg, key, i, label, u, v, bits);
+            int n = Math.min(k.length, bytes - off);
+            System.arraycopy(k, 0, out, off, n);
+            off += n;
+        }
+        if (bits % 8 != 0) {
+            out[0] &= (byte) ((1 << (bits % 8)) - 1);
+        }
+        return out;
+    }
+
+    /**
+     * KDFe (Part 1 11.4.10.3, SP800-56A concatenation KDF): {@code bits} bits of
+     * H([i]32 || Z || label || 0x00 || partyU || partyV) for i = 1, 2, ...
+     */
+    static byte[] kdfe(HashAlg alg, byte[] z, String label, byte[] partyU, byte[] partyV, int bits) {
+        byte[] l = label.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] labelZ = java.util.Arrays.copyOf(l, l.length + 1);
+        int bytes = (bits + 7) / 8;
+        byte[] out = new byte[bytes];
+        int off = 0;
+        for (int i = 1; off < bytes; i++) {
+            byte[] k = hash(alg, Params.u32Bytes(i), z, labelZ, partyU, partyV);
+            int n = Math.min(k.length, bytes - off);
+            System.arraycopy(k, 0, out, off, n);
+            off += n;
+        }
+        return out;
+    }
+
+    /** Iteration {@code i} (1-based) of KDFa, for callers that draw its output as a stream. */
+    static byte[] kdfaBlock(HashAlg alg, byte[] key, long i, String label, byte[] contextU, byte[] contextV, int bits) {
+        byte[] l = label.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return hmac(alg, key, Params.u32Bytes(i), java.util.Arrays.copyOf(l, l.length + 1), contextU, contextV,
+                Params.u32Bytes(bits));
+    }
+
+    /** AES in CFB mode with a full-block feedback (Part 1 11.4.6.3 CFB, as TPM parameter and storage encryption). */
+    static byte[] aesCfb(boolean encrypt, byte[] key, byte[] iv, byte[] data) {
+        try {
+            Cipher c = Cipher.getInstance("AES/CFB/NoPadding");
+            c.init(encrypt ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"),
+                    new IvParameterSpec(iv));
+            return c.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-CFB", e);
         }
     }
 }

@@ -18,7 +18,7 @@ final class NvCommands implements CommandGroup {
     static final int MAX_INDEX_SIZE = 2048;
     /** MAX_NV_BUFFER_SIZE (libtpms 1024): the most one NV_Read or NV_Write moves. */
     static final int MAX_BUFFER = 1024;
-    /** The sum of all indices' dataSize. */
+    /** The NV space: the sum of all indices' dataSize and the persistent objects' encoded sizes. */
     static final int MAX_TOTAL_BYTES = 8192;
 
     private final EngineCore core;
@@ -292,8 +292,7 @@ final class NvCommands implements CommandGroup {
         if (core.st.nv.containsKey(pub.handle)) {
             throw new TpmFormatException(TpmRc.NV_DEFINED);
         }
-        int total = core.st.nv.values().stream().mapToInt(i -> i.data.length).sum();
-        if (core.st.nv.size() >= MAX_INDICES || total + pub.data.length > MAX_TOTAL_BYTES) {
+        if (core.st.nv.size() >= MAX_INDICES || core.st.nvBytesUsed() + pub.data.length > MAX_TOTAL_BYTES) {
             throw new TpmFormatException(TpmRc.NV_SPACE);
         }
         pub.auth = auth;

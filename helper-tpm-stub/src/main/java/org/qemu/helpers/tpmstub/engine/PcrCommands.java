@@ -187,4 +187,43 @@ final class PcrCommands implements CommandGroup {
             out.tpm2b(d);
         }
     }
+
+    /**
+     * Part 4 PCR.c PCRComputeCurrentDigest: H_alg of the selected PCR values, bank by bank in the
+     * list's order and in ascending PCR order within a bank (unallocated banks contribute nothing).
+     */
+    byte[] selectionDigest(HashAlg alg, List<PcrSelection> sel) {
+        MessageDigest md = alg.digest();
+        for (PcrSelection s : sel) {
+            if (!core.st.allocated.contains(s.alg())) {
+                continue;
+            }
+            for (int pcr = 0; pcr < PcrAttributes.COUNT; pcr++) {
+                if ((s.select()[pcr / 8] & (1 << (pcr % 8))) != 0) {
+                    md.update(core.st.pcrs[s.alg().ordinal()][pcr]);
+                }
+            }
+        }
+        return md.digest();
+    }
+
+    /** TPML_PCR_SELECTION as read by {@link Params#pcrSelectionList}. */
+    static void writeSelection(TpmWriter w, List<PcrSelection> sel) {
+        w.u32(sel.size());
+        for (PcrSelection s : sel) {
+            w.u16(s.algId()).u8(3).bytes(s.select());
+        }
+    }
+
+    /** True if no PCR is selected. */
+    static boolean noneSelected(List<PcrSelection> sel) {
+        for (PcrSelection s : sel) {
+            for (byte b : s.select()) {
+                if (b != 0) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
 }

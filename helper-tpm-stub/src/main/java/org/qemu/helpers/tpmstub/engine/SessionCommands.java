@@ -5,7 +5,7 @@ import static org.qemu.helpers.tpmstub.engine.Params.param;
 
 import java.util.Set;
 
-/** Part 3 chapter 11 (Session Commands): StartAuthSession (unbound, unsalted HMAC sessions). */
+/** Part 3 chapter 11 (Session Commands): StartAuthSession (unbound, unsalted HMAC, policy and trial sessions). */
 final class SessionCommands implements CommandGroup {
     private final EngineCore core;
 
@@ -26,8 +26,9 @@ final class SessionCommands implements CommandGroup {
             if (type == 0x80 && core.objects.get(h) == null) {
                 throw new TpmFormatException(TpmRc.REFERENCE_H0); // not loaded
             }
-            // a loaded object cannot salt or bind here: only sequence objects exist, and no keys
-            throw new TpmFormatException(type == 0x81 ? TpmRc.HANDLE : TpmRc.VALUE);
+            // salted and bound sessions are not offered: an existing key or entity is refused as a value
+            throw new TpmFormatException(type == 0x81 && !core.st.persistent.containsKey(h) ? TpmRc.HANDLE
+                    : TpmRc.VALUE);
         }
         return h;
     }
@@ -78,19 +79,23 @@ final class SessionCommands implements CommandGroup {
         if (salt.length != 0) {
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 2)); // no tpmKey to decrypt a salt
         }
-        if (type != 0x00) {
-            throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 3)); // policy sessions: not offered
-        }
-        if (core.hmacSessions.size() >= Authorisation.MAX_LOADED_SESSIONS) {
+        if (core.loadedSessions() >= Authorisation.MAX_LOADED_SESSIONS) {
             throw new TpmFormatException(TpmRc.SESSION_MEMORY);
         }
-        long handle = Authorisation.HMAC_SESSION_FIRST;
-        while (core.hmacSessions.containsKey(handle)) {
-            handle++;
+        if (core.sessions.size() >= Authorisation.MAX_ACTIVE_SESSIONS) {
+            throw new TpmFormatException(TpmRc.SESSION_HANDLES);
         }
+        // HMAC (0x02) and policy (0x03) sessions share one index space, as libtpms's context array
+        int index = 0;
+        while (core.sessions.containsKey(Authorisation.HMAC_SESSION_FIRST + index)
+                || core.sessions.containsKey(Authorisation.POLICY_SESSION_FIRST + index)) {
+            index++;
+        }
+        long handle = (type == Authorisation.AuthSession.HMAC ? Authorisation.HMAC_SESSION_FIRST
+                : Authorisation.POLICY_SESSION_FIRST) + index;
         byte[] nonceTpm = new byte[alg.digestSize()];
         core.random.fill(nonceTpm);
-        core.hmacSessions.put(handle, new Authorisation.HmacSession(handle, alg, nonceTpm));
+        core.sessions.put(handle, new Authorisation.AuthSession(handle, alg, type, nonceTpm));
         core.responseHandle = handle;
         out.tpm2b(nonceTpm);
     }

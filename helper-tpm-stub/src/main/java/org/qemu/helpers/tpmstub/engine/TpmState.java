@@ -27,8 +27,11 @@ public final class TpmState {
     static final int MAX_AUTH = 64;
     private static final int PERMANENT_MAGIC = 0x54535031; // "TSP1"
     private static final int VOLATILE_MAGIC = 0x54535631;  // "TSV1"
-    /** Version 2 added the hierarchy seeds and proofs; version 1 blobs still load (they get fresh ones). */
-    private static final int PERMANENT_VERSION = 2;
+    /**
+     * Version 2 added the hierarchy seeds and proofs (version 1 blobs still load and get fresh ones);
+     * version 3 the persistent objects (version 2 blobs load with none).
+     */
+    private static final int PERMANENT_VERSION = 3;
     private static final int VOLATILE_VERSION = 1;
     /** Upper bound of either encoded part; a larger blob is refused before parsing. */
     public static final int MAX_BLOB = 16 * 1024;
@@ -44,6 +47,8 @@ public final class TpmState {
     Secrets secrets;
     /** NV indices by handle (format version 2), at most {@link NvCommands#MAX_INDICES}. */
     final java.util.TreeMap<Long, NvIndex> nv = new java.util.TreeMap<>();
+    /** Persistent objects (TPM2_EvictControl) by handle, at most {@link ContextCommands#MAX_PERSISTENT}. */
+    final java.util.TreeMap<Long, TpmObject> persistent = new java.util.TreeMap<>();
     /** Part 4 NV.c maxCount: the largest counter value of any deleted counter index. */
     long nvMaxCount;
     /** gp.failedTries (Part 1 19.8): failed authorisations of DA-protected entities, at most MAX_TRIES. */
@@ -162,6 +167,11 @@ public final class TpmState {
             w.u32(i.handle).u16(i.nameAlg.algId()).u32(i.attributes & 0xFFFFFFFFL).tpm2b(i.authPolicy).tpm2b(i.auth)
                     .tpm2b(i.data);
         }
+        w.u16(persistent.size());
+        for (var e : persistent.entrySet()) {
+            w.u32(e.getKey());
+            e.getValue().writeTo(w);
+        }
         return seal(w);
     }
 
@@ -238,7 +248,7 @@ public final class TpmState {
                             long resetCount, long restartCount, long clock, boolean tpmEstablished,
                             long savedPcrCounter, byte[] savedPlatformAuth, boolean savedLocality3,
                             byte[][][] savedPcrs, Secrets secrets, List<NvIndex> nv, long nvMaxCount,
-                            long failedTries) {
+                            long failedTries, java.util.SortedMap<Long, TpmObject> persistent) {
         /** Written before version 2: it has no seeds or proofs yet, and gets fresh ones when loaded. */
         public boolean needsSecrets() {
             return secrets == null;
@@ -315,11 +325,18 @@ public final class TpmState {
                 }
                 nv = readNv(r);
             }
+            java.util.SortedMap<Long, TpmObject> objects = version >= 3 ? readPersistent(r) : new java.util.TreeMap<>();
+            long used = nv.stream().mapToLong(i -> i.data.length).sum()
+                    + objects.values().stream().mapToLong(TpmObject::encodedSize).sum();
+            if (used > NvCommands.MAX_TOTAL_BYTES) {
+                throw new StateFormatException("NV data and persistent objects over " + NvCommands.MAX_TOTAL_BYTES
+                        + " bytes");
+            }
             if (r.remaining() != 0) {
                 throw new StateFormatException("permanent blob has " + r.remaining() + " trailing bytes");
             }
             return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp, secrets,
-                    List.copyOf(nv), maxCount, tries);
+                    List.copyOf(nv), maxCount, tries, java.util.Collections.unmodifiableSortedMap(objects));
         } catch (TpmFormatException ex) {
             throw new StateFormatException("permanent blob is truncated or has an oversized field");
         }
@@ -357,6 +374,37 @@ public final class TpmState {
             out.add(new NvIndex(handle, alg, attrs, policy, auth, data));
         }
         return out;
+    }
+
+    /** The persistent objects of a permanent blob: handles in the persistent range, ascending, each bound. */
+    private static java.util.SortedMap<Long, TpmObject> readPersistent(TpmReader r)
+            throws TpmFormatException, StateFormatException {
+        int count = r.u16();
+        if (count > ContextCommands.MAX_PERSISTENT) {
+            throw new StateFormatException(count + " persistent objects, more than " + ContextCommands.MAX_PERSISTENT);
+        }
+        java.util.SortedMap<Long, TpmObject> out = new java.util.TreeMap<>();
+        long previous = -1;
+        for (int k = 0; k < count; k++) {
+            long handle = r.u32();
+            if ((handle >>> 24) != 0x81 || handle <= previous) {
+                throw new StateFormatException("bad or unordered persistent handle 0x" + Long.toHexString(handle));
+            }
+            previous = handle;
+            try {
+                out.put(handle, TpmObject.read(r));
+            } catch (TpmFormatException e) {
+                throw new StateFormatException("persistent object 0x" + Long.toHexString(handle)
+                        + " is malformed or its sensitive area does not match its public area");
+            }
+        }
+        return out;
+    }
+
+    /** Bytes of NV space in use: NV index data and persistent objects (bounded by NvCommands.MAX_TOTAL_BYTES). */
+    int nvBytesUsed() {
+        return nv.values().stream().mapToInt(i -> i.data.length).sum()
+                + persistent.values().stream().mapToInt(TpmObject::encodedSize).sum();
     }
 
     public static Volatile decodeVolatile(byte[] blob) throws StateFormatException {
@@ -398,6 +446,8 @@ public final class TpmState {
         for (NvIndex i : p.nv()) {
             nv.put(i.handle, i.copy());
         }
+        persistent.clear();
+        persistent.putAll(p.persistent());
         nvMaxCount = p.nvMaxCount();
         failedTries = p.failedTries();
         allocated.clear();

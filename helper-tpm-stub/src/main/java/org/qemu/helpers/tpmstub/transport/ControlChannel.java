@@ -1,5 +1,6 @@
 package org.qemu.helpers.tpmstub.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.FileDescriptor;
@@ -11,7 +12,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 
 import org.newsclub.net.unix.AFUNIXSocket;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.TpmState;
 
 /**
@@ -59,7 +60,7 @@ public final class ControlChannel {
      * requests padded to the size of their C union (SET_LOCALITY with 4 bytes), tpm2-tss sends
      * them unpadded, and the padding is ignored.
      */
-    public static void serve(Socket s, TpmDevice tpm, DataFdSink dataFd, TpmDevice.EventLog log) throws IOException {
+    public static void serve(Socket s, TpmDevice tpm, DataFdSink dataFd, EventLog log) throws IOException {
         AFUNIXSocket unix = s instanceof AFUNIXSocket u ? u : null;
         if (unix != null) {
             unix.setAncillaryReceiveBufferSize(1024);
@@ -82,10 +83,10 @@ public final class ControlChannel {
                 ByteBuffer body = ByteBuffer.wrap(buf, 4, n - 4).slice();
                 byte[] resp = handle(cmd, body, in, tpm, fds, dataFd, log);
                 if (resp == null) {
-                    log.event("ctrl-refused", "cmd", "0x" + Integer.toHexString(cmd), "reason", "oversized body");
+                    log.debug("ctrl-refused", "cmd", "0x" + Integer.toHexString(cmd), "reason", "oversized body");
                     return;
                 }
-                log.event("ctrl", "cmd", "0x" + Integer.toHexString(cmd), "result", "0x"
+                log.debug("ctrl", "cmd", "0x" + Integer.toHexString(cmd), "result", "0x"
                         + Integer.toHexString(resp.length >= 4 && cmd != CMD_GET_CAPABILITY
                                 ? ByteBuffer.wrap(resp, 0, 4).getInt() : 0));
                 out.write(resp);
@@ -197,7 +198,7 @@ public final class ControlChannel {
     }
 
     private static byte[] handle(int cmd, ByteBuffer body, InputStream in, TpmDevice tpm, FileDescriptor[] fds,
-                                 DataFdSink dataFd, TpmDevice.EventLog log) throws IOException {
+                                 DataFdSink dataFd, EventLog log) throws IOException {
         if (cmd != CMD_SET_DATAFD) {
             closeAll(fds, -1);
         }
@@ -269,7 +270,7 @@ public final class ControlChannel {
                 }
                 int r = dataFd.accept(fds[0]);
                 closeAll(fds, r == TpmDevice.TPM_SUCCESS ? 0 : -1);
-                log.event("data-fd", "accepted", r == 0);
+                log.debug("data-fd", "accepted", r == 0);
                 return res(r);
             }
             case CMD_SET_BUFFERSIZE: {

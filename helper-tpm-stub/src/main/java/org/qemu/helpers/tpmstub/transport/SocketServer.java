@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.newsclub.net.unix.AFUNIXServerSocket;
-import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.qemu.helpers.common.listen.Listen;
 
 /** Accepts connections on one endpoint and runs a handler per connection on its own thread. */
 public final class SocketServer implements Closeable {
@@ -39,19 +39,8 @@ public final class SocketServer implements Closeable {
         ServerSocket ss;
         if (ep instanceof Endpoint.Unix u) {
             File f = u.path().toFile();
-            if (Files.exists(u.path(), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                // only ever replace a leftover socket: never a regular file, directory or symlink
-                java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(u.path(),
-                        java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                boolean socketFile = a.isOther();
-                if (!socketFile) {
-                    throw new IOException(u.path() + " exists and is not a socket; choose another path");
-                }
-                if (!isStale(f)) {
-                    throw new IOException("something is already listening on " + u.path());
-                }
-                Files.delete(u.path());
-            }
+            // only ever replace a leftover socket: never a regular file, directory, symlink or live socket
+            Listen.claimUnixPath(u.path());
             AFUNIXServerSocket us = AFUNIXServerSocket.newInstance();
             us.bind(AFUNIXSocketAddress.of(f), 16);
             ss = us;
@@ -59,22 +48,11 @@ public final class SocketServer implements Closeable {
             Endpoint.Tcp t = (Endpoint.Tcp) ep;
             // a blocking NIO channel: its socket adaptor reads with one blocking read(2) per call,
             // where java.net.Socket's own implementation polls first (a measurable cost per command)
-            java.nio.channels.ServerSocketChannel ch = java.nio.channels.ServerSocketChannel.open();
-            ch.setOption(java.net.StandardSocketOptions.SO_REUSEADDR, true);
-            ch.bind(new InetSocketAddress(t.host(), t.port()), 16);
-            ss = ch.socket();
+            ss = Listen.tcp(new InetSocketAddress(t.host(), t.port()), 16).socket();
         }
         SocketServer s = new SocketServer(ss, ep, name, handler);
         s.acceptor.start();
         return s;
-    }
-
-    private static boolean isStale(File f) {
-        try (AFUNIXSocket probe = AFUNIXSocket.connectTo(AFUNIXSocketAddress.of(f))) {
-            return false;
-        } catch (IOException e) {
-            return true;
-        }
     }
 
     /** The bound TCP port (for tcp:HOST:0), or -1 for a Unix socket. */

@@ -1,5 +1,6 @@
 package org.qemu.helpers.tpmstub.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import java.io.Closeable;
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -8,18 +9,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.FileDescriptorCast;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 
 /** The data and control listeners of one TPM, plus a data channel passed in by CMD_SET_DATAFD. */
 public final class TpmServer implements Closeable {
     private final TpmDevice tpm;
-    private final TpmDevice.EventLog log;
+    private final EventLog log;
     private final AtomicBoolean fdInUse = new AtomicBoolean();
     private SocketServer data;
     private SocketServer ctrl;
     private volatile Socket fdSocket;
 
-    public TpmServer(TpmDevice tpm, TpmDevice.EventLog log) {
+    public TpmServer(TpmDevice tpm, EventLog log) {
         this.tpm = tpm;
         this.log = log;
     }
@@ -60,7 +61,7 @@ public final class TpmServer implements Closeable {
             try (s) {
                 DataChannel.serve(s, tpm);
             } catch (IOException | RuntimeException e) {
-                log.event("data-fd-ended", "reason", e.getClass().getSimpleName());
+                log.debug("data-fd-ended", "reason", e.getClass().getSimpleName());
             } finally {
                 fdSocket = null;
                 fdInUse.set(false);

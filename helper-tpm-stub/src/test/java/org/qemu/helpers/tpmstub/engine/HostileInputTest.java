@@ -27,6 +27,7 @@ class HostileInputTest {
         seeds.add(Hex.cmd("8001 00000000 00000165 02000000"));
         seeds.add(Hex.cmd("8001 00000000 00000165 80000000"));
         seeds.addAll(HostileCommands.nvCommands());
+        seeds.addAll(HostileCommands.keyCommands());
         seeds.add(Hex.cmd("8002 00000000 00000182 00000010 00000049 02000000 0020" + "22".repeat(32)
                 + " 01 0020" + "33".repeat(32) + " 00000000"));
         int errors = 0;

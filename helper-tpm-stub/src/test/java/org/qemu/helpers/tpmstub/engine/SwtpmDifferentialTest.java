@@ -82,13 +82,14 @@ class SwtpmDifferentialTest {
         byte[] cmd = Hex.cmd("8001 00000000 0000017a 00000000 00000000 00000100");
         String theirs = Hex.str(swtpm.command(cmd)).substring(38);
         String ours = Hex.str(engine.execute(cmd, locality).response()).substring(38);
-        assertEquals(4 * 12, ours.length(), "sha1, sha256, sha384, sha512: " + ours);
+        // rsa, sha1, hmac, aes, keyedhash, sha256, sha384, sha512, rsassa, ecdsa, ecc, cfb
+        assertEquals(12 * 12, ours.length(), "the algorithms keys, hashes and sessions use: " + ours);
         for (int i = 0; i < ours.length(); i += 12) {
             assertTrue(theirs.contains(ours.substring(i, i + 12)), ours.substring(i, i + 12) + " not in " + theirs);
         }
         String curves = Hex.str(engine.execute(Hex.cmd("8001 00000000 0000017a 00000008 00000000 00000040"), 0)
                 .response());
-        assertEquals("80010000001300000000000000000800000000", curves, "no ECC curve yet");
+        assertEquals("800100000015000000000000000008000000010003", curves, "NIST P-256 only");
     }
 
     /**
@@ -561,6 +562,66 @@ class SwtpmDifferentialTest {
         same("8001 00000000 0000017a 00000006 00000201 00000001");
         same("8002 00000000 00000122 4000000c " + ord + PW);                     // platform: no platformAuth set, ok
         same("8001 00000000 0000017a 00000001 01000000 00000010");
+    }
+
+    /** One CreatePrimary under the owner with a template (TPMT_PUBLIC hex): its answer must be identical. */
+    private void samePrimaryAnswer(String template) throws IOException {
+        String t = template.replace(" ", "");
+        same("8002 00000000 00000131 40000001" + PW + " 0004 0000 0000 " + String.format("%04x", t.length() / 2) + t
+                + " 0000 00000000");
+    }
+
+    @Test
+    void policyDigestsAndKeyErrorsAreIdentical() throws IOException {
+        same("8001 00000000 00000144 0000");
+        // a trial session: its nonce is random, the rest must be equal; then every policy digest
+        sameExcept("8001 00000000 00000176 40000007 40000007 0020" + "11".repeat(32) + " 0000 03 0010 000b", 16, 48);
+        String s = "03000000";
+        same("8001 00000000 0000017f " + s + " 0000 00000001 000b 03 800000");
+        same("8001 00000000 00000189 " + s);
+        same("8001 00000000 0000016b " + s);
+        same("8001 00000000 00000189 " + s);
+        same("8001 00000000 0000016c " + s + " 0000015e");
+        same("8001 00000000 00000189 " + s);
+        same("8001 00000000 0000016c " + s + " 00000158");
+        same("8002 00000000 00000151 40000001 " + s + PW + " 0000 0000 0004 72656631 00000000");
+        same("8001 00000000 00000189 " + s);
+        same("8001 00000000 00000180 " + s);
+        same("8001 00000000 00000189 " + s);
+        same("8001 00000000 0000018c " + s);
+        same("8001 00000000 00000189 " + s);
+        // PolicyPCR with a caller digest in a trial session: the digest given is used
+        same("8001 00000000 0000017f " + s + " 0020" + "ab".repeat(32) + " 00000001 000b 03 000001");
+        same("8001 00000000 00000189 " + s);
+        // policy commands on a handle that is no (loaded) policy session
+        same("8001 00000000 00000189 03000001");
+        same("8001 00000000 00000189 02000000");
+        same("8001 00000000 00000165 " + s);
+        same("8001 00000000 00000189 " + s);
+        // template errors of CreatePrimary
+        samePrimaryAnswer("0023 000b 00030073 0000 0006 0080 0043 0010 0003 0010 0000 0000"); // reserved bit 0
+        samePrimaryAnswer("0023 000b 00030062 0000 0006 0080 0043 0010 0003 0010 0000 0000"); // fixedTPM, not fixedParent
+        samePrimaryAnswer("0023 000b 00070072 0000 0006 0080 0043 0010 0003 0010 0000 0000"); // restricted sign+decrypt
+        samePrimaryAnswer("0023 000b 00030072 0000 0010 0010 0003 0010 0000 0000"); // storage key without AES
+        samePrimaryAnswer("0023 000b 00040072 0000 0006 0080 0043 0018 000b 0003 0010 0000 0000"); // signer with AES
+        samePrimaryAnswer("0023 000b 00030052 0000 0006 0080 0043 0010 0003 0010 0000 0000"); // no sensitiveDataOrigin
+        samePrimaryAnswer("0023 000b 00030072 0004 01020304 0006 0080 0043 0010 0003 0010 0000 0000"); // policy size
+        samePrimaryAnswer("0023 0005 00030072 0000 0006 0080 0043 0010 0003 0010 0000 0000"); // nameAlg HMAC
+        // (libtpms also makes storage keys with AES in OFB, CTR, CBC or ECB mode; this TPM only CFB: MODE)
+        samePrimaryAnswer("0023 000b 00030072 0000 0006 0081 0043 0010 0003 0010 0000 0000"); // AES-129
+        samePrimaryAnswer("0008 000b 00000072 0000 0010 0000"); // sealed data with sensitiveDataOrigin
+        samePrimaryAnswer("0001 000b 00030072 0000 0006 0080 0043 0010 03e8 00000000 0000"); // RSA-1000
+        samePrimaryAnswer("0023 000b 00030072 0000 0006 0080 0043 0010 0099 0010 0000 0000"); // no such curve
+        // handles that do not exist
+        same("8001 00000000 00000173 80000000");
+        same("8001 00000000 00000173 81000001");
+        same("8001 00000000 00000173 40000001");
+        same("8002 00000000 0000015e 80000001" + PW);
+        same("8002 00000000 00000158 80000000" + PW + " 0000 0010 00000001 000b 03 ff0000");
+        same("8002 00000000 00000120 40000001 80000000" + PW + " 81000001");
+        same("8001 00000000 00000162 80000000");
+        same("8001 00000000 00000162 02000000");
+        same("8001 00000000 00000165 03000000");
     }
 
     @Test

@@ -83,12 +83,35 @@ class TpmStateCodecTest {
         assertTrue(TpmState.decodePermanent(p).needsSecrets());
         TpmState.Permanent upgraded = TpmState.decodePermanent(b.encodePermanent());
         assertFalse(upgraded.needsSecrets());
-        assertEquals(2, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt(), "written as version 2");
+        assertEquals(3, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt(), "written as version 3");
         TpmState.Permanent again = TpmState.decodePermanent(c.encodePermanent());
         for (int i = 0; i < 6; i++) {
             assertArrayEquals(upgraded.secrets().all().get(i), again.secrets().all().get(i));
             assertEquals(TpmState.Secrets.SIZE, again.secrets().all().get(i).length);
         }
+    }
+
+    /**
+     * Blobs written by the version 2 release (main 3f91494's TpmState: Startup(CLEAR), PCR 7 sha256
+     * extended with 0x11 x 32, NV index 0x01000010 of 8 bytes, authValue "nv", written "cafebabe")
+     * still load, with no persistent objects, and are written back as version 3.
+     */
+    @Test
+    void stateWrittenByTheVersion2ReleaseStillLoads() throws Exception {
+        TpmState.Permanent p = TpmState.decodePermanent(resource("state-v2-permanent.bin"));
+        assertTrue(p.persistent().isEmpty());
+        assertEquals(1, p.nv().size());
+        TpmEngine b = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(3));
+        b.load(p, TpmState.decodeVolatile(resource("state-v2-volatile.bin")));
+        // NV_Read of the index with its authValue: the bytes written by the old release
+        byte[] nvRead = Hex.cmd("8002 00000000 0000014e 01000010 01000010 0000000b 40000009 0000 01 0002 6e76 0004 0000");
+        assertEquals("80010000000a00000922", Hex.str(b.execute(nvRead, 0).response()), "DA in use: RETRY once");
+        String read = Hex.str(b.execute(nvRead, 0).response());
+        assertEquals("80020000001900000000000000060004cafebabe0000010000", read);
+        assertEquals(3, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt());
+        TpmState.Permanent again = TpmState.decodePermanent(b.encodePermanent());
+        assertArrayEquals(p.secrets().eps(), again.secrets().eps());
+        assertEquals(1, again.nv().size());
     }
 
     static byte[] resource(String name) throws java.io.IOException {

@@ -1,5 +1,7 @@
 package org.qemu.helpers.tpmstub.store;
 
+import org.qemu.helpers.common.log.EventLog;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.qemu.helpers.common.store.WriteOrder;
 import org.qemu.helpers.common.testing.RecordedOrder;
 import org.qemu.helpers.common.testing.SmallTmpfs;
-import org.qemu.helpers.tpmstub.TpmDevice;
+import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.HashAlg;
 
 /**
@@ -62,7 +64,7 @@ class StateDurabilityTest {
     void aResponseThatChangedPermanentStateGoesOutAfterItsForce() throws Exception {
         RecordedOrder order = new RecordedOrder();
         StateStore s = StateStore.open(dir, order);
-        try (TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+        try (TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
             assertEquals(0, d.init(0));
             for (int i = 0; i < 5; i++) {
                 assertEquals(0, rc(reply(d, s, order, STARTUP_CLEAR)));
@@ -81,7 +83,19 @@ class StateDurabilityTest {
         try (SmallTmpfs fs = SmallTmpfs.mount(512)) {
             Path d = fs.dir().resolve("tpm");
             StateStore s = StateStore.open(d);
-            try (TpmDevice tpm = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+            try (TpmDevice tpm = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
+                java.util.Map<String, String> degraded = new java.util.concurrent.ConcurrentHashMap<>();
+                tpm.setHealth(new org.qemu.helpers.common.health.Health() {
+                    @Override
+                    public void degraded(String condition, String reason) {
+                        degraded.put(condition, reason);
+                    }
+
+                    @Override
+                    public void recovered(String condition) {
+                        degraded.remove(condition);
+                    }
+                });
                 assertEquals(0, tpm.init(0));
                 assertEquals(0, rc(tpm.execute(STARTUP_CLEAR)));
                 byte[] permanent = Files.readAllBytes(d.resolve(StateStore.PERMANENT));
@@ -98,8 +112,11 @@ class StateDurabilityTest {
                     assertEquals(0, files.filter(p -> p.getFileName().toString().contains(".qdh-tmp-")).count(),
                             "no temporary file left behind");
                 }
+                assertTrue(String.valueOf(degraded.get(TpmDevice.STORE_CONDITION)).contains("No space left"),
+                        "issue 11: the helper shows degraded while it cannot store its state: " + degraded);
                 fs.free();
                 assertEquals(0, rc(tpm.execute(SHUTDOWN_CLEAR)), "space returned: the shutdown state is stored");
+                assertEquals(java.util.Map.of(), degraded, "stored again: no longer degraded");
             }
             StateStore reopened = StateStore.open(d);
             assertTrue(reopened.loadPermanent().isPresent() && reopened.loadLive().isPresent());

@@ -1,5 +1,6 @@
 package org.qemu.helpers.uiclient.display;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -37,11 +38,7 @@ public final class DisplayClient implements AutoCloseable {
     private final DBusConnection bus;
     private final OwnerGate gate;
     private final UiLog log;
-    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "ui-client-display");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(new NameableThreadFactory("ui-client-display-", true));
     /** Engine state per console id; kept across QEMU restarts so viewers stay subscribed. */
     private final Map<Integer, ConsoleDisplay> displays = new ConcurrentHashMap<>();
     private final List<ListenerSession> sessions = new ArrayList<>();

@@ -1,12 +1,12 @@
 package org.qemu.helpers.uiclient.display;
 
-import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.log.EventLog;
 
-/** {@link UiLog} on common's one-line HelperLog. */
+/** {@link UiLog} on common's one-line event log. */
 public final class HelperLogUi implements UiLog {
-    private final HelperLog log;
+    private final EventLog log;
 
-    public HelperLogUi(HelperLog log) {
+    public HelperLogUi(EventLog log) {
         this.log = log;
     }
 

@@ -9,27 +9,38 @@ public final class Checksum {
     private Checksum() {
     }
 
-    private static final VarHandle BE_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+    private static final VarHandle NATIVE_LONG =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
     /**
      * The one's complement sum of {@code len} bytes as 16-bit big-endian words (RFC 1071 4.1), folded to 16 bits.
-     * Adds 32-bit words into a 64-bit accumulator and folds once at the end (RFC 1071 2(C): the sum is
-     * independent of the word size used to add), four times fewer steps than 16-bit words.
+     * Reads 64 bits at a time in the machine's own byte order and adds their 32-bit halves into a 64-bit
+     * accumulator, folding once at the end: the sum is independent of the word size (RFC 1071 2(C)) and of the
+     * byte order, up to one byte swap of the result (2(B)). A native-order read needs no byte swap per word,
+     * which the JIT's C1 does not inline (the big-endian int reads this replaced were 60 % of the helper's CPU in
+     * a host-to-guest transfer; this loop measured 3-7x faster on C1, 1.5-2x on C2).
      */
     public static int sum(byte[] b, int off, int len, int initial) {
-        long s = initial & 0xffffffffL;
+        long s = 0;
         int i = off;
         int end = off + len;
-        for (; i + 4 <= end; i += 4) {
-            s += Integer.toUnsignedLong((int) BE_INT.get(b, i));
+        for (; i + 8 <= end; i += 8) {
+            long x = (long) NATIVE_LONG.get(b, i);
+            s += (x >>> 32) + (x & 0xffffffffL);
         }
-        if (i + 2 <= end) {
-            s += ((b[i] & 0xff) << 8) | (b[i + 1] & 0xff);
-            i += 2;
+        int words = fold(s);
+        long t = (LITTLE_ENDIAN ? Integer.reverseBytes(words) >>> 16 : words) + (initial & 0xffffffffL);
+        for (; i + 2 <= end; i += 2) {
+            t += ((b[i] & 0xff) << 8) | (b[i + 1] & 0xff);
         }
         if (i < end) {
-            s += (b[i] & 0xff) << 8;
+            t += (b[i] & 0xff) << 8;
         }
+        return fold(t);
+    }
+
+    private static int fold(long s) {
         while ((s >>> 16) != 0) {
             s = (s & 0xffff) + (s >>> 16);
         }

@@ -24,8 +24,16 @@ public final class Frames {
     public record Arp(int op, Mac senderMac, int senderIp, Mac targetMac, int targetIp) {
     }
 
-    /** An IPv4 packet; {@code fragment} is true for any piece of a fragmented datagram. */
-    public record Ipv4(int src, int dst, int proto, int ttl, boolean fragment, byte[] payload) {
+    /**
+     * An IPv4 packet; {@code fragment} is true for any piece of a fragmented datagram. The payload is the checked
+     * range {@code payloadOffset, payloadLength} of {@code packet} (the frame's array): no copy per frame.
+     */
+    public record Ipv4(int src, int dst, int proto, int ttl, boolean fragment, byte[] packet, int payloadOffset,
+                       int payloadLength) {
+        /** A copy of the payload. */
+        public byte[] payload() {
+            return java.util.Arrays.copyOfRange(packet, payloadOffset, payloadOffset + payloadLength);
+        }
     }
 
     public record Udp(int srcPort, int dstPort, byte[] payload) {
@@ -82,28 +90,30 @@ public final class Frames {
             throw new MalformedException("bad IPv4 header checksum");
         }
         int frag = ((h[6] & 0xff) << 8) | (h[7] & 0xff);
-        byte[] payload = r.bytes(total - ihl, "IP payload");
+        int payloadOffset = r.position();
+        r.skip(total - ihl, "IP payload");
         boolean fragment = (frag & 0x2000) != 0 || (frag & 0x1fff) != 0;
-        return new Ipv4(Ip4.of(h, 12), Ip4.of(h, 16), h[9] & 0xff, h[8] & 0xff, fragment, payload);
+        return new Ipv4(Ip4.of(h, 12), Ip4.of(h, 16), h[9] & 0xff, h[8] & 0xff, fragment, r.array(), payloadOffset,
+                total - ihl);
     }
 
     public static Udp udp(Ipv4 ip) throws MalformedException {
-        WireReader r = new WireReader(ip.payload());
+        WireReader r = new WireReader(ip.packet(), ip.payloadOffset(), ip.payloadLength());
         int sport = r.u16("udp src port");
         int dport = r.u16("udp dst port");
         int len = r.u16("udp length");
         int csum = r.u16("udp checksum");
-        if (len < 8 || len > ip.payload().length) {
-            throw new MalformedException("UDP length " + len + " with " + ip.payload().length + " bytes");
+        if (len < 8 || len > ip.payloadLength()) {
+            throw new MalformedException("UDP length " + len + " with " + ip.payloadLength() + " bytes");
         }
         if (csum != 0) {
             int s = Checksum.pseudo(ip.src(), ip.dst(), PROTO_UDP, len);
-            if (Checksum.sum(ip.payload(), 0, len, s) != 0xffff) {
+            if (Checksum.sum(ip.packet(), ip.payloadOffset(), len, s) != 0xffff) {
                 throw new MalformedException("bad UDP checksum");
             }
         }
         byte[] data = new byte[len - 8];
-        System.arraycopy(ip.payload(), 8, data, 0, data.length);
+        System.arraycopy(ip.packet(), ip.payloadOffset() + 8, data, 0, data.length);
         return new Udp(sport, dport, data);
     }
 

@@ -1,6 +1,5 @@
 package org.qemu.helpers.slirpdhcp.engine.frame;
 
-import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
@@ -28,17 +27,14 @@ public final class GuestLink implements GuestPort {
     private final DhcpEndpoint dhcp;
     private final DnsResolver dns;
     private final Statistics stats;
-    private final Executor forwarder;
     private final Consumer<String> log;
     private volatile NatEngine nat;
 
-    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Executor forwarder,
-                     Consumer<String> log) {
+    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Consumer<String> log) {
         this.cfg = cfg;
         this.dhcp = dhcp;
         this.dns = dns;
         this.stats = stats;
-        this.forwarder = forwarder;
         this.log = log;
     }
 
@@ -74,6 +70,42 @@ public final class GuestLink implements GuestPort {
     @Override
     public void receive(byte[] frame, Consumer<byte[]> replyTo) {
         handle(frame, replyTo);
+    }
+
+    /** A burst ends here after this many frames even if the front end has more (bounds what is held back). */
+    static final int MAX_BURST = 64;
+    private int burstFrames; // front end thread only
+    private NatEngine burstNat; // the engine told about this burst, if any
+
+    @Override
+    public void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo) {
+        if (burstFrames++ == 0) {
+            FrameBatch.begin(); // replies of the burst go out together where the sink can (a stream socket)
+            burstNat = nat;
+            if (burstNat != null) {
+                burstNat.beginBurst();
+            }
+        }
+        handle(frame, replyTo);
+        if (burstFrames >= MAX_BURST) {
+            burstEnd();
+        }
+    }
+
+    @Override
+    public void burstEnd() {
+        if (burstFrames == 0) {
+            return;
+        }
+        burstFrames = 0;
+        try {
+            if (burstNat != null) {
+                burstNat.endBurst();
+            }
+        } finally {
+            burstNat = null;
+            FrameBatch.end();
+        }
     }
 
     /** Handles one frame from the guest; never throws for bad input (dropped and counted). */
@@ -202,10 +234,9 @@ public final class GuestLink implements GuestPort {
         if (res instanceof DnsResolver.Reply reply) {
             out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), reply.wire()));
         } else if (res instanceof DnsResolver.Forward fwd) {
-            forwarder.execute(() -> {
-                byte[] wire = dns.forward(fwd);
-                out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), wire));
-            });
+            // sent when the upstream answers, from the thread that completes the stage (out is thread-safe)
+            dns.forward(fwd).thenAccept(wire ->
+                    out.accept(Frames.udpFrame(eth.src(), src, cfg.dns(), ip.src(), DNS_PORT, udp.srcPort(), wire)));
         }
     }
 }

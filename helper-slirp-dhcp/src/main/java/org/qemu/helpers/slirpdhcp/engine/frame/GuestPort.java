@@ -10,6 +10,9 @@ import java.util.function.Consumer;
  *
  * <p>A sink sends one whole Ethernet frame, is thread-safe, and must not block for long: a front end whose
  * peer cannot take more drops the frame and counts it (TCP toward the guest retransmits).
+ *
+ * <p>Neither side keeps a frame's array after the call that passed it returns (a sink copies it out, the link
+ * copies what it keeps, e.g. a DNS query's payload): both reuse their arrays ({@link FrameArrays}).
  */
 public interface GuestPort {
     /** A guest is reachable through {@code toGuest}; replaces any sink attached before. */
@@ -17,6 +20,18 @@ public interface GuestPort {
 
     /** One frame from the guest; {@code replyTo} is the sink of the front end it arrived on. Never throws. */
     void receive(byte[] frame, Consumer<byte[]> replyTo);
+
+    /**
+     * One frame of a burst the front end read at once: the link may hold acknowledgements and host writes back
+     * until {@link #burstEnd}, which the front end must call before it waits for more.
+     */
+    default void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo) {
+        receive(frame, replyTo);
+    }
+
+    /** The front end has delivered every frame it had: what the link held back for the burst goes out now. */
+    default void burstEnd() {
+    }
 
     /** {@code toGuest} is gone; if it is the attached sink, host-originated frames are dropped until a new attach. */
     void detach(Consumer<byte[]> toGuest);

@@ -7,8 +7,12 @@ import java.nio.ByteBuffer;
  * sockets and reports back through {@link NatEngine}'s {@code host*} methods. No method blocks.
  */
 public interface HostSide {
-    /** Starts a non-blocking connect of {@code flow} to {@code ip:port}; the outcome comes back later. */
-    void tcpConnect(TcpFlow flow, int ip, int port);
+    /**
+     * Starts a non-blocking connect of {@code flow} to {@code ip:port}. Returns true when the socket is connected
+     * already (a loopback connect often is by the time connect(2) returns): the flow goes on at once, and the
+     * transport reports nothing more for the connect; otherwise the outcome comes back later.
+     */
+    boolean tcpConnect(TcpFlow flow, int ip, int port);
 
     /** Writes what the socket takes now; returns the bytes taken, or -1 when the socket failed (reset). */
     long tcpWrite(TcpFlow flow, ByteBuffer[] data);

@@ -16,6 +16,7 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 
 /**
@@ -49,6 +50,14 @@ public final class NatEngine {
     private int nextEphemeral = EPHEMERAL_LOW;
     private final Mac gatewayMac;
     private final NatLink link = new Link();
+    private final FrameArrays frameArrays = new FrameArrays(); // under this engine's lock
+    /** Inside a burst of guest frames (between {@link #beginBurst} and {@link #endBurst}). */
+    private boolean burst;
+    private final List<TcpFlow> deferred = new ArrayList<>();
+    /** How stale {@link #nextDeadline()}'s answer may be. */
+    static final long DEADLINE_SLACK_MS = 10;
+    private long nextDeadline;
+    private long deadlineScannedAt = Long.MIN_VALUE;
 
     /**
      * @param guest the sink toward the guest attached now (null while none)
@@ -176,8 +185,8 @@ public final class NatEngine {
         boolean ack = s.has(TcpSegment.ACK);
         int seq = ack ? s.ack() : 0;
         int flags = TcpSegment.RST | (ack ? 0 : TcpSegment.ACK);
-        link.toGuest(TcpFrames.frame(src, gatewayMac, ip.dst(), ip.src(), s.dstPort(), s.srcPort(), seq,
-                ack ? 0 : s.seq() + s.seqLength(), flags, 0, 0, -1, null, 0, 0));
+        link.toGuest(TcpFrames.frame(frameArrays, src, gatewayMac, ip.dst(), ip.src(), s.dstPort(), s.srcPort(),
+                seq, ack ? 0 : s.seq() + s.seqLength(), flags, 0, 0, -1, null, 0, 0));
     }
 
     private void udpFromGuest(Mac src, Frames.Ipv4 ip, Frames.Udp u) {
@@ -213,6 +222,23 @@ public final class NatEngine {
         }
         reap(clock.getAsLong());
         return tcp.size() + udp.size() < policy.maxFlows();
+    }
+
+    /**
+     * The front end is delivering a burst of frames it read at once: flows may coalesce their ACKs and host writes
+     * until {@link #endBurst}. Without a burst every frame is acted on at once.
+     */
+    public synchronized void beginBurst() {
+        burst = true;
+    }
+
+    /** The burst is over (the front end's next read would wait): held-back writes and ACKs go out now. */
+    public synchronized void endBurst() {
+        burst = false;
+        for (int i = 0; i < deferred.size(); i++) {
+            deferred.get(i).endOfBurst();
+        }
+        deferred.clear();
     }
 
     // ---- from the host sockets ----
@@ -338,6 +364,7 @@ public final class NatEngine {
     /** Runs every due timer: retransmissions, connect timeouts, idle UDP flows, closed flows to forget. */
     public synchronized void tick() {
         long now = clock.getAsLong();
+        deadlineScannedAt = Long.MIN_VALUE; // the next nextDeadline scans again
         for (TcpFlow f : List.copyOf(tcp.values())) {
             if (f.deadline() <= now) {
                 f.tick();
@@ -357,14 +384,25 @@ public final class NatEngine {
         }
     }
 
-    /** When {@link #tick} should run next (ms on the engine's clock); at least once a second while flows exist. */
+    /**
+     * When {@link #tick} should run next (ms on the engine's clock); at least once a second while flows exist.
+     * The scan of every flow runs at most once per {@link #DEADLINE_SLACK_MS} (the socket thread asks after every
+     * wake-up): a timer armed in between fires up to that much late, against RTOs of 200 ms and more.
+     */
     public synchronized long nextDeadline() {
         long now = clock.getAsLong();
+        boolean fresh = deadlineScannedAt != Long.MIN_VALUE && now >= deadlineScannedAt
+                && now - deadlineScannedAt < DEADLINE_SLACK_MS;
+        if (fresh) {
+            return Math.max(nextDeadline, now);
+        }
         long d = now + 1000;
         for (TcpFlow f : tcp.values()) {
             d = Math.min(d, f.deadline());
         }
-        return Math.max(d, now);
+        deadlineScannedAt = now;
+        nextDeadline = Math.max(d, now);
+        return nextDeadline;
     }
 
     /** Drops every flow (the host sockets closed with RST): a Load replaced the state these flows belonged to. */
@@ -444,6 +482,21 @@ public final class NatEngine {
         @Override
         public void count(String counter) {
             stats.inc(counter);
+        }
+
+        @Override
+        public FrameArrays frameArrays() {
+            return frameArrays;
+        }
+
+        @Override
+        public boolean inBurst() {
+            return burst;
+        }
+
+        @Override
+        public void deferred(TcpFlow flow) {
+            deferred.add(flow);
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.qemu.helpers.slirpdhcp.engine.nat;
 
 import org.qemu.helpers.slirpdhcp.engine.Mac;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 
 /** What a flow needs from the engine around it: the guest side of the link, the host sockets, the clock. */
 interface NatLink {
@@ -17,6 +18,18 @@ interface NatLink {
     /** The largest TCP payload one frame to the guest can carry: link MTU - 40 (RFC 9293 3.7.1). */
     int linkMss();
 
+    /** The arrays frames toward the guest are built in (used under the engine's lock). */
+    FrameArrays frameArrays();
+
     /** Counts one event in the helper's Statistics. */
     void count(String counter);
+
+    /**
+     * Whether the front end is in a burst of guest frames: then a flow may hold its ACK and its host write back
+     * and ask for {@link TcpFlow#endOfBurst} by {@link #deferred}; outside a burst it acts at once.
+     */
+    boolean inBurst();
+
+    /** The flow held something back for the end of the current burst. */
+    void deferred(TcpFlow flow);
 }

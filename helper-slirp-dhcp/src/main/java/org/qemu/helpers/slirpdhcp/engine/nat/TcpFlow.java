@@ -55,6 +55,10 @@ public final class TcpFlow {
     private int timedSeq;
     private long timedAt = -1;
     private long lingerUntil;
+    // Held back during a burst of guest frames (RFC 5681 4.2 lets the ACK of in-order data wait).
+    private boolean burstQueued;
+    private boolean ackPending;
+    private int unackedBytes;
 
     private TcpFlow(FlowKey key, Mac guestMac, NatLink link, int iss, State state) {
         this.key = key;
@@ -75,7 +79,9 @@ public final class TcpFlow {
         f.sndWl1 = syn.seq(); // RFC 9293 3.10.7.3: SND.WL1/WL2 from the SYN, so the first ACK's window counts
         f.sndWl2 = iss;
         f.deadline = link.nowMs() + CONNECT_TIMEOUT_MS;
-        link.host().tcpConnect(f, hostIp, port);
+        if (link.host().tcpConnect(f, hostIp, port)) {
+            f.hostConnected(); // SYN-ACK now, from this thread: no hop through the socket thread
+        }
         return f;
     }
 
@@ -268,12 +274,15 @@ public final class TcpFlow {
         if (!ackReceived(s)) {
             return;
         }
+        int before = rcvNxt;
         boolean ackNow = dataReceived(s);
         if (s.has(TcpSegment.FIN) && !guestFin && s.seq() + s.dataLength() == rcvNxt) {
             guestFin = true; // RFC 9293 3.10.7.4, eighth check
             rcvNxt++;
             ackNow = true;
             flushToHost();
+        } else if (ackNow && rcvNxt != before && holdAck(rcvNxt - before)) {
+            ackNow = false; // in-order data in a burst: acknowledged at its end, with the host write before it
         }
         if (ackNow) {
             sendAck();
@@ -366,7 +375,7 @@ public final class TcpFlow {
         int off = s.dataOffset() + skip;
         int len = n - skip;
         int taken = 0;
-        if (toHost.size() == 0 && !hostOutputShut) {
+        if (toHost.size() == 0 && !hostOutputShut && !link.inBurst()) {
             long w = link.host().tcpWrite(this, new ByteBuffer[] {ByteBuffer.wrap(s.data(), off, len)});
             if (w < 0) {
                 hostReset();
@@ -377,9 +386,54 @@ public final class TcpFlow {
         int rest = Math.min(len - taken, toHost.room());
         if (rest > 0) {
             toHost.append(s.data(), off + taken, rest);
+            if (link.inBurst()) {
+                queueForBurstEnd(); // one gathering write at the end of the burst instead of one per segment
+            }
         }
         rcvNxt += taken + rest;
         return true;
+    }
+
+    /**
+     * Whether the ACK for {@code n} new in-order bytes may wait for the end of the burst: only inside one, and
+     * only until a quarter of the buffer is unacknowledged (RFC 5681 4.2 asks for an ACK at least every second
+     * full-sized segment; a burst is read at once, so one ACK covers it as GRO's does, and a Linux guest counts
+     * the bytes acknowledged, RFC 3465, so its window grows as fast). Out-of-order data, FIN and window
+     * updates are acknowledged at once as before.
+     */
+    private boolean holdAck(int n) {
+        if (!link.inBurst()) {
+            return false;
+        }
+        unackedBytes += n;
+        if (unackedBytes >= BUFFER / 4) {
+            flushToHost(); // first the write, so that the ACK announces the window it reopened
+            return false;
+        }
+        ackPending = true;
+        queueForBurstEnd();
+        return true;
+    }
+
+    private void queueForBurstEnd() {
+        if (!burstQueued) {
+            burstQueued = true;
+            link.deferred(this);
+        }
+    }
+
+    /** The burst is over: guest bytes held for the host go out in one write, then the held ACK. */
+    void endOfBurst() {
+        burstQueued = false;
+        if (state != State.ESTABLISHED) {
+            ackPending = false;
+            return;
+        }
+        flushToHost();
+        if (ackPending && state == State.ESTABLISHED) {
+            sendAck();
+        }
+        interest();
     }
 
     // ---- timers ----
@@ -499,15 +553,21 @@ public final class TcpFlow {
             return;
         }
         int flags = TcpSegment.ACK | (offset + n == toGuest.size() ? TcpSegment.PSH : 0);
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), seq, rcvNxt, flags, windowField(), 0, -1, toGuest, offset, n));
+        segmentToGuest(seq, rcvNxt, flags, windowField(), 0, -1, toGuest, offset, n);
+    }
+
+    /** One segment of this flow toward the guest, from the remote side's address and port. */
+    private void segmentToGuest(int seq, int ack, int flags, int window, int mss, int windowScale,
+                                ByteRing payload, int payloadOffset, int len) {
+        link.toGuest(TcpFrames.frame(link.frameArrays(), guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(),
+                key.remotePort(), key.guestPort(), seq, ack, flags, window, mss, windowScale, payload, payloadOffset,
+                len));
     }
 
     private void sendSyn(int flags) {
         boolean ws = (flags & TcpSegment.ACK) == 0 || guestScales;
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), iss, (flags & TcpSegment.ACK) != 0 ? rcvNxt : 0, flags,
-                Math.min(receiveWindow(), 65535), link.linkMss(), ws ? OUR_WINDOW_SCALE : -1, null, 0, 0));
+        segmentToGuest(iss, (flags & TcpSegment.ACK) != 0 ? rcvNxt : 0, flags,
+                Math.min(receiveWindow(), 65535), link.linkMss(), ws ? OUR_WINDOW_SCALE : -1, null, 0, 0);
     }
 
     private void sendAck() {
@@ -515,22 +575,23 @@ public final class TcpFlow {
     }
 
     private void sendControl(int flags, int seq) {
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), seq, rcvNxt, flags, (flags & TcpSegment.RST) != 0 ? 0 : windowField(), 0, -1,
-                null, 0, 0));
+        segmentToGuest(seq, rcvNxt, flags, (flags & TcpSegment.RST) != 0 ? 0 : windowField(), 0, -1,
+                null, 0, 0);
     }
 
     /** RFC 9293 3.10.7.1: a reset for a segment that acknowledges something we never sent. */
     private void sendRst(int seq) {
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), seq, 0, TcpSegment.RST, 0, 0, -1, null, 0, 0));
+        segmentToGuest(seq, 0, TcpSegment.RST, 0, 0, -1, null, 0, 0);
     }
 
     private int receiveWindow() {
         return hostOutputShut && !guestFin ? 0 : toHost.room();
     }
 
+    /** The window field of a segment we send; every such segment acknowledges RCV.NXT, so no ACK is owed after. */
     private int windowField() {
+        ackPending = false;
+        unackedBytes = 0;
         int shift = guestScales ? OUR_WINDOW_SCALE : 0;
         int w = Math.min(receiveWindow() >> shift, 65535);
         lastAdvertised = w << shift;
@@ -561,8 +622,8 @@ public final class TcpFlow {
     }
 
     private void interest() {
-        if (state == State.CLOSED) {
-            return;
+        if (state == State.CLOSED || burstQueued) {
+            return; // a flow waiting for the end of a burst sets its interest then (one selector wake-up at most)
         }
         boolean read = state == State.ESTABLISHED && !hostEof && toGuest.room() > 0;
         boolean write = state == State.ESTABLISHED && toHost.size() > 0;

@@ -5,8 +5,8 @@ import org.qemu.helpers.slirpdhcp.engine.frame.Checksum;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 
 /**
- * One TCP segment from the guest (RFC 9293 3.1), its checksum verified. The payload is a range of the IPv4
- * packet's array, not a copy: guest data is written to the host socket straight from it.
+ * One TCP segment from the guest (RFC 9293 3.1), its checksum verified. The payload is a range of the frame's
+ * array, not a copy: guest data goes to the host socket (or the flow's ring) straight from it.
  *
  * @param mss the MSS option (RFC 9293 3.7.1), 0 when absent
  * @param windowScale the window scale shift (RFC 7323 2.2), -1 when absent
@@ -30,23 +30,25 @@ public record TcpSegment(int srcPort, int dstPort, int seq, int ack, int flags, 
 
     /** Parses the TCP segment in {@code ip}'s payload; a bad checksum, offset or option length is malformed. */
     public static TcpSegment parse(Frames.Ipv4 ip) throws MalformedException {
-        byte[] p = ip.payload();
-        if (p.length < 20) {
-            throw new MalformedException("TCP segment of " + p.length + " bytes");
+        byte[] p = ip.packet();
+        int base = ip.payloadOffset();
+        int length = ip.payloadLength();
+        if (length < 20) {
+            throw new MalformedException("TCP segment of " + length + " bytes");
         }
-        int s = Checksum.pseudo(ip.src(), ip.dst(), Frames.PROTO_TCP, p.length);
-        if (Checksum.sum(p, 0, p.length, s) != 0xffff) {
+        int s = Checksum.pseudo(ip.src(), ip.dst(), Frames.PROTO_TCP, length);
+        if (Checksum.sum(p, base, length, s) != 0xffff) {
             throw new MalformedException("bad TCP checksum");
         }
-        int off = ((p[12] & 0xff) >>> 4) * 4;
-        if (off < 20 || off > p.length) {
-            throw new MalformedException("TCP data offset " + off + " with " + p.length + " bytes");
+        int off = ((p[base + 12] & 0xff) >>> 4) * 4;
+        if (off < 20 || off > length) {
+            throw new MalformedException("TCP data offset " + off + " with " + length + " bytes");
         }
         int mss = 0;
         int ws = -1;
         // RFC 9293 3.1: options are kind, or kind-length-value; end-of-list (0) stops, no-op (1) is one byte.
         for (int i = 20; i < off; ) {
-            int kind = p[i] & 0xff;
+            int kind = p[base + i] & 0xff;
             if (kind == 0) {
                 break;
             }
@@ -57,19 +59,19 @@ public record TcpSegment(int srcPort, int dstPort, int seq, int ack, int flags, 
             if (i + 1 >= off) {
                 throw new MalformedException("TCP option " + kind + " without length");
             }
-            int len = p[i + 1] & 0xff;
+            int len = p[base + i + 1] & 0xff;
             if (len < 2 || i + len > off) {
                 throw new MalformedException("TCP option " + kind + " of length " + len);
             }
             if (kind == 2 && len == 4) {
-                mss = u16(p, i + 2);
+                mss = u16(p, base + i + 2);
             } else if (kind == 3 && len == 3) {
-                ws = Math.min(p[i + 2] & 0xff, 14); // RFC 7323 2.3: a shift above 14 is used as 14
+                ws = Math.min(p[base + i + 2] & 0xff, 14); // RFC 7323 2.3: a shift above 14 is used as 14
             }
             i += len;
         }
-        return new TcpSegment(u16(p, 0), u16(p, 2), u32(p, 4), u32(p, 8), p[13] & 0x3f, u16(p, 14), mss, ws,
-                p, off, p.length - off);
+        return new TcpSegment(u16(p, base), u16(p, base + 2), u32(p, base + 4), u32(p, base + 8),
+                p[base + 13] & 0x3f, u16(p, base + 14), mss, ws, p, base + off, length - off);
     }
 
     static int u16(byte[] b, int i) {

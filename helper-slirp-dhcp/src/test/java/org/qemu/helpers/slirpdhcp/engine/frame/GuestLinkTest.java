@@ -39,7 +39,7 @@ class GuestLinkTest {
     final DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
     final GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
             new DnsResolver(cfg, dhcp.zone(), List.of(), stats, System::currentTimeMillis, l -> { }), stats,
-            Runnable::run, l -> { });
+            l -> { });
 
     List<byte[]> send(byte[] frame) {
         List<byte[]> out = new ArrayList<>();

@@ -49,7 +49,7 @@ public class HostileFramesTest {
         List<String> logs = new ArrayList<>();
         DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
         GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
-                new DnsResolver(cfg, dhcp.zone(), List.of(), stats, () -> 0L, l -> { }), stats, Runnable::run,
+                new DnsResolver(cfg, dhcp.zone(), List.of(), stats, () -> 0L, l -> { }), stats,
                 logs::add);
         List<byte[]> seeds = seedFrames();
         long replies = 0;

@@ -36,6 +36,10 @@ final class NatHarness implements HostSide {
     final List<TcpFlow> shutdowns = new ArrayList<>();
     /** How many more bytes the host socket takes (Integer.MAX_VALUE: all). */
     int socketRoom = Integer.MAX_VALUE;
+    /** Whether tcpConnect reports the socket connected at once (as a loopback connect often is). */
+    boolean connectsAtOnce;
+    /** Calls of tcpWrite (syscalls, for a real socket). */
+    int writes;
     boolean readInterest;
     boolean writeInterest;
     int connectIp;
@@ -53,7 +57,7 @@ final class NatHarness implements HostSide {
 
     NatHarness(NatPolicy policy, int mtu) {
         NetworkConfig net = NetworkConfig.slirpDefaults("vm.internal").withMtu(mtu);
-        engine = new NatEngine(net, policy, stats, () -> now, () -> ISN, () -> toGuest::add,
+        engine = new NatEngine(net, policy, stats, () -> now, () -> ISN, () -> f -> toGuest.add(f.clone()),
                 ip -> ip == GUEST ? GUEST_MAC : null, () -> GUEST);
         engine.host(this);
     }
@@ -129,14 +133,16 @@ final class NatHarness implements HostSide {
     // ---- HostSide ----
 
     @Override
-    public void tcpConnect(TcpFlow flow, int ip, int port) {
+    public boolean tcpConnect(TcpFlow flow, int ip, int port) {
         connects.add(flow);
         connectIp = ip;
         connectPort = port;
+        return connectsAtOnce;
     }
 
     @Override
     public long tcpWrite(TcpFlow flow, ByteBuffer[] data) {
+        writes++;
         long n = 0;
         ByteArrayRecorder r = written.computeIfAbsent(flow, k -> new ByteArrayRecorder());
         for (ByteBuffer b : data) {

@@ -43,7 +43,7 @@ class NatHostileFramesTest {
         DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), h.stats, l -> { });
         List<String> logs = new ArrayList<>();
         GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
-                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, l -> { }), h.stats, Runnable::run,
+                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, l -> { }), h.stats,
                 logs::add);
         link.nat(h.engine);
         long sent = 0;

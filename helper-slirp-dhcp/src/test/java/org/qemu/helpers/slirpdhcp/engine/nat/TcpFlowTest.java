@@ -292,4 +292,58 @@ class TcpFlowTest {
         List<NatHarness.Out> out = h.drain();
         assertEquals(100, out.size(), "MSS 1 is raised to 64: 6400 bytes in 100 frames, not 6400");
     }
+
+    @Test
+    void aBurstOfInOrderSegmentsIsWrittenOnceAndAcknowledgedOnceAtItsEnd() throws Exception {
+        TcpFlow f = open(502);
+        byte[] d = bytes(4 * 1460, 11);
+        int writes = h.writes;
+        h.engine.beginBurst();
+        for (int i = 0; i < 4; i++) {
+            h.send(segment(REMOTE, 40000, 80, G_ISN + 1 + i * 1460, ISN + 1, ACK, 502, 0, -1,
+                    java.util.Arrays.copyOfRange(d, i * 1460, (i + 1) * 1460)));
+        }
+        assertEquals(0, h.drain().size(), "RFC 5681 4.2: in-order data in a burst waits for one ACK");
+        assertEquals(writes, h.writes, "nothing written to the host before the burst ends");
+        h.engine.endBurst();
+        assertArrayEquals(d, h.written.get(f).bytes.toByteArray());
+        assertEquals(writes + 1, h.writes, "one gathering write for the burst");
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size());
+        assertEquals(G_ISN + 1 + 4 * 1460, out.get(0).tcp().ack());
+        assertEquals(TcpFlow.BUFFER, out.get(0).tcp().window() << TcpFlow.OUR_WINDOW_SCALE, "the window is open again");
+    }
+
+    @Test
+    void inABurstAGapIsAcknowledgedAtOnceAndAQuarterBufferForcesAnAck() throws Exception {
+        open(502);
+        h.engine.beginBurst();
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1 + 1460, ISN + 1, ACK, 502, 0, -1, bytes(1460, 12)));
+        List<NatHarness.Out> dup = h.drain();
+        assertEquals(1, dup.size(), "RFC 5681 4.2: an out-of-order segment gets its duplicate ACK at once");
+        assertEquals(G_ISN + 1, dup.get(0).tcp().ack());
+        int seq = G_ISN + 1;
+        int sent = 0;
+        while (sent < TcpFlow.BUFFER / 4) {
+            h.send(segment(REMOTE, 40000, 80, seq, ISN + 1, ACK, 502, 0, -1, bytes(1460, sent)));
+            seq += 1460;
+            sent += 1460;
+        }
+        List<NatHarness.Out> acks = h.drain();
+        assertEquals(1, acks.size(), "a quarter of the buffer unacknowledged is acknowledged inside the burst");
+        assertEquals(seq, acks.get(0).tcp().ack());
+        h.engine.endBurst();
+        assertEquals(0, h.drain().size(), "nothing is owed at the end");
+    }
+
+    @Test
+    void aConnectThatCompletesAtOnceAnswersTheSynAtOnce() throws Exception {
+        h.connectsAtOnce = true;
+        h.send(segment(REMOTE, 40000, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "the SYN-ACK goes out with no hostConnected report");
+        assertEquals(SYN | ACK, out.get(0).tcp().flags());
+        assertEquals(G_ISN + 1, out.get(0).tcp().ack());
+        assertTrue(h.readInterest, "the flow reads its socket from the start");
+    }
 }

@@ -1,4 +1,8 @@
-package org.qemu.helpers.tpmstub;
+package org.qemu.helpers.tpmstub.device;
+
+import org.qemu.helpers.tpmstub.Hex;
+
+import org.qemu.helpers.common.log.EventLog;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,14 +32,14 @@ class TpmDeviceUpgradeTest {
             }
             byte[] first;
             try (StateStore s = StateStore.open(dir);
-                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
                 first = s.loadPermanent().orElseThrow();
             }
             TpmState.Permanent p = TpmState.decodePermanent(first);
-            assertFalse(p.needsSecrets(), "upgraded to version 2 on disk at the first open");
-            assertEquals(2, java.nio.ByteBuffer.wrap(first, 4, 4).getInt());
+            assertFalse(p.needsSecrets(), "upgraded to the current version (3) on disk at the first open");
+            assertEquals(3, java.nio.ByteBuffer.wrap(first, 4, 4).getInt());
             try (StateStore s = StateStore.open(dir);
-                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
                 TpmState.Permanent q = TpmState.decodePermanent(s.loadPermanent().orElseThrow());
                 assertArrayEquals(p.secrets().eps(), q.secrets().eps(), "seeds are stable across restarts");
                 assertArrayEquals(p.secrets().shProof(), q.secrets().shProof());
@@ -52,7 +56,7 @@ class TpmDeviceUpgradeTest {
         String pw = " 00000009 40000009 0000 01 0000 ";
         try {
             try (StateStore s = StateStore.open(dir);
-                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
                 d.execute(Hex.cmd("8001 00000000 00000144 0000"));
                 assertEquals("80020000001300000000000000000000010000", Hex.str(d.execute(Hex.cmd(
                         "8002 00000000 0000012a 40000001" + pw + "0002 7077 000e 01000001 000b 02060006 0000 0008"))));
@@ -60,7 +64,7 @@ class TpmDeviceUpgradeTest {
                         "8002 00000000 00000137 40000001 01000001" + pw + "0004 c0ffee11 0002"))));
             }
             try (StateStore s = StateStore.open(dir);
-                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), (e, kv) -> { })) {
+                 TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
                 String read = Hex.str(d.execute(Hex.cmd("8002 00000000 0000014e 40000001 01000001" + pw + "0008 0000")));
                 assertEquals("80020000001d000000000000000a0008ffffc0ffee11ffff0000010000", read);
             }

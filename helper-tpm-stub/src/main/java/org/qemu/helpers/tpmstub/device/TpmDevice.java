@@ -1,5 +1,6 @@
-package org.qemu.helpers.tpmstub;
+package org.qemu.helpers.tpmstub.device;
 
+import org.freedesktop.dbus.utils.NameableThreadFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,6 +18,8 @@ import org.qemu.helpers.tpmstub.engine.HashAlg;
 import org.qemu.helpers.tpmstub.engine.StateFormatException;
 import org.qemu.helpers.tpmstub.engine.TpmEngine;
 import org.qemu.helpers.tpmstub.engine.TpmState;
+import org.qemu.helpers.common.health.Health;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.tpmstub.store.StateStore;
 
 /**
@@ -40,16 +43,12 @@ public final class TpmDevice implements Closeable {
         void changed();
     }
 
-    /** An event log sink ("event key=value ..."), e.g. the helper's log. */
-    public interface EventLog {
-        void event(String event, Object... kv);
-    }
-
     private final TpmEngine engine;
     private final StateStore store;
     private final EventLog log;
     private final ScheduledExecutorService syncer;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Health health = Health.NONE;
     private int locality;
     private int bufferSize = MAX_BUFFER;
     /** Reused for the volatile state stored after each command (no per-command allocation). */
@@ -61,11 +60,7 @@ public final class TpmDevice implements Closeable {
         this.engine = engine;
         this.store = store;
         this.log = log;
-        this.syncer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tpm-state-sync");
-            t.setDaemon(true);
-            return t;
-        });
+        this.syncer = Executors.newSingleThreadScheduledExecutor(new NameableThreadFactory("tpm-state-sync-", true));
         syncer.scheduleWithFixedDelay(this::syncQuietly, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -109,22 +104,22 @@ public final class TpmDevice implements Closeable {
                 try {
                     v = TpmState.decodeVolatile(live.get());
                 } catch (StateFormatException e) {
-                    log.event("state-volatile-unreadable", "reason", e.getMessage());
+                    log.warn("state-volatile-unreadable", "reason", e.getMessage());
                 }
             }
             engine.load(p, v);
             if (p.needsSecrets()) {
                 // a version 1 state: its fresh seeds and proofs must be kept before anything uses them
                 store.savePermanent(engine.encodePermanent());
-                log.event("state-upgraded", "dir", store.dir(), "permanent_version", 2);
+                log.info("state-upgraded", "dir", store.dir(), "permanent_version", 2);
             }
-            log.event("state-resumed", "dir", store.dir(), "started", engine.state().started(),
+            log.info("state-resumed", "dir", store.dir(), "started", engine.state().started(),
                     "pcr_counter", engine.state().pcrCounter());
         } else {
             store.savePermanent(engine.encodePermanent());
             store.saveLive(engine.encodeVolatile());
             store.syncLive();
-            log.event("state-manufactured", "dir", store.dir(), "banks", names(banks));
+            log.info("state-manufactured", "dir", store.dir(), "banks", names(banks));
         }
         TpmDevice d = new TpmDevice(engine, store, log);
         d.lastStarted = engine.state().started();
@@ -139,6 +134,15 @@ public final class TpmDevice implements Closeable {
         listeners.add(l);
     }
 
+    /** The degraded conditions: the state cannot be stored (commands that change it fail) or synced. */
+    public static final String STORE_CONDITION = "state-store";
+    public static final String SYNC_CONDITION = "state-sync";
+
+    /** Told while the TPM state cannot be stored or synced, and when it can again. */
+    public void setHealth(Health health) {
+        this.health = health;
+    }
+
     private void notifyListeners() {
         for (Listener l : listeners) {
             l.changed();
@@ -148,8 +152,11 @@ public final class TpmDevice implements Closeable {
     private void syncQuietly() {
         try {
             store.syncLive();
+            health.recovered(SYNC_CONDITION);
         } catch (IOException e) {
-            log.event("state-sync-failed", "reason", e.getMessage());
+            log.warn("state-sync-failed", "reason", e.getMessage());
+            health.degraded(SYNC_CONDITION, "the TPM state in " + store.dir() + " cannot be synced (" + e.getMessage()
+                    + "); a crash may lose the running state");
         }
     }
 
@@ -162,7 +169,12 @@ public final class TpmDevice implements Closeable {
                 engine.encodeVolatileInto(scratch);
                 store.saveLive(scratch.buffer(), scratch.length());
             }
+            if (permanent || vol) {
+                health.recovered(STORE_CONDITION);
+            }
         } catch (IOException e) {
+            health.degraded(STORE_CONDITION, "the TPM state cannot be stored in " + store.dir() + " (" + e.getMessage()
+                    + "); commands that change it fail");
             throw new UncheckedIOException("cannot persist TPM state in " + store.dir(), e);
         }
     }
@@ -200,7 +212,7 @@ public final class TpmDevice implements Closeable {
                     try {
                         v = TpmState.decodeVolatile(saved.get());
                     } catch (StateFormatException e) {
-                        log.event("saved-volatile-refused", "reason", e.getMessage());
+                        log.warn("saved-volatile-refused", "reason", e.getMessage());
                         return TPM_BAD_PARAMETER;
                     }
                     if ((flags & INIT_FLAG_DELETE_VOLATILE) != 0) {
@@ -211,9 +223,9 @@ public final class TpmDevice implements Closeable {
                 persist(true, true);
                 store.syncLive();
                 lastStarted = engine.state().started();
-                log.event("tpm-init", "flags", flags, "resumed", v != null);
+                log.info("tpm-init", "flags", flags, "resumed", v != null);
             } catch (IOException e) {
-                log.event("tpm-init-failed", "reason", e.getMessage());
+                log.warn("tpm-init-failed", "reason", e.getMessage());
                 return TPM_IOERROR;
             }
         }
@@ -228,7 +240,7 @@ public final class TpmDevice implements Closeable {
             persist(true, true);
             syncQuietly();
             lastStarted = false;
-            log.event("tpm-stop", "by", why);
+            log.info("tpm-stop", "by", why);
         }
         notifyListeners();
         return TPM_SUCCESS;
@@ -313,7 +325,7 @@ public final class TpmDevice implements Closeable {
             store.syncLive();
             return TPM_SUCCESS;
         } catch (IOException e) {
-            log.event("store-volatile-failed", "reason", e.getMessage());
+            log.warn("store-volatile-failed", "reason", e.getMessage());
             return TPM_IOERROR;
         }
     }
@@ -345,7 +357,7 @@ public final class TpmDevice implements Closeable {
             persist(true, true);
             syncQuietly();
             lastStarted = engine.state().started();
-            log.event("state-loaded", "started", lastStarted, "pcr_counter", engine.state().pcrCounter());
+            log.info("state-loaded", "started", lastStarted, "pcr_counter", engine.state().pcrCounter());
         }
         notifyListeners();
     }
@@ -372,13 +384,13 @@ public final class TpmDevice implements Closeable {
                     return TPM_BAD_PARAMETER;
                 }
             }
-            log.event("state-blob-set", "type", type, "bytes", blob.length);
+            log.info("state-blob-set", "type", type, "bytes", blob.length);
             return TPM_SUCCESS;
         } catch (StateFormatException e) {
-            log.event("state-blob-refused", "type", type, "reason", e.getMessage());
+            log.warn("state-blob-refused", "type", type, "reason", e.getMessage());
             return TPM_BAD_PARAMETER;
         } catch (IOException e) {
-            log.event("state-blob-failed", "type", type, "reason", e.getMessage());
+            log.warn("state-blob-failed", "type", type, "reason", e.getMessage());
             return TPM_IOERROR;
         }
     }

@@ -1,7 +1,10 @@
-package org.qemu.helpers.common.vmstate;
+package org.qemu.helpers.common.bus;
 
-import org.qemu.helpers.common.bus.PropertyTable;
 import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.vmstate.InvalidStateException;
+import org.qemu.helpers.common.vmstate.VMState1;
+import org.qemu.helpers.common.vmstate.VMStateCodec;
+import org.qemu.helpers.common.vmstate.VMStateFrame;
 import org.qemu.helpers.common.trust.TrustLevel;
 
 /**
@@ -9,7 +12,7 @@ import org.qemu.helpers.common.trust.TrustLevel;
  * ({@link VMStateFrame}) so that a truncated, oversized, corrupted, foreign or wrong-version
  * blob is refused before the helper's decode runs, and nothing changes.
  */
-public final class VMStateService<T> implements VMState1 {
+final class VMStateService<T> implements VMState1 {
     private final String id;
     private final VMStateCodec<T> codec;
     private final HelperLog log;
@@ -43,6 +46,10 @@ public final class VMStateService<T> implements VMState1 {
         T decoded;
         try {
             VMStateFrame.Payload p = VMStateFrame.unwrap(id, data);
+            if (p.version() < codec.oldestPayloadVersion() || p.version() > codec.payloadVersion()) {
+                throw new InvalidStateException(id + " payload version " + p.version() + " is not one this helper reads ("
+                        + codec.oldestPayloadVersion() + ".." + codec.payloadVersion() + ")");
+            }
             decoded = codec.decode(p.bytes(), p.version());
         } catch (InvalidStateException e) {
             log.warn("vmstate-load-refused", "id", id, "bytes", data.length, "reason", e.getMessage());

@@ -1,0 +1,2 @@
+/** Showing untrusted text (a leaf package). */
+package org.qemu.helpers.common.text;

@@ -1,0 +1,210 @@
+package org.qemu.helpers.tpmstub.engine;
+
+import static org.qemu.helpers.tpmstub.engine.Params.noMoreParams;
+import static org.qemu.helpers.tpmstub.engine.Params.param;
+
+import java.util.Set;
+
+/** Part 3 chapter 12 (Object Commands): Create, Load, ReadPublic, ActivateCredential, Unseal, CreateLoaded. */
+final class ObjectCommands implements ObjectHandleGroup {
+    private final EngineCore core;
+    private final PcrCommands pcrs;
+
+    ObjectCommands(EngineCore core, PcrCommands pcrs) {
+        this.core = core;
+        this.pcrs = pcrs;
+    }
+
+    @Override
+    public Set<CommandCode> commands() {
+        return Set.of(CommandCode.CREATE, CommandCode.LOAD, CommandCode.READ_PUBLIC, CommandCode.UNSEAL,
+                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.CREATE_LOADED);
+    }
+
+    @Override
+    public long handle(CommandCode cc, int index, long h) throws TpmFormatException {
+        if (cc == CommandCode.CREATE_LOADED && isHierarchy(h)) {
+            return h; // TPMI_DH_PARENT+: a hierarchy makes a primary object
+        }
+        return ObjectHandleGroup.super.handle(cc, index, h);
+    }
+
+    @Override
+    public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
+        if (!(cc == CommandCode.CREATE_LOADED && isHierarchy(h))) {
+            ObjectHandleGroup.super.checkLoaded(cc, index, h);
+        }
+    }
+
+    private static boolean isHierarchy(long h) {
+        return h == TpmEngine.RH_OWNER || h == TpmEngine.RH_ENDORSEMENT || h == TpmEngine.RH_PLATFORM
+                || h == TpmEngine.RH_NULL;
+    }
+
+    @Override
+    public EngineCore core() {
+        return core;
+    }
+
+    @Override
+    public void execute(Command c) throws TpmFormatException {
+        TpmReader r = c.in();
+        switch (c.cc()) {
+            case CREATE -> {
+                TpmObject parent = storageParent(c.handle(0));
+                ObjectCreation.Request q = ObjectCreation.read(r);
+                create(parent, q, c.locality(), c.out());
+            }
+            case LOAD -> {
+                TpmObject parent = storageParent(c.handle(0));
+                byte[] priv = param(r, 1, rd -> rd.tpm2b(ProtectedStorage.MAX_PRIVATE));
+                PublicArea pub = param(r, 2, PublicArea::read2b);
+                noMoreParams(r);
+                load(parent, priv, pub, c.out());
+            }
+            case READ_PUBLIC -> {
+                noMoreParams(r);
+                TpmObject o = core.object(c.handle(0), 1);
+                byte[] name = o.name();
+                o.pub.writeTo(c.out());
+                // the qualified name is not tracked here: the Name stands in for it
+                c.out().tpm2b(name).tpm2b(name);
+            }
+            case UNSEAL -> {
+                noMoreParams(r);
+                TpmObject o = core.object(c.handle(0), 1);
+                // Part 3 12.7: only a sealed data object (KEYEDHASH, neither sign nor decrypt, not restricted)
+                if (!o.pub.isSealedData() || o.pub.has(PublicArea.RESTRICTED)) {
+                    throw new TpmFormatException(TpmRc.withHandle(TpmRc.TYPE, 1));
+                }
+                c.out().tpm2b(o.sensitive.secret());
+            }
+            case CREATE_LOADED -> createLoaded(c.handle(0), ObjectCreation.readLoaded(r), c.out());
+            case ACTIVATE_CREDENTIAL -> {
+                byte[] credentialBlob = param(r, 1, rd -> rd.tpm2b(MAX_ID_OBJECT));
+                byte[] secret = param(r, 2, rd -> rd.tpm2b(MAX_ENCRYPTED_SECRET));
+                noMoreParams(r);
+                TpmObject activate = core.object(c.handle(0), 1);
+                TpmObject key = storageParent(c.handle(1), 2);
+                activateCredential(activate, key, credentialBlob, secret, c.out());
+            }
+            default -> throw new IllegalStateException("unhandled " + c.cc());
+        }
+    }
+
+    /** TPM2B_ID_OBJECT: integrity digest and an encrypted TPM2B_DIGEST. */
+    static final int MAX_ID_OBJECT = 2 + Params.MAX_DIGEST + 2 + Params.MAX_DIGEST;
+    /** TPM2B_ENCRYPTED_SECRET: an RSA-2048 ciphertext or a P-256 point. */
+    static final int MAX_ENCRYPTED_SECRET = 256;
+
+    /**
+     * Part 3 12.5 TPM2_ActivateCredential: the seed is recovered with the key (RSA: OAEP with label
+     * "IDENTITY", Part 1 B.10.3; ECC: KDFe(nameAlg, ECDH Z, "IDENTITY", ephemeral x, key x), Part 1
+     * C.6.1), then the credential is opened for the Name of the object to activate (Part 1 24
+     * "Credential Protection"); TPM_RC_VALUE when the seed cannot be recovered (parameter 2),
+     * TPM_RC_INTEGRITY when the blob is not for this Name or key (parameter 1).
+     */
+    private void activateCredential(TpmObject activate, TpmObject key, byte[] blob, byte[] secret, TpmWriter out)
+            throws TpmFormatException {
+        HashAlg alg = key.pub.nameAlg();
+        byte[] seed;
+        if (key.pub.type() == PublicArea.ALG_RSA) {
+            seed = Keys.rsaOaepDecrypt(key.privateKey(), alg, "IDENTITY", secret);
+            if (seed == null || seed.length > alg.digestSize()) {
+                throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 2));
+            }
+        } else {
+            TpmReader r = new TpmReader(secret, 0, secret.length);
+            byte[] x = r.tpm2b(PublicArea.ECC_BYTES);
+            byte[] y = r.tpm2b(PublicArea.ECC_BYTES);
+            byte[] z = r.remaining() == 0 ? Keys.ecdhX(key.privateKey(), x, y) : null;
+            if (z == null) {
+                throw new TpmFormatException(TpmRc.withParameter(TpmRc.ECC_POINT, 2));
+            }
+            seed = Crypto.kdfe(alg, z, "IDENTITY", x, key.pub.uniqueX(), alg.digestSize() * 8);
+        }
+        byte[] plain = ProtectedStorage.open(new ProtectedStorage.Protector(alg, seed, key.pub.symBits()),
+                activate.name(), blob);
+        TpmReader p = new TpmReader(plain, 0, plain.length);
+        byte[] credential;
+        try {
+            credential = p.tpm2b(Params.MAX_DIGEST);
+            if (p.remaining() != 0) {
+                throw new TpmFormatException(TpmRc.SIZE);
+            }
+        } catch (TpmFormatException e) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.INTEGRITY, 1));
+        }
+        out.tpm2b(credential);
+    }
+
+    /** The parent of Create and Load must be a storage key (Part 3 12.1: else TPM_RC_TYPE for the handle). */
+    private TpmObject storageParent(long handle) throws TpmFormatException {
+        return storageParent(handle, 1);
+    }
+
+    /** A restricted decryption key at handle number {@code n}, else TPM_RC_TYPE for it. */
+    private TpmObject storageParent(long handle, int n) throws TpmFormatException {
+        TpmObject p = core.object(handle, n);
+        if (!p.pub.isStorageParent()) {
+            throw new TpmFormatException(TpmRc.withHandle(TpmRc.TYPE, n));
+        }
+        return p;
+    }
+
+    /** Part 3 12.1 TPM2_Create: a new object under {@code parent}, returned wrapped (not loaded). */
+    private void create(TpmObject parent, ObjectCreation.Request q, int locality, TpmWriter out)
+            throws TpmFormatException {
+        ObjectCreation.check(q, parent.pub.has(PublicArea.FIXED_TPM));
+        TpmObject o = ObjectCreation.make(q, parent.hierarchy, core.random::fill);
+        out.tpm2b(ProtectedStorage.wrap(parent, o.name(), o.sensitive));
+        o.pub.writeTo(out);
+        byte[] parentName = parent.name();
+        ObjectCreation.writeCreation(core, pcrs, o, q, parent.pub.nameAlg().algId(), parentName, parentName,
+                locality, out);
+    }
+
+    /**
+     * Part 3 12.9 TPM2_CreateLoaded: Create and Load in one (under a storage key), or under a
+     * hierarchy a primary object as CreatePrimary makes it (outPrivate empty).
+     */
+    private void createLoaded(long parentHandle, ObjectCreation.Request q, TpmWriter out) throws TpmFormatException {
+        if (core.objects.size() >= ObjectSlots.MAX_LOADED_OBJECTS) {
+            throw new TpmFormatException(TpmRc.OBJECT_MEMORY); // before the key generation
+        }
+        TpmObject o;
+        byte[] priv;
+        if (isHierarchy(parentHandle)) {
+            ObjectCreation.check(q, true);
+            o = core.primaries.primary(core.seed(parentHandle), q, parentHandle);
+            priv = new byte[0];
+        } else {
+            TpmObject parent = storageParent(parentHandle);
+            ObjectCreation.check(q, parent.pub.has(PublicArea.FIXED_TPM));
+            o = ObjectCreation.make(q, parent.hierarchy, core.random::fill);
+            priv = ProtectedStorage.wrap(parent, o.name(), o.sensitive);
+        }
+        core.responseHandle = core.objects.add(o);
+        out.tpm2b(priv);
+        o.pub.writeTo(out);
+        out.tpm2b(o.name());
+    }
+
+    /** Part 3 12.2 TPM2_Load: the wrapped sensitive area is checked and bound to the public area. */
+    private void load(TpmObject parent, byte[] priv, PublicArea pub, TpmWriter out) throws TpmFormatException {
+        if (pub.has(PublicArea.FIXED_TPM) != pub.has(PublicArea.FIXED_PARENT) && pub.has(PublicArea.FIXED_TPM)
+                || (pub.has(PublicArea.FIXED_TPM) && !parent.pub.has(PublicArea.FIXED_TPM))) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.ATTRIBUTES, 2));
+        }
+        if (pub.authPolicy().length != 0 && pub.authPolicy().length != pub.nameAlg().digestSize()) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 2));
+        }
+        byte[] name = pub.name();
+        SensitiveArea s = ProtectedStorage.unwrap(parent, name, priv);
+        if (!TpmObject.bound(pub, s)) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.BINDING, 2));
+        }
+        core.responseHandle = core.objects.add(new TpmObject(pub, s, parent.hierarchy));
+        out.tpm2b(name);
+    }
+}
