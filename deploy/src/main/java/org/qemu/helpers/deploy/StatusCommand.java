@@ -26,7 +26,7 @@ final class StatusCommand implements Callable<Integer> {
     String busAddress;
 
     @picocli.CommandLine.Mixin
-    org.qemu.helpers.common.libvirt.LibvirtTarget libvirt = new org.qemu.helpers.common.libvirt.LibvirtTarget();
+    org.qemu.helpers.common.cli.LibvirtTarget libvirt = new org.qemu.helpers.common.cli.LibvirtTarget();
 
     @Option(names = "--policy", paramLabel = "FILE", description = "Trust policy that classifies the owners "
             + "(default: own UID admin, others untrusted).")

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import org.qemu.helpers.common.libvirt.LibvirtTarget;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.NameResolver;
 import org.qemu.helpers.common.trust.PolicyException;

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.qemu.helpers.common.cli.ConfigException;
 
 /**
  * The per-VM D-Bus bus libvirt runs for a domain (for a slirp helper or {@code <graphics type='dbus'/>}), found
@@ -25,13 +24,20 @@ import org.qemu.helpers.common.cli.ConfigException;
 public final class LibvirtDomainBus {
     private static final int SHORT_NAME_MAX = 20;
 
+    /** The domain's bus cannot be found; the message says why (virsh's own words where it failed). */
+    public static final class NotFoundException extends Exception {
+        public NotFoundException(String message) {
+            super(message);
+        }
+    }
+
     private LibvirtDomainBus() {
     }
 
     /** The D-Bus address of {@code domain}'s bus; {@code uri} null for virsh's default connection. */
-    public static String address(String domain, String uri) throws ConfigException {
+    public static String address(String domain, String uri) throws NotFoundException {
         if (domain.isEmpty() || domain.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw ConfigException.option("--libvirt-domain", "not a domain name");
+            throw new NotFoundException("not a domain name");
         }
         Result display = virsh(uri, "domdisplay", "--type", "dbus", domain);
         String shown = display.out.strip();
@@ -40,17 +46,17 @@ public final class LibvirtDomainBus {
         }
         Result id = virsh(uri, "domid", domain);
         if (!id.ok) {
-            throw ConfigException.option("--libvirt-domain", "virsh" + (uri == null ? "" : " -c " + uri) + " domid "
+            throw new NotFoundException("virsh" + (uri == null ? "" : " -c " + uri) + " domid "
                     + domain + ": " + firstLine(id.err));
         }
         String n = id.out.strip();
         if (!n.matches("[0-9]+")) {
-            throw ConfigException.option("--libvirt-domain", "domain " + domain + " is not running (virsh domid: '"
+            throw new NotFoundException("domain " + domain + " is not running (virsh domid: '"
                     + firstLine(n) + "')");
         }
         Path sock = stateDir(uri).resolve("dbus").resolve(n + "-" + shortName(domain) + "-dbus.sock");
         if (!Files.exists(sock)) {
-            throw ConfigException.option("--libvirt-domain", "domain " + domain + " has no bus at " + sock
+            throw new NotFoundException("domain " + domain + " has no bus at " + sock
                     + ": libvirt runs one only for a slirp helper (<interface type='user'> with slirp_helper in"
                     + " qemu.conf) or <graphics type='dbus'/>");
         }
@@ -85,7 +91,7 @@ public final class LibvirtDomainBus {
     private record Result(boolean ok, String out, String err) {
     }
 
-    private static Result virsh(String uri, String... args) throws ConfigException {
+    private static Result virsh(String uri, String... args) throws NotFoundException {
         List<String> cmd = new ArrayList<>(List.of("virsh", "-q", "-r"));
         if (uri != null) {
             cmd.addAll(List.of("-c", uri));
@@ -99,7 +105,7 @@ public final class LibvirtDomainBus {
                 byte[] out = p.getInputStream().readNBytes(64 * 1024);
                 if (!p.waitFor(30, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
-                    throw ConfigException.option("--libvirt-domain", "virsh did not answer within 30 s");
+                    throw new NotFoundException("virsh did not answer within 30 s");
                 }
                 return new Result(p.exitValue() == 0, new String(out, StandardCharsets.UTF_8),
                         Files.readString(err, StandardCharsets.UTF_8));
@@ -107,11 +113,11 @@ public final class LibvirtDomainBus {
                 Files.deleteIfExists(err);
             }
         } catch (IOException e) {
-            throw ConfigException.option("--libvirt-domain", "cannot run virsh (apt-get install libvirt-clients): "
+            throw new NotFoundException("cannot run virsh (apt-get install libvirt-clients): "
                     + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw ConfigException.option("--libvirt-domain", "interrupted");
+            throw new NotFoundException("interrupted");
         }
     }
 

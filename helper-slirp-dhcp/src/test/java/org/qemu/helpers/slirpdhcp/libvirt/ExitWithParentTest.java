@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.slirpdhcp.SlirpHelperMain;
 
 /**
  * libvirt's command line through SlirpHelperMain on a real bus: the instance name from --dbus-id, and

@@ -1,6 +1,6 @@
-package org.qemu.helpers.common.libvirt;
+package org.qemu.helpers.common.cli;
 
-import org.qemu.helpers.common.cli.ConfigException;
+import org.qemu.helpers.common.libvirt.LibvirtDomainBus;
 import picocli.CommandLine.Option;
 
 /** {@code --libvirt-domain NAME [--libvirt-uri URI]}: a libvirt domain's bus instead of {@code --bus-address}. */
@@ -23,6 +23,10 @@ public final class LibvirtTarget {
         if (uri != null && domain == null) {
             throw ConfigException.option("--libvirt-uri", "give --libvirt-domain NAME too");
         }
-        return LibvirtDomainBus.address(domain, uri);
+        try {
+            return LibvirtDomainBus.address(domain, uri);
+        } catch (LibvirtDomainBus.NotFoundException e) {
+            throw ConfigException.option("--libvirt-domain", e.getMessage());
+        }
     }
 }

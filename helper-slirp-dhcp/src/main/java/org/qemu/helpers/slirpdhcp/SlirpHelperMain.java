@@ -1,9 +1,10 @@
-package org.qemu.helpers.slirpdhcp.libvirt;
+package org.qemu.helpers.slirpdhcp;
 
 import java.util.List;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.exit.ExitCodes;
-import org.qemu.helpers.slirpdhcp.Main;
+import org.qemu.helpers.slirpdhcp.libvirt.ParentDeath;
+import org.qemu.helpers.slirpdhcp.libvirt.SlirpHelperArgs;
 
 /**
  * The entry point of {@code deploy/bin/qemu-slirp-helper}, libvirt's {@code slirp_helper}: translates libvirt's and
