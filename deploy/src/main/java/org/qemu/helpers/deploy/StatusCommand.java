@@ -6,6 +6,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.discovery.HelperDirectory;
 import org.qemu.helpers.common.discovery.HelperInfo;
@@ -24,14 +25,26 @@ final class StatusCommand implements Callable<Integer> {
             description = "The VM's bus (default: $" + CommonOptions.BUS_ENV + ").")
     String busAddress;
 
+    @picocli.CommandLine.Mixin
+    org.qemu.helpers.common.cli.LibvirtTarget libvirt = new org.qemu.helpers.common.cli.LibvirtTarget();
+
     @Option(names = "--policy", paramLabel = "FILE", description = "Trust policy that classifies the owners "
             + "(default: own UID admin, others untrusted).")
     java.nio.file.Path policy;
 
     @Override
     public Integer call() throws Exception {
+        if (libvirt.given()) {
+            try {
+                busAddress = libvirt.busAddress();
+            } catch (ConfigException e) {
+                System.err.println("qemu-helpers status: " + e.getMessage());
+                return ExitCodes.CONFIG;
+            }
+        }
         if (busAddress == null || busAddress.isBlank()) {
-            System.err.println("qemu-helpers status: no bus address: give --bus-address or set " + CommonOptions.BUS_ENV);
+            System.err.println("qemu-helpers status: no bus address: give --bus-address, --libvirt-domain NAME or set "
+                    + CommonOptions.BUS_ENV);
             return ExitCodes.CONFIG;
         }
         TrustPolicy p;

@@ -25,11 +25,14 @@ import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatPolicy;
+import org.qemu.helpers.slirpdhcp.libvirt.IncomingHold;
+import org.qemu.helpers.slirpdhcp.libvirt.InstanceOptions;
 import org.qemu.helpers.slirpdhcp.transport.InheritedFd;
 import org.qemu.helpers.slirpdhcp.transport.NetdevDgramServer;
 import org.qemu.helpers.slirpdhcp.transport.ResolverUpstream;
 import org.qemu.helpers.slirpdhcp.transport.TapDevice;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** helper-slirp-dhcp: DHCP and DNS for a guest on user-mode networking, on the VM's bus as org.qemu.SlirpDhcp1. */
@@ -113,6 +116,9 @@ public final class Main extends HelperCommand {
     @Option(names = "--no-nat", description = "Serve DHCP and DNS only: the guest's other traffic is dropped.")
     boolean noNat;
 
+    @Mixin
+    InstanceOptions instance = new InstanceOptions();
+
     private SlirpCore core;
 
     public static void main(String[] args) {
@@ -121,8 +127,7 @@ public final class Main extends HelperCommand {
 
     @Override
     protected HelperIdentity identity() {
-        return new HelperIdentity("slirp-dhcp", SlirpDhcp1.NAME, "DHCP and DNS for a guest on user-mode networking",
-                "slirp-dhcp", List.of(SlirpDhcp1.NAME));
+        return instance.identity("slirp-dhcp", "DHCP and DNS for a guest on user-mode networking");
     }
 
     /** Validates the options into {@link Settings}; each problem names the option and what is allowed. */
@@ -203,7 +208,7 @@ public final class Main extends HelperCommand {
         if (upstreamTimeoutMs < 50 || upstreamTimeoutMs > 30000) {
             throw ConfigException.option("--upstream-timeout-ms", "must be 50..30000");
         }
-        return new Settings(net, stateDir.resolve("leases"), guest, udpBind, dhcpPort, dnsPort, ups,
+        return new Settings(net, instance.leaseDir(stateDir), guest, udpBind, dhcpPort, dnsPort, ups,
                 Duration.ofMillis(upstreamTimeoutMs));
     }
 
@@ -282,8 +287,9 @@ public final class Main extends HelperCommand {
         Settings s = settings(rt.stateDir());
         NatSettings nat = natSettings();
         HelperLog log = rt.log();
+        IncomingHold hold = instance.incomingHold(line -> log.info(line));
         try {
-            core = SlirpCore.start(s, nat, line -> log.info(line));
+            core = SlirpCore.start(s, nat, InstanceOptions.guestDhcp(hold), line -> log.info(line));
         } catch (ListenException e) {
             throw e; // a listen path that is not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (java.net.BindException e) {
@@ -296,7 +302,8 @@ public final class Main extends HelperCommand {
             SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.signals(), log, core.nat(),
                     core.forwards());
             rt.export(SlirpDhcp1.PATH, SlirpDhcp1.class, svc, svc.properties());
-            rt.serveVMState(new NetStateVMState(core.dhcp(), s.net(), log, core.nat(), core.forwards()));
+            rt.serveVMState(InstanceOptions.vmState(hold, new NetStateVMState(core.dhcp(), s.net(), log, core.nat(),
+                    core.forwards())));
         } catch (Exception | Error e) {
             core.close();
             throw e;

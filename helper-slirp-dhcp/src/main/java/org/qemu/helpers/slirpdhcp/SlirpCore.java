@@ -12,6 +12,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
 import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
 import org.qemu.helpers.slirpdhcp.engine.DnsForwarder;
 import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
@@ -54,11 +55,14 @@ public final class SlirpCore implements AutoCloseable {
     private TcpDnsServer tcpDns;
     private FrameFrontEnd guest;
     private final NatSettings natSettings;
+    private final java.util.function.UnaryOperator<DhcpEndpoint> guestDhcp;
     private NatEngine nat;
     private Forwards forwards;
 
-    private SlirpCore(Settings s, NatSettings n, Consumer<String> log) throws IOException {
+    private SlirpCore(Settings s, NatSettings n, java.util.function.UnaryOperator<DhcpEndpoint> guestDhcp,
+                      Consumer<String> log) throws IOException {
         this.settings = s;
+        this.guestDhcp = guestDhcp;
         this.natSettings = n;
         LocalZone zone = new LocalZone(s.net().domain());
         DhcpServer server = new DhcpServer(s.net(), zone, stats, log);
@@ -98,7 +102,13 @@ public final class SlirpCore implements AutoCloseable {
 
     /** As {@link #start(Settings, Consumer)}, with the NAT and forwards of {@code nat}. */
     public static SlirpCore start(Settings s, NatSettings nat, Consumer<String> log) throws IOException {
-        SlirpCore c = new SlirpCore(s, nat, log);
+        return start(s, nat, java.util.function.UnaryOperator.identity(), log);
+    }
+
+    /** As {@link #start(Settings, NatSettings, Consumer)}; the guest's DHCP goes through {@code guestDhcp}. */
+    public static SlirpCore start(Settings s, NatSettings nat, java.util.function.UnaryOperator<DhcpEndpoint> guestDhcp,
+                                  Consumer<String> log) throws IOException {
+        SlirpCore c = new SlirpCore(s, nat, guestDhcp, log);
         try {
             c.open(log);
         } catch (IOException | RuntimeException e) {
@@ -124,7 +134,7 @@ public final class SlirpCore implements AutoCloseable {
             log.accept("listening dhcp=0.0.0.0:" + udpDhcp.port() + " dns=" + settings.udpBind() + ":" + udpDns.port());
         }
         if (settings.guest() != null) {
-            GuestLink link = new GuestLink(settings.net(), dhcp, dns, stats, log);
+            GuestLink link = new GuestLink(settings.net(), guestDhcp.apply(dhcp), dns, stats, log);
             if (natSettings.enabled()) {
                 openNat(link, log);
             }

@@ -31,30 +31,31 @@ final class OneShot {
 
     /** The subcommand's own options, or the ones given before it when it names no bus. */
     static CommonOptions options(CommonOptions own, Main parent) {
-        boolean ownBus = own.busAddress() != null && !own.busAddress().isEmpty();
-        return ownBus || parent == null ? own : parent.commonOptions();
+        return own.namesABus() || parent == null ? own : parent.commonOptions();
     }
 
     static int run(CommonOptions common, Duration timeout, Action action) throws Exception {
         HelperLog log = HelperLog.stderr("ui-client");
         log.setThreshold(HelperLog.Level.WARN);
         TrustPolicy policy;
+        String address;
         try {
             log.setThreshold(common.logLevel());
             policy = common.loadPolicy(log);
-            if (common.busAddress() == null || common.busAddress().isEmpty()) {
-                throw ConfigException.option("--bus-address", "no bus address: give --bus-address or set $"
-                        + CommonOptions.BUS_ENV);
+            if (!common.namesABus()) {
+                throw ConfigException.option("--bus-address", "no bus address: give --bus-address, --libvirt-domain"
+                        + " or set $" + CommonOptions.BUS_ENV);
             }
+            address = common.resolveBusAddress();
         } catch (ConfigException e) {
             log.error("config-invalid", "reason", e.getMessage());
             return ExitCodes.CONFIG;
         }
         DBusConnection conn;
         try {
-            conn = DBusConnectionBuilder.forAddress(common.busAddress()).withShared(false).build();
+            conn = DBusConnectionBuilder.forAddress(address).withShared(false).build();
         } catch (DBusException | RuntimeException e) {
-            log.error("startup-failed", "reason", "cannot connect to " + common.busAddress() + ": " + e.getMessage());
+            log.error("startup-failed", "reason", "cannot connect to " + address + ": " + e.getMessage());
             return ExitCodes.STARTUP;
         }
         try (conn; PeerTrust trust = new PeerTrust(conn, policy);

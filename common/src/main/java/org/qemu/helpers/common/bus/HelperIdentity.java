@@ -6,7 +6,8 @@ import java.util.List;
  * Who a helper is on the bus (CONTRACT.md "Names, objects, Ids").
  *
  * @param name short name, e.g. {@code slirp-dhcp}
- * @param busName the well-known name it owns, e.g. {@code org.qemu.SlirpDhcp1}
+ * @param busName the well-known name it owns, e.g. {@code org.qemu.SlirpDhcp1}; one of several instances on a bus
+ *                owns {@code org.qemu.SlirpDhcp1.INSTANCE} (helper-slirp-dhcp's README, "Several NICs")
  * @param description one line for people
  * @param vmStateId its org.qemu.VMState1 Id, or "" when it has no migratable state
  * @param interfaces the org.qemu.* interfaces it serves
@@ -17,8 +18,9 @@ public record HelperIdentity(String name, String busName, String description, St
         if (!name.matches("[a-z][a-z0-9-]{0,62}")) {
             throw new IllegalArgumentException("helper name must be lower-case letters, digits and '-': " + name);
         }
-        if (!busName.matches("org\\.qemu\\.[A-Z][A-Za-z0-9]*[0-9]")) {
-            throw new IllegalArgumentException("bus name must be org.qemu.NameN (versioned): " + busName);
+        if (!busName.matches("org\\.qemu\\.[A-Z][A-Za-z0-9]*[0-9](\\.[A-Za-z_][A-Za-z0-9_]{0,62})?")) {
+            throw new IllegalArgumentException("bus name must be org.qemu.NameN (versioned), or org.qemu.NameN.INSTANCE: "
+                    + busName);
         }
     }
 
@@ -35,8 +37,12 @@ public record HelperIdentity(String name, String busName, String description, St
         return new HelperIdentity(name, ifaces.get(0), description, vmStateId, ifaces);
     }
 
-    /** The main object path, mirroring the bus name (org.qemu.Compress1 -> /org/qemu/Compress1). */
+    /**
+     * The main object path, mirroring the bus name without its instance (org.qemu.Compress1 -> /org/qemu/Compress1;
+     * org.qemu.SlirpDhcp1.NIC -> /org/qemu/SlirpDhcp1: every instance serves the same objects on its own name).
+     */
     public String objectPath() {
-        return "/" + busName.replace('.', '/');
+        String[] e = busName.split("\\.");
+        return "/" + e[0] + "/" + e[1] + "/" + e[2];
     }
 }

@@ -9,6 +9,7 @@ import org.qemu.helpers.common.trust.NameResolver;
 import org.qemu.helpers.common.trust.PolicyException;
 import org.qemu.helpers.common.trust.PolicyFile;
 import org.qemu.helpers.common.trust.TrustPolicy;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options every helper accepts (CONTRACT.md "Processes and command lines"). */
@@ -19,6 +20,9 @@ public final class CommonOptions {
     @Option(names = "--bus-address", paramLabel = "ADDRESS", defaultValue = "${env:" + BUS_ENV + "}",
             description = "D-Bus address of the VM's private bus (default: $" + BUS_ENV + ").")
     String busAddress;
+
+    @Mixin
+    LibvirtTarget libvirt = new LibvirtTarget();
 
     @Option(names = "--policy", paramLabel = "FILE",
             description = "Trust policy (JSON). Without it, peers with this helper's UID are admin and all others untrusted.")
@@ -35,6 +39,16 @@ public final class CommonOptions {
 
     public String busAddress() {
         return busAddress;
+    }
+
+    /** True when a bus is named: --bus-address (or the environment) or --libvirt-domain. */
+    public boolean namesABus() {
+        return libvirt.given() || (busAddress != null && !busAddress.isEmpty());
+    }
+
+    /** The bus to use: the libvirt domain's (--libvirt-domain, found with virsh) or --bus-address. */
+    public String resolveBusAddress() throws ConfigException {
+        return libvirt.given() ? libvirt.busAddress() : busAddress;
     }
 
     public HelperLog.Level logLevel() throws ConfigException {

@@ -166,6 +166,6 @@ public abstract class HelperCommand implements Callable<Integer> {
         log.setThreshold(common.logLevel());
         TrustPolicy policy = common.loadPolicy(log);
         Path stateDir = common.stateDir(id.name());
-        return HelperRuntime.start(id, common.busAddress(), policy, stateDir, log, HelperVersion.current());
+        return HelperRuntime.start(id, common.resolveBusAddress(), policy, stateDir, log, HelperVersion.current());
     }
 }

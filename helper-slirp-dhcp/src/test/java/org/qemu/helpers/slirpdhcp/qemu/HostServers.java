@@ -18,15 +18,15 @@ import java.util.Random;
  * The "outside" a guest reaches through the NAT, all on the host's 127.0.0.1: an HTTP server that serves a
  * deterministic file and hashes uploads, and a one-block TFTP server (UDP, answers from its own port).
  */
-final class HostServers implements AutoCloseable {
-    final byte[] big;
-    final String bigSha256;
+public final class HostServers implements AutoCloseable {
+    public final byte[] big;
+    public final String bigSha256;
     final HttpServer http;
     final DatagramSocket tftp;
     private final Thread tftpThread;
     volatile byte[] lastUpload;
 
-    HostServers(int bigBytes) throws Exception {
+    public HostServers(int bigBytes) throws Exception {
         big = new byte[bigBytes];
         new Random(20261201).nextBytes(big);
         bigSha256 = sha256(big);
@@ -65,7 +65,7 @@ final class HostServers implements AutoCloseable {
         tftpThread.start();
     }
 
-    int httpPort() {
+    public int httpPort() {
         return http.getAddress().getPort();
     }
 
@@ -74,7 +74,7 @@ final class HostServers implements AutoCloseable {
     }
 
     /** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
-    static int closedPort() throws IOException {
+    public static int closedPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
@@ -101,7 +101,7 @@ final class HostServers implements AutoCloseable {
         }
     }
 
-    static String sha256(byte[] b) {
+    public static String sha256(byte[] b) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
         } catch (java.security.NoSuchAlgorithmException e) {

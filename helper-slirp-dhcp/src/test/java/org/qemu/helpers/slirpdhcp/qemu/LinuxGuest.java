@@ -17,7 +17,7 @@ import org.qemu.helpers.common.testing.Qemu;
  * The busybox Linux guest (QemuLinuxGuestTest's initramfs) with a test script appended as a second cpio archive:
  * the guest gets its lease, runs /test.sh, prints its output on ttyS0 and powers off.
  */
-final class LinuxGuest implements AutoCloseable {
+public final class LinuxGuest implements AutoCloseable {
     private final Qemu qemu;
     private final Path serial;
 
@@ -32,7 +32,7 @@ final class LinuxGuest implements AutoCloseable {
     }
 
     /** The guest's initrd with {@code script} as /test.sh, written to DIR/NAME-initrd.cpio.gz. */
-    static Path initrd(Path dir, String name, String script) throws Exception {
+    public static Path initrd(Path dir, String name, String script) throws Exception {
         Path base = QemuLinuxGuestTest.initramfs();
         Path work = Files.createDirectories(dir.resolve(name + "-script"));
         Files.writeString(work.resolve("test.sh"), script);
@@ -71,6 +71,11 @@ final class LinuxGuest implements AutoCloseable {
     static List<String> streamNic(Path sock, String mac) {
         return List.of("-netdev", "stream,id=n0,server=off,addr.type=unix,addr.path=" + sock,
                 "-device", "virtio-net-pci,netdev=n0,mac=" + mac);
+    }
+
+    /** Debian's kernel (linux-image-amd64), for direct kernel boot. */
+    public static Path kernel() throws Exception {
+        return QemuLinuxGuestTest.kernel();
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -41,8 +41,11 @@ class QemuLinuxGuestTest {
         Tools.require("busybox", "busybox-static");
         Tools.require("cpio", "cpio");
         Path script = Path.of("guest/build-initramfs.sh").toAbsolutePath();
-        if (!Files.exists(script)) {
-            script = Path.of("helper-slirp-dhcp/guest/build-initramfs.sh").toAbsolutePath();
+        for (String other : new String[] {"helper-slirp-dhcp/guest/build-initramfs.sh",
+                "../helper-slirp-dhcp/guest/build-initramfs.sh"}) { // from the root, or from another module
+            if (!Files.exists(script)) {
+                script = Path.of(other).toAbsolutePath();
+            }
         }
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "qemu-dbus-helpers", "slirp-guest");
         ProcResult r = Commands.run(Duration.ofSeconds(120), List.of("sh", script.toString(), cache.toString()));
