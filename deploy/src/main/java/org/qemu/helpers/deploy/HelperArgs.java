@@ -47,6 +47,12 @@ final class HelperArgs {
     /** The full command of one helper process. */
     static List<String> helperCommand(HelperKind k, VmLayout vm, CdsArchive cds, String busAddress, String web,
                                       Path policy) {
+        return helperCommand(k, vm, cds, busAddress, web, policy, List.of());
+    }
+
+    /** The full command of one helper process, {@code extra} options last. */
+    static List<String> helperCommand(HelperKind k, VmLayout vm, CdsArchive cds, String busAddress, String web,
+                                      Path policy, List<String> extra) {
         List<String> cmd = new ArrayList<>();
         cmd.add(JAVA);
         cmd.addAll(jvmFlags(k));
@@ -60,6 +66,7 @@ final class HelperArgs {
             cmd.add("--policy=" + policy);
         }
         cmd.addAll(helperOptions(k, vm, web));
+        cmd.addAll(extra);
         return cmd;
     }
 

@@ -48,6 +48,10 @@ final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--qemu", description = "Also start QEMU with -display dbus, dbus-vmstate, a NIC and a TPM on the helpers.")
     boolean qemu;
 
+    @Option(names = "--guest", description = "With --qemu: boot the demo's Linux guest (deploy/guest/) and serve its"
+            + " host page on 127.0.0.1; the NIC is restricted to that page.")
+    boolean guest;
+
     @Option(names = "--qemu-arg", description = "Extra QEMU argument (repeatable).")
     List<String> qemuArgs = new ArrayList<>();
 
@@ -67,6 +71,7 @@ final class LaunchCommand implements Callable<Integer> {
     int duration;
 
     private final List<Process> started = new ArrayList<>();
+    private DemoPage page;
 
     @Override
     public Integer call() throws Exception {
@@ -91,6 +96,10 @@ final class LaunchCommand implements Callable<Integer> {
                 return 2;
             }
         }
+        if (guest && !qemu) {
+            System.err.println("qemu-helpers launch: option --guest: needs --qemu");
+            return 2;
+        }
         Map<HelperKind, CdsArchive> archives = new LinkedHashMap<>();
         kinds.forEach(k -> archives.put(k, new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k))));
         CountDownLatch stop = new CountDownLatch(1);
@@ -101,12 +110,20 @@ final class LaunchCommand implements Callable<Integer> {
                     .getParent())) {
                 Files.createDirectories(p);
             }
+            DemoGuest demo = null;
+            if (guest) {
+                page = DemoPage.start();
+                demo = DemoGuest.build(repo, page.port());
+                System.out.println("guest: " + demo.kernel() + " " + demo.initrd() + "  host page: http://127.0.0.1:"
+                        + page.port() + "/ (the guest's http://10.0.2.2:" + page.port() + "/)");
+            }
             String address = startBus(vm);
             System.out.println("bus: " + address);
             for (HelperKind k : kinds) {
                 Files.createDirectories(vm.state(k));
+                List<String> extra = demo != null && k == HelperKind.SLIRP_DHCP ? demo.slirpArgs() : List.of();
                 ProcessBuilder pb = new ProcessBuilder(HelperArgs.helperCommand(k, vm, archives.get(k), address, web,
-                        policy)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile());
+                        policy, extra)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile());
                 pb.environment().putAll(HelperArgs.ENVIRONMENT);
                 started.add(pb.start());
             }
@@ -122,7 +139,9 @@ final class LaunchCommand implements Callable<Integer> {
                         .filter(l -> l.startsWith("web console: ")).findFirst().ifPresent(System.out::println);
             }
             if (qemu) {
-                List<String> cmd = HelperArgs.qemuCommand(vm, kinds, qemuArgs);
+                List<String> extraQemu = new ArrayList<>(demo != null ? demo.qemuArgs() : List.of());
+                extraQemu.addAll(qemuArgs);
+                List<String> cmd = HelperArgs.qemuCommand(vm, kinds, extraQemu);
                 started.add(new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(vm.log("qemu").toFile()).start());
                 System.out.println("qemu: " + String.join(" ", cmd));
@@ -141,6 +160,9 @@ final class LaunchCommand implements Callable<Integer> {
             return 1;
         } finally {
             stopAll();
+            if (page != null) {
+                page.close();
+            }
             buildCdsArchives(archives);
         }
     }
