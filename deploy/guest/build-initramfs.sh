@@ -63,7 +63,7 @@ if [ "${guest_checks:-on}" != off ]; then
   /bin/busybox ping -c 1 -W 2 10.0.2.2 >/dev/null 2>&1 && echo "GUEST-PING-GW ok"
 fi
 if [ -f /test.sh ]; then
-  /bin/busybox mkdir -p /usr/bin /bin && /bin/busybox --install -s
+  /bin/busybox mkdir -p /usr/bin /bin /sbin /usr/sbin && /bin/busybox --install -s
   echo "GUEST-TEST-START"
   /bin/busybox sh /test.sh 2>&1
 fi

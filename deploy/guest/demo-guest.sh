@@ -14,7 +14,7 @@ say "lease ${addr:-none} hostname $(hostname) router ${gw:-none} dns ${dns:-none
 domain=${guest_domain:-vm.internal}
 resolved=$(nslookup "$(hostname).$domain" "${dns:-10.0.2.3}" 2>/dev/null | awk '/^Address/ {a=$NF} END {print a}')
 say "dns $(hostname).$domain is ${resolved:-not resolved}"
-page=$(wget -q -T 10 -O - "http://${gw:-10.0.2.2}:${demo_port:-0}/" 2>/dev/null | head -n 1)
+page=$(timeout 10 wget -q -O - "http://${gw:-10.0.2.2}:${demo_port:-0}/" 2>/dev/null | head -n 1)
 say "http ${gw:-10.0.2.2}:${demo_port:-0} says: ${page:-nothing}"
 # tpm_tis is built into Debian's kernel (CONFIG_TCG_TIS=y): it probed at boot; modprobe covers a modular build.
 modprobe tpm_tis 2>/dev/null
