@@ -14,6 +14,7 @@ import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.interfaces.Introspectable;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.UInt32;
+import org.freedesktop.dbus.types.UInt64;
 import org.freedesktop.dbus.types.Variant;
 import org.qemu.helpers.common.discovery.HelperDirectory;
 import org.qemu.helpers.common.discovery.HelperInfo;
@@ -43,6 +44,33 @@ final class HelperPanel implements AutoCloseable {
     @DBusInterfaceName("org.qemu.SlirpDhcp1")
     public interface SlirpDhcp1 extends DBusInterface {
         List<Lease> ListLeases();
+
+        List<Flow> ListFlows();
+    }
+
+    /** A NAT flow: (s proto, s state, s guest, s remote, s host side, t bytes buffered). */
+    public static final class Flow extends Struct {
+        @Position(0)
+        public final String proto;
+        @Position(1)
+        public final String state;
+        @Position(2)
+        public final String guest;
+        @Position(3)
+        public final String remote;
+        @Position(4)
+        public final String host;
+        @Position(5)
+        public final UInt64 buffered;
+
+        public Flow(String proto, String state, String guest, String remote, String host, UInt64 buffered) {
+            this.proto = proto;
+            this.state = state;
+            this.guest = guest;
+            this.remote = remote;
+            this.host = host;
+            this.buffered = buffered;
+        }
     }
 
     /** A lease: (s mac, s ip, s hostname, x expiry). */
@@ -142,6 +170,7 @@ final class HelperPanel implements AutoCloseable {
             try {
                 if (h.interfaces().contains("org.qemu.SlirpDhcp1")) {
                     m.put("leases", leases(h.uniqueName()));
+                    m.put("flows", flows(h.uniqueName()));
                 }
                 if (h.interfaces().contains("org.qemu.Compress1")) {
                     m.put("jobs", jobs(h.uniqueName()));
@@ -168,6 +197,24 @@ final class HelperPanel implements AutoCloseable {
             r.put("ip", bound(l.ip));
             r.put("hostname", bound(l.hostname));
             r.put("expiry", l.expiry);
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    private List<Map<String, Object>> flows(String owner) throws Exception {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Flow f : bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListFlows()) {
+            if (rows.size() >= MAX_ROWS) {
+                break;
+            }
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("proto", bound(f.proto));
+            r.put("state", bound(f.state));
+            r.put("guest", bound(f.guest));
+            r.put("remote", bound(f.remote));
+            r.put("host", bound(f.host));
+            r.put("buffered", f.buffered.longValue());
             rows.add(r);
         }
         return rows;
