@@ -27,7 +27,8 @@ type_text() {
 for run in 1 2; do
   rm -f "$SERIAL"
   t0=$(date +%s%N)
-  setsid deploy/demo.sh --web "$WEB" > "$DEMO_DIR.run$run.out" 2>&1 &
+  # env --default-signal: a job a script starts in the background has SIGINT ignored, and the JVM keeps it so
+  setsid env --default-signal=INT deploy/demo.sh --web "$WEB" > "$DEMO_DIR.run$run.out" 2>&1 &
   PID=$!
   await "demo-guest: ready" 180
   echo "run $run: deploy/demo.sh to 'demo-guest: ready': $(( ($(date +%s%N) - t0) / 1000000 )) ms"
