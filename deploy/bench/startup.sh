@@ -10,7 +10,8 @@
 # heap every 5 s, see HelperArgs).
 # "cds on": one recording run, `qemu-helpers cds` (a static archive of the classes it loaded), then
 # the measured runs, as the launcher does across two launches.
-# Usage: deploy/bench/startup.sh [runs]      (after mvn package; SETTLE=seconds, HELPERS="...")
+# The recommended set-up: every helper reads a trust policy (--policy; POLICY=0 measures without one).
+# Usage: deploy/bench/startup.sh [runs]      (after mvn package; SETTLE=seconds, HELPERS="...", POLICY=0|1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
@@ -24,6 +25,11 @@ dbus-daemon --config-file="$work/bus.conf" --fork --print-address=1 --print-pid=
 addr=$(sed -n 1p "$work/bus"); busPid=$(sed -n 2p "$work/bus")
 export MALLOC_ARENA_MAX=2   # as the launcher (HelperArgs.ENVIRONMENT)
 mkdir -p "$work/root"
+policy_arg=
+if [ "${POLICY:-1}" = 1 ]; then
+  printf '{"default": "untrusted", "rules": [{"uid": %d, "level": "admin"}]}\n' "$(id -u)" > "$work/policy.json"
+  policy_arg="--policy=$work/policy.json"
+fi
 
 args_for() {
   case "$1" in
@@ -42,7 +48,7 @@ one_start() {
   start=$EPOCHREALTIME
   # shellcheck disable=SC2046,SC2086
   java $flags -jar "helper-$name/target/helper-$name.jar" $(sub_for "$name") --bus-address="$addr" \
-      --state-dir="$work/state-$name" $(args_for "$name") > "$fifo" 2>&1 &
+      --state-dir="$work/state-$name" $policy_arg $(args_for "$name") > "$fifo" 2>&1 &
   pid=$!
   exec 3< "$fifo"
   while IFS= read -r line <&3; do

@@ -18,7 +18,8 @@ MTUS=${MTUS:-1500 65520}
 HERE=$(cd "$(dirname "$0")" && pwd)
 MOD=$(dirname "$HERE")
 JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
-# BASE_JAR=path adds a column "baseline": the helper from that jar (before/after a change, in the same run)
+# BASE_JAR=path adds a column "baseline": the helper from that jar (before/after a change, in the same run), with
+# BASE_JVM_FLAGS if set (e.g. the same jar on C2 against C1)
 TRANSLATORS=${TRANSLATORS:-helper${BASE_JAR:+ baseline} slirp4netns pasta}
 for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-daemon:dbus-daemon; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
@@ -83,10 +84,11 @@ HZ=$(getconf CLK_TCK)
 
 setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator's pid)
   if [ "$1" = helper ] || [ "$1" = baseline ]; then
-    local jar=$JAR; [ "$1" = baseline ] && jar=$BASE_JAR
+    local jar=$JAR flags=$JVM_FLAGS
+    [ "$1" = baseline ] && { jar=$BASE_JAR; flags=${BASE_JVM_FLAGS:-$JVM_FLAGS}; }
     NS=${NA}_$2; ip netns add $NS; ip -n $NS link set lo up
     # shellcheck disable=SC2086
-    java $JVM_FLAGS -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$1-$2" \
+    java $flags -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$1-$2" \
       --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/$1-$2.log" 2>&1 &
     TPID=$!
     for i in $(seq 150); do grep -q " ready " "$TMP/$1-$2.log" && break; sleep 0.1; done

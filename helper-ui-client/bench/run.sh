@@ -15,7 +15,9 @@
 # Needs: qemu-system-x86, dbus-daemon, chromium, busybox-static, cpio, linux-image-amd64, curl;
 #        for the vnc runs also novnc and websockify.
 # Usage: helper-ui-client/bench/run.sh [SECONDS]   (results also go to bench/results.txt)
-#   BENCH_MODES="scroll flood still" selects runs; HELPER_JAVA_OPTS adds JVM flags to the helper.
+#   BENCH_MODES="scroll flood still" selects runs; HELPER_JAVA_OPTS adds JVM flags to the helper,
+#   which otherwise runs with the launcher's (deploy/bench/helper-jvm-flags.sh; HELPER_JVM_FLAGS
+#   replaces them) and -Dorg.qemu.helpers.uiclient.webBench=true (the /ack and /stats endpoints).
 set -euo pipefail
 secs=${1:-20}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +37,7 @@ trap cleanup EXIT
 if [ ! -f "$jar" ]; then
   (cd "$repo" && mvn -o -q -pl helper-ui-client package -DskipTests)
 fi
+jvm_flags=$("$repo/deploy/bench/helper-jvm-flags.sh" ui-client)
 "$here/make-initrd.sh" scroll "$work/scroll.img"
 "$here/make-initrd.sh" flood "$work/flood.img"
 "$here/make-initrd.sh" still "$work/still.img"
@@ -54,6 +57,20 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # QEMU runs under timeout(1): its CPU is that of timeout's child
 qemu_ticks() { cpu_ticks "$(pgrep -P "$1" -f qemu-system | head -1)"; }
 hz=$(getconf CLK_TCK)
+# per-thread CPU of PID: "tid on-cpu-ns timeslices name" lines (/proc/PID/task/*/schedstat: ns
+# precision, where /proc/PID/stat counts 10 ms ticks)
+thread_cpu() {
+  for t in /proc/$1/task/*; do
+    [ -r "$t/schedstat" ] || continue
+    printf '%s %s %s\n' "${t##*/}" "$(cut -d' ' -f1,3 "$t/schedstat")" "$(tr ' ' _ < "$t/comm")"
+  done 2>/dev/null
+}
+# threads_diff BEFORE AFTER SECS: the threads that ran between two thread_cpu snapshots, busiest first
+threads_diff() {
+  awk -v t="$3" 'NR==FNR {ns[$1]=$2; n[$1]=$3; next}
+    {d=$2-ns[$1]; w=$3-n[$1]; if (d>0) printf "      %-16s %7.3f %% of a core  %6.1f wake-ups/s\n", $4, 100*d/1e9/t, w/t}' "$1" "$2" |
+    sort -k2,2nr
+}
 
 # run_mode MODE: start QEMU with the MODE initramfs and the helper; sets $helper $qemu $url
 run_mode() {
@@ -62,7 +79,8 @@ run_mode() {
     -display "dbus,addr=$bus,gl=off" -vga std -kernel "$kernel" -initrd "$work/$mode.img" \
     -append "console=tty0 quiet" > "$work/qemu-$mode.log" 2>&1 & qemu=$!; pids+=($qemu)
   mkdir -p "$work/state-$mode"
-  java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAM=256m ${HELPER_JAVA_OPTS:-} -jar "$jar" --bus-address="$bus" \
+  # shellcheck disable=SC2086 # word splitting of the flag lists is wanted
+  java $jvm_flags -Dorg.qemu.helpers.uiclient.webBench=true ${HELPER_JAVA_OPTS:-} -jar "$jar" --bus-address="$bus" \
     --state-dir "$work/state-$mode" --web 127.0.0.1:0 > "$work/helper-$mode.log" 2>&1 & helper=$!; pids+=($helper)
   for _ in $(seq 300); do grep -q " ready " "$work/helper-$mode.log" && break; sleep 0.1; done
   url=$(grep -o 'http://[^ ]*?token=[A-Za-z0-9_-]*' "$work/helper-$mode.log" | head -1)
@@ -116,14 +134,21 @@ sleep 25   # boot
 b=$(browser still "$url")
 sleep 5
 su0=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p')
+thread_cpu "$helper" > "$work/t0"
 c0=$(cpu_ticks "$helper"); q0=$(qemu_ticks "$qemu"); sleep "$secs"; c1=$(cpu_ticks "$helper"); q1=$(qemu_ticks "$qemu")
+thread_cpu "$helper" > "$work/t1"
 still_qemu_viewer=$(awk -v a="$q0" -v b="$q1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 su1=$(stats "" | sed -n 's/.*"qemuUpdates":\([0-9]*\).*/\1/p'); still_updates=$((su1 - su0))
 still_cpu_viewer=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 kill "$b" 2>/dev/null || true; sleep 3
+thread_cpu "$helper" > "$work/t2"
 c0=$(cpu_ticks "$helper"); sleep "$secs"; c1=$(cpu_ticks "$helper")
+thread_cpu "$helper" > "$work/t3"
 still_cpu_none=$(awk -v a="$c0" -v b="$c1" -v hz="$hz" -v t="$secs" 'BEGIN{printf "%.2f", 100*(b-a)/hz/t}')
 echo "   helper CPU: $still_cpu_viewer % with a browser connected, $still_cpu_none % with none; QEMU $still_qemu_viewer % (browser connected)"
+echo "   helper threads with a browser:"; threads_diff "$work/t0" "$work/t1" "$secs"
+echo "   helper threads with none:"; threads_diff "$work/t2" "$work/t3" "$secs"
+echo "   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$helper" "$qemu" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; sleep 1
 fi
 

@@ -6,6 +6,7 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.discovery.HelperDirectory;
 import org.qemu.helpers.common.discovery.HelperInfo;
 import org.qemu.helpers.common.trust.NameResolver;
@@ -31,21 +32,21 @@ final class StatusCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (busAddress == null || busAddress.isBlank()) {
             System.err.println("qemu-helpers status: no bus address: give --bus-address or set " + CommonOptions.BUS_ENV);
-            return 2;
+            return ExitCodes.CONFIG;
         }
         TrustPolicy p;
         try {
             p = policy == null ? TrustPolicy.ownUidOnly(CommonOptions.ownUid()) : PolicyFile.load(policy, NameResolver.system());
         } catch (PolicyException e) {
             System.err.println("qemu-helpers status: " + e.getMessage());
-            return 2;
+            return ExitCodes.CONFIG;
         }
         try (DBusConnection c = DBusConnectionBuilder.forAddress(busAddress).withShared(false).build()) {
             System.out.print(HelperTable.format(list(c, p)));
-            return 0;
+            return ExitCodes.OK;
         } catch (DBusException e) {
             System.err.println("qemu-helpers status: cannot connect to bus " + busAddress + ": " + e.getMessage());
-            return 3;
+            return ExitCodes.STARTUP;
         }
     }
 

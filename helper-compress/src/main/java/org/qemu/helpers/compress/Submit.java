@@ -17,6 +17,7 @@ import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
 import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.trust.Caller;
 import org.qemu.helpers.common.trust.NameResolver;
 import org.qemu.helpers.common.trust.PeerTrust;
@@ -80,11 +81,11 @@ final class Submit implements Callable<Integer> {
     public Integer call() throws Exception {
         if (!operation.equals("compress") && !operation.equals("decompress")) {
             err.println("helper-compress submit: OPERATION must be compress or decompress, not " + operation);
-            return 2;
+            return ExitCodes.CONFIG;
         }
         if (busAddress == null || busAddress.isBlank()) {
             err.println("helper-compress submit: no bus address: give --bus-address or set " + CommonOptions.BUS_ENV);
-            return 3;
+            return ExitCodes.CONFIG; // a missing option, as for qemu-helpers status and ui-client's one-shot commands
         }
         String fmt = format != null ? format : operation.equals("compress") ? "zstd" : "auto";
         Map<String, Variant<?>> opts = new HashMap<>();
@@ -102,7 +103,7 @@ final class Submit implements Callable<Integer> {
             conn = DBusConnectionBuilder.forAddress(busAddress).withShared(false).build();
         } catch (DBusException | RuntimeException e) {
             err.println("helper-compress submit: cannot connect to " + busAddress + ": " + e.getMessage());
-            return 3;
+            return ExitCodes.STARTUP;
         }
         try (conn) {
             CountDownLatch finished = new CountDownLatch(1);
@@ -115,7 +116,7 @@ final class Submit implements Callable<Integer> {
             String distrust = checkOwner(conn);
             if (distrust != null) {
                 err.println("helper-compress submit: " + distrust);
-                return 3;
+                return distrust.startsWith("policy file ") ? ExitCodes.CONFIG : ExitCodes.STARTUP;
             }
             Compress1 svc = conn.getRemoteObject(BUS_NAME, Compress1.PATH, Compress1.class);
             String src = source.toAbsolutePath().normalize().toString();
@@ -126,7 +127,7 @@ final class Submit implements Callable<Integer> {
                         : svc.Decompress(src, dst, fmt, opts);
             } catch (DBusExecutionException e) {
                 err.println("helper-compress submit: refused: " + errorName(e) + ": " + e.getMessage());
-                return e.getType() != null && e.getType().contains("ServiceUnknown") ? 3 : 2;
+                return e.getType() != null && e.getType().contains("ServiceUnknown") ? ExitCodes.STARTUP : ExitCodes.CONFIG;
             }
             jobPath[0] = path.getPath();
             Properties props = conn.getRemoteObject(BUS_NAME, path.getPath(), Properties.class);
@@ -158,7 +159,7 @@ final class Submit implements Callable<Integer> {
             String state = (String) last.get("State").getValue();
             System.out.println(line(path.getPath(), last, started)
                     + (state.equals("failed") ? " error=" + quote((String) last.get("Error").getValue()) : ""));
-            return state.equals("done") ? 0 : 1;
+            return state.equals("done") ? ExitCodes.OK : ExitCodes.FAILED;
         }
     }
 

@@ -12,6 +12,14 @@ public final class DBusErrors {
         return new DBus.Error.InvalidArgs(message);
     }
 
+    /** {@code value} when it has at most {@code max} characters, else InvalidArgs naming {@code what}. */
+    public static String bounded(String value, int max, String what) {
+        if (value.length() > max) {
+            throw invalidArgs(what + " is longer than " + max + " characters (" + value.length() + ")");
+        }
+        return value;
+    }
+
     /** org.freedesktop.DBus.Error.AccessDenied. */
     public static DBus.Error.AccessDenied accessDenied(String message) {
         return new DBus.Error.AccessDenied(message);

@@ -48,6 +48,29 @@ public final class ExportHandle {
         }, iface + " PropertiesChanged");
     }
 
+    /** PropertiesChanged of {@code names} of the object's own interface (the one it was exported with). */
+    public void changed(String... names) {
+        propertiesChanged(gated.interfaceName(), names);
+    }
+
+    /** Makes a signal of this object (its constructor takes the path first, as dbus-java's DBusSignal). */
+    @FunctionalInterface
+    public interface SignalFactory {
+        org.freedesktop.dbus.messages.DBusSignal at(String path) throws DBusException;
+    }
+
+    /**
+     * Emits the signal {@code factory} makes at this object's path, only to the peers entitled to read
+     * it ({@link Signals#sendMessage}, level helper).
+     */
+    public void signal(SignalFactory factory) {
+        try {
+            signals.sendMessage(factory.at(path));
+        } catch (DBusException e) {
+            throw new IllegalArgumentException("signal of " + path + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Removes the object from the bus and lets the runtime forget it. */
     public void unexport() {
         connection.unExportObject(path);

@@ -86,6 +86,10 @@ final class GatedObject implements InvocationHandler {
         }
     }
 
+    String interfaceName() {
+        return interfaceName;
+    }
+
     PropertiesDispatcher properties() {
         return properties;
     }

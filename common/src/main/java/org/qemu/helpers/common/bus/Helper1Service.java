@@ -9,7 +9,11 @@ final class Helper1Service implements Helper1 {
     private volatile HelperStatus status = HelperStatus.STARTING;
     private volatile String statusReason = "";
 
-    Helper1Service(HelperIdentity identity, String version) {
+    private final java.util.function.Supplier<String> vmStateId;
+
+    /** {@code vmStateId}: the Id of the VMState1 object the helper serves, "" while it serves none. */
+    Helper1Service(HelperIdentity identity, String version, java.util.function.Supplier<String> vmStateId) {
+        this.vmStateId = vmStateId;
         this.identity = identity;
         this.version = version;
     }
@@ -20,7 +24,7 @@ final class Helper1Service implements Helper1 {
                 .readOnly("Version", "s", () -> version)
                 .readOnly("Description", "s", identity::description)
                 .readOnly("Interfaces", "as", identity::interfaces)
-                .readOnly("VMStateId", "s", identity::vmStateId)
+                .readOnly("VMStateId", "s", vmStateId)
                 .readOnly("Status", "s", () -> status.wire())
                 .readOnly("StatusReason", "s", () -> statusReason);
     }

@@ -22,6 +22,19 @@ public record HelperIdentity(String name, String busName, String description, St
         }
     }
 
+    /**
+     * The identity of a helper whose bus name is its main interface's name (as every helper's is), and
+     * whose Interfaces list is that interface and {@code more}: the names are written once, in the
+     * interfaces' {@code @DBusInterfaceName}.
+     */
+    public static HelperIdentity of(String name, String description, String vmStateId, Class<?> main, Class<?>... more) {
+        List<String> ifaces = new java.util.ArrayList<>(List.of(GatedObject.dbusName(main)));
+        for (Class<?> c : more) {
+            ifaces.add(GatedObject.dbusName(c));
+        }
+        return new HelperIdentity(name, ifaces.get(0), description, vmStateId, ifaces);
+    }
+
     /** The main object path, mirroring the bus name (org.qemu.Compress1 -> /org/qemu/Compress1). */
     public String objectPath() {
         return "/" + busName.replace('.', '/');

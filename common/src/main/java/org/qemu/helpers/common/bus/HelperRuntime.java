@@ -45,7 +45,7 @@ public final class HelperRuntime implements AutoCloseable {
     private final CountDownLatch stop = new CountDownLatch(1);
     private final AtomicInteger exitCode = new AtomicInteger(ExitCodes.OK);
     private volatile boolean closing;
-    private String vmStateId; // set by serveVMState, queued by ready
+    private volatile String vmStateId; // set by serveVMState, queued by ready
     private boolean vmStateQueued;
     private boolean ready;
     private final List<Object> readyDetail = new java.util.ArrayList<>();
@@ -60,7 +60,7 @@ public final class HelperRuntime implements AutoCloseable {
         this.gate = new TrustGate(trust, log);
         this.names = new BusNames(connection, trust);
         this.signals = new Signals(connection, trust, log);
-        this.helper1 = new Helper1Service(identity, version);
+        this.helper1 = new Helper1Service(identity, version, () -> vmStateId == null ? "" : vmStateId);
         this.health = new HealthBoard(log, this::publishHealth);
         this.systemd = SystemdNotifier.fromEnvironment(log);
         this.helper1Handle = export(Helper1.PATH, Helper1.class, helper1, helper1.properties());
@@ -140,6 +140,30 @@ public final class HelperRuntime implements AutoCloseable {
         return exports.size();
     }
 
+    /**
+     * Exports {@code impl} behind the trust gate at the path that mirrors its interface's name
+     * (org.qemu.Echo1 at /org/qemu/Echo1): the interface is the one {@code @DBusInterfaceName}
+     * interface its class implements.
+     */
+    @SuppressWarnings("unchecked")
+    public <T extends DBusInterface> ExportHandle export(T impl, PropertyTable... tables) {
+        List<Class<?>> ifaces = new java.util.ArrayList<>();
+        for (Class<?> c = impl.getClass(); c != null; c = c.getSuperclass()) {
+            for (Class<?> i : c.getInterfaces()) {
+                if (DBusInterface.class.isAssignableFrom(i)
+                        && i.isAnnotationPresent(org.freedesktop.dbus.annotations.DBusInterfaceName.class)) {
+                    ifaces.add(i);
+                }
+            }
+        }
+        if (ifaces.size() != 1) {
+            throw new IllegalArgumentException(impl.getClass().getName() + " implements " + ifaces.size()
+                    + " D-Bus interfaces " + ifaces + "; name the one to export with export(path, iface, impl, ...)");
+        }
+        Class<T> iface = (Class<T>) ifaces.get(0);
+        return export("/" + GatedObject.dbusName(iface).replace('.', '/'), iface, impl, tables);
+    }
+
     public <T extends DBusInterface> ExportHandle export(String path, Class<T> iface, T impl, PropertyTable... tables) {
         DBusInterface proxy = GatedObject.create(path, iface, impl, List.of(tables), gate, log);
         GatedObject gated = (GatedObject) java.lang.reflect.Proxy.getInvocationHandler(proxy);
@@ -153,12 +177,12 @@ public final class HelperRuntime implements AutoCloseable {
         return h;
     }
 
-    /** Serves org.qemu.VMState1 with {@code codec}; {@link #ready} queues for its name (Id from the identity). */
+    /**
+     * Serves org.qemu.VMState1 with {@code codec}; {@link #ready} queues for its name. The Id is the
+     * identity's VMState Id, or the helper's name when the identity gives none.
+     */
     public <T> void serveVMState(VMStateCodec<T> codec) {
-        String id = identity.vmStateId();
-        if (id.isEmpty()) {
-            throw new IllegalStateException(identity.name() + " has no VMState Id");
-        }
+        String id = identity.vmStateId().isEmpty() ? identity.name() : identity.vmStateId();
         VMStateService<T> svc = new VMStateService<>(id, codec, log);
         export(VMState1.PATH, VMState1.class, svc, svc.properties());
         vmStateId = id;

@@ -46,6 +46,10 @@ final class VMStateService<T> implements VMState1 {
         T decoded;
         try {
             VMStateFrame.Payload p = VMStateFrame.unwrap(id, data);
+            if (p.version() < codec.oldestPayloadVersion() || p.version() > codec.payloadVersion()) {
+                throw new InvalidStateException(id + " payload version " + p.version() + " is not one this helper reads ("
+                        + codec.oldestPayloadVersion() + ".." + codec.payloadVersion() + ")");
+            }
             decoded = codec.decode(p.bytes(), p.version());
         } catch (InvalidStateException e) {
             log.warn("vmstate-load-refused", "id", id, "bytes", data.length, "reason", e.getMessage());

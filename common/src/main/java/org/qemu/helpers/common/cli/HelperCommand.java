@@ -10,6 +10,7 @@ import org.qemu.helpers.common.listen.ListenException;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import picocli.CommandLine;
+import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 /**
@@ -17,12 +18,32 @@ import picocli.CommandLine.Mixin;
  * serves org.qemu.Helper1, runs the helper's {@link #serve}, then waits for SIGTERM (exit 0
  * after releasing the names) or the loss of the bus (exit {@value ExitCodes#BUS_LOST}).
  */
+@Command(mixinStandardHelpOptions = true, versionProvider = HelperVersion.class)
 public abstract class HelperCommand implements Callable<Integer> {
     @Mixin
     protected CommonOptions common;
 
-    /** Who this helper is on the bus. */
-    protected abstract HelperIdentity identity();
+    /**
+     * Who this helper is on the bus. By default: its name and description from its {@code @Command},
+     * its bus name and Interfaces from the one D-Bus interface the command class implements
+     * (org.qemu.Echo1), its VMState Id its name (when serve serves one).
+     */
+    protected HelperIdentity identity() {
+        Command c = getClass().getAnnotation(Command.class);
+        if (c == null || c.name().equals("<main class>")) {
+            throw new IllegalStateException(getClass().getName() + " has no @Command(name = ...): override identity()");
+        }
+        Class<?> main = null;
+        for (Class<?> i : getClass().getInterfaces()) {
+            if (i.isAnnotationPresent(org.freedesktop.dbus.annotations.DBusInterfaceName.class)) {
+                main = i;
+            }
+        }
+        if (main == null) {
+            throw new IllegalStateException(getClass().getName() + " implements no D-Bus interface: override identity()");
+        }
+        return HelperIdentity.of(c.name(), String.join(" ", c.description()), "", main);
+    }
 
     /**
      * Validates the helper's own options, opens its listeners and exports its objects. When it
@@ -32,6 +53,14 @@ public abstract class HelperCommand implements Callable<Integer> {
 
     /** Stops the helper's own work (sockets, threads) before its names are released. */
     protected void shutdown(HelperRuntime rt) throws Exception {
+    }
+
+    /**
+     * For a helper that implements its D-Bus interface itself: the trust gate answers getObjectPath
+     * for every exported object, so this is never asked over the bus.
+     */
+    public String getObjectPath() {
+        return "";
     }
 
     /** Runs {@code command} with {@code args} and exits with its code. */

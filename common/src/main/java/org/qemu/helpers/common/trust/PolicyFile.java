@@ -1,14 +1,16 @@
 package org.qemu.helpers.common.trust;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -16,7 +18,10 @@ import java.util.Set;
  * <pre>{"default": "untrusted", "rules": [{"uid": 107, "level": "vmm"}, {"group": "kvm-admins", "level": "admin"}]}</pre>
  * Each rule has exactly one selector ({@code uid}, {@code user}, {@code gid}, {@code group},
  * {@code label}) and a {@code level}. Anything unknown or ill-typed is refused with the
- * file, the field and what is allowed: a policy that is half understood is not a policy.
+ * file, the field and what is allowed: a policy that is half understood is not a policy (a key
+ * given twice included). Read with jackson-core's streaming parser into maps, lists and values:
+ * jackson-databind (about 470 classes loaded into every helper given --policy) is not needed for
+ * a file this small.
  */
 public final class PolicyFile {
     private static final Set<String> TOP_KEYS = Set.of("default", "rules");
@@ -53,20 +58,25 @@ public final class PolicyFile {
     }
 
     private TrustPolicy parse(String text) throws PolicyException {
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(text);
+        Object root;
+        try (JsonParser p = JSON.createParser(text)) {
+            root = p.nextToken() == null ? null : value(p, "");
+            if (p.nextToken() != null) {
+                throw new PolicyException(file, "(file)", "not valid JSON: text after the top-level value at line "
+                        + p.currentLocation().getLineNr());
+            }
         } catch (JsonProcessingException e) {
             throw new PolicyException(file, "(file)", "not valid JSON: " + e.getOriginalMessage()
                     + " at line " + e.getLocation().getLineNr());
+        } catch (IOException e) {
+            throw new PolicyException(file, "(file)", "cannot be read: " + e.getMessage());
         }
-        if (root == null || !root.isObject()) {
+        if (!(root instanceof Map<?, ?> top)) {
             throw new PolicyException(file, "(top)", "must be a JSON object with keys " + TOP_KEYS);
         }
-        rejectUnknownKeys(root, TOP_KEYS, "");
-        TrustLevel def = root.has("default") ? level(root.get("default"), "default") : TrustLevel.UNTRUSTED;
-        JsonNode rulesNode = root.get("rules");
-        if (rulesNode == null || !rulesNode.isArray()) {
+        rejectUnknownKeys(top, TOP_KEYS, "");
+        TrustLevel def = top.containsKey("default") ? level(top.get("default"), "default") : TrustLevel.UNTRUSTED;
+        if (!(top.get("rules") instanceof List<?> rulesNode)) {
             throw new PolicyException(file, "rules", "required, an array of rules like {\"uid\": 107, \"level\": \"vmm\"}");
         }
         List<PolicyRule> rules = new ArrayList<>();
@@ -76,68 +86,123 @@ public final class PolicyFile {
         return new TrustPolicy(rules, def, true);
     }
 
-    private PolicyRule rule(JsonNode node, String where) throws PolicyException {
-        if (!node.isObject()) {
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /** The JSON value at the parser's current token: a Map, a List, a String, a Number, a Boolean or NULL. */
+    private Object value(JsonParser p, String where) throws IOException, PolicyException {
+        JsonToken t = p.currentToken();
+        switch (t) {
+            case START_OBJECT -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String k = p.currentName();
+                    p.nextToken();
+                    String field = where.isEmpty() ? k : where + "." + k;
+                    if (m.put(k, value(p, field)) != null) {
+                        throw new PolicyException(file, field, "given twice");
+                    }
+                }
+                return m;
+            }
+            case START_ARRAY -> {
+                List<Object> l = new ArrayList<>();
+                while (p.nextToken() != JsonToken.END_ARRAY) {
+                    l.add(value(p, where + "[" + l.size() + "]"));
+                }
+                return l;
+            }
+            case VALUE_STRING -> {
+                return p.getText();
+            }
+            case VALUE_NUMBER_INT -> {
+                return p.getBigIntegerValue();
+            }
+            case VALUE_NUMBER_FLOAT -> {
+                return p.getDecimalValue();
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                return t == JsonToken.VALUE_TRUE;
+            }
+            default -> {
+                return NULL;
+            }
+        }
+    }
+
+    /** JSON null (a key given as null is present, unlike a missing one). */
+    private static final Object NULL = new Object() {
+        @Override
+        public String toString() {
+            return "null";
+        }
+    };
+
+    /** A value as JSON shows it, for messages. */
+    private static String shown(Object v) {
+        return v instanceof String s ? "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : String.valueOf(v);
+    }
+
+    private PolicyRule rule(Object node, String where) throws PolicyException {
+        if (!(node instanceof Map<?, ?> m)) {
             throw new PolicyException(file, where, "must be an object with one of " + SELECTORS + " and \"level\"");
         }
         Set<String> allowed = new java.util.HashSet<>(SELECTORS);
         allowed.add("level");
-        rejectUnknownKeys(node, allowed, where + ".");
+        rejectUnknownKeys(m, allowed, where + ".");
         List<String> present = new ArrayList<>();
-        node.fieldNames().forEachRemaining(k -> {
+        for (Object k : m.keySet()) {
             if (SELECTORS.contains(k)) {
-                present.add(k);
+                present.add((String) k);
             }
-        });
+        }
         if (present.size() != 1) {
             throw new PolicyException(file, where, "needs exactly one selector of " + SELECTORS + ", found " + present);
         }
-        if (!node.has("level")) {
+        if (!m.containsKey("level")) {
             throw new PolicyException(file, where + ".level", "required; one of " + TrustLevel.allowed());
         }
         String key = present.get(0);
-        JsonNode value = node.get(key);
+        Object value = m.get(key);
         String field = where + "." + key;
         PolicyRule.Selector selector = switch (key) {
             case "uid" -> new PolicyRule.Uid(id(value, field));
             case "gid" -> new PolicyRule.Gid(id(value, field));
             case "user" -> new PolicyRule.Uid(names.uidOf(text(value, field))
-                    .orElseThrow(() -> new PolicyException(file, field, "no such user on this host: " + value.asText())));
+                    .orElseThrow(() -> new PolicyException(file, field, "no such user on this host: " + value)));
             case "group" -> new PolicyRule.Gid(names.gidOf(text(value, field))
-                    .orElseThrow(() -> new PolicyException(file, field, "no such group on this host: " + value.asText())));
+                    .orElseThrow(() -> new PolicyException(file, field, "no such group on this host: " + value)));
             default -> new PolicyRule.Label(text(value, field));
         };
-        return new PolicyRule(selector, level(node.get("level"), where + ".level"));
+        return new PolicyRule(selector, level(m.get("level"), where + ".level"));
     }
 
-    private void rejectUnknownKeys(JsonNode node, Set<String> allowed, String prefix) throws PolicyException {
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String k = it.next();
+    private void rejectUnknownKeys(Map<?, ?> node, Set<String> allowed, String prefix) throws PolicyException {
+        for (Object k : node.keySet()) {
             if (!allowed.contains(k)) {
                 throw new PolicyException(file, prefix + k, "unknown key; allowed keys are " + new java.util.TreeSet<>(allowed));
             }
         }
     }
 
-    private long id(JsonNode value, String field) throws PolicyException {
-        if (!value.isIntegralNumber() || value.asLong() < 0 || value.asLong() > MAX_ID || !value.canConvertToLong()) {
-            throw new PolicyException(file, field, "must be a whole number from 0 to " + MAX_ID + ", got " + value);
+    private long id(Object value, String field) throws PolicyException {
+        if (!(value instanceof java.math.BigInteger n) || n.signum() < 0 || n.compareTo(java.math.BigInteger.valueOf(MAX_ID)) > 0) {
+            throw new PolicyException(file, field, "must be a whole number from 0 to " + MAX_ID + ", got " + shown(value));
         }
-        return value.asLong();
+        return n.longValue();
     }
 
-    private String text(JsonNode value, String field) throws PolicyException {
-        if (!value.isTextual() || value.asText().isEmpty()) {
-            throw new PolicyException(file, field, "must be a non-empty string, got " + value);
+    private String text(Object value, String field) throws PolicyException {
+        if (!(value instanceof String s) || s.isEmpty()) {
+            throw new PolicyException(file, field, "must be a non-empty string, got " + shown(value));
         }
-        return value.asText();
+        return s;
     }
 
-    private TrustLevel level(JsonNode value, String field) throws PolicyException {
-        if (value == null || !value.isTextual()) {
-            throw new PolicyException(file, field, "must be one of " + TrustLevel.allowed() + ", got " + value);
+    private TrustLevel level(Object value, String field) throws PolicyException {
+        if (!(value instanceof String s)) {
+            throw new PolicyException(file, field, "must be one of " + TrustLevel.allowed() + ", got " + shown(value));
         }
-        return TrustLevel.parse(value.asText()).orElseThrow(() -> new PolicyException(file, field,
-                "unknown level '" + value.asText() + "'; allowed: " + TrustLevel.allowed()));
+        return TrustLevel.parse(s).orElseThrow(() -> new PolicyException(file, field,
+                "unknown level '" + s + "'; allowed: " + TrustLevel.allowed()));
     }
 }

@@ -109,14 +109,21 @@ class TrustGateOnBusTest {
         // 400 denied calls from one untrusted-for-this-member peer, as fast as one shell can make them
         String call = String.join(" ", BUS.busctlCommand("call", "org.qemu.Sample1", "/org/qemu/Sample1",
                 "org.qemu.Sample1", "SetValue", "s", "flood"));
+        long t0 = System.nanoTime();
         ProcResult r = Commands.runAs(NOBODY, "sh", "-c", "i=0; while [ $i -lt 400 ]; do " + call
                 + " 2>/dev/null; i=$((i+1)); done; true");
+        double seconds = (System.nanoTime() - t0) / 1e9;
         assertTrue(r.ok(), r.toString());
         assertEquals("s \"original\"", value());
         java.util.List<String> lines = helper.output().lines().filter(l -> l.contains("access-denied")).skip(before)
                 .toList();
-        assertTrue(lines.size() >= 50 && lines.size() < 200, "a burst of 50, then about 10 a second: "
-                + lines.size() + " lines for 400 denials");
+        // a burst of 50, then 10 a second: the bound depends on how long the flood took (a loaded machine is slower)
+        long bound = 50 + (long) Math.ceil(seconds * 10) + 2;
+        assertTrue(lines.size() <= bound, lines.size() + " audit lines for 400 denials in " + seconds + " s (at most "
+                + bound + ")");
+        if (bound >= 400) {
+            return; // the flood was too slow to tell a limit from none; the unit test covers the arithmetic
+        }
         assertTrue(lines.stream().anyMatch(l -> l.matches(".* suppressed_before=\\d+")), String.join("\n", lines));
     }
 }

@@ -156,6 +156,29 @@ public final class PrivateBus implements BeforeAllCallback, AfterAllCallback {
         return Commands.run(busctlCommand(args));
     }
 
+    /** Every {@code type} signal a fresh client connection receives from now on, in order. */
+    public <T extends org.freedesktop.dbus.messages.DBusSignal> java.util.concurrent.BlockingQueue<T> signals(Class<T> type)
+            throws DBusException {
+        java.util.concurrent.BlockingQueue<T> q = new java.util.concurrent.LinkedBlockingQueue<>();
+        connect().addSigHandler(type, q::add);
+        return q;
+    }
+
+    /** The value of property {@code iface.name} of {@code path} at {@code dest}, read by a client of this UID. */
+    public Object property(String dest, String path, String iface, String name) throws DBusException {
+        return connect().getRemoteObject(dest, path, org.freedesktop.dbus.interfaces.Properties.class).Get(iface, name);
+    }
+
+    /** busctl call as {@code uid} (setpriv): {@code member} is INTERFACE.METHOD. */
+    public ProcResult callAs(long uid, String dest, String path, String member, String signature, String... args)
+            throws IOException, InterruptedException {
+        int dot = member.lastIndexOf('.');
+        List<String> c = new ArrayList<>(List.of("call", dest, path, member.substring(0, dot), member.substring(dot + 1),
+                signature));
+        c.addAll(List.of(args));
+        return Commands.runAs(uid, busctlCommand(c.toArray(String[]::new)));
+    }
+
     /** A client connection, closed with the bus. */
     public synchronized DBusConnection connect() throws DBusException {
         DBusConnection c = DBusConnectionBuilder.forAddress(address).withShared(false).build();

@@ -87,6 +87,11 @@ class PolicyFileTest {
                 .getMessage().contains("field 'rules[0].level': required"));
         assertTrue(assertThrows(PolicyException.class, () -> parse("{\"rules\": [")).getMessage().contains("not valid JSON"));
         assertTrue(assertThrows(PolicyException.class, () -> parse("{}")).getMessage().contains("field 'rules'"));
+        // a key given twice was read last-wins (jackson-databind's tree): a half-understood policy
+        assertTrue(assertThrows(PolicyException.class, () -> parse("{\"rules\": [{\"uid\": 1, \"level\": \"admin\","
+                + " \"level\": \"vmm\"}]}")).getMessage().contains("field 'rules[0].level': given twice"));
+        assertTrue(assertThrows(PolicyException.class, () -> parse("{\"rules\": []} {}")).getMessage()
+                .contains("text after the top-level value"));
     }
 
     @Test

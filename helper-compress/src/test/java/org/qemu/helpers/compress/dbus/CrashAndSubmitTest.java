@@ -122,6 +122,15 @@ class CrashAndSubmitTest {
         return Commands.run(Duration.ofSeconds(60), cmd);
     }
 
+    /** One exit-code table for client commands: no bus address is a configuration error (2), as in status. */
+    @Test
+    void submitWithoutABusAddressIsAConfigurationError() throws Exception {
+        HelperProcess p = BUS.startHelper(Main.class, "submit", "--bus-address=", "compress", "/a", "/b");
+        assertEquals(org.qemu.helpers.common.exit.ExitCodes.CONFIG, p.awaitExit(java.time.Duration.ofSeconds(30)),
+                p.output());
+        assertTrue(p.output().contains("no bus address"), p.output());
+    }
+
     @Test
     void submitExitsZeroOnlyWhenTheJobIsDone() throws Exception {
         HelperProcess h = startHelper();

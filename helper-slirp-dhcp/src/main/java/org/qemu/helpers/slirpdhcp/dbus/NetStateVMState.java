@@ -62,6 +62,11 @@ public final class NetStateVMState implements VMStateCodec<NetStateVMState.Saved
     }
 
     @Override
+    public int oldestPayloadVersion() {
+        return 1; // version 1 (before forwards) is still read
+    }
+
+    @Override
     public byte[] save() {
         NetState s = dhcp.snapshot();
         log.info("vmstate-save", "leases", s.leases().size(), "statics", s.statics().size(), "hosts",

@@ -136,12 +136,13 @@ final class LeaseTable {
 
     List<StateChange> addStatic(StaticLease s) {
         if (!cfg.isAssignable(s.ip())) {
-            throw new IllegalArgumentException("address " + Ip4.format(s.ip()) + " is not an assignable host address of "
-                    + Ip4.format(cfg.network()) + "/" + cfg.prefix());
+            throw new IllegalArgumentException("address " + Ip4.format(s.ip())
+                    + " is not an assignable host address of " + Ip4.format(cfg.network()) + "/" + cfg.prefix());
         }
         StaticLease other = staticByIp.get(s.ip());
         if (other != null && !other.mac().equals(s.mac())) {
-            throw new IllegalStateException("address " + Ip4.format(s.ip()) + " is already reserved for " + other.mac());
+            throw new IllegalStateException("address " + Ip4.format(s.ip()) + " is already reserved for "
+                    + other.mac());
         }
         if (!s.hostname().isEmpty() && zone.heldByOther(s.hostname(), s.ip())) {
             throw new IllegalStateException("hostname " + s.hostname() + " is already published for another address");

@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.qemu.helpers.common.listen.Listen;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
-import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
 /**
@@ -81,13 +81,16 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         // one read takes every frame QEMU has written so far (not two reads per frame); the frames of one read are
         // one burst for the link, which may acknowledge them together
         ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER);
+        FrameArrays arrays = new FrameArrays(); // this connection's reader only
         link.attach(out);
         try {
             while (c.read(in) >= 0) {
                 in.flip();
-                boolean bad = !deliver(in, out);
+                long bad = LengthPrefixedFrames.deliver(in, arrays, link, out);
                 link.burstEnd();
-                if (bad) {
+                if (bad != LengthPrefixedFrames.OK) {
+                    stats.inc(Statistics.DROPPED_MALFORMED);
+                    log.accept("netdev_bad_length length=" + bad + " action=disconnect");
                     break;
                 }
                 in.compact();
@@ -110,26 +113,6 @@ public final class NetdevStreamServer implements FrameFrontEnd {
                 log.accept("netdev_disconnected path=" + path);
             }
         }
-    }
-
-    /** Hands every whole frame in {@code in} (read mode) to the link; false for a length no frame can have. */
-    private boolean deliver(ByteBuffer in, Consumer<byte[]> out) {
-        while (in.remaining() >= 4) {
-            int n = in.getInt(in.position());
-            if (n < 0 || n > Frames.MAX_FRAME) {
-                stats.inc(Statistics.DROPPED_MALFORMED);
-                log.accept("netdev_bad_length length=" + Integer.toUnsignedString(n) + " action=disconnect");
-                return false;
-            }
-            if (in.remaining() < 4 + n) {
-                return true; // the rest arrives with a later read (the buffer holds any whole frame)
-            }
-            in.position(in.position() + 4);
-            byte[] frame = new byte[n];
-            in.get(frame);
-            link.receiveInBurst(frame, out);
-        }
-        return true;
     }
 
     /**

@@ -3,6 +3,7 @@ package org.qemu.helpers.slirpdhcp.transport;
 import com.sun.jna.Memory;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
@@ -24,6 +25,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
 
     private final PacketIo io;
     private final Memory in = new Memory(Frames.MAX_FRAME + 1); // one more: a read that fills it was too long
+    private final FrameArrays arrays = new FrameArrays(); // reader thread only
     private boolean peerGoneLogged;
     private boolean stalled;
 
@@ -58,7 +60,9 @@ public final class PacketFrontEnd extends FdFrontEnd {
                     continue;
                 }
                 // a zero-length or runt datagram is not an end of anything: the link drops and counts it
-                link.receiveInBurst(in.getByteArray(0, (int) n), sink);
+                byte[] frame = arrays.get((int) n);
+                in.read(0, frame, 0, frame.length);
+                link.receiveInBurst(frame, sink);
             }
         } catch (RuntimeException e) {
             log.accept("frontend_failed frontend=\"" + what + "\" error=\"" + e + "\"");

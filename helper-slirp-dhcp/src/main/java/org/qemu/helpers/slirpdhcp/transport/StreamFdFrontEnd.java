@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
@@ -31,6 +32,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.BIG_ENDIAN);
     private final Pointer inPtr = Native.getDirectBufferPointer(in);
     private volatile boolean broken;
+    private final FrameArrays arrays = new FrameArrays(); // reader thread only
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
     public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, Consumer<String> log) {
@@ -65,8 +67,8 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
                 }
                 in.position(in.position() + (int) n);
                 in.flip();
-                String bad = deliver();
-                if (bad != null) {
+                long bad = LengthPrefixedFrames.deliver(in, arrays, link, sink);
+                if (bad != LengthPrefixedFrames.OK) {
                     stats.inc(Statistics.DROPPED_MALFORMED);
                     end = "bad_length length=" + bad;
                     break;
@@ -86,24 +88,6 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
                 }
             }
         }
-    }
-
-    /** Hands every whole frame in {@code in} (read mode) to the link; a length no frame can have is returned. */
-    private String deliver() {
-        while (in.remaining() >= 4) {
-            int len = in.getInt(in.position());
-            if (len < 0 || len > Frames.MAX_FRAME) {
-                return Integer.toUnsignedString(len);
-            }
-            if (in.remaining() < 4 + len) {
-                return null; // the rest arrives later; the buffer holds any whole frame (256 KiB > MAX_FRAME + 4)
-            }
-            in.position(in.position() + 4);
-            byte[] frame = new byte[len];
-            in.get(frame);
-            link.receiveInBurst(frame, sink);
-        }
-        return null;
     }
 
     @Override

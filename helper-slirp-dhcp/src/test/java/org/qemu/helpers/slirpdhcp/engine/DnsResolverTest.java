@@ -294,4 +294,27 @@ class DnsResolverTest {
         assertEquals(1, good.get());
         assertEquals(1, stats.get(Statistics.DNS_UPSTREAM_FAILURES));
     }
+
+    @Test
+    void pastTheInFlightBoundNewForwardsAreDroppedAndCounted() throws Exception {
+        DnsResolver r = resolver(List.of(new DnsForwarder.Upstream() {
+            public String name() {
+                return "silent";
+            }
+
+            public CompletionStage<Message> exchange(Message q) {
+                return new CompletableFuture<>(); // never answers (its timeout would end it)
+            }
+        }));
+        for (int i = 0; i < DnsForwarder.MAX_IN_FLIGHT; i++) {
+            DnsResolver.Forward f = assertInstanceOf(DnsResolver.Forward.class,
+                    r.handle(query("n" + i + ".example.", Type.A, false), 512));
+            r.forward(f);
+        }
+        long dropped = stats.get(Statistics.DROPPED_OTHER);
+        assertInstanceOf(DnsResolver.Drop.class, r.handle(query("one-more.example.", Type.A, false), 512));
+        assertEquals(dropped + 1, stats.get(Statistics.DROPPED_OTHER));
+        assertInstanceOf(DnsResolver.Reply.class, r.handle(query("x.vm.internal.", Type.A, false), 512),
+                "local names are still answered");
+    }
 }

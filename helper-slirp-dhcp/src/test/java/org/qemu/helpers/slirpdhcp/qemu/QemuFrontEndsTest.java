@@ -177,7 +177,9 @@ class QemuFrontEndsTest {
             helper(new Settings.Guest.NetdevDgram(sock)); // NAT on: SlirpCore's defaults
             List<String> nic = List.of("-netdev", "dgram,id=n0,local.type=unix,local.path=" + dir.resolve("q.dgram")
                     + ",remote.type=unix,remote.path=" + sock, "-device", "virtio-net-pci,netdev=n0");
-            try (LinuxGuest g = LinuxGuest.boot(dir, "dgram", wgetScript(host), nic)) {
+            // not "dgram": that test's QMP socket file is still there, and Qmp.connect would find it before QEMU
+            // replaces it (connection refused)
+            try (LinuxGuest g = LinuxGuest.boot(dir, "dgram-nat", wgetScript(host), nic)) {
                 String out = g.awaitLine("GUEST-DONE", QemuNatTest.BOOT);
                 assertEquals(host.bigSha256, sha(out), logs + " " + core.stats().snapshot());
             }

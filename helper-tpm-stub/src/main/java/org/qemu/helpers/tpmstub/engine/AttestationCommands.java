@@ -35,18 +35,15 @@ final class AttestationCommands implements ObjectHandleGroup {
         return core;
     }
 
-    /** A signing scheme (TPMT_SIG_SCHEME): RSASSA or ECDSA with a hash, or NULL. */
-    record Scheme(int alg, HashAlg hash) { }
-
     @Override
     public void execute(Command c) throws TpmFormatException {
         TpmReader r = c.in();
         byte[] qualifyingData = param(r, 1, rd -> rd.tpm2b(MAX_DATA));
-        Scheme in = param(r, 2, AttestationCommands::sigScheme);
+        Signatures.Scheme in = param(r, 2, Signatures::scheme);
         List<PcrSelection> sel = param(r, 3, Params::pcrSelectionList);
         noMoreParams(r);
         TpmObject key = core.object(c.handle(0), 1);
-        Scheme scheme = signingScheme(key, in);
+        Signatures.Scheme scheme = Signatures.select(key, in);
         // Part 3 18.4: TPMS_ATTEST with TPMS_QUOTE_INFO, its pcrDigest made with the scheme's hash
         TpmWriter a = new TpmWriter(256);
         a.u32(GENERATED_VALUE & 0xFFFFFFFFL).u16(ST_ATTEST_QUOTE).tpm2b(key.name()).tpm2b(qualifyingData);
@@ -55,7 +52,7 @@ final class AttestationCommands implements ObjectHandleGroup {
         a.tpm2b(pcrs.selectionDigest(scheme.hash(), sel));
         byte[] attest = a.toByteArray();
         c.out().tpm2b(attest);
-        writeSignature(key, scheme, attest, c.out());
+        Signatures.write(key, scheme, Crypto.hash(scheme.hash(), attest), c.out());
     }
 
     /**
@@ -76,50 +73,5 @@ final class AttestationCommands implements ObjectHandleGroup {
             restartCount = (restartCount + second) & 0xFFFFFFFFL;
         }
         a.u64(core.clockNow()).u32(resetCount).u32(restartCount).u8(core.st.clockSafe ? 1 : 0).u64(firmware);
-    }
-
-    private static Scheme sigScheme(TpmReader r) throws TpmFormatException {
-        int alg = r.u16();
-        if (alg == PublicArea.ALG_NULL) {
-            return new Scheme(alg, null);
-        }
-        if (alg != PublicArea.ALG_RSASSA && alg != PublicArea.ALG_ECDSA) {
-            throw new TpmFormatException(TpmRc.SCHEME); // RSAPSS, ECDAA, ECSCHNORR, SM2, HMAC: not offered
-        }
-        return new Scheme(alg, Params.hashAlg(r));
-    }
-
-    /** Part 4 CryptUtil.c CryptSelectSignScheme: the key's own scheme, or the caller's for a NULL one. */
-    private static Scheme signingScheme(TpmObject key, Scheme in) throws TpmFormatException {
-        PublicArea p = key.pub;
-        if (!p.has(PublicArea.SIGN) || p.type() == PublicArea.ALG_KEYEDHASH) {
-            throw new TpmFormatException(TpmRc.withHandle(TpmRc.KEY, 1));
-        }
-        int fits = p.type() == PublicArea.ALG_RSA ? PublicArea.ALG_RSASSA : PublicArea.ALG_ECDSA;
-        if (p.scheme() == PublicArea.ALG_NULL) {
-            if (in.alg() != fits) {
-                throw new TpmFormatException(TpmRc.withParameter(TpmRc.SCHEME, 2));
-            }
-            return in;
-        }
-        Scheme own = new Scheme(p.scheme(), HashAlg.byId(p.schemeHash()).orElseThrow());
-        if (own.alg() != fits) {
-            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SCHEME, 2)); // RSAPSS keys: not offered
-        }
-        if (in.alg() != PublicArea.ALG_NULL && !in.equals(own)) {
-            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SCHEME, 2));
-        }
-        return own;
-    }
-
-    /** TPMT_SIGNATURE (Part 2 11.3.4) over {@code message}. */
-    static void writeSignature(TpmObject key, Scheme scheme, byte[] message, TpmWriter out) {
-        out.u16(scheme.alg()).u16(scheme.hash().algId());
-        if (scheme.alg() == PublicArea.ALG_RSASSA) {
-            out.tpm2b(Keys.signRsassa(key.privateKey(), scheme.hash(), message));
-        } else {
-            byte[][] rs = Keys.signEcdsa(key.privateKey(), scheme.hash(), message);
-            out.tpm2b(rs[0]).tpm2b(rs[1]);
-        }
     }
 }

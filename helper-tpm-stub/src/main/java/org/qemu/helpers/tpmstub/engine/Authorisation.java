@@ -161,7 +161,13 @@ final class Authorisation {
                 throw new TpmFormatException(TpmRc.LOCKOUT);
             }
             NvIndex nv = NvCommands.isNvHandle(h) ? st.nv.get(h) : null;
-            if (nv != null && !nv.has(NvIndex.NO_DA)) {
+            // Part 1 19.8: NV indices and objects without noDA are under dictionary-attack protection
+            // when the authorisation uses their authValue (a bare policy session does not)
+            AuthSession ps = s.hmac() != null && s.hmac().isPolicy() ? s.hmac() : null;
+            boolean usesAuthValue = ps == null || ps.authValueNeeded || ps.passwordNeeded;
+            boolean daProtected = usesAuthValue && ((nv != null && !nv.has(NvIndex.NO_DA))
+                    || (core.loaded(h) instanceof TpmObject ob && !ob.pub.has(PublicArea.NO_DA)));
+            if (daProtected) {
                 // Part 4 SessionProcess.c CheckLockedOut, for an entity under DA protection
                 if (st.failedTries >= TpmState.MAX_TRIES) {
                     throw new TpmFormatException(TpmRc.LOCKOUT);
@@ -213,7 +219,7 @@ final class Authorisation {
             }
             if (!ok) {
                 int rc;
-                if (nv != null && !nv.has(NvIndex.NO_DA)) {
+                if (daProtected) {
                     // Part 1 19.8: a DA-protected index counts the failure and answers AUTH_FAIL
                     st.failedTries++;
                     if (st.failedTries == 1) {

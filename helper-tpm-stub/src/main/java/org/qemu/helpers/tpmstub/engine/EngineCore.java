@@ -24,6 +24,8 @@ final class EngineCore {
      * helper runs never encrypt two contexts under the same key and IV.
      */
     long contextSequence;
+    /** The last primary objects made (CreatePrimary, CreateLoaded under a hierarchy). */
+    final PrimaryCache primaries = new PrimaryCache();
     /** Transient objects: sequence objects so far. Lost at _TPM_Init and Startup, like sessions. */
     final ObjectSlots objects = new ObjectSlots();
     /** The _TPM_Hash_Start sequence object (libtpms g_DRTMHandle), or -1. */

@@ -19,7 +19,7 @@ final class HashCommands implements CommandGroup {
     static final int MAX_DIGEST_BUFFER = 1024;
     /** TPM_GENERATED_VALUE (Part 2 6.2): data starting with it never gets a ticket (Part 4 TicketIsSafe). */
     private static final byte[] TPM_GENERATED = {(byte) 0xFF, 0x54, 0x43, 0x47};
-    private static final int ST_HASHCHECK = 0x8024;
+    static final int ST_HASHCHECK = 0x8024;
     static final int DRTM_PCR = 17;
 
     private final EngineCore core;
@@ -176,9 +176,13 @@ final class HashCommands implements CommandGroup {
             out.u16(ST_HASHCHECK).u32(TpmEngine.RH_NULL).u16(0);
             return;
         }
+        out.u16(ST_HASHCHECK).u32(hierarchy).tpm2b(ticketHmac(proof, digest));
+    }
+
+    /** The HMAC of a TPMT_TK_HASHCHECK for {@code digest} under a hierarchy's proof. */
+    static byte[] ticketHmac(byte[] proof, byte[] digest) {
         byte[] tag = {(byte) (ST_HASHCHECK >>> 8), (byte) ST_HASHCHECK};
-        byte[] hmac = Crypto.hmac(HashAlg.SHA512, proof, tag, digest);
-        out.u16(ST_HASHCHECK).u32(hierarchy).tpm2b(hmac);
+        return Crypto.hmac(HashAlg.SHA512, proof, tag, digest);
     }
 
     // ------------------------------------------------------------------ _TPM_Hash_Start/Data/End

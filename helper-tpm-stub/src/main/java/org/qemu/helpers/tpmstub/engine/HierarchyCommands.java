@@ -9,7 +9,6 @@ import java.util.Set;
 final class HierarchyCommands implements CommandGroup {
     private final EngineCore core;
     private final PcrCommands pcrs;
-    private final PrimaryCache primaries = new PrimaryCache();
 
     HierarchyCommands(EngineCore core, PcrCommands pcrs) {
         this.core = core;
@@ -61,12 +60,7 @@ final class HierarchyCommands implements CommandGroup {
         if (core.objects.size() >= ObjectSlots.MAX_LOADED_OBJECTS) {
             throw new TpmFormatException(TpmRc.OBJECT_MEMORY); // before the (slow) key generation
         }
-        byte[] seed = core.seed(hierarchy);
-        TpmObject o = primaries.get(seed, q, hierarchy);
-        if (o == null) {
-            o = ObjectCreation.make(q, hierarchy, ObjectCreation.primaryStream(seed, q.template(), q.data()));
-            primaries.put(seed, q, o);
-        }
+        TpmObject o = core.primaries.primary(core.seed(hierarchy), q, hierarchy);
         core.responseHandle = core.objects.add(o);
         o.pub.writeTo(out);
         byte[] parent = Params.u32Bytes(hierarchy);

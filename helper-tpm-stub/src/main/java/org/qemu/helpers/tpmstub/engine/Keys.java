@@ -220,14 +220,27 @@ final class Keys {
         }
     }
 
-    /** RSASSA-PKCS1-v1_5 (Part 1 B.7) over {@code message} with {@code hash}: the signature bytes. */
-    static byte[] signRsassa(PrivateKey key, HashAlg hash, byte[] message) {
-        return sign(key, jcaHash(hash) + "withRSA", message);
+    /** DER DigestInfo prefixes (RFC 8017 9.2 note 1) that RSASSA-PKCS1-v1_5 puts before the digest. */
+    private static byte[] digestInfo(HashAlg hash) {
+        return java.util.HexFormat.of().parseHex(switch (hash) {
+            case SHA1 -> "3021300906052b0e03021a05000414";
+            case SHA256 -> "3031300d060960864801650304020105000420";
+            case SHA384 -> "3041300d060960864801650304020205000430";
+            case SHA512 -> "3051300d060960864801650304020305000440";
+        });
     }
 
-    /** ECDSA (Part 1 C.4) over {@code message} with {@code hash}: r and s, each 32 bytes. */
-    static byte[][] signEcdsa(PrivateKey key, HashAlg hash, byte[] message) {
-        byte[] rs = sign(key, jcaHash(hash) + "withECDSAinP1363Format", message);
+    /** RSASSA-PKCS1-v1_5 (Part 1 B.7) of a {@code hash} digest: the signature bytes. */
+    static byte[] signRsassa(PrivateKey key, HashAlg hash, byte[] digest) {
+        byte[] prefix = digestInfo(hash);
+        byte[] t = java.util.Arrays.copyOf(prefix, prefix.length + digest.length);
+        System.arraycopy(digest, 0, t, prefix.length, digest.length);
+        return sign(key, "NONEwithRSA", t);
+    }
+
+    /** ECDSA (Part 1 C.4) of a digest: r and s, each 32 bytes. */
+    static byte[][] signEcdsa(PrivateKey key, byte[] digest) {
+        byte[] rs = sign(key, "NONEwithECDSAinP1363Format", digest);
         return new byte[][] {Arrays.copyOf(rs, rs.length / 2), Arrays.copyOfRange(rs, rs.length / 2, rs.length)};
     }
 
@@ -242,14 +255,6 @@ final class Keys {
         }
     }
 
-    private static String jcaHash(HashAlg h) {
-        return switch (h) {
-            case SHA1 -> "SHA1";
-            case SHA256 -> "SHA256";
-            case SHA384 -> "SHA384";
-            case SHA512 -> "SHA512";
-        };
-    }
 
     /**
      * RSAES-OAEP decryption (Part 1 B.10.3: the label includes its terminating zero), or null if

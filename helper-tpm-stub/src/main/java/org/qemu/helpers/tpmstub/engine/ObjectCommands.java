@@ -5,7 +5,7 @@ import static org.qemu.helpers.tpmstub.engine.Params.param;
 
 import java.util.Set;
 
-/** Part 3 chapter 12 (Object Commands): Create, Load, ReadPublic, ActivateCredential, Unseal. */
+/** Part 3 chapter 12 (Object Commands): Create, Load, ReadPublic, ActivateCredential, Unseal, CreateLoaded. */
 final class ObjectCommands implements ObjectHandleGroup {
     private final EngineCore core;
     private final PcrCommands pcrs;
@@ -18,7 +18,27 @@ final class ObjectCommands implements ObjectHandleGroup {
     @Override
     public Set<CommandCode> commands() {
         return Set.of(CommandCode.CREATE, CommandCode.LOAD, CommandCode.READ_PUBLIC, CommandCode.UNSEAL,
-                CommandCode.ACTIVATE_CREDENTIAL);
+                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.CREATE_LOADED);
+    }
+
+    @Override
+    public long handle(CommandCode cc, int index, long h) throws TpmFormatException {
+        if (cc == CommandCode.CREATE_LOADED && isHierarchy(h)) {
+            return h; // TPMI_DH_PARENT+: a hierarchy makes a primary object
+        }
+        return ObjectHandleGroup.super.handle(cc, index, h);
+    }
+
+    @Override
+    public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
+        if (!(cc == CommandCode.CREATE_LOADED && isHierarchy(h))) {
+            ObjectHandleGroup.super.checkLoaded(cc, index, h);
+        }
+    }
+
+    private static boolean isHierarchy(long h) {
+        return h == TpmEngine.RH_OWNER || h == TpmEngine.RH_ENDORSEMENT || h == TpmEngine.RH_PLATFORM
+                || h == TpmEngine.RH_NULL;
     }
 
     @Override
@@ -59,6 +79,7 @@ final class ObjectCommands implements ObjectHandleGroup {
                 }
                 c.out().tpm2b(o.sensitive.secret());
             }
+            case CREATE_LOADED -> createLoaded(c.handle(0), ObjectCreation.readLoaded(r), c.out());
             case ACTIVATE_CREDENTIAL -> {
                 byte[] credentialBlob = param(r, 1, rd -> rd.tpm2b(MAX_ID_OBJECT));
                 byte[] secret = param(r, 2, rd -> rd.tpm2b(MAX_ENCRYPTED_SECRET));
@@ -141,6 +162,32 @@ final class ObjectCommands implements ObjectHandleGroup {
         byte[] parentName = parent.name();
         ObjectCreation.writeCreation(core, pcrs, o, q, parent.pub.nameAlg().algId(), parentName, parentName,
                 locality, out);
+    }
+
+    /**
+     * Part 3 12.9 TPM2_CreateLoaded: Create and Load in one (under a storage key), or under a
+     * hierarchy a primary object as CreatePrimary makes it (outPrivate empty).
+     */
+    private void createLoaded(long parentHandle, ObjectCreation.Request q, TpmWriter out) throws TpmFormatException {
+        if (core.objects.size() >= ObjectSlots.MAX_LOADED_OBJECTS) {
+            throw new TpmFormatException(TpmRc.OBJECT_MEMORY); // before the key generation
+        }
+        TpmObject o;
+        byte[] priv;
+        if (isHierarchy(parentHandle)) {
+            ObjectCreation.check(q, true);
+            o = core.primaries.primary(core.seed(parentHandle), q, parentHandle);
+            priv = new byte[0];
+        } else {
+            TpmObject parent = storageParent(parentHandle);
+            ObjectCreation.check(q, parent.pub.has(PublicArea.FIXED_TPM));
+            o = ObjectCreation.make(q, parent.hierarchy, core.random::fill);
+            priv = ProtectedStorage.wrap(parent, o.name(), o.sensitive);
+        }
+        core.responseHandle = core.objects.add(o);
+        out.tpm2b(priv);
+        o.pub.writeTo(out);
+        out.tpm2b(o.name());
     }
 
     /** Part 3 12.2 TPM2_Load: the wrapped sensitive area is checked and bound to the public area. */

@@ -24,22 +24,34 @@ final class ObjectCreation {
                    List<PcrSelection> creationPcr) { }
 
     static Request read(TpmReader r) throws TpmFormatException {
-        byte[][] sensitive = Params.param(r, 1, rd -> {
-            int size = rd.u16();
-            int outer = rd.pushLimit(size);
-            byte[] auth = rd.tpm2b(Params.MAX_DIGEST);
-            byte[] data = rd.tpm2b(SensitiveArea.MAX_SECRET);
-            if (rd.remaining() != 0) {
-                throw new TpmFormatException(TpmRc.SIZE);
-            }
-            rd.restoreLimit(outer);
-            return new byte[][] {auth, data};
-        });
+        byte[][] sensitive = Params.param(r, 1, ObjectCreation::sensitiveCreate);
         PublicArea template = Params.param(r, 2, PublicArea::read2b);
         byte[] outside = Params.param(r, 3, rd -> rd.tpm2b(Params.MAX_DIGEST));
         List<PcrSelection> pcrs = Params.param(r, 4, Params::pcrSelectionList);
         Params.noMoreParams(r);
         return new Request(Authorisation.stripTrailingZeros(sensitive[0]), sensitive[1], template, outside, pcrs);
+    }
+
+    /** The parameters of CreateLoaded (Part 3 12.9): inSensitive and a TPM2B_TEMPLATE holding a TPMT_PUBLIC. */
+    static Request readLoaded(TpmReader r) throws TpmFormatException {
+        byte[][] sensitive = Params.param(r, 1, ObjectCreation::sensitiveCreate);
+        PublicArea template = Params.param(r, 2, PublicArea::read2b);
+        Params.noMoreParams(r);
+        return new Request(Authorisation.stripTrailingZeros(sensitive[0]), sensitive[1], template, new byte[0],
+                List.of());
+    }
+
+    /** TPM2B_SENSITIVE_CREATE: userAuth and data. */
+    private static byte[][] sensitiveCreate(TpmReader r) throws TpmFormatException {
+        int size = r.u16();
+        int outer = r.pushLimit(size);
+        byte[] auth = r.tpm2b(Params.MAX_DIGEST);
+        byte[] data = r.tpm2b(SensitiveArea.MAX_SECRET);
+        if (r.remaining() != 0) {
+            throw new TpmFormatException(TpmRc.SIZE);
+        }
+        r.restoreLimit(outer);
+        return new byte[][] {auth, data};
     }
 
     /**

@@ -25,11 +25,14 @@ final class PrimaryCache {
         return java.util.HexFormat.of().formatHex(h);
     }
 
-    TpmObject get(byte[] seed, ObjectCreation.Request q, long hierarchy) {
-        return cache.get(key(seed, q, hierarchy));
-    }
-
-    void put(byte[] seed, ObjectCreation.Request q, TpmObject o) {
-        cache.put(key(seed, q, o.hierarchy), o);
+    /** The primary object of a checked request under {@code hierarchy}'s {@code seed}: cached, or made now. */
+    TpmObject primary(byte[] seed, ObjectCreation.Request q, long hierarchy) {
+        String k = key(seed, q, hierarchy);
+        TpmObject o = cache.get(k);
+        if (o == null) {
+            o = ObjectCreation.make(q, hierarchy, ObjectCreation.primaryStream(seed, q.template(), q.data()));
+            cache.put(k, o);
+        }
+        return o;
     }
 }

@@ -61,7 +61,7 @@ public final class TpmEngine {
         PcrCommands pcrs = new PcrCommands(core);
         this.hashing = new HashCommands(core, pcrs);
         for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core),
-                new ObjectCommands(core, pcrs), hashing, new AttestationCommands(core, pcrs),
+                new ObjectCommands(core, pcrs), hashing, new AttestationCommands(core, pcrs), new SigningCommands(core),
                 new RandomCommands(core), pcrs, new PolicyCommands(core, pcrs), new HierarchyCommands(core, pcrs),
                 new ContextCommands(core), new ClockCommands(core), new CapabilityCommands(core),
                 new NvCommands(core))) {

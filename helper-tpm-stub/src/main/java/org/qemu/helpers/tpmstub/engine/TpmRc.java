@@ -47,6 +47,8 @@ public final class TpmRc {
     public static final int BINDING = FMT1 + 0x025;
     public static final int CURVE = FMT1 + 0x026;
     public static final int ECC_POINT = FMT1 + 0x027;
+    public static final int TAG = FMT1 + 0x017;
+    public static final int TICKET = FMT1 + 0x020;
     public static final int AUTH_FAIL = FMT1 + 0x00E;
     public static final int NONCE = FMT1 + 0x00F;
     public static final int KEY_SIZE = FMT1 + 0x007;

@@ -33,6 +33,17 @@ class Tpm2ToolsKeysTest {
         t.ok("tpm2_startup", "-c");
         t.sealUnderSrk("sha256:7");
         out.add("policy " + Hex.str(Files.readAllBytes(Path.of(t.file("pcr.policy")))));
+        // tpm2_create -c (CreateLoaded) makes a loaded key whose Name tpm2_load of its files gives again
+        t.ok("tpm2_create", "-C", t.file("srk.ctx"), "-G", "ecc", "-u", t.file("key.pub"),
+                "-r", t.file("key.priv"), "-c", t.file("key.ctx"));
+        t.flush();
+        String created = t.ok("tpm2_readpublic", "-c", t.file("key.ctx"));
+        t.flush();
+        String loaded = t.ok("tpm2_load", "-C", t.file("srk.ctx"), "-u", t.file("key.pub"), "-r", t.file("key.priv"),
+                "-c", t.file("key2.ctx"));
+        t.flush();
+        out.add("createloaded name " + created.lines().filter(l -> l.startsWith("name:")).toList()
+                .equals(loaded.lines().filter(l -> l.startsWith("name:")).toList()));
         out.add("readpublic " + t.ok("tpm2_readpublic", "-c", t.file("seal.ctx")).lines()
                 .filter(l -> !l.startsWith("name:") && !l.startsWith("qualified name:") && !l.startsWith("keyedhash:"))
                 .toList());
@@ -64,6 +75,22 @@ class Tpm2ToolsKeysTest {
         t.flush();
         out.add("evict delete " + t.ok("tpm2_evictcontrol", "-C", "o", "-c", "0x81000001"));
         out.add("persistent after " + t.ok("tpm2_getcap", "handles-persistent"));
+        // a password-sealed object is under dictionary-attack protection: 3 wrong tries, then lockout
+        t.ok("tpm2_create", "-C", t.file("srk.ctx"), "-i", t.file("secret"), "-p", "pw1", "-u", t.file("pw.pub"),
+                "-r", t.file("pw.priv"));
+        t.flush();
+        t.ok("tpm2_load", "-C", t.file("srk.ctx"), "-u", t.file("pw.pub"), "-r", t.file("pw.priv"), "-c", t.file("pw.ctx"));
+        t.flush();
+        out.add("unseal password " + t.ok("tpm2_unseal", "-c", t.file("pw.ctx"), "-p", "pw1"));
+        t.flush();
+        for (int i = 0; i < 4; i++) {
+            out.add("wrong password " + t.fails("tpm2_unseal", "-c", t.file("pw.ctx"), "-p", "wrong"));
+            t.flush();
+        }
+        out.add("right password in lockout " + t.fails("tpm2_unseal", "-c", t.file("pw.ctx"), "-p", "pw1"));
+        t.flush();
+        out.add("lockout counter " + t.ok("tpm2_getcap", "properties-variable").lines()
+                .filter(l -> l.contains("LOCKOUT_COUNTER")).toList());
         return out;
     }
 
@@ -77,6 +104,8 @@ class Tpm2ToolsKeysTest {
             List<String> ours = both.get(1);
             assertEquals(String.join("\n", theirs), String.join("\n", ours));
             assertTrue(ours.contains("unseal pcr the disk key"), ours.toString());
+            assertTrue(ours.contains("createloaded name true"), ours.toString());
+            assertTrue(ours.contains("right password in lockout Esys_Unseal(0x921)"), ours.toString());
             assertTrue(ours.contains("unseal after extend Esys_Unseal(0x99D)"), ours.toString());
         } finally {
             Tpm2ToolsTest.deleteTree(tmp);
@@ -187,6 +216,19 @@ class Tpm2ToolsKeysTest {
         // the new quote against the PCR values before the extend: refused
         out.add("after extend " + t.offline("tpm2_checkquote", "-u", t.file("ak.pub"), "-m", t.file("quote2.msg"),
                 "-s", t.file("quote2.sig"), "-f", t.file("quote.pcrs"), "-g", "sha256", "-q", nonce).exitCode());
+        // TPM2_Sign with the (restricted) AK: the tool hashes in the TPM for a ticket; openssl verifies
+        Files.writeString(Path.of(t.file("message")), "signed by the " + alg + " AK");
+        t.ok("tpm2_sign", "-c", t.file("ak.ctx"), "-g", "sha256", "-f", "plain", "-o", t.file("message.sig"),
+                t.file("message"));
+        t.flush();
+        out.add("openssl verify " + t.offline("openssl", "dgst", "-sha256", "-verify", t.file("ak.pub"),
+                "-signature", t.file("message.sig"), t.file("message")).exitCode());
+        Files.write(Path.of(t.file("message.digest")), java.security.MessageDigest.getInstance("SHA-256")
+                .digest(Files.readAllBytes(Path.of(t.file("message")))));
+        // a bare digest (no hash check ticket): a restricted key refuses to sign it
+        out.add("sign digest without ticket " + t.fails("tpm2_sign", "-c", t.file("ak.ctx"), "-g", "sha256", "-d",
+                "-o", t.file("digest.sig"), t.file("message.digest")));
+        t.flush();
         // credential activation: made in software for the EK and the AK's Name, recovered by the TPM
         Files.writeString(Path.of(t.file("credential")), "attested" + alg);
         String akName = Hex.str(Files.readAllBytes(Path.of(t.file("ak.name"))));
@@ -228,9 +270,11 @@ class Tpm2ToolsKeysTest {
                 });
                 List<String> theirs = both.get(0);
                 List<String> ours = both.get(1);
-                assertEquals(List.of("checkquote 0", "wrong nonce 1", "after extend 1", "activate attested" + alg),
+                assertEquals(List.of("checkquote 0", "wrong nonce 1", "after extend 1", "openssl verify 0"),
                         theirs.subList(0, 4), alg);
-                assertTrue(theirs.get(4).startsWith("activate for another name Esys_ActivateCredential(0x"), theirs.get(4));
+                assertEquals("sign digest without ticket Eys_Sign(0x3E0)", theirs.get(4), "TPM_RC_TICKET, parameter 3");
+                assertEquals("activate attested" + alg, theirs.get(5), alg);
+                assertTrue(theirs.get(6).startsWith("activate for another name Esys_ActivateCredential(0x"), theirs.get(6));
                 assertEquals(theirs, ours, alg);
             }
         } finally {

@@ -43,6 +43,41 @@ final class ListenerAdapter implements Listener {
         }
     }
 
+    /**
+     * The same calls for {@link PairTransport}'s wire-level path. A separate object: dbus-java
+     * exports every interface of an exported object and refuses non-public ones.
+     */
+    PixelSink pixels() {
+        return pixels;
+    }
+
+    private final PixelSink pixels = new PixelSink() {
+        @Override
+        public void scanout(long width, long height, long stride, long format, byte[] buffer, int offset,
+                            int length) {
+            try {
+                display.scanout(width, height, stride, format, buffer, offset, length);
+            } catch (DisplayProtocolException e) {
+                rejected(e.getMessage());
+            }
+        }
+
+        @Override
+        public void update(int x, int y, int width, int height, long stride, long format, byte[] buffer, int offset,
+                           int length) {
+            try {
+                display.update(x, y, width, height, stride, format, buffer, offset, length, surfaceSize);
+            } catch (DisplayProtocolException e) {
+                rejected(e.getMessage());
+            }
+        }
+
+        @Override
+        public void disable() {
+            display.disable();
+        }
+    };
+
     @Override
     public void ScanoutDMABUF(FileDescriptor dmabuf, UInt32 width, UInt32 height, UInt32 stride, UInt32 fourcc,
                               UInt64 modifier, boolean yInverted) {

@@ -39,7 +39,7 @@ final class ListenerSession implements AutoCloseable {
      * synchronously inside RegisterListener, so our SASL side runs on another thread meanwhile.
      * {@code onLost} runs if the connection breaks (not when we close it).
      */
-    static ListenerSession register(Display1.Console console, Listener listener, long timeoutMillis,
+    static ListenerSession register(Display1.Console console, ListenerAdapter listener, long timeoutMillis,
                                     Runnable onLost) throws IOException, DBusException {
         java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
         AFUNIXSocketPair<AFUNIXSocketChannel> pair = AFUNIXSocketPair.open();
@@ -49,7 +49,7 @@ final class ListenerSession implements AutoCloseable {
         try {
             dc = DirectConnectionBuilder.forAddress(PairTransport.ADDRESS)
                     .transportConfig().withAdditionalConfig(PairTransport.CHANNEL_KEY, ours)
-                    .withAdditionalConfig(PairTransport.FAST_LISTENER_KEY, listener).back()
+                    .withAdditionalConfig(PairTransport.FAST_LISTENER_KEY, listener.pixels()).back()
                     // Scanout and Update must apply in order: one method-call thread.
                     .receivingThreadConfig().withMethodCallThreadCount(1).connectionConfig()
                     .withDisconnectCallback(new IDisconnectCallback() {

@@ -15,7 +15,6 @@ import org.freedesktop.dbus.exceptions.TransportConfigurationException;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MessageFactory;
 import org.freedesktop.dbus.spi.transport.ITransportProvider;
-import org.freedesktop.dbus.types.UInt32;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
 import org.qemu.helpers.uiclient.engine.ListenerHeader;
 import org.qemu.helpers.uiclient.engine.ListenerWire;
@@ -39,14 +38,15 @@ public final class PairTransport extends AbstractUnixTransport {
     public static final String SASL_SERVER_KEY = "org.qemu.helpers.uiclient.saslServer";
 
     /**
-     * Listener whose Scanout/Update/Disable calls (sent without a reply expected, as QEMU does)
-     * are read here from the wire bytes and applied on the reading thread, in order, instead of
-     * going through dbus-java's per-element unmarshalling (see {@link ListenerWire}).
+     * {@link PixelSink} (the console's listener) whose Scanout/Update/Disable calls (sent without
+     * a reply expected, as QEMU does) are read here from the wire bytes and applied on the reading
+     * thread, in order, instead of going through dbus-java's per-element unmarshalling (see
+     * {@link ListenerWire}).
      */
     public static final String FAST_LISTENER_KEY = "org.qemu.helpers.uiclient.fastListener";
 
     private AFUNIXSocketChannel channel;
-    private final Listener fast;
+    private final PixelSink fast;
 
     PairTransport(BusAddress address, TransportConfig config) throws TransportConfigurationException {
         super(address, config);
@@ -56,7 +56,7 @@ public final class PairTransport extends AbstractUnixTransport {
         }
         channel = (AFUNIXSocketChannel) ch;
         Object f = config.getAdditionalConfig().get(FAST_LISTENER_KEY);
-        fast = f instanceof Listener l ? l : null;
+        fast = f instanceof PixelSink l ? l : null;
         boolean server = Boolean.TRUE.equals(config.getAdditionalConfig().get(SASL_SERVER_KEY));
         getSaslConfig().setMode(server ? SASL.SaslMode.SERVER : SASL.SaslMode.CLIENT);
         getSaslConfig().setAuthMode(SASL.AUTH_EXTERNAL);
@@ -64,10 +64,17 @@ public final class PairTransport extends AbstractUnixTransport {
 
     /** D-Bus specification, "Message Format": a whole message is at most 2^27 bytes. */
     private static final long MAX_MESSAGE = 1L << 27;
-    /** The fixed part plus the header-field array's length, reused for every message. */
-    private final byte[] fixed = new byte[16];
-    /** The header fields, reused (grown to the largest header seen, at most MAX_MESSAGE). */
-    private byte[] fields = new byte[256];
+    /** What one read(2) may take from the socket (a text row Update is 46 KiB, a cursor cell 600 bytes). */
+    private static final int RECEIVE_BUFFER = 64 * 1024;
+    /** A message buffer grown beyond this (a hostile or huge Scanout) is not kept for the next message. */
+    private static final int KEEP_MESSAGE_BUFFER = 16 * 1024 * 1024;
+    /**
+     * Bytes read from the socket and not yet parsed, between position and limit. Direct, so that
+     * junixsocket receives into it without its own per-read buffer lease and copy.
+     */
+    private final ByteBuffer received = ByteBuffer.allocateDirect(RECEIVE_BUFFER).limit(0);
+    /** The message being parsed, whole (fixed part, header fields, body), reused while small enough. */
+    private byte[] message = new byte[RECEIVE_BUFFER];
     /** Messages dropped because dbus-java could not build them. */
     private final java.util.concurrent.atomic.AtomicLong unparsable = new java.util.concurrent.atomic.AtomicLong();
 
@@ -75,9 +82,10 @@ public final class PairTransport extends AbstractUnixTransport {
      * Read the next message from the socket ourselves (blocking, on dbus-java's one reading
      * thread) instead of dbus-java's reader: QEMU's Scanout/Update/Disable calls to our
      * listener, recognised from the raw header by {@link ListenerHeader}, are applied here in
-     * order and never become a dbus-java Message (whose header parsing was most of a still
-     * screen's cost: QEMU re-sends the hidden text cursor's cell 33 times a second). Every other
-     * message is handed to dbus-java exactly as its own reader would build it.
+     * order and never become a dbus-java Message (QEMU re-sends the hidden text cursor's cell 33
+     * times a second, so this path is most of a still screen's cost: one read(2) per message
+     * when one is waiting, no allocation). Every other message is handed to dbus-java exactly as
+     * its own reader would build it.
      */
     @Override
     public Message readMessage() throws IOException, DBusException {
@@ -86,28 +94,32 @@ public final class PairTransport extends AbstractUnixTransport {
         }
         SocketChannel ch = getTransportConnection().getChannel();
         while (true) {
-            readFully(ch, fixed, 0, 16);
-            boolean big = fixed[0] == 'B';
-            if (!big && fixed[0] != 'l') {
-                throw new IOException("listener connection: bad endianness byte " + fixed[0]);
+            byte[] m = message;
+            take(ch, m, 0, 16);
+            boolean big = m[0] == 'B';
+            if (!big && m[0] != 'l') {
+                throw new IOException("listener connection: bad endianness byte " + m[0]);
             }
-            long bodyLen = ListenerHeader.u32(fixed, 4, big);
-            long fieldsLen = ListenerHeader.u32(fixed, 12, big);
+            long bodyLen = ListenerHeader.u32(m, 4, big);
+            long fieldsLen = ListenerHeader.u32(m, 12, big);
             long padded = (fieldsLen + 7) & ~7L;
-            if (16 + padded + bodyLen > MAX_MESSAGE) {
-                throw new IOException("listener connection: message of " + (16 + padded + bodyLen)
+            long total = 16 + padded + bodyLen;
+            if (total > MAX_MESSAGE) {
+                throw new IOException("listener connection: message of " + total
                         + " bytes exceeds the D-Bus limit of " + MAX_MESSAGE);
             }
-            if (fields.length < padded) {
-                fields = new byte[(int) padded];
+            if (m.length < total) {
+                m = java.util.Arrays.copyOf(m, (int) total);
+                if (total <= KEEP_MESSAGE_BUFFER) {
+                    message = m;
+                }
             }
-            readFully(ch, fields, 0, (int) padded);
-            byte[] body = new byte[(int) bodyLen];
-            readFully(ch, body, 0, body.length);
-            ListenerHeader.Kind kind = ListenerHeader.classify(fixed, fields, (int) fieldsLen);
-            if (kind == ListenerHeader.Kind.OTHER || !applied(kind, body, big)) {
+            take(ch, m, 16, (int) (total - 16));
+            int bodyAt = (int) (16 + padded);
+            ListenerHeader.Kind kind = ListenerHeader.classify(m, m, 16, (int) fieldsLen);
+            if (kind == ListenerHeader.Kind.OTHER || !applied(kind, m, bodyAt, (int) bodyLen, big)) {
                 try {
-                    return dbusJavaMessage((int) padded, body);
+                    return dbusJavaMessage(m, (int) padded, bodyAt, (int) bodyLen);
                 } catch (DBusException | MessageTypeException | RuntimeException e) {
                     // as dbus-java's reader: a message it cannot build is dropped, the link stays
                     long n = unparsable.incrementAndGet();
@@ -120,47 +132,64 @@ public final class PairTransport extends AbstractUnixTransport {
     }
 
     /** The Message dbus-java's own reader would build (AbstractInputStreamMessageReader's layout). */
-    private Message dbusJavaMessage(int padded, byte[] body) throws DBusException, MessageTypeException {
+    private static Message dbusJavaMessage(byte[] m, int padded, int bodyAt, int bodyLen)
+            throws DBusException, MessageTypeException {
         byte[] header = new byte[padded + 8];
-        System.arraycopy(fixed, 12, header, 0, 4);
-        System.arraycopy(fields, 0, header, 8, padded);
-        return MessageFactory.createMessage(fixed[1], java.util.Arrays.copyOf(fixed, 12), header, body, null);
+        System.arraycopy(m, 12, header, 0, 4);
+        System.arraycopy(m, 16, header, 8, padded);
+        return MessageFactory.createMessage(m[1], java.util.Arrays.copyOf(m, 12), header,
+                java.util.Arrays.copyOfRange(m, bodyAt, bodyAt + bodyLen), null);
     }
 
-    private static void readFully(SocketChannel ch, byte[] b, int off, int len) throws IOException {
-        ByteBuffer buf = ByteBuffer.wrap(b, off, len);
-        while (buf.hasRemaining()) {
-            if (ch.read(buf) < 0) {
-                throw new EOFException("listener connection closed by QEMU");
+    /**
+     * Fill {@code b[off .. off+len)} from what was received, reading from the socket when that
+     * runs out (as much as it has, up to {@link #RECEIVE_BUFFER}: the rest stays for the next message).
+     */
+    private void take(SocketChannel ch, byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            if (!received.hasRemaining()) {
+                received.clear();
+                int n;
+                do {
+                    n = ch.read(received);
+                } while (n == 0);
+                if (n < 0) {
+                    throw new EOFException("listener connection closed by QEMU");
+                }
+                received.flip();
             }
+            int n = Math.min(len, received.remaining());
+            received.get(b, off, n);
+            off += n;
+            len -= n;
         }
     }
 
     /** Apply a pixel call directly; false (the message goes the ordinary way) if its body is not one. */
-    private boolean applied(ListenerHeader.Kind kind, byte[] body, boolean big) {
+    private boolean applied(ListenerHeader.Kind kind, byte[] m, int bodyAt, int bodyLen, boolean big) {
         switch (kind) {
             case UPDATE -> {
-                ListenerWire.Update u = ListenerWire.update(body, big);
+                ListenerWire.Update u = ListenerWire.update(m, bodyAt, bodyLen, big);
                 if (u == null) {
                     return false;
                 }
-                fast.Update(u.x(), u.y(), u.width(), u.height(), new UInt32(u.stride()), new UInt32(u.format()), u.data());
+                fast.update(u.x(), u.y(), u.width(), u.height(), u.stride(), u.format(), m, u.dataOffset(),
+                        u.dataLength());
                 return true;
             }
             case SCANOUT -> {
-                ListenerWire.Scanout s = ListenerWire.scanout(body, big);
+                ListenerWire.Scanout s = ListenerWire.scanout(m, bodyAt, bodyLen, big);
                 if (s == null) {
                     return false;
                 }
-                fast.Scanout(new UInt32(s.width()), new UInt32(s.height()), new UInt32(s.stride()),
-                        new UInt32(s.format()), s.data());
+                fast.scanout(s.width(), s.height(), s.stride(), s.format(), m, s.dataOffset(), s.dataLength());
                 return true;
             }
             case DISABLE -> {
-                if (body.length != 0) {
+                if (bodyLen != 0) {
                     return false;
                 }
-                fast.Disable();
+                fast.disable();
                 return true;
             }
             default -> {

@@ -46,20 +46,29 @@ public final class ConsoleDisplay {
      * pixels that changed; a new size replaces the framebuffer and resizes every viewer.
      */
     public void scanout(long w, long h, long stride, long format, byte[] data) throws DisplayProtocolException {
-        PixelFormat fmt = count(() -> PixelBlock.check("Scanout", w, h, stride, format, data));
+        scanout(w, h, stride, format, data, 0, data == null ? -1 : data.length);
+    }
+
+    /**
+     * Scanout whose pixels are {@code data[offset .. offset+length)} (the listener's wire buffer,
+     * which is reused: nothing here keeps a reference to {@code data} after the call).
+     */
+    public void scanout(long w, long h, long stride, long format, byte[] data, int offset, int length)
+            throws DisplayProtocolException {
+        PixelFormat fmt = checked("Scanout", w, h, stride, format, data, offset, length);
         Rect changed = null;
         boolean resized;
         synchronized (this) {
             resized = w != width || h != height;
             if (!resized) {
-                changed = PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, pixels, width, 0, 0);
+                changed = PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, offset, pixels, width, 0, 0);
                 lastUpdateNanos = System.nanoTime();
                 covered = null;
             }
         }
         if (resized) {
             int[] next = new int[(int) (w * h)];
-            PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, next, (int) w, 0, 0);
+            PixelBlock.convert(fmt, (int) w, (int) h, (int) stride, data, offset, next, (int) w, 0, 0);
             synchronized (this) {
                 width = (int) w;
                 height = (int) h;
@@ -99,7 +108,13 @@ public final class ConsoleDisplay {
      */
     public void update(int x, int y, int w, int h, long stride, long format, byte[] data, SurfaceSize size)
             throws DisplayProtocolException {
-        PixelFormat fmt = count(() -> PixelBlock.check("Update", w, h, stride, format, data));
+        update(x, y, w, h, stride, format, data, 0, data == null ? -1 : data.length, size);
+    }
+
+    /** Update whose pixels are {@code data[offset .. offset+length)} (see the Scanout of that form). */
+    public void update(int x, int y, int w, int h, long stride, long format, byte[] data, int offset, int length,
+                       SurfaceSize size) throws DisplayProtocolException {
+        PixelFormat fmt = checked("Update", w, h, stride, format, data, offset, length);
         if (!fits(x, y, w, h) && size != null) {
             long[] now;
             try {
@@ -118,7 +133,7 @@ public final class ConsoleDisplay {
                 throw new OutsideSurfaceException("Update: rectangle " + w + "x" + h + "+" + x + "+" + y
                         + " outside the " + width + "x" + height + " console");
             }
-            r = PixelBlock.convert(fmt, w, h, (int) stride, data, pixels, width, x, y);
+            r = PixelBlock.convert(fmt, w, h, (int) stride, data, offset, pixels, width, x, y);
             lastUpdateNanos = System.nanoTime();
             cover(x, y, w, h);
         }
@@ -277,9 +292,14 @@ public final class ConsoleDisplay {
 
     /** Register a viewer; it starts with the whole current frame pending. */
     public DirtyRegion subscribe() {
+        return subscribe(() -> { });
+    }
+
+    /** As {@link #subscribe()}, with {@code onPending} run whenever something becomes pending (see DirtyRegion). */
+    public DirtyRegion subscribe(Runnable onPending) {
         DirtyRegion d;
         synchronized (this) {
-            d = new DirtyRegion(width, height);
+            d = new DirtyRegion(width, height, onPending);
         }
         d.cursorChanged();
         viewers.add(d);
@@ -305,6 +325,24 @@ public final class ConsoleDisplay {
     private <T> T count(Check<T> c) throws DisplayProtocolException {
         try {
             return c.run();
+        } catch (DisplayProtocolException e) {
+            rejected.incrementAndGet();
+            throw e;
+        }
+    }
+
+    /** {@link PixelBlock#check} of {@code data[offset .. offset+length)}, counted when rejected. */
+    private PixelFormat checked(String what, long w, long h, long stride, long format, byte[] data, int offset,
+                                int length) throws DisplayProtocolException {
+        try {
+            if (data == null) {
+                throw new DisplayProtocolException(what + ": no data");
+            }
+            if (offset < 0 || length < 0 || offset > data.length - length) {
+                throw new DisplayProtocolException(what + ": data range " + offset + "+" + length
+                        + " outside a buffer of " + data.length + " bytes");
+            }
+            return PixelBlock.check(what, w, h, stride, format, length);
         } catch (DisplayProtocolException e) {
             rejected.incrementAndGet();
             throw e;

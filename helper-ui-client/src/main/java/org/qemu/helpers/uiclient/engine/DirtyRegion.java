@@ -18,9 +18,20 @@ public final class DirtyRegion {
     private int width;
     private int height;
     private long sinceNanos;
+    private final Runnable onPending;
 
     /** Start with a full frame of the given size pending (what a new viewer needs). */
     public DirtyRegion(int width, int height) {
+        this(width, height, () -> { });
+    }
+
+    /**
+     * As {@link #DirtyRegion(int, int)}; {@code onPending} runs (on the display's thread, under
+     * this region's lock: it must only signal) whenever something becomes pending, so a viewer
+     * can sleep on its own condition instead of polling this region.
+     */
+    public DirtyRegion(int width, int height, Runnable onPending) {
+        this.onPending = onPending;
         resize(width, height);
     }
 
@@ -34,7 +45,7 @@ public final class DirtyRegion {
         if (width > 0 && height > 0) {
             rects.add(new Rect(0, 0, width, height));
         }
-        notifyAll();
+        pending();
     }
 
     /** Add a changed rectangle (clipped to the console), merging with ones it touches. */
@@ -64,13 +75,18 @@ public final class DirtyRegion {
             rects.clear();
             rects.add(all);
         }
-        notifyAll();
+        pending();
     }
 
     public synchronized void cursorChanged() {
         markSince();
         cursorChanged = true;
+        pending();
+    }
+
+    private void pending() {
         notifyAll();
+        onPending.run();
     }
 
     private void markSince() {

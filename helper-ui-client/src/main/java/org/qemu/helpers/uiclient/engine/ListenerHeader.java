@@ -33,19 +33,30 @@ public final class ListenerHeader {
      * @param length how many bytes of {@code fields} the array has
      */
     public static Kind classify(byte[] fixed, byte[] fields, int length) {
-        if (fixed.length < 12 || fixed[1] != 1 || (fixed[2] & 0x1) == 0 || length < 0 || length > fields.length) {
+        return classify(fixed, fields, 0, length);
+    }
+
+    /**
+     * As {@link #classify(byte[], byte[], int)} with the header fields at {@code fields[base ..
+     * base+length)}; {@code base} must be a multiple of 8 (e.g. 16 when {@code fixed} and
+     * {@code fields} are one buffer holding the whole message).
+     */
+    public static Kind classify(byte[] fixed, byte[] fields, int base, int length) {
+        if (fixed.length < 12 || fixed[1] != 1 || (fixed[2] & 0x1) == 0 || length < 0 || base < 0
+                || (base & 7) != 0 || length > fields.length - base) {
             return Kind.OTHER; // not a METHOD_CALL, or a reply is expected
         }
         boolean big = fixed[0] == 'B';
+        int end = base + length;
         boolean path = false;
         boolean iface = false;
         Kind member = null;
         int sigStart = -1;
         int sigLen = 0;
-        int p = 0;
-        while (p < length) {
+        int p = base; // an absolute index: base is 8-aligned, so the alignment rules hold as they are
+        while (p < end) {
             p = (p + 7) & ~7; // each struct starts 8-aligned (fields start at offset 16)
-            if (p + 4 > length) {
+            if (p + 4 > end) {
                 return Kind.OTHER;
             }
             int code = fields[p] & 0xff;
@@ -59,11 +70,11 @@ public final class ListenerHeader {
             int strLen;
             if (t == 's' || t == 'o') {
                 p = (p + 3) & ~3;
-                if (p + 4 > length) {
+                if (p + 4 > end) {
                     return Kind.OTHER;
                 }
                 long n = u32(fields, p, big);
-                if (n > length - p - 5L) {
+                if (n > end - p - 5L) {
                     return Kind.OTHER;
                 }
                 strStart = p + 4;
@@ -72,13 +83,13 @@ public final class ListenerHeader {
             } else if (t == 'g') {
                 strLen = fields[p] & 0xff;
                 strStart = p + 1;
-                if (strStart + strLen + 1 > length) {
+                if (strStart + strLen + 1 > end) {
                     return Kind.OTHER;
                 }
                 p = strStart + strLen + 1;
             } else if (t == 'u') {
                 p = (p + 3) & ~3;
-                if (p + 4 > length) {
+                if (p + 4 > end) {
                     return Kind.OTHER;
                 }
                 if (code == 9 && u32(fields, p, big) != 0) {

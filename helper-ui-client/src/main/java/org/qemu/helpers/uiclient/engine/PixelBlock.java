@@ -23,6 +23,15 @@ public final class PixelBlock {
      */
     public static PixelFormat check(String what, long width, long height, long stride, long format, byte[] data)
             throws DisplayProtocolException {
+        if (data == null) {
+            throw new DisplayProtocolException(what + ": no data");
+        }
+        return check(what, width, height, stride, format, data.length);
+    }
+
+    /** As {@link #check(String, long, long, long, long, byte[])} for {@code dataLength} bytes of pixels. */
+    public static PixelFormat check(String what, long width, long height, long stride, long format, long dataLength)
+            throws DisplayProtocolException {
         if (width < 1 || height < 1 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
             throw new DisplayProtocolException(what + ": size " + width + "x" + height + " outside 1.."
                     + MAX_DIMENSION);
@@ -31,8 +40,10 @@ public final class PixelBlock {
             throw new DisplayProtocolException(what + ": " + width + "x" + height + " exceeds " + MAX_PIXELS
                     + " pixels");
         }
-        PixelFormat fmt = PixelFormat.of(format).orElseThrow(() -> new DisplayProtocolException(
-                what + ": unknown pixman format 0x" + Long.toHexString(format)));
+        PixelFormat fmt = PixelFormat.find(format);
+        if (fmt == null) {
+            throw new DisplayProtocolException(what + ": unknown pixman format 0x" + Long.toHexString(format));
+        }
         long row = width * fmt.bytesPerPixel();
         if (stride < row) {
             throw new DisplayProtocolException(what + ": stride " + stride + " smaller than a row of " + row
@@ -41,16 +52,13 @@ public final class PixelBlock {
         if (stride > MAX_DATA) {
             throw new DisplayProtocolException(what + ": stride " + stride + " exceeds " + MAX_DATA);
         }
-        if (data == null) {
-            throw new DisplayProtocolException(what + ": no data");
-        }
         long need = stride * (height - 1) + row;
-        if (data.length < need) {
-            throw new DisplayProtocolException(what + ": data has " + data.length + " bytes, " + width + "x"
+        if (dataLength < need) {
+            throw new DisplayProtocolException(what + ": data has " + dataLength + " bytes, " + width + "x"
                     + height + " at stride " + stride + " needs " + need);
         }
-        if (data.length > MAX_DATA) {
-            throw new DisplayProtocolException(what + ": data of " + data.length + " bytes exceeds " + MAX_DATA);
+        if (dataLength > MAX_DATA) {
+            throw new DisplayProtocolException(what + ": data of " + dataLength + " bytes exceeds " + MAX_DATA);
         }
         return fmt;
     }
@@ -59,9 +67,10 @@ public final class PixelBlock {
      * Convert a checked block into {@code dst} (0x00RRGGBB ints, row length {@code dstWidth}) at
      * ({@code dx}, {@code dy}) and return the bounding box of the pixels that actually changed
      * (null if none did: QEMU re-sends unchanged cells, e.g. a hidden text cursor's, at its refresh
-     * rate). The caller has checked the block with {@link #check} and that it fits inside {@code dst}.
+     * rate). The pixels start at {@code data[offset]}. The caller has checked the block with
+     * {@link #check} and that it fits inside {@code dst}.
      */
-    static Rect convert(PixelFormat fmt, int width, int height, int stride, byte[] data,
+    static Rect convert(PixelFormat fmt, int width, int height, int stride, byte[] data, int offset,
                         int[] dst, int dstWidth, int dx, int dy) {
         int bpp = fmt.bytesPerPixel();
         boolean fast = fmt == PixelFormat.X8R8G8B8 || fmt == PixelFormat.A8R8G8B8;
@@ -70,7 +79,7 @@ public final class PixelBlock {
         int maxX = -1;
         int maxY = -1;
         for (int row = 0; row < height; row++) {
-            int src = row * stride;
+            int src = offset + row * stride;
             int out = (dy + row) * dstWidth + dx;
             int first = -1;
             int last = -1;

@@ -28,6 +28,9 @@ public enum PixelFormat {
     X1B5G5R5(0x10030555),
     A1B5G5R5(0x10031555);
 
+    /** values() clones its array at every call; this runs for every Update QEMU sends. */
+    private static final PixelFormat[] ALL = values();
+
     private final int code;
 
     PixelFormat(int code) {
@@ -46,12 +49,17 @@ public enum PixelFormat {
 
     /** The format with this pixman code, if this client can decode it. */
     public static Optional<PixelFormat> of(long code) {
-        for (PixelFormat f : values()) {
+        return Optional.ofNullable(find(code));
+    }
+
+    /** As {@link #of}, null if unknown (no allocation: the listener's per-Update path). */
+    static PixelFormat find(long code) {
+        for (PixelFormat f : ALL) {
             if (f.code == code) {
-                return Optional.of(f);
+                return f;
             }
         }
-        return Optional.empty();
+        return null;
     }
 
     /**

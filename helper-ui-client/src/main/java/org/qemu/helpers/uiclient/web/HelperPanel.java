@@ -39,6 +39,7 @@ final class HelperPanel implements AutoCloseable {
     private volatile java.util.function.BooleanSupplier demand = () -> false;
     private volatile String snapshot = "{\"helpers\":[]}";
     private volatile long version;
+    private volatile Runnable onChange = () -> { };
 
     /** org.qemu.SlirpDhcp1 as far as the panel reads it. */
     @DBusInterfaceName("org.qemu.SlirpDhcp1")
@@ -122,6 +123,11 @@ final class HelperPanel implements AutoCloseable {
         demand = d;
     }
 
+    /** Run {@code r} (on the panel's thread) whenever the snapshot changes. */
+    void onChange(Runnable r) {
+        onChange = r;
+    }
+
     /** Collect again now (e.g. a viewer connected, or discovery saw a change). */
     synchronized void refreshSoon() {
         notifyAll();
@@ -135,6 +141,7 @@ final class HelperPanel implements AutoCloseable {
                     if (!next.equals(snapshot)) {
                         snapshot = next;
                         version++;
+                        onChange.run();
                     }
                 }
                 synchronized (this) {
@@ -246,8 +253,9 @@ final class HelperPanel implements AutoCloseable {
     }
 
     private Map<String, Object> pcrs(String owner) throws Exception {
+        // ActiveBanks: the banks allocated in this TPM (Banks lists what it implements; PcrRead of another fails)
         Object banks = bus.getRemoteObject(owner, "/org/qemu/TpmStub1", Properties.class)
-                .Get("org.qemu.TpmStub1", "Banks");
+                .Get("org.qemu.TpmStub1", "ActiveBanks");
         Object list = banks instanceof Variant<?> v ? v.getValue() : banks;
         String bank = "sha256";
         if (list instanceof List<?> l && !l.isEmpty() && !l.contains("sha256")) {

@@ -148,6 +148,26 @@ class ConsoleDisplayTest {
     }
 
     @Test
+    void pixelsAreReadFromTheirRangeOfASharedBuffer() throws Exception {
+        ConsoleDisplay c = new ConsoleDisplay(0);
+        c.scanout(2, 2, 8, XRGB, xrgb(2, 2, 0, 0));
+        byte[] cell = xrgb(1, 1, 0, 0xabcdef);
+        byte[] buf = new byte[100];
+        java.util.Arrays.fill(buf, (byte) 0x55);
+        System.arraycopy(cell, 0, buf, 60, 4);
+        c.update(1, 0, 1, 1, 4, XRGB, buf, 60, 4, null);
+        assertArrayEquals(new int[] {0, 0xabcdef, 0, 0}, c.frame().rgb());
+        // a range outside the buffer, a negative offset or length, or too short for the block
+        assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 1, 1, 4, XRGB, buf, 98, 4, null));
+        assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 1, 1, 4, XRGB, buf, -1, 4, null));
+        assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 1, 1, 4, XRGB, buf, 0, -1, null));
+        assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 1, 1, 4, XRGB, buf, 60, 3, null));
+        assertThrows(DisplayProtocolException.class, () -> c.scanout(2, 2, 8, XRGB, buf, Integer.MAX_VALUE, 16));
+        assertEquals(5, c.rejected());
+        assertArrayEquals(new int[] {0, 0xabcdef, 0, 0}, c.frame().rgb());
+    }
+
+    @Test
     void updateBeforeAnyScanoutIsRejected() {
         ConsoleDisplay c = new ConsoleDisplay(0);
         assertThrows(DisplayProtocolException.class, () -> c.update(0, 0, 1, 1, 4, XRGB, new byte[4]));

@@ -32,7 +32,10 @@ class ListenerHeaderTest {
     private static Kind classify(byte[] msg) {
         boolean big = msg[0] == 'B';
         int n = (int) ListenerHeader.u32(msg, 12, big);
-        return ListenerHeader.classify(Arrays.copyOf(msg, 12), Arrays.copyOfRange(msg, 16, 16 + n), n);
+        Kind separate = ListenerHeader.classify(Arrays.copyOf(msg, 12), Arrays.copyOfRange(msg, 16, 16 + n), n);
+        // the transport's form: the whole message in one buffer, the fields at offset 16
+        assertEquals(separate, ListenerHeader.classify(msg, msg, 16, n), "same answer on the whole message");
+        return separate;
     }
 
     private static byte[] update(byte endian, String member, byte flags) throws Exception {

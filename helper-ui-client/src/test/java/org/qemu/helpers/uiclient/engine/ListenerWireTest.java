@@ -3,6 +3,7 @@ package org.qemu.helpers.uiclient.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,6 +40,22 @@ class ListenerWireTest {
         assertEquals(640, s.width());
         assertEquals(480, s.height());
         assertArrayEquals(new byte[] {9, 8}, s.data());
+    }
+
+    @Test
+    void readsABodyInsideALargerBufferWithoutCopying() {
+        byte[] body = updateBody(ByteOrder.LITTLE_ENDIAN, 3, (byte) 7, (byte) 8, (byte) 9);
+        byte[] buf = new byte[40 + body.length + 5];
+        System.arraycopy(body, 0, buf, 40, body.length);
+        ListenerWire.Update u = ListenerWire.update(buf, 40, body.length, false);
+        assertEquals(720, u.width());
+        assertSame(buf, u.buffer());
+        assertEquals(40 + 28, u.dataOffset());
+        assertEquals(3, u.dataLength());
+        assertArrayEquals(new byte[] {7, 8, 9}, u.data());
+        assertNull(ListenerWire.update(buf, 40, body.length + 1, false), "bytes after the array");
+        assertNull(ListenerWire.update(buf, buf.length - 10, 28, false), "body beyond the buffer");
+        assertNull(ListenerWire.update(buf, -1, 28, false));
     }
 
     @Test

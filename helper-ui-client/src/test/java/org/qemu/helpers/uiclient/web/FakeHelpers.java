@@ -79,13 +79,18 @@ final class FakeHelpers {
 
     static final class Tpm extends FixedProperties implements HelperPanel.TpmStub1 {
         Tpm() {
+            // as a real tpm-stub made with --banks sha384: it implements four banks, one is allocated
             super("/org/qemu/TpmStub1", Map.of("org.qemu.TpmStub1",
-                    Map.of("Banks", new Variant<>(List.of("sha1", "sha256"), "as"))));
+                    Map.of("Banks", new Variant<>(List.of("sha1", "sha256", "sha384", "sha512"), "as"),
+                            "ActiveBanks", new Variant<>(List.of("sha384"), "as"))));
         }
 
         @Override
         public byte[] PcrRead(String bank, UInt32 index) {
-            byte[] d = new byte["sha256".equals(bank) ? 32 : 20];
+            if (!"sha384".equals(bank)) {
+                throw new org.freedesktop.dbus.exceptions.DBusExecutionException("bank " + bank + " is not active");
+            }
+            byte[] d = new byte[48];
             d[d.length - 1] = (byte) index.intValue();
             return d;
         }

@@ -50,9 +50,10 @@ class HelperPanelTest {
             assertEquals("ready", dhcp.path("status").asText());
             assertEquals("admin", dhcp.path("trust").asText());
             JsonNode tpm = find(helpers[0], "org.qemu.TpmStub1");
-            assertEquals("sha256", tpm.path("pcrs").path("bank").asText());
+            // issue 12: the panel read Banks (implemented) where it meant ActiveBanks (allocated), and asked for sha256
+            assertEquals("sha384", tpm.path("pcrs").path("bank").asText(), tpm.toString());
             assertEquals(8, tpm.path("pcrs").path("values").size());
-            assertEquals("00".repeat(31) + "03", tpm.path("pcrs").path("values").get(3).asText());
+            assertEquals("00".repeat(47) + "03", tpm.path("pcrs").path("values").get(3).asText());
             JsonNode jobs = find(helpers[0], "org.qemu.Compress1").path("jobs");
             assertEquals(1, jobs.size());
             assertEquals("running", jobs.get(0).path("State").asText());

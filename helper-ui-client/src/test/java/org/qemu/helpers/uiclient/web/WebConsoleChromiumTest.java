@@ -166,6 +166,64 @@ class WebConsoleChromiumTest {
         browser.screenshot(Path.of("target", "test-artifacts", "web-console.png"));
     }
 
+    /** The gate and the input endpoint over plain HTTP (what a page of another origin or a script could send). */
+    @Test
+    void gateRefusesWrongHostMissingTokenAndBadInputAndTheBenchEndpointsAreOff() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.URI input = java.net.URI.create(base + "input");
+        // DNS rebinding: a foreign name in Host is refused (written raw: the JDK client sets Host itself)
+        assertEquals(421, rawStatus("GET /?token=" + token + " HTTP/1.1\r\nHost: evil.example:80\r\n\r\n"));
+        // no Host at all (HTTP/1.0: for 1.1 the JDK server answers 400 itself)
+        assertEquals(421, rawStatus("GET /?token=" + token + " HTTP/1.0\r\n\r\n"), "no Host header");
+        assertEquals(403, status(http, java.net.http.HttpRequest.newBuilder(input)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"kind\":\"key\",\"code\":\"KeyA\",\"down\":true}"))));
+        assertEquals(403, status(http, java.net.http.HttpRequest.newBuilder(input).header("X-Token", token + "x")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{}"))));
+        assertEquals(405, status(http, java.net.http.HttpRequest.newBuilder(input).header("X-Token", token).GET()));
+        assertEquals(413, status(http, java.net.http.HttpRequest.newBuilder(input).header("X-Token", token)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("x".repeat(5000)))));
+        assertEquals(400, status(http, java.net.http.HttpRequest.newBuilder(input).header("X-Token", token)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("not json"))));
+        assertEquals(400, status(http, java.net.http.HttpRequest.newBuilder(input).header("X-Token", token)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"kind\":\"key\",\"code\":\"NoSuchKey\"}"))));
+        assertEquals(400, status(http, java.net.http.HttpRequest.newBuilder(input).header("X-Token", token)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"kind\":\"button\",\"button\":7}"))));
+        assertEquals(400, status(http, java.net.http.HttpRequest.newBuilder(input).header("X-Token", token)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"kind\":\"teleport\"}"))));
+        // the bench endpoints exist only with -Dorg.qemu.helpers.uiclient.webBench=true (bench/run.sh)
+        assertEquals(404, status(http, java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(base + "stats?token=" + token)).GET()));
+        assertEquals(404, status(http, java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "ack"))
+                .header("X-Token", token).POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"acks\":[]}"))));
+        // with the right token the stream answers as an event stream and starts with the state
+        java.net.http.HttpResponse<java.io.InputStream> events = http.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(base + "events?token=" + token)).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, events.statusCode());
+        assertEquals("text/event-stream", events.headers().firstValue("Content-Type").orElse(""));
+        try (java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(events.body(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            assertEquals("event: state", r.readLine());
+            String data = r.readLine();
+            assertTrue(data.startsWith("data: {\"state\":\"attached\""), data);
+        }
+    }
+
+    private static int status(java.net.http.HttpClient http, java.net.http.HttpRequest.Builder b) throws Exception {
+        return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /** The status of a request written as raw bytes to the console's port. */
+    private static int rawStatus(String request) throws Exception {
+        java.net.URI u = java.net.URI.create(base);
+        try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+            s.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            return Integer.parseInt(line.split(" ")[1]);
+        }
+    }
+
     private static long modifiers(Properties kb) {
         Object v = kb.Get(Display1.KEYBOARD_IFACE, "Modifiers");
         Object n = v instanceof Variant<?> var ? var.getValue() : v;

@@ -10,6 +10,9 @@ import java.util.function.Consumer;
  *
  * <p>A sink sends one whole Ethernet frame, is thread-safe, and must not block for long: a front end whose
  * peer cannot take more drops the frame and counts it (TCP toward the guest retransmits).
+ *
+ * <p>Neither side keeps a frame's array after the call that passed it returns (a sink copies it out, the link
+ * copies what it keeps, e.g. a DNS query's payload): both reuse their arrays ({@link FrameArrays}).
  */
 public interface GuestPort {
     /** A guest is reachable through {@code toGuest}; replaces any sink attached before. */

@@ -16,6 +16,7 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 
 /**
@@ -49,6 +50,7 @@ public final class NatEngine {
     private int nextEphemeral = EPHEMERAL_LOW;
     private final Mac gatewayMac;
     private final NatLink link = new Link();
+    private final FrameArrays frameArrays = new FrameArrays(); // under this engine's lock
     /** Inside a burst of guest frames (between {@link #beginBurst} and {@link #endBurst}). */
     private boolean burst;
     private final List<TcpFlow> deferred = new ArrayList<>();
@@ -195,8 +197,8 @@ public final class NatEngine {
         boolean ack = s.has(TcpSegment.ACK);
         int seq = ack ? s.ack() : 0;
         int flags = TcpSegment.RST | (ack ? 0 : TcpSegment.ACK);
-        link.toGuest(TcpFrames.frame(src, gatewayMac, ip.dst(), ip.src(), s.dstPort(), s.srcPort(), seq,
-                ack ? 0 : s.seq() + s.seqLength(), flags, 0, 0, -1, null, 0, 0));
+        link.toGuest(TcpFrames.frame(frameArrays, src, gatewayMac, ip.dst(), ip.src(), s.dstPort(), s.srcPort(),
+                seq, ack ? 0 : s.seq() + s.seqLength(), flags, 0, 0, -1, null, 0, 0));
     }
 
     private void udpFromGuest(Mac src, Frames.Ipv4 ip, Frames.Udp u) {
@@ -492,6 +494,11 @@ public final class NatEngine {
         @Override
         public void count(String counter) {
             stats.inc(counter);
+        }
+
+        @Override
+        public FrameArrays frameArrays() {
+            return frameArrays;
         }
 
         @Override

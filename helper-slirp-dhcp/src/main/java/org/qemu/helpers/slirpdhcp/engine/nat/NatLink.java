@@ -1,6 +1,7 @@
 package org.qemu.helpers.slirpdhcp.engine.nat;
 
 import org.qemu.helpers.slirpdhcp.engine.Mac;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 
 /** What a flow needs from the engine around it: the guest side of the link, the host sockets, the clock. */
 interface NatLink {
@@ -16,6 +17,9 @@ interface NatLink {
 
     /** The largest TCP payload one frame to the guest can carry: link MTU - 40 (RFC 9293 3.7.1). */
     int linkMss();
+
+    /** The arrays frames toward the guest are built in (used under the engine's lock). */
+    FrameArrays frameArrays();
 
     /** Counts one event in the helper's Statistics. */
     void count(String counter);

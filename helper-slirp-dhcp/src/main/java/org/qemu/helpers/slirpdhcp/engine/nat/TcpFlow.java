@@ -553,15 +553,21 @@ public final class TcpFlow {
             return;
         }
         int flags = TcpSegment.ACK | (offset + n == toGuest.size() ? TcpSegment.PSH : 0);
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), seq, rcvNxt, flags, windowField(), 0, -1, toGuest, offset, n));
+        segmentToGuest(seq, rcvNxt, flags, windowField(), 0, -1, toGuest, offset, n);
+    }
+
+    /** One segment of this flow toward the guest, from the remote side's address and port. */
+    private void segmentToGuest(int seq, int ack, int flags, int window, int mss, int windowScale,
+                                ByteRing payload, int payloadOffset, int len) {
+        link.toGuest(TcpFrames.frame(link.frameArrays(), guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(),
+                key.remotePort(), key.guestPort(), seq, ack, flags, window, mss, windowScale, payload, payloadOffset,
+                len));
     }
 
     private void sendSyn(int flags) {
         boolean ws = (flags & TcpSegment.ACK) == 0 || guestScales;
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), iss, (flags & TcpSegment.ACK) != 0 ? rcvNxt : 0, flags,
-                Math.min(receiveWindow(), 65535), link.linkMss(), ws ? OUR_WINDOW_SCALE : -1, null, 0, 0));
+        segmentToGuest(iss, (flags & TcpSegment.ACK) != 0 ? rcvNxt : 0, flags,
+                Math.min(receiveWindow(), 65535), link.linkMss(), ws ? OUR_WINDOW_SCALE : -1, null, 0, 0);
     }
 
     private void sendAck() {
@@ -569,15 +575,13 @@ public final class TcpFlow {
     }
 
     private void sendControl(int flags, int seq) {
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), seq, rcvNxt, flags, (flags & TcpSegment.RST) != 0 ? 0 : windowField(), 0, -1,
-                null, 0, 0));
+        segmentToGuest(seq, rcvNxt, flags, (flags & TcpSegment.RST) != 0 ? 0 : windowField(), 0, -1,
+                null, 0, 0);
     }
 
     /** RFC 9293 3.10.7.1: a reset for a segment that acknowledges something we never sent. */
     private void sendRst(int seq) {
-        link.toGuest(TcpFrames.frame(guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(), key.remotePort(),
-                key.guestPort(), seq, 0, TcpSegment.RST, 0, 0, -1, null, 0, 0));
+        segmentToGuest(seq, 0, TcpSegment.RST, 0, 0, -1, null, 0, 0);
     }
 
     private int receiveWindow() {

@@ -2,6 +2,7 @@ package org.qemu.helpers.slirpdhcp.engine.nat;
 
 import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.frame.Checksum;
+import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 
 /** Builds whole Ethernet/IPv4/TCP frames toward the guest in one array (one allocation, no copies between layers). */
@@ -14,15 +15,17 @@ final class TcpFrames {
     /**
      * A frame carrying {@code len} bytes that {@code payload} writes at the given offset.
      *
+     * @param arrays where the frame's array comes from (the previous frame of this length is sent and gone)
      * @param mss the MSS option to carry (SYN only), 0 for none
      * @param windowScale the window scale option to carry (SYN only), -1 for none
      */
-    static byte[] frame(Mac dstMac, Mac srcMac, int srcIp, int dstIp, int srcPort, int dstPort, int seq, int ack,
-                        int flags, int window, int mss, int windowScale, ByteRing payload, int payloadOffset,
-                        int len) {
+    static byte[] frame(FrameArrays arrays, Mac dstMac, Mac srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
+                        int seq, int ack, int flags, int window, int mss, int windowScale, ByteRing payload,
+                        int payloadOffset, int len) {
         int opts = (mss > 0 ? 4 : 0) + (windowScale >= 0 ? 4 : 0);
         int tcpLen = 20 + opts + len;
-        byte[] f = new byte[Frames.ETH_HEADER + 20 + tcpLen];
+        byte[] f = arrays.get(Frames.ETH_HEADER + 20 + tcpLen);
+        java.util.Arrays.fill(f, 0, Frames.ETH_HEADER + 40 + opts, (byte) 0); // a reused array: headers from zero
         System.arraycopy(dstMac.bytes(), 0, f, 0, 6);
         System.arraycopy(srcMac.bytes(), 0, f, 6, 6);
         f[12] = 0x08;

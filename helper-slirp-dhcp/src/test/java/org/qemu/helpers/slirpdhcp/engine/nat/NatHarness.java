@@ -57,7 +57,7 @@ final class NatHarness implements HostSide {
 
     NatHarness(NatPolicy policy, int mtu) {
         NetworkConfig net = NetworkConfig.slirpDefaults("vm.internal").withMtu(mtu);
-        engine = new NatEngine(net, policy, stats, () -> now, () -> ISN, () -> toGuest::add,
+        engine = new NatEngine(net, policy, stats, () -> now, () -> ISN, () -> f -> toGuest.add(f.clone()),
                 ip -> ip == GUEST ? GUEST_MAC : null, () -> GUEST);
         engine.host(this);
     }
