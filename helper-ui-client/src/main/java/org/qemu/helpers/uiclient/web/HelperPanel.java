@@ -194,35 +194,22 @@ final class HelperPanel implements AutoCloseable {
     }
 
     private List<Map<String, Object>> leases(String owner) throws Exception {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (Lease l : bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListLeases()) {
-            if (rows.size() >= MAX_ROWS) {
-                break;
-            }
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("mac", bound(l.mac));
-            r.put("ip", bound(l.ip));
-            r.put("hostname", bound(l.hostname));
-            r.put("expiry", l.expiry);
-            rows.add(r);
-        }
-        return rows;
+        return rows(bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListLeases(), l -> Map.of(
+                "mac", bound(l.mac), "ip", bound(l.ip), "hostname", bound(l.hostname), "expiry", l.expiry));
     }
 
     private List<Map<String, Object>> flows(String owner) throws Exception {
+        return rows(bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListFlows(), f -> Map.of(
+                "proto", bound(f.proto), "state", bound(f.state), "guest", bound(f.guest), "remote", bound(f.remote),
+                "host", bound(f.host), "buffered", f.buffered.longValue()));
+    }
+
+    /** At most MAX_ROWS rows of what a helper returned, each made by {@code row} from bounded values. */
+    private static <T> List<Map<String, Object>> rows(List<T> items,
+                                                      java.util.function.Function<T, Map<String, Object>> row) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Flow f : bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListFlows()) {
-            if (rows.size() >= MAX_ROWS) {
-                break;
-            }
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("proto", bound(f.proto));
-            r.put("state", bound(f.state));
-            r.put("guest", bound(f.guest));
-            r.put("remote", bound(f.remote));
-            r.put("host", bound(f.host));
-            r.put("buffered", f.buffered.longValue());
-            rows.add(r);
+        for (T item : items.subList(0, Math.min(items.size(), MAX_ROWS))) {
+            rows.add(row.apply(item));
         }
         return rows;
     }
