@@ -22,6 +22,7 @@ no_procs() { [ "$(procs_of_uid "$(id -u "$1")")" = 0 ]; }
 ready_unit() { [ "$(prop "$1" ActiveState)/$(prop "$1" SubState)" = active/running ] && prop "$1" StatusText | grep -q '^ready'; }
 
 rm -f /var/tmp/qdh-e2e.result
+[ -x /usr/local/bin/qdh-diag ] && /usr/local/bin/qdh-diag
 echo "== configuring vm1 (two UIDs) and vm2 (one UID per helper)"
 port=5981
 for vm in vm1 vm2; do
@@ -68,6 +69,14 @@ for vm in vm1 vm2; do
         check "$vm ${busname[$h]}: pid uid trust status = $want" [ "$(echo "$line" | awk '{print $3, $4, $5, $6}')" = "$want" ]
     done
 done
+
+echo "== a compression job inside the sandbox (openat2 from the held root, O_TMPFILE, linkat)"
+img=/var/lib/qemu-vm/vm1/images
+head -c 4194304 /dev/zero > $img/disk.raw
+check "helper-compress submit compress disk.raw disk.raw.zst: done" /usr/libexec/qemu-dbus-helpers/compress submit \
+    --bus-address="$(bus vm1)" --policy=/etc/qemu-dbus-helpers/vm1/policy.json -q -f zstd compress $img/disk.raw $img/disk.raw.zst
+check "disk.raw.zst ($(stat -c '%s bytes, %U:%G' $img/disk.raw.zst 2>/dev/null)) written by the helper's user" \
+    [ "$(stat -c %U:%G $img/disk.raw.zst 2>/dev/null)" = qemu-helpers:qemu-vm ]
 
 echo "== sockets: in each helper's runtime directory (group qemu-vm, mode 0750: no access for others)"
 for vm in vm1 vm2; do

@@ -9,6 +9,7 @@
 # Usage: deploy/e2e/systemd.sh [DEB]   (default: deploy/target/qemu-dbus-helpers_*_all.deb)
 #   QDH_E2E_ROOT=DIR: keep the root in DIR; when DIR already holds one, only reinstall the .deb in it
 #   (dpkg -i, for quick reruns while changing the package; the full run installs through apt).
+#   QDH_E2E_DIAG=FILE: a script run inside before the checks (for diagnosing a failing unit).
 # Run heavy things one at a time on a shared machine: flock /tmp/bench.lock deploy/e2e/systemd.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +44,7 @@ echo "== root ready in $((t1 - t0)) s ($(du -sm "$root" | cut -f1) MB)"
 
 # The checks run inside as a unit started at boot; it powers the container off when done.
 install -m 0755 "$here/inside.sh" "$root/usr/local/bin/qdh-e2e"
+[ -n "${QDH_E2E_DIAG:-}" ] && install -m 0755 "$QDH_E2E_DIAG" "$root/usr/local/bin/qdh-diag"
 cat > "$root/etc/systemd/system/qdh-e2e.service" <<'UNIT'
 [Unit]
 Description=qemu-dbus-helpers end-to-end checks

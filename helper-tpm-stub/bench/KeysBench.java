@@ -145,14 +145,20 @@ public final class KeysBench {
         }
     }
 
+    /** One command; TPM_RC_RETRY (the first DA-protected authorisation after Startup) is resent, as tpm2-tss does. */
     private static int exchange(byte[] cmd) {
         try {
-            out.write(cmd);
-            out.flush();
-            in.readFully(RESP, 0, 10);
-            respLen = ByteBuffer.wrap(RESP, 2, 4).getInt();
-            in.readFully(RESP, 10, respLen - 10);
-            return ByteBuffer.wrap(RESP, 6, 4).getInt();
+            for (int attempt = 0; ; attempt++) {
+                out.write(cmd);
+                out.flush();
+                in.readFully(RESP, 0, 10);
+                respLen = ByteBuffer.wrap(RESP, 2, 4).getInt();
+                in.readFully(RESP, 10, respLen - 10);
+                int rc = ByteBuffer.wrap(RESP, 6, 4).getInt();
+                if (rc != 0x922 || attempt == 3) {
+                    return rc;
+                }
+            }
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -82,7 +82,7 @@ public final class Main extends HelperCommand {
         service = new CompressService(rt, safe, journal, new CompressService.Limits(maxRunning, maxQueued,
                 keepFinished * 1000L, maxFinished));
         service.start(rt.export(Compress1.PATH, Compress1.class, service, service.properties()));
-        rt.readyDetail("roots", safe.realRoots().toString(), "max_running", maxRunning,
+        rt.readyDetail("roots", safe.realRoots().toString(), "paths", SafeRoots.confinement(), "max_running", maxRunning,
                 "heap_mib", Runtime.getRuntime().maxMemory() >> 20);
     }
 

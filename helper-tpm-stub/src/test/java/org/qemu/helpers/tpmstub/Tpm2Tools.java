@@ -29,6 +29,15 @@ public final class Tpm2Tools {
         return new Tpm2Tools("swtpm:host=127.0.0.1,port=" + port, dir);
     }
 
+    /**
+     * Tools on the TPM's data socket alone, for a helper whose control channel QEMU holds: tpm2-tss's
+     * cmd TCTI runs {@code nc} (netcat-openbsd) as the pipe to it (the swtpm TCTI also wants a
+     * control socket at port + 1).
+     */
+    public static Tpm2Tools dataOnly(int port, Path dir) {
+        return new Tpm2Tools("cmd:nc 127.0.0.1 " + port, dir);
+    }
+
     /** A file in this run's directory. */
     public String file(String name) {
         return dir.resolve(name).toString();

@@ -14,6 +14,13 @@ import java.nio.file.Path;
  * (pinned in the parent pom, already used by slirp-dhcp's front ends) calls libc. Flag values differ between
  * x86-64 and arm64 for O_DIRECTORY and O_NOFOLLOW (asm-generic/fcntl.h vs arch/arm64), so both are given.
  *
+ * Where openat2 is missing (Linux before 5.6, or a seccomp filter that does not know it and answers ENOSYS, as some
+ * container and unit sandboxes do), the same confinement is done by a walk: each component opened with
+ * openat(O_NOFOLLOW) relative to the previous one, ".." never sent. The kernel still refuses every symlink at the
+ * moment of the open; only openat2's magic-link and mount refinements are lost (nothing under a root is a procfs).
+ * The walk cannot use O_PATH for the last component (O_PATH | O_NOFOLLOW opens a link itself), so it opens it
+ * O_RDONLY | O_NONBLOCK | O_NOFOLLOW instead: a link is ELOOP, a FIFO does not block, and read permission is needed.
+ *
  * Descriptors stay ints here; a file's data is read or written through a FileChannel opened on
  * /proc/self/fd/N (proc(5): that magic link names the very inode openat2 resolved, so reopening it walks no path).
  */
@@ -32,12 +39,17 @@ final class LinuxFiles {
     /** openat2 has one number on every architecture (the unified syscall table, Linux 5.6). */
     private static final long SYS_OPENAT2 = 437;
     private static final boolean ARM64 = Platform.isARM() && Platform.is64Bit();
+    /** openat: x86-64's table and the generic one (arm64). */
+    private static final long SYS_OPENAT = ARM64 ? 56 : 257;
+    /** Cleared the first time openat2 answers ENOSYS: from then on every lookup is the openat walk. */
+    private static volatile boolean openat2 = true;
 
     static final int O_RDONLY = 0;
     static final int O_WRONLY = 1;
     static final int O_CREAT = 0x40;
     static final int O_EXCL = 0x80;
     static final int O_NOCTTY = 0x100;
+    static final int O_NONBLOCK = 0x800;
     static final int O_DIRECTORY = ARM64 ? 0x4000 : 0x10000;
     static final int O_NOFOLLOW = ARM64 ? 0x8000 : 0x20000;
     static final int O_CLOEXEC = 0x80000;
@@ -95,12 +107,91 @@ final class LinuxFiles {
      * ".." lookup; we send none) is retried.
      */
     static int openBeneath(int dirFd, String path, int flags, int mode) throws Failure {
-        return openat2(dirFd, path, flags, mode, RESOLVE_CONFINED);
+        if (openat2) {
+            try {
+                return openat2(dirFd, path, flags, mode, RESOLVE_CONFINED);
+            } catch (Failure f) {
+                if (f.errno() != ENOSYS) {
+                    throw f;
+                }
+                openat2 = false;
+            }
+        }
+        return walkBeneath(dirFd, path, flags, mode);
+    }
+
+    /** How lookups are confined on this system: "openat2", or "openat walk" once openat2 answered ENOSYS. */
+    static String confinement() {
+        return openat2 ? "openat2" : "openat walk";
+    }
+
+    /** Forces the walk, or lets openat2 be tried again (tests run both ways on a kernel that has openat2). */
+    static void forceWalk(boolean walk) {
+        openat2 = !walk;
     }
 
     /** Opens a directory given by the operator (a root itself, already resolved), O_PATH: only a starting point. */
     static int openDirectory(Path dir) throws Failure {
-        return openat2(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY, 0, 0);
+        if (openat2) {
+            try {
+                return openat2(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY, 0, 0);
+            } catch (Failure f) {
+                if (f.errno() != ENOSYS) {
+                    throw f;
+                }
+                openat2 = false;
+            }
+        }
+        return openat(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY, 0);
+    }
+
+    /** The walk described above; ".." is refused (EXDEV) as RESOLVE_BENEATH would. */
+    private static int walkBeneath(int dirFd, String path, int flags, int mode) throws Failure {
+        String[] parts = path.split("/");
+        int at = dirFd;
+        try {
+            for (int i = 0; i < parts.length - 1; i++) {
+                if (parts[i].isEmpty() || parts[i].equals(".")) {
+                    continue;
+                }
+                if (parts[i].equals("..")) {
+                    throw new Failure("openat " + path, EXDEV);
+                }
+                // not O_DIRECTORY: with O_NOFOLLOW it turns a link into ENOTDIR; a file here fails the next openat
+                int next = openat(at, parts[i], O_RDONLY | O_NONBLOCK | O_NOFOLLOW, 0);
+                if (at != dirFd) {
+                    close(at);
+                }
+                at = next;
+            }
+            String last = parts.length == 0 || parts[parts.length - 1].isEmpty() ? "." : parts[parts.length - 1];
+            if (last.equals("..")) {
+                throw new Failure("openat " + path, EXDEV);
+            }
+            int lastFlags = (flags & O_PATH) != 0 ? (flags & ~O_PATH) | O_NONBLOCK : flags;
+            try {
+                return openat(at, last, lastFlags | (last.equals(".") ? 0 : O_NOFOLLOW), mode);
+            } catch (Failure f) {
+                if (f.errno() != ENOTDIR || (flags & O_DIRECTORY) == 0) {
+                    throw f;
+                }
+                // O_DIRECTORY | O_NOFOLLOW says ENOTDIR for a link too: ask again without O_DIRECTORY to tell which
+                close(openat(at, last, O_RDONLY | O_NONBLOCK | O_NOFOLLOW, 0));
+                throw f;
+            }
+        } finally {
+            if (at != dirFd) {
+                close(at);
+            }
+        }
+    }
+
+    private static int openat(int dirFd, String name, int flags, int mode) throws Failure {
+        long fd = LIBC.syscall(SYS_OPENAT, dirFd, name, flags | O_CLOEXEC, mode);
+        if (fd < 0) {
+            throw new Failure("openat " + name, Native.getLastError());
+        }
+        return (int) fd;
     }
 
     private static int openat2(int dirFd, String path, int flags, int mode, long resolve) throws Failure {

@@ -89,6 +89,11 @@ public final class SafeRoots {
         return new SafeRoots(List.copyOf(out), anonymousTemps);
     }
 
+    /** How the kernel confines lookups here: "openat2", or "openat walk" where openat2 is unavailable. */
+    public static String confinement() {
+        return LinuxFiles.confinement();
+    }
+
     /** The resolved roots. */
     public List<Path> realRoots() {
         return roots.stream().map(Root::real).toList();

@@ -104,35 +104,51 @@ class SocketsHostileAndNetdevTest {
                 }
             }
         }
-        // still answering DNS (a fresh socket: the old one's buffer is full of FORMERR replies)
+        // still answering DNS (a fresh socket: the old one's buffer is full of FORMERR replies). The query is sent
+        // again each second for up to 20 s, as a stub resolver would: right after the flood the server's receive
+        // queue may still be full, and the kernel then drops a datagram (one query, 3 s: failed about 1 run in 3
+        // on the shared 2 cores at load 8-10, at 3f91494 as well)
         try (DatagramSocket s = new DatagramSocket()) {
-            s.setSoTimeout(3000);
             Message q = Message.newQuery(Record.newRecord(Name.fromString("ghost.vm.internal."), Type.A, DClass.IN));
             byte[] qw = q.toWire();
-            s.send(new DatagramPacket(qw, qw.length, lo, dnsPort));
-            DatagramPacket p = new DatagramPacket(new byte[4096], 4096);
-            Message r;
-            do {
-                s.receive(p);
-                r = new Message(java.util.Arrays.copyOf(p.getData(), p.getLength()));
-            } while (r.getHeader().getID() != q.getHeader().getID());
-            assertEquals(Rcode.NXDOMAIN, r.getRcode());
+            byte[] answer = askUntilAnswered(s, new DatagramPacket(qw, qw.length, lo, dnsPort),
+                    b -> b.length >= 2 && ((b[0] & 0xff) << 8 | (b[1] & 0xff)) == q.getHeader().getID());
+            assertEquals(Rcode.NXDOMAIN, new Message(answer).getRcode());
         }
         // still answering DHCP: a relayed DISCOVER (giaddr = loopback) is answered to the relay
         try (DatagramSocket relay = new DatagramSocket(new InetSocketAddress(lo, 0))) {
-            relay.setSoTimeout(3000);
             byte[] d = discover(Ip4.of(lo));
-            relay.send(new DatagramPacket(d, d.length, lo, dhcpPort));
-            DatagramPacket p = new DatagramPacket(new byte[2048], 2048);
-            relay.receive(p);
-            DhcpMessage offer = DhcpCodec.decode(java.util.Arrays.copyOf(p.getData(), p.getLength()));
-            assertEquals(DhcpMessageType.OFFER, offer.type());
+            byte[] answer = askUntilAnswered(relay, new DatagramPacket(d, d.length, lo, dhcpPort), b -> true);
+            assertEquals(DhcpMessageType.OFFER, DhcpCodec.decode(answer).type());
         }
         Statistics st = core.stats();
         System.out.println("hostile datagrams: seed=" + seed + " sent=" + sent + " " + st.snapshot());
         assertTrue(st.get(Statistics.DROPPED_MALFORMED) > 10_000, st.snapshot().toString());
         assertTrue(st.get("dhcp_datagrams_in") > 10_000, st.snapshot().toString());
         assertTrue(logs.stream().noneMatch(l -> l.contains("unexpected")), logs.toString());
+    }
+
+    /** Sends {@code request} once a second until a reply {@code wanted} accepts arrives; fails after 20 s. */
+    static byte[] askUntilAnswered(DatagramSocket s, DatagramPacket request,
+                                   java.util.function.Predicate<byte[]> wanted) throws IOException {
+        s.setSoTimeout(1000);
+        DatagramPacket p = new DatagramPacket(new byte[4096], 4096);
+        long end = System.nanoTime() + 20_000_000_000L;
+        while (System.nanoTime() < end) {
+            s.send(request);
+            try {
+                while (true) {
+                    s.receive(p);
+                    byte[] b = java.util.Arrays.copyOf(p.getData(), p.getLength());
+                    if (wanted.test(b)) {
+                        return b;
+                    }
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // not answered within a second: ask again
+            }
+        }
+        throw new AssertionError("no answer from " + request.getSocketAddress() + " within 20 s");
     }
 
     static void writeFrame(SocketChannel c, byte[] frame) throws IOException {

@@ -20,13 +20,17 @@ import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.common.testing.Qemu;
 import org.qemu.helpers.tpmstub.Hex;
 import org.qemu.helpers.tpmstub.Main;
+import org.qemu.helpers.tpmstub.Swtpm;
+import org.qemu.helpers.tpmstub.Tpm2Tools;
 import org.qemu.helpers.tpmstub.dbus.TpmStub1;
 
 /**
  * The helper process as QEMU's TPM and as a dbus-vmstate participant at once: after a SeaBIOS
  * boot, QEMU migrates through a file (it calls VMState1.Save on the helper and fetches the TPM
  * blobs over the control channel); a fresh helper behind the destination QEMU gets both and shows
- * the same PCRs on the bus.
+ * the same PCRs on the bus. Before the migration, tpm2-tools (over the helper's TCP data socket, next
+ * to QEMU's channel) seal a secret to the booted PCR 7 and make it persistent with
+ * tpm2_evictcontrol; after it, the destination's TPM unseals it (issue 16 acceptance 2).
  */
 class QemuDbusVmstateTest {
     @RegisterExtension
@@ -37,9 +41,9 @@ class QemuDbusVmstateTest {
         BUS.killHelpers();
     }
 
-    private static HelperProcess helper(Path state, Path ctrl) throws Exception {
-        return BUS.startHelper(Main.class, "--state-dir", state.toString(), "--ctrl", "unix:" + ctrl)
-                .awaitReady(Duration.ofSeconds(30));
+    private static HelperProcess helper(Path state, Path ctrl, int port) throws Exception {
+        return BUS.startHelper(Main.class, "--state-dir", state.toString(), "--ctrl", "unix:" + ctrl,
+                "--server", "tcp:127.0.0.1:" + port).awaitReady(Duration.ofSeconds(30));
     }
 
     private static List<String> pcrs() throws Exception {
@@ -61,11 +65,18 @@ class QemuDbusVmstateTest {
         String dv = "dbus-vmstate,id=dv,addr=" + BUS.qemuAddress() + ",id-list=tpm-stub";
         Path mig = dir.resolve("migration.bin");
         Path ctrlA = dir.resolve("a.ctrl");
-        HelperProcess a = helper(dir.resolve("state-a"), ctrlA);
+        int portA = Swtpm.freePortPair();
+        HelperProcess a = helper(dir.resolve("state-a"), ctrlA, portA);
         List<String> before;
+        Files.writeString(dir.resolve("secret"), "migrated secret");
+        org.qemu.helpers.common.testing.Tools.require("nc", "netcat-openbsd");
         try (Qemu q = QemuBoot.start(dir, "dva", ctrlA, "-object", dv)) {
             QemuBoot.awaitBootEnd(dir, "dva", q, Duration.ofSeconds(90));
             before = pcrs();
+            Tpm2Tools t = Tpm2Tools.dataOnly(portA, dir);
+            t.sealUnderSrk("sha256:7"); // SeaBIOS started the TPM: no tpm2_startup
+            t.ok("tpm2_evictcontrol", "-C", "o", "-c", t.file("seal.ctx"), "0x81000001");
+            t.flush();
             q.qmp().execute("migrate", Map.of("uri", "exec:cat > " + mig));
             q.qmp().awaitMigration(Duration.ofSeconds(60));
         }
@@ -73,10 +84,14 @@ class QemuDbusVmstateTest {
         assertEquals(0, a.stop(), a.output());
 
         Path ctrlB = dir.resolve("b.ctrl");
-        HelperProcess b = helper(dir.resolve("state-b"), ctrlB);
+        int portB = Swtpm.freePortPair();
+        HelperProcess b = helper(dir.resolve("state-b"), ctrlB, portB);
         try (Qemu q2 = QemuBoot.start(dir, "dvb", ctrlB, "-object", dv, "-incoming", "exec:cat " + mig)) {
             q2.qmp().awaitMigration(Duration.ofSeconds(60));
             assertEquals(before, pcrs());
+            Tpm2Tools u = Tpm2Tools.dataOnly(portB, dir);
+            assertEquals("migrated secret", u.ok("tpm2_unseal", "-c", "0x81000001", "-p", "pcr:sha256:7"));
+            u.flush();
         }
         assertTrue(b.output().contains("vmstate-loaded") || b.output().contains("state-loaded"), b.output());
         assertEquals(0, b.stop(), b.output());

@@ -375,7 +375,10 @@ public final class TcpFlow {
         int off = s.dataOffset() + skip;
         int len = n - skip;
         int taken = 0;
-        if (toHost.size() == 0 && !hostOutputShut && !link.inBurst()) {
+        // the first segment of a burst is written at once, as outside one: a request then needs no ring (a ring is
+        // 256 KiB, allocated when bytes wait and released when they are gone); the rest of a burst waits in the
+        // ring for one gathering write at its end
+        if (toHost.size() == 0 && !hostOutputShut && !burstQueued) {
             long w = link.host().tcpWrite(this, new ByteBuffer[] {ByteBuffer.wrap(s.data(), off, len)});
             if (w < 0) {
                 hostReset();
