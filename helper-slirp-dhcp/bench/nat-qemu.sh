@@ -21,7 +21,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 0.3; rm -rf "$TMP"; }
 trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
-BASE=$(sh "$MOD/guest/build-initramfs.sh" "$HOME/.cache/qemu-dbus-helpers/slirp-guest")
+BASE=$(sh "$MOD/../deploy/guest/build-initramfs.sh" "$HOME/.cache/qemu-dbus-helpers/slirp-guest")
 KERNEL=$(ls /boot/vmlinuz-* | sort -V | tail -1)
 mkdir -p "$TMP/www" "$TMP/extra"
 head -c $((SIZE << 20)) /dev/urandom > "$TMP/www/big"

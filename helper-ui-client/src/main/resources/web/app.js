@@ -179,6 +179,11 @@
         box.appendChild(table(['MAC', 'IP', 'hostname', 'expires'], h.leases.map((l) => [l.mac, l.ip, l.hostname,
           l.expiry === 0 ? 'static' : new Date(l.expiry * 1000).toLocaleTimeString()])));
       }
+      if (h.flows) {
+        box.appendChild(el('h4', 'NAT flows (' + h.flows.length + ')'));
+        box.appendChild(table(['proto', 'state', 'guest', 'remote', 'host side', 'buffered'], h.flows.map((f) => [
+          f.proto, f.state, f.guest, f.remote, f.host, f.buffered])));
+      }
       if (h.jobs) {
         box.appendChild(el('h4', 'Jobs (' + h.jobs.length + ')'));
         box.appendChild(table(['job', 'state', 'progress', 'error'], h.jobs.map((j) => [j.id, j.State,

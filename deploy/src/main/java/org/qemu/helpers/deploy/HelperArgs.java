@@ -47,6 +47,12 @@ final class HelperArgs {
     /** The full command of one helper process. */
     static List<String> helperCommand(HelperKind k, VmLayout vm, CdsArchive cds, String busAddress, String web,
                                       Path policy) {
+        return helperCommand(k, vm, cds, busAddress, web, policy, vm.state(k), List.of());
+    }
+
+    /** The full command of one helper process with its state in {@code stateDir}, {@code extra} options last. */
+    static List<String> helperCommand(HelperKind k, VmLayout vm, CdsArchive cds, String busAddress, String web,
+                                      Path policy, Path stateDir, List<String> extra) {
         List<String> cmd = new ArrayList<>();
         cmd.add(JAVA);
         cmd.addAll(jvmFlags(k));
@@ -55,11 +61,12 @@ final class HelperArgs {
         cmd.add(cds.jar().toString());
         cmd.addAll(subcommand(k));
         cmd.add("--bus-address=" + busAddress);
-        cmd.add("--state-dir=" + vm.state(k));
+        cmd.add("--state-dir=" + stateDir);
         if (policy != null) {
             cmd.add("--policy=" + policy);
         }
         cmd.addAll(helperOptions(k, vm, web));
+        cmd.addAll(extra);
         return cmd;
     }
 
@@ -71,7 +78,8 @@ final class HelperArgs {
                 "-usb", "-device", "usb-tablet",
                 "-object", "dbus-vmstate,id=dv,addr=" + vm.qemuBusAddress(),
                 "-qmp", "unix:" + vm.qmp() + ",server=on,wait=off",
-                "-serial", "file:" + vm.log("guest-serial")));
+                // append=on: the QEMU that a migration starts continues the serial log of the one before it
+                "-chardev", "file,id=serial0,path=" + vm.log("guest-serial") + ",append=on", "-serial", "chardev:serial0"));
         if (helpers.contains(HelperKind.SLIRP_DHCP)) {
             cmd.addAll(List.of("-netdev", "stream,id=n0,server=off,addr.type=unix,addr.path=" + vm.slirpSocket(),
                     "-device", "virtio-net-pci,netdev=n0"));

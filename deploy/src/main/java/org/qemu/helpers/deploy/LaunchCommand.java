@@ -48,6 +48,10 @@ final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--qemu", description = "Also start QEMU with -display dbus, dbus-vmstate, a NIC and a TPM on the helpers.")
     boolean qemu;
 
+    @Option(names = "--guest", description = "With --qemu: boot the demo's Linux guest (deploy/guest/) and serve its"
+            + " host page on 127.0.0.1; the NIC is restricted to that page.")
+    boolean guest;
+
     @Option(names = "--qemu-arg", description = "Extra QEMU argument (repeatable).")
     List<String> qemuArgs = new ArrayList<>();
 
@@ -66,7 +70,16 @@ final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--duration", defaultValue = "0", description = "Stop after this many seconds (0: until Ctrl-C).")
     int duration;
 
+    /** Everything started, in start order (stopped in reverse); replaced processes are swapped in place. */
     private final List<Process> started = new ArrayList<>();
+    private final Map<HelperKind, Process> helpers = new LinkedHashMap<>();
+    private Process qemuProcess;
+    private DemoPage page;
+    private DemoGuest demoGuest;
+    private ControlChannel control;
+    private String busAddress;
+    private int generation;
+    private volatile boolean stopping;
 
     @Override
     public Integer call() throws Exception {
@@ -91,6 +104,10 @@ final class LaunchCommand implements Callable<Integer> {
                 return 2;
             }
         }
+        if (guest && !qemu) {
+            System.err.println("qemu-helpers launch: option --guest: needs --qemu");
+            return 2;
+        }
         Map<HelperKind, CdsArchive> archives = new LinkedHashMap<>();
         kinds.forEach(k -> archives.put(k, new CdsArchive(repo.resolve(k.jar()), vm.cdsArchive(k))));
         CountDownLatch stop = new CountDownLatch(1);
@@ -101,14 +118,19 @@ final class LaunchCommand implements Callable<Integer> {
                     .getParent())) {
                 Files.createDirectories(p);
             }
+            DemoGuest demo = null;
+            if (guest) {
+                page = DemoPage.start();
+                demo = DemoGuest.build(repo, page.port());
+                System.out.println("guest: " + demo.kernel() + " " + demo.initrd() + "  host page: http://127.0.0.1:"
+                        + page.port() + "/ (the guest's http://10.0.2.2:" + page.port() + "/)");
+            }
             String address = startBus(vm);
             System.out.println("bus: " + address);
+            busAddress = address;
+            demoGuest = demo;
             for (HelperKind k : kinds) {
-                Files.createDirectories(vm.state(k));
-                ProcessBuilder pb = new ProcessBuilder(HelperArgs.helperCommand(k, vm, archives.get(k), address, web,
-                        policy)).redirectErrorStream(true).redirectOutput(vm.log(k.shortName()).toFile());
-                pb.environment().putAll(HelperArgs.ENVIRONMENT);
-                started.add(pb.start());
+                startHelper(k, vm, vm.state(k), archives.get(k));
             }
             List<HelperInfo> ready = awaitReady(address, kinds, vm);
             for (CdsArchive cds : archives.values()) {
@@ -122,11 +144,17 @@ final class LaunchCommand implements Callable<Integer> {
                         .filter(l -> l.startsWith("web console: ")).findFirst().ifPresent(System.out::println);
             }
             if (qemu) {
-                List<String> cmd = HelperArgs.qemuCommand(vm, kinds, qemuArgs);
-                started.add(new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(vm.log("qemu").toFile()).start());
+                Files.deleteIfExists(vm.log("guest-serial"));
+                List<String> cmd = startQemu(vm, kinds, List.of());
                 System.out.println("qemu: " + String.join(" ", cmd));
                 System.out.println("qemu log: " + vm.log("qemu") + "  serial: " + vm.log("guest-serial"));
+                Path compressJar = repo.resolve(HelperKind.COMPRESS.jar());
+                control = ControlChannel.listen(vm.control(), new VmOperations(vm, address, compressJar,
+                        (raw, out) -> replaceVm(vm, kinds, archives, raw, out)));
+                String self = "java -jar " + repo.resolve("deploy/target/deploy.jar") + " ";
+                System.out.println("operator verbs (another terminal): " + self + "save --dir " + vm.dir()
+                        + " --out vm.save | " + self + "restore --dir " + vm.dir() + " vm.save | " + self
+                        + "migrate --dir " + vm.dir());
             }
             System.out.println("export " + CommonOptions.BUS_ENV + "='" + address + "'  # then: qemu-helpers status");
             System.out.println(duration > 0 ? "running for " + duration + " s" : "running; Ctrl-C stops everything");
@@ -140,7 +168,13 @@ final class LaunchCommand implements Callable<Integer> {
             System.err.println("qemu-helpers launch: " + e.getMessage());
             return 1;
         } finally {
+            if (control != null) {
+                control.close();
+            }
             stopAll();
+            if (page != null) {
+                page.close();
+            }
             buildCdsArchives(archives);
         }
     }
@@ -201,7 +235,7 @@ final class LaunchCommand implements Callable<Integer> {
                 boolean all = true;
                 for (int i = 0; i < kinds.size(); i++) {
                     HelperKind k = kinds.get(i);
-                    Process p = started.get(i + 1);
+                    Process p = helpers.get(k);
                     if (!p.isAlive()) {
                         throw new LaunchException("helper " + k.shortName() + " exited with " + p.exitValue() + ": "
                                 + tail(vm.log(k.shortName())));
@@ -219,7 +253,100 @@ final class LaunchCommand implements Callable<Integer> {
         }
     }
 
-    private void stopAll() {
+    private synchronized void startHelper(HelperKind k, VmLayout vm, Path stateDir, CdsArchive cds) throws IOException {
+        Files.createDirectories(stateDir);
+        List<String> extra = demoGuest != null && k == HelperKind.SLIRP_DHCP ? demoGuest.slirpArgs() : List.of();
+        List<String> cmd = HelperArgs.helperCommand(k, vm, cds, busAddress, web, policy, stateDir, extra);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(logRedirect(vm.log(k.shortName())));
+        pb.environment().putAll(HelperArgs.ENVIRONMENT);
+        track(helpers.put(k, pb.start()), helpers.get(k));
+    }
+
+    private synchronized List<String> startQemu(VmLayout vm, List<HelperKind> kinds, List<String> incoming)
+            throws IOException {
+        List<String> extraQemu = new ArrayList<>(demoGuest != null ? demoGuest.qemuArgs() : List.of());
+        extraQemu.addAll(qemuArgs);
+        extraQemu.addAll(incoming);
+        List<String> cmd = HelperArgs.qemuCommand(vm, kinds, extraQemu);
+        Files.deleteIfExists(vm.qmp());
+        Process old = qemuProcess;
+        qemuProcess = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(logRedirect(vm.log("qemu"))).start();
+        track(old, qemuProcess);
+        return cmd;
+    }
+
+    /** A fresh log at launch; after a migration the replacements append to their predecessor's. */
+    private ProcessBuilder.Redirect logRedirect(Path log) throws IOException {
+        if (generation == 0) {
+            Files.deleteIfExists(log);
+        }
+        return ProcessBuilder.Redirect.appendTo(log.toFile());
+    }
+
+    /** Puts {@code now} where {@code old} was in the stop order, or last when it is new. */
+    private void track(Process old, Process now) {
+        if (stopping) {
+            now.destroyForcibly(); // Ctrl-C came while a migration was starting processes: none may outlive us
+        }
+        int i = old == null ? -1 : started.indexOf(old);
+        if (i >= 0) {
+            started.set(i, now);
+        } else {
+            started.add(now);
+        }
+    }
+
+    /**
+     * The second half of a migration: the source QEMU (paused, its state in {@code raw}) and the helpers that
+     * migrate stop; fresh ones start with empty state directories (state/NAME.N), so what they know afterwards
+     * came through the migration stream; then QEMU with {@code -incoming} loads {@code raw} and runs on.
+     */
+    private void replaceVm(VmLayout vm, List<HelperKind> kinds, Map<HelperKind, CdsArchive> archives, Path raw,
+                           java.io.PrintStream out) throws Exception {
+        generation++;
+        stop(qemuProcess);
+        List<HelperKind> fresh = kinds.stream().filter(HelperKind::migrates).toList();
+        for (HelperKind k : fresh) {
+            stop(helpers.get(k));
+        }
+        out.println("migrate: source QEMU and " + fresh.stream().map(HelperKind::shortName)
+                .collect(Collectors.joining(", ")) + " stopped; starting fresh ones");
+        for (HelperKind k : fresh) {
+            Path stateDir = vm.state(k).resolveSibling(k.shortName() + "." + generation);
+            startHelper(k, vm, stateDir, archives.get(k));
+        }
+        awaitReady(busAddress, fresh, vm);
+        startQemu(vm, kinds, List.of("-incoming", "exec:cat '" + raw + "'"));
+        try (org.qemu.helpers.common.qmp.Qmp q = org.qemu.helpers.common.qmp.Qmp.connect(vm.qmp(),
+                Duration.ofSeconds(30))) {
+            long end = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            String status = "";
+            while (!status.equals("running")) {
+                if (!qemuProcess.isAlive() || System.nanoTime() > end) {
+                    throw new IOException("the incoming QEMU did not run (status '" + status + "'); see "
+                            + vm.log("qemu"));
+                }
+                Thread.sleep(20);
+                status = q.execute("query-status", Map.of()).path("status").asText();
+            }
+        }
+        out.println("migrate: the incoming QEMU runs the guest; fresh helpers hold its state");
+    }
+
+    private static void stop(Process p) throws InterruptedException {
+        if (p == null) {
+            return;
+        }
+        p.destroy();
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private synchronized void stopAll() {
+        stopping = true;
         for (int i = started.size() - 1; i >= 0; i--) {
             Process p = started.get(i);
             p.destroy();

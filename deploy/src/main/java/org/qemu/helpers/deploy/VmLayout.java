@@ -48,6 +48,11 @@ record VmLayout(Path dir) {
         return run().resolve("tpm-ctrl.sock");
     }
 
+    /** The launcher's control socket (ControlChannel): save, restore, migrate. */
+    Path control() {
+        return run().resolve("control.sock");
+    }
+
     Path qmp() {
         return run().resolve("qmp.sock");
     }

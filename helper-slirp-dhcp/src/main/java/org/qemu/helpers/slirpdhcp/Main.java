@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
 import org.qemu.helpers.common.bus.StartupException;
@@ -104,6 +105,10 @@ public final class Main extends HelperCommand {
     @Option(names = "--restrict", description = "The guest reaches only the helper's DHCP and DNS and the forwards;"
             + " every other flow is refused and counted (nat_refused).")
     boolean restrict;
+
+    @Option(names = "--allow-gateway-port", paramLabel = "N", description = "With --restrict: the guest still reaches"
+            + " TCP port N of the gateway, i.e. the host's 127.0.0.1:N (repeatable; libslirp's guestfwd analogue).")
+    List<Integer> allowGatewayPorts = new ArrayList<>();
 
     @Option(names = {"--no-map-gw", "--disable-host-loopback"},
             description = "Do not map the gateway address to the host's 127.0.0.1.")
@@ -224,9 +229,14 @@ public final class Main extends HelperCommand {
         }
         NatPolicy policy;
         try {
-            policy = new NatPolicy(!noMapGw, Ip4.parse("127.0.0.1"), restrict, maxFlows);
+            policy = new NatPolicy(!noMapGw, Ip4.parse("127.0.0.1"), restrict, maxFlows, Set.copyOf(allowGatewayPorts));
         } catch (IllegalArgumentException e) {
-            throw ConfigException.option("--max-flows", e.getMessage());
+            throw ConfigException.option(e.getMessage().startsWith("gateway") ? "--allow-gateway-port" : "--max-flows",
+                    e.getMessage());
+        }
+        if (!allowGatewayPorts.isEmpty() && (!restrict || noMapGw)) {
+            throw ConfigException.option("--allow-gateway-port", "only means something with --restrict and the"
+                    + " gateway mapped to the host (no --no-map-gw)");
         }
         return new NatSettings(!noNat, policy, fwds);
     }

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.qemu.helpers.common.qmp.Qmp;
 
 /** A real qemu-system-x86_64 process (Debian's qemu-system-x86) with a QMP socket, killed on close. */
 public final class Qemu implements AutoCloseable {

@@ -19,7 +19,7 @@ import org.qemu.helpers.slirpdhcp.Main;
 import org.qemu.helpers.slirpdhcp.transport.Dnsmasq;
 
 /**
- * A Linux guest (Debian's kernel, a busybox-static initramfs built by guest/build-initramfs.sh and cached) on
+ * A Linux guest (Debian's kernel, a busybox-static initramfs built by deploy/guest/build-initramfs.sh and cached) on
  * {@code -netdev stream} to the helper: udhcpc gets a lease, then the guest resolves its own name, a name
  * forwarded to a real dnsmasq upstream, and an unknown local name through 10.0.2.3, and pings the gateway.
  * Results are read from the guest's serial console.
@@ -40,12 +40,10 @@ class QemuLinuxGuestTest {
     static Path initramfs() throws Exception {
         Tools.require("busybox", "busybox-static");
         Tools.require("cpio", "cpio");
-        Path script = Path.of("guest/build-initramfs.sh").toAbsolutePath();
-        for (String other : new String[] {"helper-slirp-dhcp/guest/build-initramfs.sh",
-                "../helper-slirp-dhcp/guest/build-initramfs.sh"}) { // from the root, or from another module
-            if (!Files.exists(script)) {
-                script = Path.of(other).toAbsolutePath();
-            }
+        // One guest for the tests and the demo: deploy/guest/ (run from the module or from the checkout).
+        Path script = Path.of("../deploy/guest/build-initramfs.sh").toAbsolutePath().normalize();
+        if (!Files.exists(script)) {
+            script = Path.of("deploy/guest/build-initramfs.sh").toAbsolutePath();
         }
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "qemu-dbus-helpers", "slirp-guest");
         ProcResult r = Commands.run(Duration.ofSeconds(120), List.of("sh", script.toString(), cache.toString()));

@@ -14,6 +14,7 @@ import org.freedesktop.dbus.interfaces.DBusInterface;
 import org.freedesktop.dbus.interfaces.Introspectable;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.UInt32;
+import org.freedesktop.dbus.types.UInt64;
 import org.freedesktop.dbus.types.Variant;
 import org.qemu.helpers.common.discovery.HelperDirectory;
 import org.qemu.helpers.common.discovery.HelperInfo;
@@ -44,6 +45,33 @@ final class HelperPanel implements AutoCloseable {
     @DBusInterfaceName("org.qemu.SlirpDhcp1")
     public interface SlirpDhcp1 extends DBusInterface {
         List<Lease> ListLeases();
+
+        List<Flow> ListFlows();
+    }
+
+    /** A NAT flow: (s proto, s state, s guest, s remote, s host side, t bytes buffered). */
+    public static final class Flow extends Struct {
+        @Position(0)
+        public final String proto;
+        @Position(1)
+        public final String state;
+        @Position(2)
+        public final String guest;
+        @Position(3)
+        public final String remote;
+        @Position(4)
+        public final String host;
+        @Position(5)
+        public final UInt64 buffered;
+
+        public Flow(String proto, String state, String guest, String remote, String host, UInt64 buffered) {
+            this.proto = proto;
+            this.state = state;
+            this.guest = guest;
+            this.remote = remote;
+            this.host = host;
+            this.buffered = buffered;
+        }
     }
 
     /** A lease: (s mac, s ip, s hostname, x expiry). */
@@ -149,6 +177,7 @@ final class HelperPanel implements AutoCloseable {
             try {
                 if (h.interfaces().contains("org.qemu.SlirpDhcp1")) {
                     m.put("leases", leases(h.uniqueName()));
+                    m.put("flows", flows(h.uniqueName()));
                 }
                 if (h.interfaces().contains("org.qemu.Compress1")) {
                     m.put("jobs", jobs(h.uniqueName()));
@@ -165,17 +194,22 @@ final class HelperPanel implements AutoCloseable {
     }
 
     private List<Map<String, Object>> leases(String owner) throws Exception {
+        return rows(bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListLeases(), l -> Map.of(
+                "mac", bound(l.mac), "ip", bound(l.ip), "hostname", bound(l.hostname), "expiry", l.expiry));
+    }
+
+    private List<Map<String, Object>> flows(String owner) throws Exception {
+        return rows(bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListFlows(), f -> Map.of(
+                "proto", bound(f.proto), "state", bound(f.state), "guest", bound(f.guest), "remote", bound(f.remote),
+                "host", bound(f.host), "buffered", f.buffered.longValue()));
+    }
+
+    /** At most MAX_ROWS rows of what a helper returned, each made by {@code row} from bounded values. */
+    private static <T> List<Map<String, Object>> rows(List<T> items,
+                                                      java.util.function.Function<T, Map<String, Object>> row) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (Lease l : bus.getRemoteObject(owner, "/org/qemu/SlirpDhcp1", SlirpDhcp1.class).ListLeases()) {
-            if (rows.size() >= MAX_ROWS) {
-                break;
-            }
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("mac", bound(l.mac));
-            r.put("ip", bound(l.ip));
-            r.put("hostname", bound(l.hostname));
-            r.put("expiry", l.expiry);
-            rows.add(r);
+        for (T item : items.subList(0, Math.min(items.size(), MAX_ROWS))) {
+            rows.add(row.apply(item));
         }
         return rows;
     }

@@ -69,6 +69,12 @@ final class FakeHelpers {
             }
             return out;
         }
+
+        @Override
+        public List<HelperPanel.Flow> ListFlows() {
+            return List.of(new HelperPanel.Flow("tcp", "established", "10.0.2.15:40000", "10.0.2.2:8080",
+                    "127.0.0.1:51234", new org.freedesktop.dbus.types.UInt64(0)));
+        }
     }
 
     static final class Tpm extends FixedProperties implements HelperPanel.TpmStub1 {

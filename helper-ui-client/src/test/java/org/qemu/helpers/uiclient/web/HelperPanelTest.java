@@ -46,6 +46,7 @@ class HelperPanelTest {
             assertEquals(64, dhcp.path("leases").size(), "at most 64 rows of 103 leases");
             assertEquals(FakeHelpers.HOSTILE_HOSTNAME, dhcp.path("leases").get(0).path("hostname").asText());
             assertEquals(256, dhcp.path("leases").get(2).path("hostname").asText().length(), "5000 chars bounded");
+            assertEquals("10.0.2.2:8080", dhcp.path("flows").get(0).path("remote").asText(), "NAT flows shown");
             assertEquals("ready", dhcp.path("status").asText());
             assertEquals("admin", dhcp.path("trust").asText());
             JsonNode tpm = find(helpers[0], "org.qemu.TpmStub1");

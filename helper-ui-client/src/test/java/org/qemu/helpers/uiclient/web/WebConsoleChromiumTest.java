@@ -16,12 +16,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.qemu.helpers.common.sample.SampleHelper;
+import org.qemu.helpers.common.testing.Chromium;
 import org.qemu.helpers.common.testing.HelperProcess;
 import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.common.testing.Qemu;
 import org.qemu.helpers.uiclient.Main;
 import org.qemu.helpers.uiclient.display.Display1;
-import org.qemu.helpers.uiclient.testutil.Chromium;
 import org.qemu.helpers.uiclient.testutil.VmDisplay;
 
 /**

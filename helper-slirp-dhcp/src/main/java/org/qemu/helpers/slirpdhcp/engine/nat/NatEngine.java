@@ -137,6 +137,18 @@ public final class NatEngine {
         if (policy.restrict()) {
             return 0;
         }
+        return unrestrictedHostAddress(dst);
+    }
+
+    /** {@link #hostAddress} for a TCP flow: under restrict, the gateway's allowed ports still map to the host. */
+    private int tcpHostAddress(int dst, int port) {
+        if (policy.restrict() && dst == net.gateway() && policy.gatewayTcpPorts().contains(port)) {
+            return unrestrictedHostAddress(dst);
+        }
+        return hostAddress(dst);
+    }
+
+    private int unrestrictedHostAddress(int dst) {
         if (dst == net.gateway()) {
             return policy.mapGateway() ? policy.hostLoopback() : 0;
         }
@@ -165,7 +177,7 @@ public final class NatEngine {
             rst(src, ip, s);
             return;
         }
-        int to = hostAddress(ip.dst());
+        int to = tcpHostAddress(ip.dst(), s.dstPort());
         if (to == 0) {
             stats.inc("nat_refused");
             rst(src, ip, s);

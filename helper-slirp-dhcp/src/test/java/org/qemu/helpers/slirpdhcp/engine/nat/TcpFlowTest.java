@@ -269,6 +269,19 @@ class TcpFlowTest {
     }
 
     @Test
+    void restrictStillLetsTheAllowedGatewayPortsThroughAndNothingElse() throws Exception {
+        NatHarness r = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), true, 16, java.util.Set.of(8080)));
+        r.send(segment(NatHarness.GW, 41000, 8080, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(1, r.connects.size());
+        assertEquals(Ip4.parse("127.0.0.1"), r.connectIp);
+        assertEquals(8080, r.connectPort);
+        r.send(segment(NatHarness.GW, 41001, 8081, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        r.send(segment(REMOTE, 41002, 8080, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(1, r.connects.size(), "another gateway port and another host stay refused");
+        assertEquals(2, r.stats.get("nat_refused"));
+    }
+
+    @Test
     void aForwardOpensTowardTheGuestWithOurSyn() throws Exception {
         TcpFlow f = h.engine.forwardAccepted(Forward.parse("tcp:127.0.0.1:8022:22"));
         NatHarness.Out syn = h.drain().get(0);

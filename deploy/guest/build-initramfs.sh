@@ -1,9 +1,11 @@
 #!/bin/sh
-# Builds a tiny initramfs for the Linux-guest test from Debian packages already on the host:
+# Builds a tiny initramfs for the Linux-guest tests and the demo from Debian packages already on the host:
 # busybox-static (/bin/busybox) and the virtio-net modules of linux-image-amd64. The guest loads the modules,
-# gets a lease with udhcpc (sending hostname "linuxguest"), resolves names through the DNS it was given, prints
-# the results on ttyS0 and powers off. A test may append a second cpio archive (the kernel unpacks concatenated
-# archives) holding /test.sh: the guest runs it after the lease and before powering off.
+# gets a lease with udhcpc (sending hostname "LinuxGuest", or the kernel command line's guest_hostname=NAME),
+# resolves names through the DNS it was given (not with guest_checks=off), prints the results on ttyS0 and
+# powers off. A test (or the demo, demo-initramfs.sh) may append a second cpio archive (the kernel unpacks
+# concatenated archives) holding /test.sh: the guest runs it after the lease and before powering off.
+# Kernel command line words without a dot reach init as environment variables (kernel-parameters.txt).
 # Cached: rebuilt only when missing or when this script changes.
 # Usage: build-initramfs.sh CACHE_DIR  -> prints the path of the .cpio.gz
 set -eu
@@ -51,14 +53,17 @@ done
 /bin/busybox ip link set lo up
 /bin/busybox ip link set eth0 up
 echo "GUEST-UDHCPC-START"
-/bin/busybox udhcpc -i eth0 -s /udhcpc.sh -x hostname:LinuxGuest -q -t 10 -T 1 -n || echo "GUEST-NO-LEASE"
-for n in linuxguest.vm.internal www.upstream.test nobody.vm.internal; do
-  echo "GUEST-NSLOOKUP $n"
-  /bin/busybox nslookup "$n" 10.0.2.3 2>&1 | /bin/busybox sed 's/^/GUEST-NS: /'
-done
-/bin/busybox ping -c 1 -W 2 10.0.2.2 >/dev/null 2>&1 && echo "GUEST-PING-GW ok"
+/bin/busybox udhcpc -i eth0 -s /udhcpc.sh -x hostname:${guest_hostname:-LinuxGuest} -q -t 10 -T 1 -n \
+  || echo "GUEST-NO-LEASE"
+if [ "${guest_checks:-on}" != off ]; then
+  for n in linuxguest.vm.internal www.upstream.test nobody.vm.internal; do
+    echo "GUEST-NSLOOKUP $n"
+    /bin/busybox nslookup "$n" 10.0.2.3 2>&1 | /bin/busybox sed 's/^/GUEST-NS: /'
+  done
+  /bin/busybox ping -c 1 -W 2 10.0.2.2 >/dev/null 2>&1 && echo "GUEST-PING-GW ok"
+fi
 if [ -f /test.sh ]; then
-  /bin/busybox mkdir -p /usr/bin /bin && /bin/busybox --install -s
+  /bin/busybox mkdir -p /usr/bin /bin /sbin /usr/sbin && /bin/busybox --install -s
   echo "GUEST-TEST-START"
   /bin/busybox sh /test.sh 2>&1
 fi

@@ -1,4 +1,4 @@
-package org.qemu.helpers.uiclient.testutil;
+package org.qemu.helpers.common.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,7 +23,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.qemu.helpers.common.testing.Tools;
 
 /**
  * Debian's headless Chromium driven over the DevTools protocol (a WebSocket, JDK
@@ -218,6 +217,6 @@ public final class Chromium implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        VmDisplay.deleteTree(profile);
+        PrivateBus.deleteTree(profile);
     }
 }

@@ -1,4 +1,4 @@
-package org.qemu.helpers.common.testing;
+package org.qemu.helpers.common.qmp;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
