@@ -149,7 +149,8 @@ class WebConsoleChromiumTest {
         assertTrue(browser.eval("window.__xss === undefined").asBoolean(), "hostile markup ran");
 
         // Live data of the other helpers (test doubles, see FakeHelpers): leases with a
-        // guest-chosen hostname shown as text, a job's progress, PCRs 0-7 of the sha256 bank.
+        // guest-chosen hostname shown as text, a job's progress, PCRs 0-7 of the active bank (sha384: the panel
+        // reads ActiveBanks, not the implemented Banks).
         assertTrue(browser.waitFor("document.querySelectorAll('#helpers .helper').length >= 5",
                 Duration.ofSeconds(30)), bodyText());
         String dhcp = "[...document.querySelectorAll('#helpers .helper')].find(h => h.dataset.bus === 'org.qemu.SlirpDhcp1')";
@@ -158,8 +159,8 @@ class WebConsoleChromiumTest {
         assertEquals(0, browser.eval("(" + dhcp + ").querySelectorAll('b').length").asInt());
         String tpm = "[...document.querySelectorAll('#helpers .helper')].find(h => h.dataset.bus === 'org.qemu.TpmStub1')";
         assertEquals(9, browser.eval("(" + tpm + ").querySelectorAll('tr').length").asInt(), "header + PCRs 0-7");
-        assertTrue(browser.eval("(" + tpm + ").textContent.includes('sha256')"
-                + " && (" + tpm + ").textContent.includes('0'.repeat(62) + '07')").asBoolean(), bodyText());
+        assertTrue(browser.eval("(" + tpm + ").textContent.includes('sha384')"
+                + " && (" + tpm + ").textContent.includes('0'.repeat(94) + '07')").asBoolean(), bodyText());
         String jobs = "[...document.querySelectorAll('#helpers .helper')].find(h => h.dataset.bus === 'org.qemu.Compress1')";
         assertTrue(browser.eval("(" + jobs + ").textContent.includes('running') && (" + jobs
                 + ").textContent.includes('50%')").asBoolean(), bodyText());
