@@ -28,11 +28,12 @@ import org.qemu.helpers.slirpdhcp.qemu.HostServers;
 import org.qemu.helpers.slirpdhcp.transport.Dnsmasq;
 
 /**
- * helper-slirp-dhcp as libvirt's slirp_helper (deploy/bin/qemu-slirp-helper) under a real libvirtd 9.0: libvirt
+ * An integration test (failsafe, after deploy.jar is packaged: deploy/bin/qemu-slirp-helper reads the helpers' JVM
+ * flags from it). helper-slirp-dhcp as libvirt's slirp_helper (deploy/bin/qemu-slirp-helper) under a real libvirtd 9.0: libvirt
  * starts it with its own command line for every {@code <interface type='user'>}, on the domain's bus, and QEMU's
  * dbus-vmstate migrates its state through virsh save/restore. The guest is the busybox Linux guest (TCG).
  */
-class LibvirtSlirpTest {
+class LibvirtSlirpIT {
     static final Path HELPER = Path.of("bin/qemu-slirp-helper").toAbsolutePath();
 
     @RegisterExtension
