@@ -107,17 +107,24 @@ final class LinuxFiles {
      * ".." lookup; we send none) is retried.
      */
     static int openBeneath(int dirFd, String path, int flags, int mode) throws Failure {
-        if (openat2) {
-            try {
-                return openat2(dirFd, path, flags, mode, RESOLVE_CONFINED);
-            } catch (Failure f) {
-                if (f.errno() != ENOSYS) {
-                    throw f;
-                }
-                openat2 = false;
-            }
+        int fd = openat2IfAvailable(dirFd, path, flags, mode, RESOLVE_CONFINED);
+        return fd >= 0 ? fd : walkBeneath(dirFd, path, flags, mode);
+    }
+
+    /** openat2, or -1 when it answers ENOSYS (remembered: every later lookup goes straight to the fallback). */
+    private static int openat2IfAvailable(int dirFd, String path, int flags, int mode, long resolve) throws Failure {
+        if (!openat2) {
+            return -1;
         }
-        return walkBeneath(dirFd, path, flags, mode);
+        try {
+            return openat2(dirFd, path, flags, mode, resolve);
+        } catch (Failure f) {
+            if (f.errno() != ENOSYS) {
+                throw f;
+            }
+            openat2 = false;
+            return -1;
+        }
     }
 
     /** How lookups are confined on this system: "openat2", or "openat walk" once openat2 answered ENOSYS. */
@@ -132,17 +139,8 @@ final class LinuxFiles {
 
     /** Opens a directory given by the operator (a root itself, already resolved), O_PATH: only a starting point. */
     static int openDirectory(Path dir) throws Failure {
-        if (openat2) {
-            try {
-                return openat2(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY, 0, 0);
-            } catch (Failure f) {
-                if (f.errno() != ENOSYS) {
-                    throw f;
-                }
-                openat2 = false;
-            }
-        }
-        return openat(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY, 0);
+        int fd = openat2IfAvailable(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY, 0, 0);
+        return fd >= 0 ? fd : openat(AT_FDCWD, dir.toString(), O_PATH | O_DIRECTORY, 0);
     }
 
     /** The walk described above; ".." is refused (EXDEV) as RESOLVE_BENEATH would. */
