@@ -43,7 +43,7 @@ final class PolicyCommands implements CommandGroup {
     @Override
     public long handle(CommandCode cc, int index, long h) throws TpmFormatException {
         if (index != sessionIndex(cc)) {
-            return entity(h); // PolicySecret's authHandle: TPMI_DH_ENTITY
+            return EngineCore.entityHandle(h); // PolicySecret's authHandle: TPMI_DH_ENTITY
         }
         if (!Authorisation.isPolicySessionHandle(h)) {
             throw new TpmFormatException(TpmRc.VALUE); // TPMI_SH_POLICY
@@ -51,30 +51,10 @@ final class PolicyCommands implements CommandGroup {
         return h;
     }
 
-    /**
-     * TPMI_DH_ENTITY as far as entities exist here: the hierarchies and lockout, objects, NV indices
-     * and PCRs (Part 2 9.6).
-     */
-    private static long entity(long h) throws TpmFormatException {
-        int type = (int) (h >>> 24);
-        boolean ok = h == TpmEngine.RH_OWNER || h == TpmEngine.RH_ENDORSEMENT || h == TpmEngine.RH_PLATFORM
-                || h == TpmEngine.RH_LOCKOUT || type == 0x80 || type == 0x81 || type == 0x01
-                || h < PcrAttributes.COUNT;
-        if (!ok) {
-            throw new TpmFormatException(TpmRc.VALUE);
-        }
-        return h;
-    }
-
     @Override
     public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
         if (index != sessionIndex(cc)) {
-            int type = (int) (h >>> 24);
-            if (type == 0x80 || type == 0x81) {
-                core.checkObjectLoaded(h);
-            } else if (type == 0x01 && !core.st.nv.containsKey(h)) {
-                throw new TpmFormatException(TpmRc.HANDLE);
-            }
+            core.checkEntityLoaded(h);
             return;
         }
         Authorisation.AuthSession s = core.sessions.get(h);
