@@ -115,4 +115,54 @@ class Tpm2ToolsSessionsTest {
             Tpm2ToolsTest.deleteTree(tmp);
         }
     }
+
+    /** PolicyOR of two PCR policies (Part 3 23.6): either branch unseals, a branch no longer true is refused. */
+    private static List<String> policyOr(Tpm2Tools t) throws Exception {
+        List<String> out = new ArrayList<>();
+        Files.writeString(Path.of(t.file("secret")), "either branch");
+        t.ok("tpm2_startup", "-c");
+        t.ok("tpm2_createpolicy", "--policy-pcr", "-l", "sha256:7", "-L", t.file("p7.policy"));
+        t.ok("tpm2_createpolicy", "--policy-pcr", "-l", "sha256:8", "-L", t.file("p8.policy"));
+        t.ok("tpm2_startauthsession", "-S", t.file("trial.ctx"));
+        t.ok("tpm2_policyor", "-S", t.file("trial.ctx"), "-L", t.file("or.policy"),
+                "-l", "sha256:" + t.file("p7.policy") + "," + t.file("p8.policy"));
+        out.add("or digest " + org.qemu.helpers.tpmstub.Hex.str(Files.readAllBytes(Path.of(t.file("or.policy")))));
+        t.flush();
+        t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("prim.ctx"));
+        t.flush();
+        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-i", t.file("secret"), "-L", t.file("or.policy"),
+                "-u", t.file("s.pub"), "-r", t.file("s.priv"));
+        t.ok("tpm2_flushcontext", "-t");
+        t.ok("tpm2_load", "-C", t.file("prim.ctx"), "-u", t.file("s.pub"), "-r", t.file("s.priv"), "-c", t.file("s.ctx"));
+        t.ok("tpm2_flushcontext", "-t");
+        for (String pcr : List.of("7", "8")) {
+            t.ok("tpm2_startauthsession", "--policy-session", "-S", t.file("s" + pcr + ".ctx"));
+            t.ok("tpm2_policypcr", "-S", t.file("s" + pcr + ".ctx"), "-l", "sha256:" + pcr);
+            t.ok("tpm2_policyor", "-S", t.file("s" + pcr + ".ctx"),
+                    "-l", "sha256:" + t.file("p7.policy") + "," + t.file("p8.policy"));
+            out.add("unseal via pcr " + pcr + " " + t.ok("tpm2_unseal", "-c", t.file("s.ctx"), "-p",
+                    "session:" + t.file("s" + pcr + ".ctx")));
+            t.ok("tpm2_flushcontext", "-t");
+        }
+        t.ok("tpm2_pcrextend", "7:sha256=" + "00".repeat(31) + "01");
+        t.ok("tpm2_startauthsession", "--policy-session", "-S", t.file("sx.ctx"));
+        t.ok("tpm2_policypcr", "-S", t.file("sx.ctx"), "-l", "sha256:7");
+        out.add("or after extend " + t.fails("tpm2_policyor", "-S", t.file("sx.ctx"),
+                "-l", "sha256:" + t.file("p7.policy") + "," + t.file("p8.policy")));
+        t.flush();
+        return out;
+    }
+
+    @Test
+    void policyOrOfTwoPcrPoliciesUnsealsThroughEitherBranchAsOnSwtpm() throws Exception {
+        Tools.require("tpm2_policyor", "tpm2-tools");
+        Path tmp = Files.createTempDirectory("tpm2policyor");
+        try {
+            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::policyOr);
+            assertTrue(both.get(0).contains("unseal via pcr 8 either branch"), both.get(0).toString());
+            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
+        } finally {
+            Tpm2ToolsTest.deleteTree(tmp);
+        }
+    }
 }
