@@ -165,4 +165,44 @@ class Tpm2ToolsSessionsTest {
             Tpm2ToolsTest.deleteTree(tmp);
         }
     }
+
+    /** TPM2_Clear (Part 3 24.6) with lockoutAuth and with platformAuth: what the tools see afterwards. */
+    private static List<String> clear(Tpm2Tools t) throws Exception {
+        List<String> out = new ArrayList<>();
+        t.ok("tpm2_startup", "-c");
+        t.ok("tpm2_changeauth", "-c", "o", "ownerpw");
+        t.ok("tpm2_changeauth", "-c", "l", "lockpw");
+        String before = t.ok("tpm2_createprimary", "-C", "o", "-P", "ownerpw", "-c", t.file("srk.ctx"));
+        out.add("evict " + t.ok("tpm2_evictcontrol", "-C", "o", "-P", "ownerpw", "-c", t.file("srk.ctx"), "0x81000001"));
+        t.flush();
+        t.ok("tpm2_nvdefine", "-C", "o", "-P", "ownerpw", "-s", "8", "-a", "ownerread|ownerwrite", "0x1500016");
+        t.ok("tpm2_nvdefine", "-C", "p", "-s", "8", "-a", "ppread|ppwrite|platformcreate", "0x1500017");
+        out.add("wrong lockout auth " + t.fails("tpm2_clear", "-c", "l", "wrong"));
+        // a failed lockoutAuth disables it: platformAuth clears instead
+        out.add("clear by lockout in lockout " + t.fails("tpm2_clear", "-c", "l", "lockpw"));
+        t.ok("tpm2_clear", "-c", "p");
+        out.add("persistent " + t.ok("tpm2_getcap", "handles-persistent"));
+        out.add("nv " + t.ok("tpm2_getcap", "handles-nv-index"));
+        String after = t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("srk2.ctx"));
+        t.flush();
+        out.add("new storage seed " + !before.equals(after));
+        out.add("lockout auth empty " + t.run("tpm2_clear", "-c", "l").exitCode());
+        out.add("lockout counter " + t.ok("tpm2_getcap", "properties-variable").lines()
+                .filter(l -> l.contains("LOCKOUT_COUNTER") || l.contains("ownerAuthSet") || l.contains("lockoutAuthSet"))
+                .toList());
+        return out;
+    }
+
+    @Test
+    void clearForgetsTheOwnerAndKeepsWhatThePlatformMadeAsOnSwtpm() throws Exception {
+        Tools.require("tpm2_clear", "tpm2-tools");
+        Path tmp = Files.createTempDirectory("tpm2clear");
+        try {
+            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::clear);
+            assertTrue(both.get(0).contains("new storage seed true"), both.get(0).toString());
+            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
+        } finally {
+            Tpm2ToolsTest.deleteTree(tmp);
+        }
+    }
 }
