@@ -181,23 +181,13 @@ final class Authorisation {
                         throw new TpmFormatException(TpmRc.HANDLE);
                     }
                 }
+                // only one session decrypts and one encrypts, and only a TPM2B first parameter
                 if ((attrs & ATTR_DECRYPT) != 0) {
-                    // only one session decrypts, the command's first parameter must be a TPM2B
-                    if (!ParameterEncryption.decrypts(cc) || decrypt) {
-                        throw new TpmFormatException(TpmRc.ATTRIBUTES);
-                    }
-                    if (hs.symAlg == PublicArea.ALG_NULL) {
-                        throw new TpmFormatException(TpmRc.SYMMETRIC);
-                    }
+                    checkParameterEncryption(ParameterEncryption.decrypts(cc) && !decrypt, hs);
                     decrypt = true;
                 }
                 if ((attrs & ATTR_ENCRYPT) != 0) {
-                    if (!ParameterEncryption.encrypts(cc) || encrypt) {
-                        throw new TpmFormatException(TpmRc.ATTRIBUTES);
-                    }
-                    if (hs.symAlg == PublicArea.ALG_NULL) {
-                        throw new TpmFormatException(TpmRc.SYMMETRIC);
-                    }
+                    checkParameterEncryption(ParameterEncryption.encrypts(cc) && !encrypt, hs);
                     encrypt = true;
                 }
                 if ((attrs & (ATTR_AUDIT | ATTR_AUDIT_EXCLUSIVE | ATTR_AUDIT_RESET)) != 0) {
@@ -210,6 +200,16 @@ final class Authorisation {
             }
         }
         return out;
+    }
+
+    /** RetrieveSessionData's decrypt/encrypt checks: allowed for the command, a cipher to do it with. */
+    private static void checkParameterEncryption(boolean allowed, AuthSession hs) throws TpmFormatException {
+        if (!allowed) {
+            throw new TpmFormatException(TpmRc.ATTRIBUTES);
+        }
+        if (hs.symAlg == PublicArea.ALG_NULL) {
+            throw new TpmFormatException(TpmRc.SYMMETRIC);
+        }
     }
 
     /**

@@ -18,6 +18,19 @@ import org.qemu.helpers.tpmstub.Tpm2Tools;
  * (unsealed secrets, NV data, error codes) must be equal; random bytes only in their length.
  */
 class Tpm2ToolsSessionsTest {
+    /** Runs {@code flow} on swtpm and on this helper (needs {@code tool}); both must print the same; swtpm's. */
+    private static List<String> equalOnBoth(String tool, Tpm2Tools.Flow flow) throws Exception {
+        Tools.require(tool, "tpm2-tools");
+        Path tmp = Files.createTempDirectory(tool);
+        try {
+            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, flow);
+            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
+            return both.get(0);
+        } finally {
+            Tpm2ToolsTest.deleteTree(tmp);
+        }
+    }
+
     private static List<String> sessions(Tpm2Tools t) throws Exception {
         List<String> out = new ArrayList<>();
         Files.writeString(Path.of(t.file("secret")), "the disk key");
@@ -100,20 +113,11 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void saltedBoundAndEncryptingSessionsWorkWithTpm2ToolsAsOnSwtpm() throws Exception {
-        Tools.require("tpm2_startauthsession", "tpm2-tools");
-        Path tmp = Files.createTempDirectory("tpm2sessions");
-        try {
-            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::sessions);
-            List<String> theirs = both.get(0);
-            List<String> ours = both.get(1);
-            assertTrue(theirs.contains("unseal hmac session the disk key"), theirs.toString());
-            assertTrue(theirs.contains("unseal bound the disk key"), theirs.toString());
-            assertTrue(theirs.contains("unseal salted policy the disk key"), theirs.toString());
-            assertTrue(theirs.contains("decrypt only Esys_Unseal(0xA82)"), theirs.toString());
-            assertEquals(String.join("\n", theirs), String.join("\n", ours));
-        } finally {
-            Tpm2ToolsTest.deleteTree(tmp);
-        }
+        List<String> theirs = equalOnBoth("tpm2_startauthsession", Tpm2ToolsSessionsTest::sessions);
+        assertTrue(theirs.contains("unseal hmac session the disk key"), theirs.toString());
+        assertTrue(theirs.contains("unseal bound the disk key"), theirs.toString());
+        assertTrue(theirs.contains("unseal salted policy the disk key"), theirs.toString());
+        assertTrue(theirs.contains("decrypt only Esys_Unseal(0xA82)"), theirs.toString());
     }
 
     /** PolicyOR of two PCR policies (Part 3 23.6): either branch unseals, a branch no longer true is refused. */
@@ -155,15 +159,8 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void policyOrOfTwoPcrPoliciesUnsealsThroughEitherBranchAsOnSwtpm() throws Exception {
-        Tools.require("tpm2_policyor", "tpm2-tools");
-        Path tmp = Files.createTempDirectory("tpm2policyor");
-        try {
-            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::policyOr);
-            assertTrue(both.get(0).contains("unseal via pcr 8 either branch"), both.get(0).toString());
-            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
-        } finally {
-            Tpm2ToolsTest.deleteTree(tmp);
-        }
+        List<String> theirs = equalOnBoth("tpm2_policyor", Tpm2ToolsSessionsTest::policyOr);
+        assertTrue(theirs.contains("unseal via pcr 8 either branch"), theirs.toString());
     }
 
     /** TPM2_Clear (Part 3 24.6) with lockoutAuth and with platformAuth: what the tools see afterwards. */
@@ -195,14 +192,7 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void clearForgetsTheOwnerAndKeepsWhatThePlatformMadeAsOnSwtpm() throws Exception {
-        Tools.require("tpm2_clear", "tpm2-tools");
-        Path tmp = Files.createTempDirectory("tpm2clear");
-        try {
-            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::clear);
-            assertTrue(both.get(0).contains("new storage seed true"), both.get(0).toString());
-            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
-        } finally {
-            Tpm2ToolsTest.deleteTree(tmp);
-        }
+        List<String> theirs = equalOnBoth("tpm2_clear", Tpm2ToolsSessionsTest::clear);
+        assertTrue(theirs.contains("new storage seed true"), theirs.toString());
     }
 }
