@@ -337,6 +337,10 @@ final class Authorisation {
                 throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
             }
         }
+        if (core.loaded(h) instanceof TpmObject po && po.publicOnly()) {
+            // Part 4 IsAuthValueAvailable/IsAuthPolicyAvailable: nothing of it is loaded to authorise with
+            throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+        }
         if (policy != null) {
             checkPolicy(cc, h, nv, policy, i + 1);
         } else if (core.loaded(h) instanceof TpmObject o && !authValueServes(o, cc, i)) {

@@ -58,7 +58,9 @@ public enum CommandCode {
     POLICY_OR(0x171, 0x02000171, 1, 0, true),
     CLEAR(0x126, 0x02400126, 1, 1, true),
     RSA_ENCRYPT(0x174, 0x02000174, 1, 0, true),
-    RSA_DECRYPT(0x159, 0x02000159, 1, 1, true);
+    RSA_DECRYPT(0x159, 0x02000159, 1, 1, true),
+    LOAD_EXTERNAL(0x167, 0x10000167, 0, 0, true),
+    VERIFY_SIGNATURE(0x177, 0x02000177, 1, 0, true);
 
     private final int code;
     private final int attributes;

@@ -133,7 +133,7 @@ final class ContextCommands implements CommandGroup {
         long saved = o.pub.has(PublicArea.ST_CLEAR) ? SAVED_ST_CLEAR_OBJECT : SAVED_OBJECT;
         TpmWriter plain = new TpmWriter(700);
         o.pub.writeTo(plain);
-        plain.tpm2b(o.sensitive.marshal());
+        plain.tpm2b(o.publicOnly() ? new byte[0] : o.sensitive.marshal()); // LoadExternal: public only
         byte[][] k = keyAndIv(o.hierarchy, sequence, saved);
         byte[] enc = Crypto.aesCfb(true, k[0], k[1], plain.toByteArray());
         writeContext(out, sequence, saved, o.hierarchy, enc);
@@ -179,7 +179,7 @@ final class ContextCommands implements CommandGroup {
             PublicArea pub = PublicArea.read2b(p);
             byte[] sensitive = p.tpm2b(p.remaining());
             TpmReader sr = new TpmReader(sensitive, 0, sensitive.length);
-            SensitiveArea s = SensitiveArea.read(sr);
+            SensitiveArea s = sensitive.length == 0 ? null : SensitiveArea.read(sr);
             if (sr.remaining() != 0 || p.remaining() != 0) {
                 throw new TpmFormatException(TpmRc.SIZE);
             }
@@ -223,6 +223,9 @@ final class ContextCommands implements CommandGroup {
             return;
         }
         TpmObject o = core.object(object, 2);
+        if (o.publicOnly()) {
+            throw new TpmFormatException(TpmRc.withHandle(TpmRc.ATTRIBUTES, 2));
+        }
         if (o.hierarchy == TpmEngine.RH_NULL) {
             throw new TpmFormatException(TpmRc.withHandle(TpmRc.HIERARCHY, 2));
         }

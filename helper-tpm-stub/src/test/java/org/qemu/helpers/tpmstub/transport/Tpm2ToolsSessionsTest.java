@@ -1,6 +1,5 @@
 package org.qemu.helpers.tpmstub.transport;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -9,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.qemu.helpers.common.testing.Tools;
 import org.qemu.helpers.tpmstub.Tpm2Tools;
 
 /**
@@ -18,19 +16,6 @@ import org.qemu.helpers.tpmstub.Tpm2Tools;
  * (unsealed secrets, NV data, error codes) must be equal; random bytes only in their length.
  */
 class Tpm2ToolsSessionsTest {
-    /** Runs {@code flow} on swtpm and on this helper (needs {@code tool}); both must print the same; swtpm's. */
-    private static List<String> equalOnBoth(String tool, Tpm2Tools.Flow flow) throws Exception {
-        Tools.require(tool, "tpm2-tools");
-        Path tmp = Files.createTempDirectory(tool);
-        try {
-            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, flow);
-            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
-            return both.get(0);
-        } finally {
-            Tpm2ToolsTest.deleteTree(tmp);
-        }
-    }
-
     private static List<String> sessions(Tpm2Tools t) throws Exception {
         List<String> out = new ArrayList<>();
         Files.writeString(Path.of(t.file("secret")), "the disk key");
@@ -113,7 +98,7 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void saltedBoundAndEncryptingSessionsWorkWithTpm2ToolsAsOnSwtpm() throws Exception {
-        List<String> theirs = equalOnBoth("tpm2_startauthsession", Tpm2ToolsSessionsTest::sessions);
+        List<String> theirs = Tpm2Tools.equalOnSwtpmAndHelper("tpm2_startauthsession", Tpm2ToolsSessionsTest::sessions);
         assertTrue(theirs.contains("unseal hmac session the disk key"), theirs.toString());
         assertTrue(theirs.contains("unseal bound the disk key"), theirs.toString());
         assertTrue(theirs.contains("unseal salted policy the disk key"), theirs.toString());
@@ -159,7 +144,7 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void policyOrOfTwoPcrPoliciesUnsealsThroughEitherBranchAsOnSwtpm() throws Exception {
-        List<String> theirs = equalOnBoth("tpm2_policyor", Tpm2ToolsSessionsTest::policyOr);
+        List<String> theirs = Tpm2Tools.equalOnSwtpmAndHelper("tpm2_policyor", Tpm2ToolsSessionsTest::policyOr);
         assertTrue(theirs.contains("unseal via pcr 8 either branch"), theirs.toString());
     }
 
@@ -192,71 +177,7 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void clearForgetsTheOwnerAndKeepsWhatThePlatformMadeAsOnSwtpm() throws Exception {
-        List<String> theirs = equalOnBoth("tpm2_clear", Tpm2ToolsSessionsTest::clear);
+        List<String> theirs = Tpm2Tools.equalOnSwtpmAndHelper("tpm2_clear", Tpm2ToolsSessionsTest::clear);
         assertTrue(theirs.contains("new storage seed true"), theirs.toString());
-    }
-
-    /** What a tpm2_rsadecrypt of {@code in} with these options gives: the plaintext in hex, or the error. */
-    private static String rsaDecrypt(Tpm2Tools t, String key, String in, String... options) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("tpm2_rsadecrypt", "-c", t.file(key), "-o", t.file("plain")));
-        cmd.addAll(List.of(options));
-        cmd.add(t.file(in));
-        org.qemu.helpers.common.testing.ProcResult r = t.run(cmd.toArray(String[]::new));
-        t.ok("tpm2_flushcontext", "-t");
-        return r.exitCode() != 0 ? Tpm2Tools.tpmError(r)
-                : org.qemu.helpers.tpmstub.Hex.str(Files.readAllBytes(Path.of(t.file("plain"))));
-    }
-
-    /** RSA_Encrypt and RSA_Decrypt (Part 3 14.2, 14.3) with OAEP, RSAES and no padding, labels, refusals. */
-    private static List<String> rsa(Tpm2Tools t) throws Exception {
-        List<String> out = new ArrayList<>();
-        Files.writeString(Path.of(t.file("msg")), "a message for the TPM's RSA key");
-        Files.write(Path.of(t.file("short.enc")), new byte[10]);
-        t.ok("tpm2_startup", "-c");
-        t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("prim.ctx"));
-        t.flush();
-        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-G", "rsa2048", "-a",
-                "decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth", "-u", t.file("k.pub"),
-                "-r", t.file("k.priv"), "-c", t.file("k.ctx"));
-        t.ok("tpm2_flushcontext", "-t");
-        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-G", "rsa2048:rsaes", "-a",
-                "decrypt|fixedtpm|fixedparent|sensitivedataorigin|userwithauth", "-u", t.file("es.pub"),
-                "-r", t.file("es.priv"), "-c", t.file("es.ctx"));
-        t.ok("tpm2_flushcontext", "-t");
-        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-G", "rsa2048", "-a",
-                "sign|fixedtpm|fixedparent|sensitivedataorigin|userwithauth", "-u", t.file("s.pub"),
-                "-r", t.file("s.priv"), "-c", t.file("s.ctx"));
-        t.ok("tpm2_flushcontext", "-t");
-        for (String scheme : List.of("oaep", "rsaes", "null")) {
-            t.ok("tpm2_rsaencrypt", "-c", t.file("k.ctx"), "-s", scheme, "-o", t.file(scheme + ".enc"), t.file("msg"));
-            t.ok("tpm2_flushcontext", "-t");
-            out.add("decrypt " + scheme + " " + rsaDecrypt(t, "k.ctx", scheme + ".enc", "-s", scheme));
-        }
-        out.add("oaep as rsaes " + rsaDecrypt(t, "k.ctx", "oaep.enc", "-s", "rsaes"));
-        t.ok("tpm2_rsaencrypt", "-c", t.file("k.ctx"), "-s", "oaep", "-l", "label", "-o", t.file("label.enc"),
-                t.file("msg"));
-        t.ok("tpm2_flushcontext", "-t");
-        out.add("label " + rsaDecrypt(t, "k.ctx", "label.enc", "-s", "oaep", "-l", "label"));
-        out.add("wrong label " + rsaDecrypt(t, "k.ctx", "label.enc", "-s", "oaep", "-l", "other"));
-        out.add("short ciphertext " + rsaDecrypt(t, "k.ctx", "short.enc"));
-        // the key's own scheme (RSAES) serves a NULL request, another scheme is refused
-        t.ok("tpm2_rsaencrypt", "-c", t.file("es.ctx"), "-o", t.file("es.enc"), t.file("msg"));
-        t.ok("tpm2_flushcontext", "-t");
-        out.add("rsaes key " + rsaDecrypt(t, "es.ctx", "es.enc"));
-        out.add("rsaes key asked for oaep " + t.fails("tpm2_rsaencrypt", "-c", t.file("es.ctx"), "-s", "oaep",
-                "-o", t.file("x.enc"), t.file("msg")));
-        t.ok("tpm2_flushcontext", "-t");
-        out.add("signing key " + t.fails("tpm2_rsaencrypt", "-c", t.file("s.ctx"), "-o", t.file("y.enc"), t.file("msg")));
-        t.flush();
-        return out;
-    }
-
-    @Test
-    void rsaEncryptAndDecryptRoundTripAndRefuseAsOnSwtpm() throws Exception {
-        List<String> theirs = equalOnBoth("tpm2_rsadecrypt", Tpm2ToolsSessionsTest::rsa);
-        String msg = org.qemu.helpers.tpmstub.Hex.str("a message for the TPM's RSA key".getBytes(
-                java.nio.charset.StandardCharsets.US_ASCII));
-        assertTrue(theirs.contains("decrypt oaep " + msg), theirs.toString());
-        assertTrue(theirs.contains("label " + msg), theirs.toString());
     }
 }
