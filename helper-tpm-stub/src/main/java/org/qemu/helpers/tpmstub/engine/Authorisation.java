@@ -466,11 +466,12 @@ final class Authorisation {
 
     /**
      * Part 4 SessionProcess.c IsAuthValueAvailable for an object: in the USER role its authValue
-     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role", here only the object to
-     * activate of ActivateCredential) unless adminWithPolicy is set.
+     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role": the first handle of
+     * ActivateCredential, ObjectChangeAuth and Certify) unless adminWithPolicy is set.
      */
     private static boolean authValueServes(TpmObject o, CommandCode cc, int index) {
-        boolean admin = cc == CommandCode.ACTIVATE_CREDENTIAL && index == 0;
+        boolean admin = index == 0 && (cc == CommandCode.ACTIVATE_CREDENTIAL || cc == CommandCode.OBJECT_CHANGE_AUTH
+                || cc == CommandCode.CERTIFY);
         return admin ? !o.pub.has(PublicArea.ADMIN_WITH_POLICY) : o.pub.has(PublicArea.USER_WITH_AUTH);
     }
 

@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * Part 3 chapter 12 (Object Commands): Create, Load, LoadExternal, ReadPublic, ActivateCredential,
- * Unseal, CreateLoaded.
+ * Unseal, ObjectChangeAuth, CreateLoaded.
  */
 final class ObjectCommands implements ObjectHandleGroup {
     private final EngineCore core;
@@ -21,7 +21,8 @@ final class ObjectCommands implements ObjectHandleGroup {
     @Override
     public Set<CommandCode> commands() {
         return Set.of(CommandCode.CREATE, CommandCode.LOAD, CommandCode.READ_PUBLIC, CommandCode.UNSEAL,
-                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.CREATE_LOADED, CommandCode.LOAD_EXTERNAL);
+                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.CREATE_LOADED, CommandCode.LOAD_EXTERNAL,
+                CommandCode.OBJECT_CHANGE_AUTH);
     }
 
     @Override
@@ -77,6 +78,12 @@ final class ObjectCommands implements ObjectHandleGroup {
                 });
                 noMoreParams(r);
                 loadExternal(s, pub, hierarchy, c.out());
+            }
+            case OBJECT_CHANGE_AUTH -> {
+                byte[] newAuth = param(r, 1, rd -> rd.tpm2b(Params.MAX_DIGEST));
+                noMoreParams(r);
+                objectChangeAuth(core.object(c.handle(0), 1), core.object(c.handle(1), 2),
+                        Authorisation.stripTrailingZeros(newAuth), c.out());
             }
             case READ_PUBLIC -> {
                 noMoreParams(r);
@@ -189,11 +196,32 @@ final class ObjectCommands implements ObjectHandleGroup {
             ObjectCreation.check(q, parent.pub.has(PublicArea.FIXED_TPM));
             o = ObjectCreation.make(q, parent.hierarchy, core.random::fill);
             priv = ProtectedStorage.wrap(parent, o.name(), o.sensitive);
+            o.parentName = parent.name();
         }
         core.responseHandle = core.objects.add(o);
         out.tpm2b(priv);
         o.pub.writeTo(out);
         out.tpm2b(o.name());
+    }
+
+    /**
+     * Part 3 12.8 TPM2_ObjectChangeAuth: the object's sensitive area with the new authValue (at most
+     * the nameAlg's digest size once trailing zeros are gone: TPM_RC_SIZE), wrapped for its parent
+     * (which must be the storage key it was loaded under: TPM_RC_TYPE for handle 2). The loaded object
+     * keeps its old authValue; the new private area is for TPM2_Load.
+     */
+    private void objectChangeAuth(TpmObject o, TpmObject parent, byte[] newAuth, TpmWriter out)
+            throws TpmFormatException {
+        if (newAuth.length > o.pub.nameAlg().digestSize()) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 1));
+        }
+        if (o.parentName == null || !java.security.MessageDigest.isEqual(o.parentName, parent.name())
+                || !parent.pub.isStorageParent() || parent.publicOnly()) {
+            throw new TpmFormatException(TpmRc.withHandle(TpmRc.TYPE, 2));
+        }
+        SensitiveArea s = o.sensitive;
+        out.tpm2b(ProtectedStorage.wrap(parent, o.name(),
+                new SensitiveArea(s.type(), newAuth, s.seedValue(), s.secret())));
     }
 
     /** TPM2B_SENSITIVE: empty (a public-only load), or a TPMT_SENSITIVE that fills it exactly. */
@@ -267,7 +295,9 @@ final class ObjectCommands implements ObjectHandleGroup {
         if (!TpmObject.bound(pub, s)) {
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.BINDING, 2));
         }
-        core.responseHandle = core.objects.add(new TpmObject(pub, s, parent.hierarchy));
+        TpmObject o = new TpmObject(pub, s, parent.hierarchy);
+        o.parentName = parent.name();
+        core.responseHandle = core.objects.add(o);
         out.tpm2b(name);
     }
 }

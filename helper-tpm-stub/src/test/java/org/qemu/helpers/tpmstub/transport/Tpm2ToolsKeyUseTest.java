@@ -170,4 +170,64 @@ class Tpm2ToolsKeyUseTest {
             Tpm2ToolsTest.deleteTree(keys);
         }
     }
+
+    /** ObjectChangeAuth (Part 3 12.8) and Certify (Part 3 18.2). */
+    private static List<String> changeAuthAndCertify(Tpm2Tools t) throws Exception {
+        List<String> out = new ArrayList<>();
+        Files.writeString(Path.of(t.file("secret")), "behind a new password");
+        t.ok("tpm2_startup", "-c");
+        t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("prim.ctx"));
+        t.flush();
+        t.ok("tpm2_createprimary", "-C", "o", "-G", "ecc", "-c", t.file("other.ctx"));
+        t.flush();
+        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-i", t.file("secret"), "-p", "old", "-u", t.file("s.pub"),
+                "-r", t.file("s.priv"));
+        t.ok("tpm2_flushcontext", "-t");
+        t.ok("tpm2_load", "-C", t.file("prim.ctx"), "-u", t.file("s.pub"), "-r", t.file("s.priv"), "-c", t.file("s.ctx"));
+        t.ok("tpm2_flushcontext", "-t");
+        out.add("changeauth under another parent " + t.fails("tpm2_changeauth", "-c", t.file("s.ctx"), "-C",
+                t.file("other.ctx"), "-p", "old", "-r", t.file("x.priv"), "new"));
+        t.ok("tpm2_flushcontext", "-t");
+        t.ok("tpm2_changeauth", "-c", t.file("s.ctx"), "-C", t.file("prim.ctx"), "-p", "old", "-r", t.file("s2.priv"),
+                "new");
+        t.ok("tpm2_flushcontext", "-t");
+        out.add("loaded object keeps the old password " + t.ok("tpm2_unseal", "-c", t.file("s.ctx"), "-p", "old"));
+        t.ok("tpm2_flushcontext", "-t");
+        t.ok("tpm2_load", "-C", t.file("prim.ctx"), "-u", t.file("s.pub"), "-r", t.file("s2.priv"), "-c", t.file("s2.ctx"));
+        t.ok("tpm2_flushcontext", "-t");
+        out.add("new private, new password " + t.ok("tpm2_unseal", "-c", t.file("s2.ctx"), "-p", "new"));
+        t.ok("tpm2_flushcontext", "-t");
+        out.add("new private, old password " + t.fails("tpm2_unseal", "-c", t.file("s2.ctx"), "-p", "old"));
+        t.flush();
+        // Certify the sealed object with a signing key; openssl checks the signature over the attestation
+        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-G", "rsa", "-a",
+                "sign|fixedtpm|fixedparent|sensitivedataorigin|userwithauth", "-u", t.file("k.pub"),
+                "-r", t.file("k.priv"), "-c", t.file("k.ctx"));
+        t.ok("tpm2_flushcontext", "-t");
+        t.ok("tpm2_readpublic", "-c", t.file("k.ctx"), "-f", "pem", "-o", t.file("k.pem"));
+        t.ok("tpm2_flushcontext", "-t");
+        String name = t.ok("tpm2_readpublic", "-c", t.file("s2.ctx"), "-n", t.file("s2.name")).lines()
+                .filter(l -> l.startsWith("name:")).findFirst().orElseThrow().substring(6).strip();
+        t.ok("tpm2_flushcontext", "-t");
+        t.ok("tpm2_certify", "-c", t.file("s2.ctx"), "-C", t.file("k.ctx"), "-P", "new", "-g", "sha256",
+                "--scheme", "rsassa", "-f", "plain", "-o", t.file("attest"), "-s", t.file("attest.sig"));
+        t.ok("tpm2_flushcontext", "-t");
+        String attest = Hex.str(Files.readAllBytes(Path.of(t.file("attest"))));
+        out.add("attestation magic and type " + attest.substring(0, 12));
+        out.add("certifies the object's name " + attest.contains(name));
+        out.add("openssl verifies the certification " + t.offline("openssl", "dgst", "-sha256", "-verify",
+                t.file("k.pem"), "-signature", t.file("attest.sig"), t.file("attest")).exitCode());
+        out.add("wrong object password " + t.fails("tpm2_certify", "-c", t.file("s2.ctx"), "-C", t.file("k.ctx"),
+                "-P", "old", "-g", "sha256", "-o", t.file("a2"), "-s", t.file("s2")));
+        t.flush();
+        return out;
+    }
+
+    @Test
+    void objectChangeAuthAndCertifyWorkAsOnSwtpm() throws Exception {
+        List<String> theirs = Tpm2Tools.equalOnSwtpmAndHelper("tpm2_certify", Tpm2ToolsKeyUseTest::changeAuthAndCertify);
+        assertTrue(theirs.contains("new private, new password behind a new password"), theirs.toString());
+        assertTrue(theirs.contains("openssl verifies the certification 0"), theirs.toString());
+        assertTrue(theirs.contains("certifies the object's name true"), theirs.toString());
+    }
 }
