@@ -56,7 +56,7 @@ public enum CommandCode {
     CREATE_LOADED(0x191, 0x12000191, 1, 1, true),
     SIGN(0x15D, 0x0200015D, 1, 1, true),
     POLICY_OR(0x171, 0x02000171, 1, 0, true),
-    CLEAR(0x126, 0x02400126, 1, 1, true),
+    CLEAR(0x126, 0x02C00126, 1, 1, true),
     RSA_ENCRYPT(0x174, 0x02000174, 1, 0, true),
     RSA_DECRYPT(0x159, 0x02000159, 1, 1, true),
     LOAD_EXTERNAL(0x167, 0x10000167, 0, 0, true),

@@ -230,4 +230,61 @@ class Tpm2ToolsKeyUseTest {
         assertTrue(theirs.contains("openssl verifies the certification 0"), theirs.toString());
         assertTrue(theirs.contains("certifies the object's name true"), theirs.toString());
     }
+
+    /** tpm2_getcap commands as one block of lines per command, by its TPM2_CC_ name. */
+    private static java.util.Map<String, String> commandBlocks(Tpm2Tools t) throws Exception {
+        java.util.Map<String, String> out = new java.util.TreeMap<>();
+        String name = null;
+        StringBuilder b = new StringBuilder();
+        for (String line : t.ok("tpm2_getcap", "commands").split("\n")) {
+            if (!line.startsWith(" ")) {
+                if (name != null) {
+                    out.put(name, b.toString());
+                }
+                name = line.strip();
+                b.setLength(0);
+            } else {
+                b.append(line).append('\n');
+            }
+        }
+        if (name != null) {
+            out.put(name, b.toString());
+        }
+        return out;
+    }
+
+    @Test
+    void getCapabilityListsExactlyTheImplementedCommandsWithSwtpmsAttributes() throws Exception {
+        org.qemu.helpers.common.testing.Tools.require("tpm2_getcap", "tpm2-tools");
+        Path tmp = Files.createTempDirectory("tpm2getcap");
+        try {
+            java.util.Map<String, String> theirs;
+            try (org.qemu.helpers.tpmstub.Swtpm sw = org.qemu.helpers.tpmstub.Swtpm.start("not-need-init")) {
+                Tpm2Tools t = Tpm2Tools.tcp(sw.port, tmp);
+                t.ok("tpm2_startup", "-c");
+                theirs = commandBlocks(t);
+            }
+            int port = org.qemu.helpers.tpmstub.Swtpm.freePortPair();
+            java.util.Map<String, String> ours;
+            try (org.qemu.helpers.tpmstub.InProcessTpm tpm = org.qemu.helpers.tpmstub.InProcessTpm.tcp(port)) {
+                Tpm2Tools t = Tpm2Tools.tcp(port, tmp);
+                t.ok("tpm2_startup", "-c");
+                ours = commandBlocks(t);
+                String total = t.ok("tpm2_getcap", "properties-fixed");
+                assertTrue(total.contains("TPM2_PT_TOTAL_COMMANDS:\n  raw: 0x"
+                        + Integer.toHexString(org.qemu.helpers.tpmstub.engine.CommandCode.values().length).toUpperCase()),
+                        total);
+            }
+            assertEquals(org.qemu.helpers.tpmstub.engine.CommandCode.values().length, ours.size(), ours.keySet().toString());
+            for (String cc : List.of("TPM2_CC_PolicyOR", "TPM2_CC_Clear", "TPM2_CC_RSA_Encrypt", "TPM2_CC_RSA_Decrypt",
+                    "TPM2_CC_LoadExternal", "TPM2_CC_VerifySignature", "TPM2_CC_ObjectChangeAuth", "TPM2_CC_Certify")) {
+                assertTrue(ours.containsKey(cc + ":"), cc + " in " + ours.keySet());
+            }
+            for (var e : ours.entrySet()) {
+                assertEquals(theirs.get(e.getKey()), e.getValue(), e.getKey() + ": TPMA_CC as swtpm's");
+            }
+        } finally {
+            Tpm2ToolsTest.deleteTree(tmp);
+        }
+    }
 }
