@@ -62,7 +62,8 @@ public enum CommandCode {
     LOAD_EXTERNAL(0x167, 0x10000167, 0, 0, true),
     VERIFY_SIGNATURE(0x177, 0x02000177, 1, 0, true),
     OBJECT_CHANGE_AUTH(0x150, 0x04000150, 2, 1, true),
-    CERTIFY(0x148, 0x04000148, 2, 2, true);
+    CERTIFY(0x148, 0x04000148, 2, 2, true),
+    CLEAR_CONTROL(0x127, 0x02400127, 1, 1, true);
 
     private final int code;
     private final int attributes;

@@ -30,6 +30,7 @@ public final class TpmRc {
     public static final int PCR_CHANGED = VER1 + 0x028;
     public static final int BAD_CONTEXT = VER1 + 0x050;
     public static final int SENSITIVE = VER1 + 0x055;
+    public static final int DISABLED = VER1 + 0x020;
 
     private static final int FMT1 = 0x080;
     public static final int ATTRIBUTES = FMT1 + 0x002;

@@ -169,6 +169,12 @@ class Tpm2ToolsSessionsTest {
         t.flush();
         out.add("new storage seed " + !before.equals(after));
         out.add("lockout auth empty " + t.run("tpm2_clear", "-c", "l").exitCode());
+        // ClearControl (Part 3 24.7): lockout disables Clear, only the platform enables it again
+        t.ok("tpm2_clearcontrol", "-C", "l", "s");
+        out.add("clear disabled " + t.fails("tpm2_clear", "-c", "l"));
+        out.add("lockout cannot enable " + t.fails("tpm2_clearcontrol", "-C", "l", "c"));
+        t.ok("tpm2_clearcontrol", "-C", "p", "c");
+        out.add("clear enabled again " + t.run("tpm2_clear", "-c", "l").exitCode());
         out.add("lockout counter " + t.ok("tpm2_getcap", "properties-variable").lines()
                 .filter(l -> l.contains("LOCKOUT_COUNTER") || l.contains("ownerAuthSet") || l.contains("lockoutAuthSet"))
                 .toList());
