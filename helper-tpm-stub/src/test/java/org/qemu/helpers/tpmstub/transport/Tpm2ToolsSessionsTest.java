@@ -85,6 +85,16 @@ class Tpm2ToolsSessionsTest {
         out.add("unseal salted policy " + t.ok("tpm2_unseal", "-c", t.file("p.ctx"), "-p", "session:" + t.file("pol.ctx")));
         t.flush();
 
+        // HierarchyChangeAuth through a salted session: the new ownerAuth travels encrypted, and the
+        // response HMAC is made under the new authValue (as libtpms)
+        t.ok("tpm2_startauthsession", "--hmac-session", "-c", t.file("prim.ctx"), "-S", t.file("ch.ctx"));
+        t.ok("tpm2_flushcontext", "-t");
+        out.add("changeauth owner through a session " + t.run("tpm2_changeauth", "-c", "o", "-p",
+                "session:" + t.file("ch.ctx"), "ownerpw").exitCode());
+        t.flush();
+        out.add("createprimary with the new owner password " + t.run("tpm2_createprimary", "-C", "o", "-P", "ownerpw",
+                "-c", t.file("prim2.ctx")).exitCode());
+        t.flush();
         // a key that cannot decrypt cannot salt a session: TPM_RC_ATTRIBUTES for handle 1
         t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-G", "ecc", "-a",
                 "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign", "-u", t.file("k.pub"),
@@ -103,6 +113,8 @@ class Tpm2ToolsSessionsTest {
         assertTrue(theirs.contains("unseal bound the disk key"), theirs.toString());
         assertTrue(theirs.contains("unseal salted policy the disk key"), theirs.toString());
         assertTrue(theirs.contains("decrypt only Esys_Unseal(0xA82)"), theirs.toString());
+        assertTrue(theirs.contains("changeauth owner through a session 0"), theirs.toString());
+        assertTrue(theirs.contains("createprimary with the new owner password 0"), theirs.toString());
     }
 
     /** PolicyOR of two PCR policies (Part 3 23.6): either branch unseals, a branch no longer true is refused. */
