@@ -12,6 +12,7 @@ import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * The guest's side of the virtual link: Ethernet frames in, frames out. Answers ARP for the gateway and DNS
@@ -27,10 +28,10 @@ public final class GuestLink implements GuestPort {
     private final DhcpEndpoint dhcp;
     private final DnsResolver dns;
     private final Statistics stats;
-    private final Consumer<String> log;
+    private final EventLog log;
     private volatile NatEngine nat;
 
-    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Consumer<String> log) {
+    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, EventLog log) {
         this.cfg = cfg;
         this.dhcp = dhcp;
         this.dns = dns;
@@ -123,7 +124,7 @@ public final class GuestLink implements GuestPort {
         } catch (RuntimeException e) {
             // A bug, not bad input: keep serving, keep the stack trace.
             stats.inc(Statistics.DROPPED_MALFORMED);
-            log.accept("frame_error error=\"" + e + "\"");
+            log.error("frame_error", "error", e);
         }
     }
 
