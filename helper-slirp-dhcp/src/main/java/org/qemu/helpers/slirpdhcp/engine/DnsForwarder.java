@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.OPTRecord;
@@ -39,10 +39,10 @@ public final class DnsForwarder {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<Upstream> upstreams;
     private final Statistics stats;
-    private final Consumer<String> log;
+    private final EventLog log;
     private volatile int preferred;
 
-    public DnsForwarder(List<Upstream> upstreams, Statistics stats, Consumer<String> log) {
+    public DnsForwarder(List<Upstream> upstreams, Statistics stats, EventLog log) {
         this.upstreams = List.copyOf(upstreams);
         this.stats = stats;
         this.log = log;
@@ -85,13 +85,12 @@ public final class DnsForwarder {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 stats.inc(Statistics.DNS_UPSTREAM_FAILURES);
-                log.accept("dns_upstream_failed upstream=" + u.name() + " error=\""
-                        + Hostnames.escape(String.valueOf(cause.getMessage())) + "\"");
+                log.warn("dns_upstream_failed", "upstream", u.name(), "error", String.valueOf(cause.getMessage()));
                 return attempt(up, question, start, tried + 1);
             }
             int rc = r.getRcode();
             if (rc == Rcode.SERVFAIL || rc == Rcode.REFUSED || rc == Rcode.NOTIMP || rc == Rcode.FORMERR) {
-                log.accept("dns_upstream_error upstream=" + u.name() + " rcode=" + Rcode.string(rc));
+                log.warn("dns_upstream_error", "upstream", u.name(), "rcode", Rcode.string(rc));
                 stats.inc(Statistics.DNS_UPSTREAM_FAILURES);
                 return attempt(up, question, start, tried + 1);
             }
