@@ -62,10 +62,6 @@ public abstract class HelperCommand implements Callable<Integer> {
      */
     protected abstract void serve(HelperRuntime rt) throws Exception;
 
-    /** Stops the helper's own work (sockets, threads) before its names are released. */
-    protected void shutdown(HelperRuntime rt) throws Exception {
-    }
-
     /**
      * For a helper that implements its D-Bus interface itself: the trust gate answers getObjectPath
      * for every exported object, so this is never asked over the bus.
@@ -122,24 +118,22 @@ public abstract class HelperCommand implements Callable<Integer> {
         } catch (StartupException e) {
             return startFailure(e, log);
         }
-        try (HelperRuntime running = rt) {
-            int code = running.awaitStop();
-            shutdown(running);
-            log.info("stopped", "exit_code", code);
-            return code;
+        int code;
+        try {
+            code = rt.awaitStop();
+        } finally {
+            rt.close(); // the helper's work (rt.onClose) first, then the names
         }
+        log.info("stopped", "exit_code", code);
+        return code;
     }
 
     /** Serve has returned: the runtime becomes ready; when it cannot (name taken), the helper's work is stopped. */
-    private void becomeReady(HelperRuntime rt) throws Exception {
+    private static void becomeReady(HelperRuntime rt) throws StartupException {
         try {
             rt.ready();
         } catch (StartupException | RuntimeException e) {
-            try {
-                shutdown(rt);
-            } finally {
-                rt.close();
-            }
+            rt.close();
             throw e;
         }
     }
