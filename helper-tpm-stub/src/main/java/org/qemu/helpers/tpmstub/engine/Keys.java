@@ -224,8 +224,9 @@ final class Keys {
     static PublicKey eccPublicKey(byte[] x, byte[] y) {
         BigInteger bx = new BigInteger(1, x);
         BigInteger by = new BigInteger(1, y);
-        if (bx.compareTo(P256_P) >= 0 || by.compareTo(P256_P) >= 0 || !by.pow(2).mod(P256_P).equals(
-                bx.pow(3).subtract(bx.multiply(BigInteger.valueOf(3))).add(P256_B).mod(P256_P))) {
+        try {
+            BC_P256.getCurve().validatePoint(bx, by); // coordinates below p and y^2 = x^3 - 3x + b
+        } catch (IllegalArgumentException e) {
             return null;
         }
         try {
