@@ -38,6 +38,7 @@ import org.qemu.helpers.slirpdhcp.transport.TapDevice;
 import org.qemu.helpers.slirpdhcp.transport.TcpDnsServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDhcpServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDnsServer;
+import org.qemu.helpers.common.log.EventLog;
 
 /** Wires engine, store and transports for one set of {@link Settings}; closing stops every thread and socket. */
 public final class SlirpCore implements AutoCloseable {
@@ -60,7 +61,7 @@ public final class SlirpCore implements AutoCloseable {
     private Forwards forwards;
 
     private SlirpCore(Settings s, NatSettings n, java.util.function.UnaryOperator<DhcpEndpoint> guestDhcp,
-                      Consumer<String> log) throws IOException {
+                      EventLog log) throws IOException {
         this.settings = s;
         this.guestDhcp = guestDhcp;
         this.natSettings = n;
@@ -86,7 +87,7 @@ public final class SlirpCore implements AutoCloseable {
             try {
                 dhcp.expire();
             } catch (IOException | RuntimeException e) {
-                log.accept("expiry_failed error=\"" + e.getMessage() + "\"");
+                log.warn("expiry_failed", "error", e.getMessage());
             }
         }, 5, 5, TimeUnit.SECONDS);
     }
@@ -96,18 +97,18 @@ public final class SlirpCore implements AutoCloseable {
     }
 
     /** Opens the store, binds every configured socket and starts serving. */
-    public static SlirpCore start(Settings s, Consumer<String> log) throws IOException {
+    public static SlirpCore start(Settings s, EventLog log) throws IOException {
         return start(s, NatSettings.defaults(), log);
     }
 
-    /** As {@link #start(Settings, Consumer)}, with the NAT and forwards of {@code nat}. */
-    public static SlirpCore start(Settings s, NatSettings nat, Consumer<String> log) throws IOException {
+    /** As {@link #start(Settings, EventLog)}, with the NAT and forwards of {@code nat}. */
+    public static SlirpCore start(Settings s, NatSettings nat, EventLog log) throws IOException {
         return start(s, nat, java.util.function.UnaryOperator.identity(), log);
     }
 
-    /** As {@link #start(Settings, NatSettings, Consumer)}; the guest's DHCP goes through {@code guestDhcp}. */
+    /** As {@link #start(Settings, NatSettings, EventLog)}; the guest's DHCP goes through {@code guestDhcp}. */
     public static SlirpCore start(Settings s, NatSettings nat, java.util.function.UnaryOperator<DhcpEndpoint> guestDhcp,
-                                  Consumer<String> log) throws IOException {
+                                  EventLog log) throws IOException {
         SlirpCore c = new SlirpCore(s, nat, guestDhcp, log);
         try {
             c.open(log);
@@ -123,7 +124,7 @@ public final class SlirpCore implements AutoCloseable {
      * kernel picks the UDP port, and that number may already be taken for TCP by someone else: then another UDP
      * port is tried, a few times, before the bind error is reported.
      */
-    private void openDns(InetAddress bind, Consumer<String> log) throws IOException {
+    private void openDns(InetAddress bind, EventLog log) throws IOException {
         for (int attempt = 1; ; attempt++) {
             UdpDnsServer udp = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, 65535, log);
             try {
@@ -142,7 +143,7 @@ public final class SlirpCore implements AutoCloseable {
         }
     }
 
-    private void open(Consumer<String> log) throws IOException {
+    private void open(EventLog log) throws IOException {
         if (settings.udpBind() != null) {
             InetAddress bind = InetAddress.getByName(settings.udpBind());
             udpDhcp = new UdpDhcpServer(new InetSocketAddress(settings.dhcpPort()), settings.dhcpClientPort(), dhcp,
@@ -152,7 +153,7 @@ public final class SlirpCore implements AutoCloseable {
             udpDhcp.start();
             udpDns.start();
             tcpDns.start();
-            log.accept("listening dhcp=0.0.0.0:" + udpDhcp.port() + " dns=" + settings.udpBind() + ":" + udpDns.port());
+            log.info("listening", "dhcp", "0.0.0.0:" + udpDhcp.port(), "dns", settings.udpBind() + ":" + udpDns.port());
         }
         if (settings.guest() != null) {
             GuestLink link = new GuestLink(settings.net(), guestDhcp.apply(dhcp), dns, stats, log);
@@ -162,11 +163,11 @@ public final class SlirpCore implements AutoCloseable {
             guest = frontEnd(settings.guest(), link, log);
             closeables.add(guest);
             guest.start();
-            log.accept("listening guest=\"" + guest.describe() + "\"");
+            log.info("listening", "guest", guest.describe());
         }
     }
 
-    private void openNat(GuestLink link, Consumer<String> log) throws IOException {
+    private void openNat(GuestLink link, EventLog log) throws IOException {
         java.security.SecureRandom isn = new java.security.SecureRandom(); // RFC 6528: unpredictable ISNs
         nat = new NatEngine(settings.net(), natSettings.policy(), stats, System::currentTimeMillis, isn::nextInt,
                 link::attached, this::leaseMac, this::currentGuest);
@@ -178,9 +179,8 @@ public final class SlirpCore implements AutoCloseable {
             forwards.add(f);
         }
         link.nat(nat);
-        log.accept("nat_ready restrict=" + natSettings.policy().restrict() + " map_gw="
-                + natSettings.policy().mapGateway() + " max_flows=" + natSettings.policy().maxFlows() + " forwards="
-                + natSettings.forwards().size());
+        log.info("nat_ready", "restrict", natSettings.policy().restrict(), "map_gw", natSettings.policy().mapGateway(),
+                "max_flows", natSettings.policy().maxFlows(), "forwards", natSettings.forwards().size());
     }
 
     private Mac leaseMac(int ip) {
@@ -225,7 +225,7 @@ public final class SlirpCore implements AutoCloseable {
     }
 
     /** The one guest front end of {@code g}, its descriptor open (so a bad path or namespace fails here). */
-    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, Consumer<String> log) throws IOException {
+    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, EventLog log) throws IOException {
         if (g instanceof Settings.Guest.NetdevStream s) {
             return new NetdevStreamServer(s.path(), link, stats, log);
         }

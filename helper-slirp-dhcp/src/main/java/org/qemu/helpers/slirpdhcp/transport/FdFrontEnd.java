@@ -4,6 +4,7 @@ import com.sun.jna.Memory;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * What every raw-descriptor front end shares: the owned descriptor, one reader thread woken by {@link Wakeup},
@@ -20,7 +21,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
     final String what;
     final GuestPort link;
     final Statistics stats;
-    final Consumer<String> log;
+    final EventLog log;
     final Wakeup wakeup = new Wakeup();
     final Memory out;
     final Memory outPoll = new Memory(8); // a writer's own pollfd
@@ -29,7 +30,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
     private final Thread reader;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    FdFrontEnd(int fd, String what, long outSize, GuestPort link, Statistics stats, Consumer<String> log) {
+    FdFrontEnd(int fd, String what, long outSize, GuestPort link, Statistics stats, EventLog log) {
         this.fd = fd;
         this.what = what;
         this.out = new Memory(outSize);

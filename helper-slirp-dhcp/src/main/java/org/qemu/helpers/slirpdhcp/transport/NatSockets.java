@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
@@ -37,7 +37,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private static final int READS_PER_WAKEUP = 4;
 
     private final NatEngine engine;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final Selector selector;
     private final Thread thread;
     private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
@@ -61,7 +61,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private record Peer(Listener listener, SocketAddress address) {
     }
 
-    public NatSockets(NatEngine engine, Consumer<String> log) throws IOException {
+    public NatSockets(NatEngine engine, EventLog log) throws IOException {
         this.engine = engine;
         this.log = log;
         this.selector = Selector.open();
@@ -146,7 +146,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            log.accept("forward_close_slow error=\"" + e + "\"");
+            log.warn("forward_close_slow", "error", e);
         }
     }
 
@@ -298,7 +298,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 }
             } catch (IOException | RuntimeException e) {
                 if (!closed) {
-                    log.accept("nat_loop_error error=\"" + e + "\"");
+                    log.error("nat_loop_error", "error", e);
                 }
             }
         }
@@ -397,7 +397,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 f.hostHandle = c.register(selector, 0, f);
             }
         } catch (IOException e) {
-            log.accept("forward_accept_failed forward=" + l.forward + " error=\"" + e.getMessage() + "\"");
+            log.warn("forward_accept_failed", "forward", l.forward, "error", e.getMessage());
         }
     }
 

@@ -1,7 +1,7 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
 import com.sun.jna.Memory;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
@@ -30,7 +30,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
     private boolean stalled;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, Consumer<String> log) {
+    public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, EventLog log) {
         super(fd, what, Frames.MAX_FRAME, link, stats, log);
         this.io = io;
     }
@@ -49,8 +49,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
                             break;
                         }
                     } else if (e != Posix.EINTR) {
-                        log.accept("frontend_read_failed frontend=\"" + what + "\" error=\"" + Posix.strerror(e)
-                                + "\"");
+                        log.warn("frontend_read_failed", "frontend", what, "error", Posix.strerror(e));
                         break;
                     }
                     continue;
@@ -65,7 +64,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
                 link.receiveInBurst(frame, sink);
             }
         } catch (RuntimeException e) {
-            log.accept("frontend_failed frontend=\"" + what + "\" error=\"" + e + "\"");
+            log.error("frontend_failed", "frontend", what, "error", e);
         } finally {
             link.burstEnd();
             link.detach(sink);
@@ -108,8 +107,8 @@ public final class PacketFrontEnd extends FdFrontEnd {
                 stats.inc(DROPPED_PEER_GONE);
                 if (!peerGoneLogged) {
                     peerGoneLogged = true;
-                    log.accept("frontend_peer_unreachable frontend=\"" + what + "\" error=\""
-                            + (r < 0 ? Posix.strerror(e) : "short send " + r) + "\"");
+                    log.warn("frontend_peer_unreachable", "frontend", what, "error",
+                            r < 0 ? Posix.strerror(e) : "short send " + r);
                 }
             }
         }

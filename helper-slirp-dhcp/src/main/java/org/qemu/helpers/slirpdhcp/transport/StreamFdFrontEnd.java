@@ -5,7 +5,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
@@ -35,7 +35,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
     private final FrameArrays arrays = new FrameArrays(); // reader thread only
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, Consumer<String> log) {
+    public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, EventLog log) {
         super(fd, what, 4 + Frames.MAX_FRAME, link, stats, log);
     }
 
@@ -81,7 +81,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
             link.burstEnd();
             link.detach(sink);
             if (!closed) {
-                log.accept("frontend_ended frontend=\"" + what + "\" reason=" + end);
+                log.info("frontend_ended", "frontend", what, "reason", end);
                 broken = true;
                 synchronized (out) {
                     Posix.shutdown(fd, Posix.SHUT_RDWR);
@@ -118,7 +118,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
             }
             if (!finish(r, total)) {
                 broken = true;
-                log.accept("frontend_peer_stalled frontend=\"" + what + "\" action=shutdown");
+                log.warn("frontend_peer_stalled", "frontend", what, "action", "shutdown");
                 Posix.shutdown(fd, Posix.SHUT_RDWR); // the reader sees EOF and detaches
             } else {
                 stats.inc(FRAMES_OUT);
