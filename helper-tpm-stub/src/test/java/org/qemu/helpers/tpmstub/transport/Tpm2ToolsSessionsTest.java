@@ -1,7 +1,5 @@
 package org.qemu.helpers.tpmstub.transport;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,9 +18,7 @@ class Tpm2ToolsSessionsTest {
         List<String> out = new ArrayList<>();
         Files.writeString(Path.of(t.file("secret")), "the disk key");
         Files.writeString(Path.of(t.file("nvdata")), "nv data through an encrypted session");
-        t.ok("tpm2_startup", "-c");
-        t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("prim.ctx"));
-        t.flush();
+        t.startWithSrk();
         // salted with the RSA primary (OAEP "SECRET") and bound to it, decrypt + encrypt
         t.ok("tpm2_startauthsession", "--hmac-session", "-c", t.file("prim.ctx"), "-S", t.file("enc.ctx"));
         t.ok("tpm2_flushcontext", "-t");
@@ -74,11 +70,7 @@ class Tpm2ToolsSessionsTest {
         // a salted policy session with encryption: PolicyPCR, then Unseal's answer encrypted
         t.ok("tpm2_createpolicy", "--policy-pcr", "-l", "sha256:7", "-L", t.file("pcr.policy"));
         t.flush();
-        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-i", t.file("secret"), "-L", t.file("pcr.policy"),
-                "-u", t.file("p.pub"), "-r", t.file("p.priv"));
-        t.ok("tpm2_flushcontext", "-t");
-        t.ok("tpm2_load", "-C", t.file("prim.ctx"), "-u", t.file("p.pub"), "-r", t.file("p.priv"), "-c", t.file("p.ctx"));
-        t.ok("tpm2_flushcontext", "-t");
+        t.createAndLoad("prim.ctx", "p", "-i", t.file("secret"), "-L", t.file("pcr.policy"));
         t.ok("tpm2_startauthsession", "--policy-session", "-c", t.file("prim.ctx"), "-S", t.file("pol.ctx"));
         t.ok("tpm2_flushcontext", "-t");
         t.ok("tpm2_policypcr", "-S", t.file("pol.ctx"), "-l", "sha256:7");
@@ -108,13 +100,13 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void saltedBoundAndEncryptingSessionsWorkWithTpm2ToolsAsOnSwtpm() throws Exception {
-        List<String> theirs = Tpm2Tools.equalOnSwtpmAndHelper("tpm2_startauthsession", Tpm2ToolsSessionsTest::sessions);
-        assertTrue(theirs.contains("unseal hmac session the disk key"), theirs.toString());
-        assertTrue(theirs.contains("unseal bound the disk key"), theirs.toString());
-        assertTrue(theirs.contains("unseal salted policy the disk key"), theirs.toString());
-        assertTrue(theirs.contains("decrypt only Esys_Unseal(0xA82)"), theirs.toString());
-        assertTrue(theirs.contains("changeauth owner through a session 0"), theirs.toString());
-        assertTrue(theirs.contains("createprimary with the new owner password 0"), theirs.toString());
+        Tpm2Tools.equalOnSwtpmAndHelper("tpm2_startauthsession", Tpm2ToolsSessionsTest::sessions,
+                "unseal hmac session the disk key",
+                "unseal bound the disk key",
+                "unseal salted policy the disk key",
+                "decrypt only Esys_Unseal(0xA82)",
+                "changeauth owner through a session 0",
+                "createprimary with the new owner password 0");
     }
 
     /** PolicyOR of two PCR policies (Part 3 23.6): either branch unseals, a branch no longer true is refused. */
@@ -131,11 +123,7 @@ class Tpm2ToolsSessionsTest {
         t.flush();
         t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("prim.ctx"));
         t.flush();
-        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-i", t.file("secret"), "-L", t.file("or.policy"),
-                "-u", t.file("s.pub"), "-r", t.file("s.priv"));
-        t.ok("tpm2_flushcontext", "-t");
-        t.ok("tpm2_load", "-C", t.file("prim.ctx"), "-u", t.file("s.pub"), "-r", t.file("s.priv"), "-c", t.file("s.ctx"));
-        t.ok("tpm2_flushcontext", "-t");
+        t.createAndLoad("prim.ctx", "s", "-i", t.file("secret"), "-L", t.file("or.policy"));
         for (String pcr : List.of("7", "8")) {
             t.ok("tpm2_startauthsession", "--policy-session", "-S", t.file("s" + pcr + ".ctx"));
             t.ok("tpm2_policypcr", "-S", t.file("s" + pcr + ".ctx"), "-l", "sha256:" + pcr);
@@ -156,8 +144,8 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void policyOrOfTwoPcrPoliciesUnsealsThroughEitherBranchAsOnSwtpm() throws Exception {
-        List<String> theirs = Tpm2Tools.equalOnSwtpmAndHelper("tpm2_policyor", Tpm2ToolsSessionsTest::policyOr);
-        assertTrue(theirs.contains("unseal via pcr 8 either branch"), theirs.toString());
+        Tpm2Tools.equalOnSwtpmAndHelper("tpm2_policyor", Tpm2ToolsSessionsTest::policyOr,
+                "unseal via pcr 8 either branch");
     }
 
     /** TPM2_Clear (Part 3 24.6) with lockoutAuth and with platformAuth: what the tools see afterwards. */
@@ -195,7 +183,7 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void clearForgetsTheOwnerAndKeepsWhatThePlatformMadeAsOnSwtpm() throws Exception {
-        List<String> theirs = Tpm2Tools.equalOnSwtpmAndHelper("tpm2_clear", Tpm2ToolsSessionsTest::clear);
-        assertTrue(theirs.contains("new storage seed true"), theirs.toString());
+        Tpm2Tools.equalOnSwtpmAndHelper("tpm2_clear", Tpm2ToolsSessionsTest::clear,
+                "new storage seed true");
     }
 }
