@@ -220,6 +220,22 @@ final class Keys {
         }
     }
 
+    /** The JDK public key of a P-256 point, or null if (x, y) is not on the curve (Part 1 C.2). */
+    static PublicKey eccPublicKey(byte[] x, byte[] y) {
+        BigInteger bx = new BigInteger(1, x);
+        BigInteger by = new BigInteger(1, y);
+        try {
+            BC_P256.getCurve().validatePoint(bx, by); // coordinates below p and y^2 = x^3 - 3x + b
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        try {
+            return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(new ECPoint(bx, by), P256));
+        } catch (GeneralSecurityException e) {
+            return null;
+        }
+    }
+
     static PrivateKey eccPrivate(byte[] d) {
         try {
             return KeyFactory.getInstance("EC").generatePrivate(new ECPrivateKeySpec(new BigInteger(1, d), P256));
@@ -236,6 +252,14 @@ final class Keys {
             case SHA384 -> "3041300d060960864801650304020205000430";
             case SHA512 -> "3051300d060960864801650304020305000440";
         });
+    }
+
+    /** The DER DigestInfo of a {@code hash} digest: what RSASSA-PKCS1-v1_5 signs (RFC 8017 9.2). */
+    static byte[] digestInfo(HashAlg hash, byte[] digest) {
+        byte[] prefix = digestInfo(hash);
+        byte[] t = java.util.Arrays.copyOf(prefix, prefix.length + digest.length);
+        System.arraycopy(digest, 0, t, prefix.length, digest.length);
+        return t;
     }
 
     /** RSASSA-PKCS1-v1_5 (Part 1 B.7) of a {@code hash} digest: the signature bytes. */
