@@ -61,6 +61,7 @@ echo "helper JVM flags: $JVM_FLAGS"
 java $JVM_FLAGS -jar "$JAR" --bus-address="$ADDR" --state-dir "$TMP/state" --log-level warn \
     --server "tcp:127.0.0.1:$P_HELPER" --ctrl "tcp:127.0.0.1:$((P_HELPER + 1))" &
 PIDS="$PIDS $!"
+wait_port "$P_HELPER" # before the next free_port, which could otherwise return its control port
 if [ -n "${BASE_JAR:-}" ]; then
     # its own bus: both helpers own the same name
     sed "s|$TMP/bus.sock|$TMP/bus-base.sock|" "$TMP/bus.conf" > "$TMP/bus-base.conf"

@@ -466,11 +466,18 @@ public final class TpmDevice implements Closeable {
 
     /** Publishes the state as it is now (holding the lock, after the change was stored). */
     private void publish() {
+        DeviceView before = view;
+        Set<HashAlg> allocated = engine.state().allocated();
+        List<String> banks = before != null && allocated.equals(publishedBanks) ? before.status().banks()
+                : allocated.stream().map(HashAlg::bankName).toList();
+        publishedBanks = allocated;
         Status s = new Status(engine.running(), engine.running() && engine.state().started(), locality,
-                engine.state().tpmEstablished(),
-                engine.state().allocated().stream().map(HashAlg::bankName).toList());
-        view = DeviceView.of(s, engine.state(), view);
+                engine.state().tpmEstablished(), banks);
+        view = DeviceView.of(s, engine.state(), before);
     }
+
+    /** The banks of the published view's status (its name list is reused while they stay the same). */
+    private Set<HashAlg> publishedBanks;
 
     @Override
     public void close() throws IOException {
