@@ -4,11 +4,12 @@
 # DHCP, TPM, compression and display traffic while another UID floods denied calls; then SIGKILL of each helper
 # under load with a restart as systemd would do it, and SIGKILL of the bus daemon. Root (the flood runs as uid 65534 through setpriv). Loopback only.
 #
-#   flock /tmp/bench.lock deploy/bench/load.sh [SECONDS] [CLIENTS]
+#   flock /tmp/bench.lock deploy/bench/load.sh [SECONDS] [CLIENTS] [DHCP_LEASES_PER_S]   (0, the default: back to back)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 clients=${2:-64}
+dhcp_rate=${3:-0}
 mvn -B -ntp -q package -DskipTests >/tmp/qdh-load-mvn.log 2>&1 || { cat /tmp/qdh-load-mvn.log; exit 1; }
 (cd deploy && mvn -B -ntp -q dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$PWD/target/load-classpath.txt" >/tmp/qdh-load-mvn.log 2>&1) || { cat /tmp/qdh-load-mvn.log; exit 1; }
@@ -30,4 +31,4 @@ for e in "${entries[@]}"; do
 done
 chmod -R o+rX "$jars"
 trap 'rm -rf "$jars"' EXIT
-java -cp "$cp_" org.qemu.helpers.deploy.bench.LoadBench "$jars" "$seconds" "$clients"
+java -cp "$cp_" org.qemu.helpers.deploy.bench.LoadBench "$jars" "$seconds" "$clients" "$dhcp_rate"

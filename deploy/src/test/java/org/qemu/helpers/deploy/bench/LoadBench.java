@@ -114,16 +114,17 @@ public final class LoadBench {
         Path jars = Path.of(args[0]);
         int seconds = Integer.parseInt(args[1]);
         int clients = Integer.parseInt(args[2]);
+        int dhcpPerSecond = args.length > 3 ? Integer.parseInt(args[3]) : 0;
         Path dir = Files.createTempDirectory("qdh-load");
         LoadBench b = new LoadBench(dir);
         try {
-            b.run(jars, seconds, clients);
+            b.run(jars, seconds, clients, dhcpPerSecond);
         } finally {
             b.stopAll();
         }
     }
 
-    private void run(Path jars, int seconds, int clients) throws Exception {
+    private void run(Path jars, int seconds, int clients, int dhcpPerSecond) throws Exception {
         bus.start();
         Path policy = dir.resolve("policy.json");
         Files.writeString(policy, "{\"default\": \"untrusted\", \"rules\": [{\"uid\": 0, \"level\": \"admin\"}]}");
@@ -174,7 +175,8 @@ public final class LoadBench {
         Thread.sleep(2000); // the ui client sees the console's first updates
         long[] displayBefore = displayCounters();
         System.out.printf("load: 4 helpers ready, the guest draws on the display (booted in %d ms); %d clients for %d s,"
-                + " a flood from uid %d; load average %s%n", bootMs, clients, seconds, NOBODY, loadAverage());
+                + " a flood from uid %d; DHCP %s; load average %s%n", bootMs, clients, seconds, NOBODY,
+                dhcpPerSecond > 0 ? "at most " + dhcpPerSecond + " leases/s" : "cycles back to back", loadAverage());
         Stats stats = new Stats();
         Map<String, Long> logBefore = logSizes();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -183,7 +185,7 @@ public final class LoadBench {
             threads.add(startThread("client-" + i, () -> client(stats, running)));
         }
         threads.add(startThread("dns", () -> dnsPath(stats, running)));
-        threads.add(startThread("dhcp", () -> dhcpPath(stats, running)));
+        threads.add(startThread("dhcp", () -> dhcpPath(stats, running, dhcpPerSecond)));
         threads.add(startThread("tpm", () -> tpmPath(stats, running)));
         threads.add(startThread("compress", () -> compressPath(stats, running)));
         Process flood = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
@@ -206,7 +208,17 @@ public final class LoadBench {
         Map<String, Long> logAfter = logSizes();
         System.out.printf("flood: %s; helper logs grew by %s bytes%n", floodLine.lines().reduce((a, b2) -> b2)
                 .orElse("?"), diff(logBefore, logAfter));
-        faults(clients);
+        try {
+            faults(clients);
+        } catch (Exception e) {
+            System.out.println("fault: the phase stopped: " + e.getMessage());
+        }
+        for (Helper h : helpers.values()) {
+            long oom = Files.readAllLines(h.log()).stream().filter(l -> l.contains("OutOfMemoryError")).count();
+            if (oom > 0) {
+                System.out.printf("helper %s: %d OutOfMemoryError lines in its log%n", h.name(), oom);
+            }
+        }
         busLoss();
         System.out.println("load: logs in " + dir + "; load average at the end " + loadAverage());
     }
@@ -340,12 +352,20 @@ public final class LoadBench {
      * loopback address, replies to the relay's port, as SocketsHostileAndNetdevTest does), eight client MACs in turn.
      * One lease = OFFER and ACK received; a missing or wrong reply (NAK, timeout) is an error.
      */
-    private void dhcpPath(Stats stats, AtomicBoolean running) {
+    private void dhcpPath(Stats stats, AtomicBoolean running, int perSecond) {
         java.net.InetAddress lo = java.net.InetAddress.getLoopbackAddress();
         try (java.net.DatagramSocket s = new java.net.DatagramSocket(new InetSocketAddress(lo, 0))) {
             s.setSoTimeout(3000);
             int n = 0;
+            long start = System.nanoTime();
             while (running.get()) {
+                if (perSecond > 0) { // paced: cycle n starts no earlier than n / perSecond seconds in
+                    long due = start + n * 1_000_000_000L / perSecond;
+                    long wait = due - System.nanoTime();
+                    if (wait > 0) {
+                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    }
+                }
                 byte[] mac = {0x52, 0x54, 0x00, 0x4c, 0x44, (byte) (n++ % 8)};
                 int xid = ThreadLocalRandom.current().nextInt();
                 long t0 = System.nanoTime();
@@ -366,6 +386,8 @@ public final class LoadBench {
             }
         } catch (IOException e) {
             stats.error(DHCP, String.valueOf(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -498,6 +520,7 @@ public final class LoadBench {
     /** The flood, in a process of another UID: denied calls as fast as four connections can make them. */
     private static void flood(String address, int seconds) throws Exception {
         AtomicLong denied = new AtomicLong();
+        AtomicLong letThrough = new AtomicLong();
         AtomicLong other = new AtomicLong();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         List<Thread> ts = new ArrayList<>();
@@ -508,7 +531,7 @@ public final class LoadBench {
                         try {
                             call(c, SLIRP, "/org/qemu/SlirpDhcp1", SLIRP, "AddStaticLease", "sss",
                                     "52:54:00:66:66:66", "10.0.2.66", "flood");
-                            other.incrementAndGet();
+                            letThrough.incrementAndGet();
                         } catch (IOException e) {
                             if (e.getMessage().startsWith("org.freedesktop.DBus.Error.AccessDenied")) {
                                 denied.incrementAndGet();
@@ -525,8 +548,8 @@ public final class LoadBench {
         for (Thread t : ts) {
             t.join();
         }
-        System.out.printf("%d calls denied (%.0f/s), %d not denied%n", denied.get(), denied.get() / (double) seconds,
-                other.get());
+        System.out.printf("%d calls denied (%.0f/s), %d let through, %d failed otherwise (no reply, another error)%n",
+                denied.get(), denied.get() / (double) seconds, letThrough.get(), other.get());
     }
 
     /**

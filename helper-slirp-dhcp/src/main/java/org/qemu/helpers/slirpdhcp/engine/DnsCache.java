@@ -94,7 +94,8 @@ final class DnsCache {
                 if (rec.getType() == Type.OPT) {
                     continue;
                 }
-                long ttl = Math.max(0, rec.getTTL() - age);
+                // RFC 2181 8 again: a record of another section than the TTL's (ADDITIONAL) may carry the top bit
+                long ttl = rec.getTTL() > MAX_WIRE_TTL ? 0 : Math.max(0, rec.getTTL() - age);
                 out.addRecord(Record.newRecord(rec.getName(), rec.getType(), rec.getDClass(), ttl,
                         rec.rdataToWireCanonical()), s);
             }
