@@ -1,14 +1,18 @@
 package org.qemu.helpers.common.bus;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.DBus;
 import org.freedesktop.dbus.messages.DBusSignal;
+import org.qemu.helpers.common.log.EventRateLimit;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.Caller;
 import org.qemu.helpers.common.trust.PeerTrust;
@@ -21,6 +25,15 @@ import org.qemu.helpers.common.trust.TrustLevel;
  * specification "Message Routing": a signal with a destination goes to that peer only).
  * The peers are the unique names on the bus, followed through NameOwnerChanged; a VM's bus
  * has a handful, so a copy per peer is cheap.
+ * <p>
+ * But not free, and not bounded by itself: dbus-java queues every message for its one sender
+ * thread without a limit, method replies behind them. The load run (64 clients, DHCP back to
+ * back: two lease signals times ~70 peers, thousands of copies a second) filled that queue until
+ * slirp-dhcp's 64 MiB heap ran out and its replies stopped. So the copies go through a token
+ * bucket ({@link #COPIES_BURST} at once, {@link #COPIES_PER_SECOND} a second): a signal over it is
+ * dropped for every peer (never for some), counted, and logged at most once a second. D-Bus
+ * promises no signal delivery to a slow reader either (dbus-daemon drops for a full queue); a
+ * reader that must not miss state reads it with the method (ListLeases, GetAll).
  */
 public final class Signals {
     /** What a signal carries needs this level to read unless the caller says otherwise, like properties. */
@@ -30,6 +43,13 @@ public final class Signals {
     private final PeerTrust trust;
     private final HelperLog log;
     private final Set<String> peers = ConcurrentHashMap.newKeySet();
+    /** Signal copies queued at once, then per second, before signals are dropped. */
+    static final int COPIES_BURST = 4_000;
+    static final int COPIES_PER_SECOND = 2_000;
+    private final EventRateLimit copies = new EventRateLimit(COPIES_BURST, COPIES_PER_SECOND,
+            () -> System.nanoTime() / 1_000_000L);
+    private final EventRateLimit dropLines = new EventRateLimit(1, 1, () -> System.nanoTime() / 1_000_000L);
+    private final AtomicLong dropped = new AtomicLong();
 
     Signals(DBusConnection connection, PeerTrust trust, HelperLog log) throws DBusException {
         this.connection = connection;
@@ -69,6 +89,7 @@ public final class Signals {
     void sendEach(Function<Caller, DBusSignal> perPeer, String what) {
         String self = connection.getUniqueName();
         byte endian = connection.getMessageFactory().getEndianess();
+        Map<String, DBusSignal> toSend = new LinkedHashMap<>();
         for (String peer : List.copyOf(peers)) {
             if (peer.equals(self)) {
                 continue;
@@ -83,12 +104,36 @@ public final class Signals {
             try {
                 DBusSignal s = perPeer.apply(caller);
                 if (s != null) {
-                    connection.sendMessage(new UnicastSignal(endian, s, peer));
+                    toSend.put(peer, s);
                 }
-            } catch (DBusException | DBusExecutionException e) {
+            } catch (DBusExecutionException e) {
                 log.warn("signal-failed", "signal", what, "destination", peer, "error", e.getMessage());
             }
         }
+        if (toSend.isEmpty()) {
+            return;
+        }
+        if (copies.admit("copies", toSend.size()) < 0) {
+            long total = dropped.incrementAndGet();
+            long before = dropLines.admit("dropped");
+            if (before >= 0) {
+                log.warn("signals-dropped", "signal", what, "copies", toSend.size(), "dropped_total", total,
+                        "limit_per_second", COPIES_PER_SECOND);
+            }
+            return;
+        }
+        for (Map.Entry<String, DBusSignal> e : toSend.entrySet()) {
+            try {
+                connection.sendMessage(new UnicastSignal(endian, e.getValue(), e.getKey()));
+            } catch (DBusException | DBusExecutionException ex) {
+                log.warn("signal-failed", "signal", what, "destination", e.getKey(), "error", ex.getMessage());
+            }
+        }
+    }
+
+    /** Signals dropped by the copy limit since start (each dropped for every peer). */
+    public long dropped() {
+        return dropped.get();
     }
 
     /** The unique names currently followed (for tests). */

@@ -61,7 +61,15 @@ public final class EventRateLimit {
      * Whether a line of {@code event} may be written now: -1 if not (it is counted), else how many lines of this
      * event were left out since the last one written (0 usually), for the line to say.
      */
-    public synchronized long admit(String event) {
+    public long admit(String event) {
+        return admit(event, 1);
+    }
+
+    /**
+     * As {@link #admit(String)} for something that costs {@code cost} tokens at once (a signal sent as one copy per
+     * peer): all of it or none. A cost above the burst is never admitted.
+     */
+    public synchronized long admit(String event, int cost) {
         long now = millis.getAsLong();
         Bucket b = buckets.computeIfAbsent(event, k -> {
             Bucket fresh = new Bucket();
@@ -71,11 +79,11 @@ public final class EventRateLimit {
         });
         b.tokens = Math.min(burst, b.tokens + (now - b.at) * perMilli);
         b.at = now;
-        if (b.tokens < 1) {
+        if (b.tokens < cost) {
             b.suppressed++;
             return -1;
         }
-        b.tokens -= 1;
+        b.tokens -= cost;
         long left = b.suppressed;
         b.suppressed = 0;
         return left;

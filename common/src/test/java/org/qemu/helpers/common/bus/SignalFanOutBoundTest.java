@@ -1,0 +1,82 @@
+package org.qemu.helpers.common.bus;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.freedesktop.dbus.connections.impl.DBusConnection;
+import org.freedesktop.dbus.interfaces.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.discovery.Helper1;
+import org.qemu.helpers.common.log.HelperLog;
+import org.qemu.helpers.common.sample.Sample1;
+import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.common.trust.TrustLevel;
+import org.qemu.helpers.common.trust.TrustPolicy;
+
+/**
+ * A flood of signals to many entitled peers (the load run: DHCP back to back, two lease signals a lease, ~70 peers)
+ * must not queue without bound in dbus-java's sender nor hold back the helper's method replies: 30 peers on a real
+ * dbus-daemon, 20,000 signals (600,000 copies without the limit); a method call made during the flood is answered
+ * within seconds, the copies a peer receives stay within the limit, and the drops are counted.
+ */
+class SignalFanOutBoundTest {
+    @RegisterExtension
+    static final PrivateBus BUS = new PrivateBus();
+
+    @Test
+    void aSignalFloodIsBoundedAndMethodRepliesStillFlow() throws Exception {
+        HelperLog quiet = new HelperLog("fanout", HelperLog.Level.ERROR, new PrintStream(OutputStream.nullOutputStream()));
+        HelperIdentity id = new HelperIdentity("fanout", "org.qemu.FanOut1", "signal fan-out", null, List.of());
+        try (HelperRuntime rt = HelperRuntime.start(id, BUS.address(), TrustPolicy.ownUidOnly(CommonOptions.ownUid()),
+                Path.of("/nonexistent"), quiet, "test")) {
+            List<DBusConnection> peers = new ArrayList<>();
+            AtomicLong received = new AtomicLong();
+            for (int i = 0; i < 30; i++) {
+                DBusConnection c = BUS.connect();
+                peers.add(c);
+            }
+            peers.get(0).addSigHandler(Sample1.ValueSet.class, s -> received.incrementAndGet());
+            waitForPeers(rt, 30);
+
+            long start = System.nanoTime();
+            Thread flood = new Thread(() -> {
+                try {
+                    for (int i = 0; i < 20_000; i++) {
+                        rt.signals().send(new Sample1.ValueSet("/org/qemu/Sample1", "v" + i), TrustLevel.HELPER);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "flood");
+            flood.start();
+            flood.join(60_000);
+            long callStart = System.nanoTime();
+            Properties helper = peers.get(1).getRemoteObject(rt.connection().getUniqueName(), Helper1.PATH,
+                    Properties.class);
+            helper.Get(Helper1.INTERFACE, "Status");
+            double callSeconds = (System.nanoTime() - callStart) / 1e9;
+            double floodSeconds = (callStart - start) / 1e9;
+            Thread.sleep(500); // let the last admitted copies arrive
+            long maxCopies = Signals.COPIES_BURST + (long) (Signals.COPIES_PER_SECOND * (floodSeconds + callSeconds + 1));
+            assertTrue(callSeconds < 5, "a method reply waited " + callSeconds + " s behind the signal flood");
+            assertTrue(rt.signals().dropped() > 0, "20,000 signals in " + floodSeconds + " s: none dropped");
+            assertTrue(received.get() * 30 <= maxCopies, "peer 0 received " + received.get() + " signals, "
+                    + "30 peers so ~" + received.get() * 30 + " copies, limit " + maxCopies);
+            assertTrue(received.get() > 0, "no signal reached the peer at all");
+        }
+    }
+
+    static void waitForPeers(HelperRuntime rt, int atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (rt.signals().peers().size() < atLeast + 1 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+    }
+}
