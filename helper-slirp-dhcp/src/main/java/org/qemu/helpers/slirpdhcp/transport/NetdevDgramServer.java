@@ -36,8 +36,8 @@ public final class NetdevDgramServer implements FrameFrontEnd {
         return null;
     }
 
-    public static NetdevDgramServer open(Path path, GuestPort link, Statistics stats, Consumer<String> log)
-            throws IOException {
+    public static NetdevDgramServer open(Path path, GuestPort link, Statistics stats, Consumer<String> log,
+                                         EventLoop loop) throws IOException {
         String bad = pathProblem(path);
         if (bad != null) {
             throw new IOException(bad);
@@ -56,7 +56,7 @@ public final class NetdevDgramServer implements FrameFrontEnd {
             }
         }
         return new NetdevDgramServer(path, new PacketFrontEnd(fd, new PacketIo.ReplyToSender(), "dgram " + p, link,
-                stats, log));
+                stats, log, loop));
     }
 
     @Override

@@ -10,7 +10,7 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 /**
  * A descriptor on which every read is one Ethernet frame and every write sends one: an inherited SOCK_DGRAM
  * socket ({@code -netdev socket,fd=}, libvirt's socketpair), QEMU's {@code -netdev dgram} Unix socket, a tap
- * device. One reader thread; the guest is attached for the descriptor's whole life, since a datagram socket has no
+ * device, read on the event loop's thread; the guest is attached for the descriptor's whole life, since a datagram socket has no
  * connection to lose (a frame is just sent, and dropped while nobody reads it).
  *
  * <p>Per frame in: one non-blocking read into a reused native buffer, one copy into a frame-sized array (the link
@@ -25,51 +25,44 @@ public final class PacketFrontEnd extends FdFrontEnd {
 
     private final PacketIo io;
     private final Memory in = new Memory(Frames.MAX_FRAME + 1); // one more: a read that fills it was too long
-    private final FrameArrays arrays = new FrameArrays(); // reader thread only
+    private final FrameArrays arrays = new FrameArrays(); // loop thread only
     private boolean peerGoneLogged;
     private boolean stalled;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, Consumer<String> log) {
-        super(fd, what, Frames.MAX_FRAME, link, stats, log);
+    public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, Consumer<String> log,
+                          EventLoop loop) {
+        super(fd, what, Frames.MAX_FRAME, link, stats, log, loop);
         this.io = io;
     }
 
     @Override
-    void readLoop() {
+    boolean readSome() {
         long cap = in.size();
-        try {
-            while (!closed) {
-                long n = io.receive(fd, in, cap);
-                if (n < 0) {
-                    int e = Posix.errno();
-                    if (e == Posix.EAGAIN) {
-                        link.burstEnd(); // every frame queued now was delivered
-                        if (!wakeup.await(fd, Posix.POLLIN, -1)) {
-                            break;
-                        }
-                    } else if (e != Posix.EINTR) {
-                        log.accept("frontend_read_failed frontend=\"" + what + "\" error=\"" + Posix.strerror(e)
-                                + "\"");
-                        break;
-                    }
-                    continue;
+        for (int i = 0; i < READS_PER_ROUND && !closed; i++) {
+            long n = io.receive(fd, in, cap);
+            if (n < 0) {
+                int e = Posix.errno();
+                if (e == Posix.EAGAIN) {
+                    return true; // every frame queued now was delivered
                 }
-                if (n > Frames.MAX_FRAME) {
-                    stats.inc(DROPPED_OVERSIZE);
-                    continue;
+                if (e != Posix.EINTR) {
+                    log.accept("frontend_read_failed frontend=\"" + what + "\" error=\"" + Posix.strerror(e)
+                            + "\"");
+                    return false;
                 }
-                // a zero-length or runt datagram is not an end of anything: the link drops and counts it
-                byte[] frame = arrays.get((int) n);
-                in.read(0, frame, 0, frame.length);
-                link.receiveInBurst(frame, sink);
+                continue;
             }
-        } catch (RuntimeException e) {
-            log.accept("frontend_failed frontend=\"" + what + "\" error=\"" + e + "\"");
-        } finally {
-            link.burstEnd();
-            link.detach(sink);
+            if (n > Frames.MAX_FRAME) {
+                stats.inc(DROPPED_OVERSIZE);
+                continue;
+            }
+            // a zero-length or runt datagram is not an end of anything: the link drops and counts it
+            byte[] frame = arrays.get((int) n);
+            in.read(0, frame, 0, frame.length);
+            link.receiveInBurst(frame, sink);
         }
+        return true;
     }
 
     @Override
@@ -89,7 +82,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
                 // a burst filled the peer's queue (net.unix.max_dgram_qlen is 10 datagrams by default): wait a
                 // little once rather than drop at once; a peer that still cannot take it counts as stalled, and
                 // no send waits again until one succeeds
-                if (Wakeup.writable(outPoll, fd, BURST_WAIT_MS)) {
+                if (writable(outPoll, fd, BURST_WAIT_MS)) {
                     r = io.send(fd, out, frame.length);
                     e = r < 0 ? Posix.errno() : 0;
                 }

@@ -43,7 +43,7 @@ public final class TapDevice {
     }
 
     public static PacketFrontEnd open(String netns, String name, int mtu, GuestPort link, Statistics stats,
-                                      Consumer<String> log) throws IOException {
+                                      Consumer<String> log, EventLoop loop) throws IOException {
         Path ns = namespacePath(netns);
         CompletableFuture<Integer> fd = new CompletableFuture<>();
         Thread t = new Thread(() -> {
@@ -58,7 +58,8 @@ public final class TapDevice {
         try {
             int f = fd.get();
             log.accept("tap_opened netns=" + ns + " tap=" + name + " mtu=" + mtu);
-            return new PacketFrontEnd(f, PacketIo.TAP, "tap " + name + " netns " + ns, link, stats, log);
+            return new PacketFrontEnd(f, PacketIo.TAP, "tap " + name + " netns " + ns, link, stats, log,
+                    loop);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
