@@ -51,6 +51,7 @@ public final class NatEngine {
     private final Mac gatewayMac;
     private final NatLink link = new Link();
     private final FrameArrays frameArrays = new FrameArrays(); // under this engine's lock
+    private final RingArrays ringArrays = new RingArrays(TcpFlow.BUFFER); // under this engine's lock
     /** Inside a burst of guest frames (between {@link #beginBurst} and {@link #endBurst}). */
     private boolean burst;
     private final List<TcpFlow> deferred = new ArrayList<>();
@@ -499,6 +500,11 @@ public final class NatEngine {
         @Override
         public FrameArrays frameArrays() {
             return frameArrays;
+        }
+
+        @Override
+        public RingArrays ringArrays() {
+            return ringArrays;
         }
 
         @Override

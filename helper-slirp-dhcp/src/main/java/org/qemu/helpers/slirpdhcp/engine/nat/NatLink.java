@@ -21,6 +21,9 @@ interface NatLink {
     /** The arrays frames toward the guest are built in (used under the engine's lock). */
     FrameArrays frameArrays();
 
+    /** Where flows' ring arrays come from and go back to (used under the engine's lock). */
+    RingArrays ringArrays();
+
     /** Counts one event in the helper's Statistics. */
     void count(String counter);
 

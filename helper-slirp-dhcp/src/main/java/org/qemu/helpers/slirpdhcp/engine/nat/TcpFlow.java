@@ -19,6 +19,13 @@ public final class TcpFlow {
     static final int MAX_RETRANSMITS = 12;
     static final long CONNECT_TIMEOUT_MS = 75_000;
     static final long LINGER_MS = 2_000;
+    /**
+     * How long the ACK of less than two full-sized segments waits for data of ours to ride on (RFC 9293
+     * 3.8.6.3: MUST be under 0.5 s; RFC 5681 4.2: at least every second full-sized segment is acknowledged at
+     * once). A request answered by the host within this time costs the guest no pure ACK. Below Linux's own
+     * 40 ms minimum, so a guest's Nagle waits less for it than for a Linux peer.
+     */
+    static final long DELAYED_ACK_MS = 10;
 
     public enum State { CONNECTING, SYN_SENT, ESTABLISHED, CLOSED }
 
@@ -31,7 +38,7 @@ public final class TcpFlow {
     private State state;
     // Guest -> host (RFC 9293 3.3.1 receive variables, seen from the flow).
     private int rcvNxt;
-    private final ByteRing toHost = new ByteRing(BUFFER);
+    private final ByteRing toHost;
     private boolean guestScales;
     private boolean guestFin;
     private boolean hostOutputShut;
@@ -44,7 +51,7 @@ public final class TcpFlow {
     private int sndWl2;
     private int guestWindowScale;
     private int mss;
-    private final ByteRing toGuest = new ByteRing(BUFFER);
+    private final ByteRing toGuest;
     private boolean hostEof;
     private boolean finSent;
     private int dupAcks;
@@ -59,12 +66,15 @@ public final class TcpFlow {
     private boolean burstQueued;
     private boolean ackPending;
     private int unackedBytes;
+    private long ackDeadline = Long.MAX_VALUE;
 
     private TcpFlow(FlowKey key, Mac guestMac, NatLink link, int iss, State state) {
         this.key = key;
         this.guestMac = guestMac;
         this.link = link;
         this.iss = iss;
+        this.toHost = new ByteRing(link.ringArrays());
+        this.toGuest = new ByteRing(link.ringArrays());
         this.sndUna = iss;
         this.sndNxt = iss;
         this.state = state;
@@ -113,7 +123,7 @@ public final class TcpFlow {
 
     /** The time the engine should call {@link #tick} next, or Long.MAX_VALUE for none. */
     long deadline() {
-        return deadline;
+        return Math.min(deadline, ackDeadline);
     }
 
     private void takeSynOptions(TcpSegment syn) {
@@ -434,7 +444,13 @@ public final class TcpFlow {
         }
         flushToHost();
         if (ackPending && state == State.ESTABLISHED) {
-            sendAck();
+            if (unackedBytes < 2 * link.linkMss()) {
+                if (ackDeadline == Long.MAX_VALUE) { // from the first byte held: later bursts do not extend it
+                    ackDeadline = link.nowMs() + DELAYED_ACK_MS; // a reply from the host may carry it
+                }
+            } else {
+                sendAck();
+            }
         }
         interest();
     }
@@ -444,6 +460,12 @@ public final class TcpFlow {
     /** RFC 6298 5.4-5.6 on expiry: resend from SND.UNA with the timer backed off; give up after a bound. */
     void tick() {
         long now = link.nowMs();
+        if (now >= ackDeadline) {
+            ackDeadline = Long.MAX_VALUE;
+            if (ackPending && state == State.ESTABLISHED) {
+                sendAck(); // nothing of ours came to carry it (RFC 9293 3.8.6.3)
+            }
+        }
         if (now < deadline) {
             return;
         }
@@ -595,6 +617,7 @@ public final class TcpFlow {
     private int windowField() {
         ackPending = false;
         unackedBytes = 0;
+        ackDeadline = Long.MAX_VALUE;
         int shift = guestScales ? OUR_WINDOW_SCALE : 0;
         int w = Math.min(receiveWindow() >> shift, 65535);
         lastAdvertised = w << shift;
@@ -646,6 +669,9 @@ public final class TcpFlow {
         }
         state = State.CLOSED;
         deadline = Long.MAX_VALUE;
+        ackDeadline = Long.MAX_VALUE;
+        toHost.release(); // nothing more goes either way: the arrays serve other flows
+        toGuest.release();
         lingerUntil = link.nowMs() + LINGER_MS;
         link.host().tcpClose(this, reset);
     }
