@@ -1,8 +1,6 @@
 package org.qemu.helpers.deploy;
 
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
-import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
-import static com.tngtech.archunit.core.domain.properties.HasName.Predicates.name;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -35,12 +33,7 @@ class ArchitectureTest {
         for (String pkg : List.of("common.bus", "slirpdhcp", "compress", "tpmstub", "uiclient", "deploy")) {
             assertTrue(main.containPackage("org.qemu.helpers." + pkg), "not imported: " + pkg);
         }
-        slices().matching("org.qemu.helpers.(**)").should().beFreeOfCycles()
-                // KNOWN, left to the slirp engine's owner (3f91494): the guest link hands its parsed UDP to the NAT
-                // engine, which builds frames with engine.frame. Remove this line once one of the two is turned.
-                .ignoreDependency(name("org.qemu.helpers.slirpdhcp.engine.frame.GuestLink"),
-                        resideInAPackage("org.qemu.helpers.slirpdhcp.engine.nat"))
-                .check(main);
+        slices().matching("org.qemu.helpers.(**)").should().beFreeOfCycles().check(main);
     }
 
 }

@@ -35,6 +35,7 @@ import org.qemu.helpers.slirpdhcp.transport.TapDevice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import org.qemu.helpers.common.text.Untrusted;
 
 /** helper-slirp-dhcp: DHCP and DNS for a guest on user-mode networking, on the VM's bus as org.qemu.SlirpDhcp1. */
 @Command(name = "helper-slirp-dhcp", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
@@ -154,7 +155,8 @@ public final class Main extends HelperCommand {
                 d = d.substring(0, d.length() - 1);
             }
             if (!d.isEmpty() && !Hostnames.isValidDomain(d)) {
-                throw ConfigException.option("--domain", "'" + Hostnames.escape(domain) + "' is not a valid DNS name");
+                throw ConfigException.option("--domain", "'" + Untrusted.printable(domain, 80)
+                        + "' is not a valid DNS name");
             }
             net = NetworkConfig.forNetwork(Ip4.parse(cidr[0]), Integer.parseInt(cidr[1]), d);
         } catch (IllegalArgumentException e) {
@@ -297,9 +299,9 @@ public final class Main extends HelperCommand {
         Settings s = settings(rt.stateDir());
         NatSettings nat = natSettings();
         HelperLog log = rt.log();
-        IncomingHold hold = instance.incomingHold(line -> log.info(line));
+        IncomingHold hold = instance.incomingHold(log);
         try {
-            core = SlirpCore.start(s, nat, InstanceOptions.guestDhcp(hold), line -> log.info(line));
+            core = SlirpCore.start(s, nat, InstanceOptions.guestDhcp(hold), log);
         } catch (ListenException e) {
             throw e; // a listen path that is not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (java.net.BindException e) {

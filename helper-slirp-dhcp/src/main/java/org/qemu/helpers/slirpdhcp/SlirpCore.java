@@ -39,6 +39,7 @@ import org.qemu.helpers.slirpdhcp.transport.TapDevice;
 import org.qemu.helpers.slirpdhcp.transport.TcpDnsServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDhcpServer;
 import org.qemu.helpers.slirpdhcp.transport.UdpDnsServer;
+import org.qemu.helpers.common.log.EventLog;
 
 /** Wires engine, store and transports for one set of {@link Settings}; closing stops every thread and socket. */
 public final class SlirpCore implements AutoCloseable {
@@ -61,7 +62,7 @@ public final class SlirpCore implements AutoCloseable {
     private Forwards forwards;
 
     private SlirpCore(Settings s, NatSettings n, java.util.function.UnaryOperator<DhcpEndpoint> guestDhcp,
-                      Consumer<String> log) throws IOException {
+                      EventLog log) throws IOException {
         this.settings = s;
         this.guestDhcp = guestDhcp;
         this.natSettings = n;
@@ -87,7 +88,7 @@ public final class SlirpCore implements AutoCloseable {
             try {
                 dhcp.expire();
             } catch (IOException | RuntimeException e) {
-                log.accept("expiry_failed error=\"" + e.getMessage() + "\"");
+                log.warn("expiry_failed", "error", e.getMessage());
             }
         }, 5, 5, TimeUnit.SECONDS);
     }
@@ -97,18 +98,18 @@ public final class SlirpCore implements AutoCloseable {
     }
 
     /** Opens the store, binds every configured socket and starts serving. */
-    public static SlirpCore start(Settings s, Consumer<String> log) throws IOException {
+    public static SlirpCore start(Settings s, EventLog log) throws IOException {
         return start(s, NatSettings.defaults(), log);
     }
 
-    /** As {@link #start(Settings, Consumer)}, with the NAT and forwards of {@code nat}. */
-    public static SlirpCore start(Settings s, NatSettings nat, Consumer<String> log) throws IOException {
+    /** As {@link #start(Settings, EventLog)}, with the NAT and forwards of {@code nat}. */
+    public static SlirpCore start(Settings s, NatSettings nat, EventLog log) throws IOException {
         return start(s, nat, java.util.function.UnaryOperator.identity(), log);
     }
 
-    /** As {@link #start(Settings, NatSettings, Consumer)}; the guest's DHCP goes through {@code guestDhcp}. */
+    /** As {@link #start(Settings, NatSettings, EventLog)}; the guest's DHCP goes through {@code guestDhcp}. */
     public static SlirpCore start(Settings s, NatSettings nat, java.util.function.UnaryOperator<DhcpEndpoint> guestDhcp,
-                                  Consumer<String> log) throws IOException {
+                                  EventLog log) throws IOException {
         SlirpCore c = new SlirpCore(s, nat, guestDhcp, log);
         try {
             c.open(log);
@@ -119,20 +120,41 @@ public final class SlirpCore implements AutoCloseable {
         return c;
     }
 
-    private void open(Consumer<String> log) throws IOException {
+    /**
+     * DNS listens on one port for UDP and TCP (RFC 7766 section 5: a server answers over both). With port 0 the
+     * kernel picks the UDP port, and that number may already be taken for TCP by someone else: then another UDP
+     * port is tried, a few times, before the bind error is reported.
+     */
+    private void openDns(InetAddress bind, EventLog log) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            UdpDnsServer udp = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, 65535, log);
+            try {
+                tcpDns = new TcpDnsServer(new InetSocketAddress(bind, udp.port()), dns, tcpPool, log);
+            } catch (java.net.BindException e) {
+                udp.close();
+                if (settings.dnsPort() != 0 || attempt == 8) {
+                    throw e;
+                }
+                continue;
+            }
+            udpDns = udp;
+            closeables.add(udpDns);
+            closeables.add(tcpDns);
+            return;
+        }
+    }
+
+    private void open(EventLog log) throws IOException {
         if (settings.udpBind() != null) {
             InetAddress bind = InetAddress.getByName(settings.udpBind());
             udpDhcp = new UdpDhcpServer(new InetSocketAddress(settings.dhcpPort()), settings.dhcpClientPort(), dhcp,
                     settings.net(), stats, log);
             closeables.add(udpDhcp);
-            udpDns = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, 65535, log);
-            closeables.add(udpDns);
-            tcpDns = new TcpDnsServer(new InetSocketAddress(bind, udpDns.port()), dns, tcpPool, log);
-            closeables.add(tcpDns);
+            openDns(bind, log);
             udpDhcp.start();
             udpDns.start();
             tcpDns.start();
-            log.accept("listening dhcp=0.0.0.0:" + udpDhcp.port() + " dns=" + settings.udpBind() + ":" + udpDns.port());
+            log.info("listening", "dhcp", "0.0.0.0:" + udpDhcp.port(), "dns", settings.udpBind() + ":" + udpDns.port());
         }
         if (settings.guest() != null) {
             GuestLink link = new GuestLink(settings.net(), guestDhcp.apply(dhcp), dns, stats, log);
@@ -145,11 +167,11 @@ public final class SlirpCore implements AutoCloseable {
             closeables.add(guest);
             loop.start();
             guest.start();
-            log.accept("listening guest=\"" + guest.describe() + "\"");
+            log.info("listening", "guest", guest.describe());
         }
     }
 
-    private void openNat(GuestLink link, EventLoop loop, Consumer<String> log) throws IOException {
+    private void openNat(GuestLink link, EventLoop loop, EventLog log) throws IOException {
         java.security.SecureRandom isn = new java.security.SecureRandom(); // RFC 6528: unpredictable ISNs
         nat = new NatEngine(settings.net(), natSettings.policy(), stats, System::currentTimeMillis, isn::nextInt,
                 link::attached, this::leaseMac, this::currentGuest);
@@ -160,9 +182,8 @@ public final class SlirpCore implements AutoCloseable {
             forwards.add(f);
         }
         link.nat(nat);
-        log.accept("nat_ready restrict=" + natSettings.policy().restrict() + " map_gw="
-                + natSettings.policy().mapGateway() + " max_flows=" + natSettings.policy().maxFlows() + " forwards="
-                + natSettings.forwards().size());
+        log.info("nat_ready", "restrict", natSettings.policy().restrict(), "map_gw", natSettings.policy().mapGateway(),
+                "max_flows", natSettings.policy().maxFlows(), "forwards", natSettings.forwards().size());
     }
 
     private Mac leaseMac(int ip) {
@@ -207,7 +228,7 @@ public final class SlirpCore implements AutoCloseable {
     }
 
     /** The one guest front end of {@code g}, its descriptor open (so a bad path or namespace fails here). */
-    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, EventLoop loop, Consumer<String> log)
+    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, EventLoop loop, EventLog log)
             throws IOException {
         if (g instanceof Settings.Guest.NetdevStream s) {
             return new NetdevStreamServer(s.path(), link, stats, log);

@@ -37,6 +37,27 @@ public final class EventRateLimit {
     }
 
     /**
+     * {@code log} with this limit in front of it, per event name: a line over the limit is dropped (and counted), the
+     * next one written carries {@code suppressed_before=N}.
+     */
+    public EventLog limit(EventLog log) {
+        return (level, event, kv) -> {
+            long left = admit(event);
+            if (left < 0) {
+                return;
+            }
+            if (left == 0) {
+                log.log(level, event, kv);
+            } else {
+                Object[] more = java.util.Arrays.copyOf(kv, kv.length + 2);
+                more[kv.length] = "suppressed_before";
+                more[kv.length + 1] = left;
+                log.log(level, event, more);
+            }
+        };
+    }
+
+    /**
      * Whether a line of {@code event} may be written now: -1 if not (it is counted), else how many lines of this
      * event were left out since the last one written (0 usually), for the line to say.
      */

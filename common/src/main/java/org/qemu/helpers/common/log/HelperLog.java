@@ -102,12 +102,21 @@ public final class HelperLog implements EventLog {
         if (priorityPrefix) {
             sb.append('<').append(level.priority()).append('>');
         }
-        sb.append(name).append(' ')
-                .append(level.name().toLowerCase(Locale.ROOT)).append(' ').append(event);
+        sb.append(name).append(' ').append(level.name().toLowerCase(Locale.ROOT)).append(' ');
+        return appendLine(sb, event, kv).toString();
+    }
+
+    /** The part of a line after name and level, {@code EVENT key=value ...}, values quoted as in every line. */
+    public static String line(String event, Object... kv) {
+        return appendLine(new StringBuilder(64), event, kv).toString();
+    }
+
+    private static StringBuilder appendLine(StringBuilder sb, String event, Object... kv) {
+        sb.append(event);
         for (int i = 0; i + 1 < kv.length; i += 2) {
             sb.append(' ').append(kv[i]).append('=').append(Untrusted.quote(String.valueOf(kv[i + 1])));
         }
-        return sb.toString();
+        return sb;
     }
 
     private static Object[] append(Object[] kv, Object k, Object v) {

@@ -3,6 +3,7 @@ package org.qemu.helpers.common.trust;
 import org.freedesktop.DBus;
 import org.freedesktop.dbus.DBusCallInfo;
 import org.freedesktop.dbus.connections.base.AbstractConnectionBase;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.common.log.EventRateLimit;
 import org.qemu.helpers.common.log.HelperLog;
 
@@ -14,8 +15,7 @@ import org.qemu.helpers.common.log.HelperLog;
  */
 public final class TrustGate {
     private final PeerTrust trust;
-    private final HelperLog log;
-    private final EventRateLimit audit;
+    private final EventLog auditLog;
 
     public TrustGate(PeerTrust trust, HelperLog log) {
         this(trust, log, EventRateLimit.forAudit());
@@ -23,8 +23,7 @@ public final class TrustGate {
 
     public TrustGate(PeerTrust trust, HelperLog log, EventRateLimit audit) {
         this.trust = trust;
-        this.log = log;
-        this.audit = audit;
+        this.auditLog = audit.limit(log);
     }
 
     public PeerTrust trust() {
@@ -58,17 +57,6 @@ public final class TrustGate {
 
     /** One audit line, unless the rate limit is spent; the next line written says how many were left out. */
     private void denied(Object... kv) {
-        long left = audit.admit("access-denied");
-        if (left < 0) {
-            return;
-        }
-        if (left == 0) {
-            log.warn("access-denied", kv);
-        } else {
-            Object[] more = java.util.Arrays.copyOf(kv, kv.length + 2);
-            more[kv.length] = "suppressed_before";
-            more[kv.length + 1] = left;
-            log.warn("access-denied", more);
-        }
+        auditLog.warn("access-denied", kv);
     }
 }

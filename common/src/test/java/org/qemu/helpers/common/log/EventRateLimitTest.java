@@ -2,6 +2,8 @@ package org.qemu.helpers.common.log;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class EventRateLimitTest {
@@ -25,5 +27,20 @@ class EventRateLimitTest {
             assertEquals(i == 0 ? 1 : 0, limit.admit("a"), "the bucket refills to the burst, no more");
         }
         assertEquals(-1, limit.admit("a"));
+    }
+
+    @Test
+    void aLimitedLogDropsLinesOverTheLimitAndTheNextLineSaysHowMany() {
+        long[] now = {0};
+        List<String> lines = new ArrayList<>();
+        EventLog log = new EventRateLimit(2, 1, () -> now[0])
+                .limit((level, event, kv) -> lines.add(level + " " + HelperLog.line(event, kv)));
+        for (int i = 0; i < 5; i++) {
+            log.warn("nak", "mac", "52:54:00:00:00:0" + i);
+        }
+        now[0] += 1_000;
+        log.info("nak", "mac", "x y");
+        assertEquals(List.of("WARN nak mac=52:54:00:00:00:00", "WARN nak mac=52:54:00:00:00:01",
+                "INFO nak mac=\"x y\" suppressed_before=3"), lines);
     }
 }

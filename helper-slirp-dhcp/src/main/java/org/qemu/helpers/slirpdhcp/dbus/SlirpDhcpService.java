@@ -28,6 +28,7 @@ import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
 import org.qemu.helpers.slirpdhcp.store.DurableDhcp;
 import org.qemu.helpers.slirpdhcp.transport.Forwards;
+import org.qemu.helpers.common.text.Untrusted;
 
 /**
  * The exported {@code org.qemu.SlirpDhcp1}: validates arguments, runs the change durably, maps engine errors to
@@ -91,7 +92,7 @@ public final class SlirpDhcpService implements SlirpDhcp1 {
         int addr = ip(ip);
         String host = hostname.trim().toLowerCase(java.util.Locale.ROOT);
         if (!host.isEmpty() && !Hostnames.isValidLabel(host)) {
-            throw DBusErrors.invalidArgs("hostname '" + Hostnames.escape(hostname)
+            throw DBusErrors.invalidArgs("hostname '" + Untrusted.printable(hostname, 80)
                     + "' is not a valid RFC 1123 label (a-z, 0-9, '-', 1-63 characters, no dots)");
         }
         run(s -> s.addStatic(new StaticLease(m, addr, host)));

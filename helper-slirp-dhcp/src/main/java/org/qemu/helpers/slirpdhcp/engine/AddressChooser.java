@@ -3,6 +3,7 @@ package org.qemu.helpers.slirpdhcp.engine;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * Which address a client gets (RFC 2131 4.3.1): its static lease, else its current lease, its pending offer, the
@@ -20,14 +21,14 @@ final class AddressChooser {
 
     private final NetworkConfig cfg;
     private final LeaseTable table;
-    private final LogLimiter guestLog;
+    private final EventLog guestLog;
     private final Map<Integer, Offer> offers = new HashMap<>();
     private final Map<String, Integer> offerByClient = new HashMap<>();
     private final Map<Integer, Long> declined = new HashMap<>();
     private int cursor;
     private long lastOfferSweep;
 
-    AddressChooser(NetworkConfig cfg, LeaseTable table, LogLimiter guestLog) {
+    AddressChooser(NetworkConfig cfg, LeaseTable table, EventLog guestLog) {
         this.cfg = cfg;
         this.table = table;
         this.guestLog = guestLog;
@@ -43,8 +44,7 @@ final class AddressChooser {
                 return st.ip();
             }
             // A dynamic client still holds the reserved address; the static client waits (logged).
-            guestLog.log("static_busy", now, "static_busy mac=" + m.mac() + " ip=" + Ip4.format(st.ip()) + " holder="
-                    + holder.mac());
+            guestLog.warn("static_busy", "mac", m.mac(), "ip", Ip4.format(st.ip()), "holder", holder.mac());
             return null;
         }
         Lease cur = table.lease(key);

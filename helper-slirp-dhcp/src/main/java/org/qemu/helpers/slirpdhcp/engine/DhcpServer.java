@@ -7,7 +7,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.log.EventRateLimit;
 
 /**
  * The DHCP server state machine (RFC 2131 4.3) over a {@link LeaseTable} (what is bound), an
@@ -19,17 +20,19 @@ public final class DhcpServer {
     private final NetworkConfig cfg;
     private final LocalZone zone;
     private final Statistics stats;
-    private final LogLimiter guestLog;
+    private final EventLog guestLog;
     private final LeaseTable table;
     private final AddressChooser chooser;
     private final DhcpReplies replies;
     private long now;
 
-    public DhcpServer(NetworkConfig cfg, LocalZone zone, Statistics stats, Consumer<String> log) {
+    public DhcpServer(NetworkConfig cfg, LocalZone zone, Statistics stats, EventLog log) {
         this.cfg = cfg;
         this.zone = zone;
         this.stats = stats;
-        this.guestLog = new LogLimiter(log);
+        // lines a guest can trigger at will (NAKs, bad hostnames, pool exhaustion): 5 per event and second, so a
+        // hostile guest cannot flood the host's journal; the clock is the time of the message being handled
+        this.guestLog = new EventRateLimit(5, 5, () -> this.now * 1000L).limit(log);
         this.table = new LeaseTable(cfg, zone, guestLog);
         this.chooser = new AddressChooser(cfg, table, guestLog);
         this.replies = new DhcpReplies(cfg);
@@ -104,8 +107,8 @@ public final class DhcpServer {
         }
         if (ip == null) {
             stats.inc(Statistics.POOL_EXHAUSTED);
-            guestLog.log("pool_exhausted", now, "pool_exhausted mac=" + m.mac() + " pool="
-                    + Ip4.format(cfg.poolStart()) + "-" + Ip4.format(cfg.poolEnd()));
+            guestLog.warn("pool_exhausted", "mac", m.mac(), "pool",
+                    Ip4.format(cfg.poolStart()) + "-" + Ip4.format(cfg.poolEnd()));
             return Optional.empty();
         }
         chooser.offer(key, ip, now);
@@ -161,7 +164,7 @@ public final class DhcpServer {
 
     private DhcpReply nak(DhcpMessage m, String why) {
         stats.inc(Statistics.NAKS);
-        guestLog.log("nak", now, "nak mac=" + m.mac() + " reason=\"" + why + "\"");
+        guestLog.info("nak", "mac", m.mac(), "reason", why);
         return replies.nak(m, why);
     }
 
@@ -182,8 +185,8 @@ public final class DhcpServer {
             return; // only the client we gave the address to may declare it in use
         }
         chooser.decline(key, ip.get(), now);
-        guestLog.log("declined", now, "declined mac=" + m.mac() + " ip=" + Ip4.format(ip.get()) + " hold_s="
-                + NetworkConfig.DECLINE_HOLD_SECONDS);
+        guestLog.warn("declined", "mac", m.mac(), "ip", Ip4.format(ip.get()), "hold_s",
+                NetworkConfig.DECLINE_HOLD_SECONDS);
         table.forget(key);
         if (cur != null && cur.ip() == ip.get()) {
             table.end(cur, "declined", changes);
@@ -239,8 +242,8 @@ public final class DhcpServer {
         }
         Optional<String> label = Hostnames.sanitizeLabel(raw.get());
         if (label.isEmpty()) {
-            guestLog.log("hostname_ignored", now, "hostname_ignored mac=" + m.mac() + " raw=\""
-                    + Hostnames.escape(new String(raw.get(), StandardCharsets.ISO_8859_1)) + "\"");
+            guestLog.info("hostname_ignored", "mac", m.mac(), "raw",
+                    new String(raw.get(), StandardCharsets.ISO_8859_1));
             return "";
         }
         return label.get();

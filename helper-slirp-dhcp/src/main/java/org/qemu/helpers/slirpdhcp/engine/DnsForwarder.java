@@ -6,10 +6,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
@@ -38,10 +39,10 @@ public final class DnsForwarder {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final List<Upstream> upstreams;
     private final Statistics stats;
-    private final Consumer<String> log;
+    private final EventLog log;
     private volatile int preferred;
 
-    public DnsForwarder(List<Upstream> upstreams, Statistics stats, Consumer<String> log) {
+    public DnsForwarder(List<Upstream> upstreams, Statistics stats, EventLog log) {
         this.upstreams = List.copyOf(upstreams);
         this.stats = stats;
         this.log = log;
@@ -84,23 +85,43 @@ public final class DnsForwarder {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 stats.inc(Statistics.DNS_UPSTREAM_FAILURES);
-                log.accept("dns_upstream_failed upstream=" + u.name() + " error=\""
-                        + Hostnames.escape(String.valueOf(cause.getMessage())) + "\"");
+                log.warn("dns_upstream_failed", "upstream", u.name(), "error", String.valueOf(cause.getMessage()));
                 return attempt(up, question, start, tried + 1);
             }
             int rc = r.getRcode();
             if (rc == Rcode.SERVFAIL || rc == Rcode.REFUSED || rc == Rcode.NOTIMP || rc == Rcode.FORMERR) {
-                log.accept("dns_upstream_error upstream=" + u.name() + " rcode=" + Rcode.string(rc));
+                log.warn("dns_upstream_error", "upstream", u.name(), "rcode", Rcode.string(rc));
                 stats.inc(Statistics.DNS_UPSTREAM_FAILURES);
                 return attempt(up, question, start, tried + 1);
             }
-            Record rq = r.getQuestion();
-            if (rq == null || !rq.getName().equals(question.getName()) || rq.getType() != question.getType()) {
+            if (mismatch(up, r) != null) {
                 stats.inc(Statistics.DNS_UPSTREAM_FAILURES);
                 return attempt(up, question, start, tried + 1);
             }
             preferred = idx;
             return CompletableFuture.completedFuture(Optional.of(r));
         }).thenCompose(next -> next);
+    }
+
+    /**
+     * Why {@code reply} is not the upstream's answer to {@code sent}, or null when it is: the ID, QR set, opcode
+     * QUERY and the one question (name, type, class) must be those sent (RFC 1035 4.1.1, RFC 5452 9.1). dnsjava's
+     * resolver checks ID and question too; this holds for every {@link Upstream}, so that an answer reaches the
+     * guest (and the cache) only for the query it asked.
+     */
+    static String mismatch(Message sent, Message reply) {
+        if (reply.getHeader().getID() != sent.getHeader().getID()) {
+            return "id " + reply.getHeader().getID() + ", sent " + sent.getHeader().getID();
+        }
+        if (!reply.getHeader().getFlag(Flags.QR) || reply.getHeader().getOpcode() != Opcode.QUERY) {
+            return "not a response to a standard query";
+        }
+        Record q = sent.getQuestion();
+        Record rq = reply.getQuestion();
+        if (rq == null || reply.getHeader().getCount(Section.QUESTION) != 1 || !rq.getName().equals(q.getName())
+                || rq.getType() != q.getType() || rq.getDClass() != q.getDClass()) {
+            return "another question";
+        }
+        return null;
     }
 }

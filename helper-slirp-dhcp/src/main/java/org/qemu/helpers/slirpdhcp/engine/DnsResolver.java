@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import java.util.function.LongSupplier;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.OPTRecord;
@@ -42,13 +42,13 @@ public final class DnsResolver {
     private final LocalAnswerMemo memo;
 
     public DnsResolver(NetworkConfig cfg, LocalZone zone, List<DnsForwarder.Upstream> upstreams, Statistics stats,
-                       LongSupplier clockMs, Consumer<String> log) {
+                       LongSupplier clockMs, EventLog log) {
         this(cfg, zone, upstreams, stats, clockMs, log, true);
     }
 
     /** As the public constructor; {@code memoise} false only to measure what the memo saves (bench/dns-mix.sh). */
     DnsResolver(NetworkConfig cfg, LocalZone zone, List<DnsForwarder.Upstream> upstreams, Statistics stats,
-                LongSupplier clockMs, Consumer<String> log, boolean memoise) {
+                LongSupplier clockMs, EventLog log, boolean memoise) {
         this.zone = zone;
         this.stats = stats;
         this.authority = new DnsAuthority(cfg, zone, stats);

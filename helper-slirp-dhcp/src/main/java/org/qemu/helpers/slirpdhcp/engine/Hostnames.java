@@ -2,6 +2,7 @@ package org.qemu.helpers.slirpdhcp.engine;
 
 import java.util.Locale;
 import java.util.Optional;
+import org.qemu.helpers.common.text.Untrusted;
 
 /** Validation of guest-supplied names: DHCP option 12 is hostile input (RFC 1123 2.1, RFC 952 labels). */
 public final class Hostnames {
@@ -87,23 +88,9 @@ public final class Hostnames {
             n = n.substring(0, n.length() - 1);
         }
         if (!isValidDomain(n)) {
-            throw new IllegalArgumentException("'" + escape(name) + "' is not a valid DNS name"
+            throw new IllegalArgumentException("'" + Untrusted.printable(name, 80) + "' is not a valid DNS name"
                     + " (dot-separated labels of a-z, 0-9, '-', each 1-63 characters)");
         }
         return n;
-    }
-
-    /** Escapes a string for a log line: printable ASCII kept, others as \\xNN, capped at 80 characters. */
-    public static String escape(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < s.length() && sb.length() < 80; i++) {
-            char c = s.charAt(i);
-            if (c >= 0x21 && c < 0x7f && c != '\\' && c != '"' && c != '=') {
-                sb.append(c);
-            } else {
-                sb.append(String.format(Locale.ROOT, "\\x%02x", (int) c & 0xff));
-            }
-        }
-        return sb.toString();
     }
 }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.TreeSet;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * What the DHCP server has bound: dynamic leases (by client, by address, by expiry), static leases, host records,
@@ -20,7 +21,7 @@ final class LeaseTable {
 
     private final NetworkConfig cfg;
     private final LocalZone zone;
-    private final LogLimiter guestLog;
+    private final EventLog guestLog;
     private final Map<String, Lease> leases = new HashMap<>();
     private final Map<Integer, Lease> leaseByIp = new HashMap<>();
     private final TreeSet<Lease> byExpiry = new TreeSet<>(
@@ -35,7 +36,7 @@ final class LeaseTable {
         }
     };
 
-    LeaseTable(NetworkConfig cfg, LocalZone zone, LogLimiter guestLog) {
+    LeaseTable(NetworkConfig cfg, LocalZone zone, EventLog guestLog) {
         this.cfg = cfg;
         this.zone = zone;
         this.guestLog = guestLog;
@@ -114,8 +115,7 @@ final class LeaseTable {
             return;
         }
         if (!zone.publish(l.hostname(), l.ip())) {
-            guestLog.log("hostname_conflict", now, "hostname_conflict mac=" + l.mac() + " name=" + l.hostname() + " ip="
-                    + Ip4.format(l.ip()));
+            guestLog.warn("hostname_conflict", "mac", l.mac(), "name", l.hostname(), "ip", Ip4.format(l.ip()));
         }
     }
 

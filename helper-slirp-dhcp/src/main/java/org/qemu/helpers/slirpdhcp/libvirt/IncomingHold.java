@@ -2,7 +2,7 @@ package org.qemu.helpers.slirpdhcp.libvirt;
 
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.common.vmstate.InvalidStateException;
 import org.qemu.helpers.common.vmstate.VMStateCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
@@ -18,13 +18,13 @@ import org.qemu.helpers.slirpdhcp.engine.MalformedException;
  * answered once the hold is released. A Load that is refused (a bad blob) keeps the hold.
  */
 public final class IncomingHold {
-    private final Consumer<String> log;
+    private final EventLog log;
     private final AtomicLong held = new AtomicLong();
     private volatile boolean released;
 
-    IncomingHold(Consumer<String> log) {
+    IncomingHold(EventLog log) {
         this.log = log;
-        log.accept("dhcp_held until=vmstate-load");
+        log.info("dhcp_held", "until", "vmstate-load");
     }
 
     /** {@code endpoint}, answering nothing while the hold lasts. */
@@ -34,7 +34,7 @@ public final class IncomingHold {
             public Optional<DhcpReply> serve(DhcpMessage m) throws MalformedException {
                 if (!released) {
                     if (held.incrementAndGet() == 1) {
-                        log.accept("dhcp_held_message reason=\"waiting for VMState Load\"");
+                        log.info("dhcp_held_message", "reason", "waiting for VMState Load");
                     }
                     return Optional.empty();
                 }
@@ -73,7 +73,7 @@ public final class IncomingHold {
     void release() {
         if (!released) {
             released = true;
-            log.accept("dhcp_released after=vmstate-load held_messages=" + held.get());
+            log.info("dhcp_released", "after", "vmstate-load", "held_messages", held.get());
         }
     }
 

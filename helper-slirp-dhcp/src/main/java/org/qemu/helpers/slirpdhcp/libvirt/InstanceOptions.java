@@ -11,6 +11,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * Who this instance is when several run on one bus, one per NIC (libvirt starts one helper per
@@ -75,7 +76,7 @@ public final class InstanceOptions {
     }
 
     /** The hold of --hold-dhcp-until-load, or null without it. */
-    public IncomingHold incomingHold(java.util.function.Consumer<String> log) {
+    public IncomingHold incomingHold(EventLog log) {
         return holdDhcpUntilLoad ? new IncomingHold(log) : null;
     }
 

@@ -17,6 +17,7 @@ import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
 import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetState;
 import org.qemu.helpers.slirpdhcp.engine.StateChange;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * The DHCP engine made durable: every state change is journalled and synced before the reply that depends on it
@@ -32,7 +33,7 @@ public final class DurableDhcp implements DhcpEndpoint {
     private final LeaseStore store; // null: volatile (no state directory)
     private final LongSupplier nowSeconds;
     private final org.qemu.helpers.slirpdhcp.engine.Statistics stats;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final List<Consumer<StateChange>> listeners = new CopyOnWriteArrayList<>();
     private volatile Health health = Health.NONE;
     private final Object order = new Object();
@@ -41,7 +42,7 @@ public final class DurableDhcp implements DhcpEndpoint {
             new NameableThreadFactory("lease-events-", true));
 
     public DurableDhcp(DhcpServer server, LeaseStore store, LongSupplier nowSeconds,
-                       org.qemu.helpers.slirpdhcp.engine.Statistics stats, Consumer<String> log) {
+                       org.qemu.helpers.slirpdhcp.engine.Statistics stats, EventLog log) {
         this.server = server;
         this.stats = stats;
         this.store = store;
@@ -123,7 +124,7 @@ public final class DurableDhcp implements DhcpEndpoint {
             }
         }
         if (err != null) {
-            log.accept("journal_failed error=\"" + err.getMessage() + "\" action=replies_withheld");
+            log.error("journal_failed", "error", err.getMessage(), "action", "replies_withheld");
             journalFailed(err);
             List<Optional<DhcpReply>> none = new ArrayList<>();
             p.replies().forEach(r -> none.add(Optional.empty()));
@@ -219,7 +220,7 @@ public final class DurableDhcp implements DhcpEndpoint {
                 try {
                     l.accept(c);
                 } catch (RuntimeException e) {
-                    log.accept("listener_failed error=\"" + e + "\"");
+                    log.error("listener_failed", "error", e);
                 }
             }
         }

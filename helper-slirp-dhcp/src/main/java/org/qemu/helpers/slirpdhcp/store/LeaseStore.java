@@ -17,6 +17,7 @@ import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetState;
 import org.qemu.helpers.slirpdhcp.engine.StateChange;
 import org.qemu.helpers.slirpdhcp.engine.WireReader;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * Durable lease state: a snapshot file written atomically (temp, fsync, rename, fsync dir) plus an append-only
@@ -36,7 +37,7 @@ public final class LeaseStore implements AutoCloseable {
     private final Path journalPath;
     private final Path dir;
     private final long compactBytes;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final WriteOrder order;
     private final Object syncLock = new Object();
     private FileChannel journal;
@@ -46,7 +47,7 @@ public final class LeaseStore implements AutoCloseable {
     private long journalSize;
     private NetState recovered;
 
-    private LeaseStore(Path dir, long compactBytes, Consumer<String> log, WriteOrder order) {
+    private LeaseStore(Path dir, long compactBytes, EventLog log, WriteOrder order) {
         this.dir = dir;
         this.order = order;
         this.snapshotPath = dir.resolve("leases.snapshot");
@@ -56,12 +57,12 @@ public final class LeaseStore implements AutoCloseable {
     }
 
     /** Opens (or creates) the store in {@code dir} and recovers the state; see {@link #recovered()}. */
-    public static LeaseStore open(Path dir, long compactBytes, Consumer<String> log) throws IOException {
+    public static LeaseStore open(Path dir, long compactBytes, EventLog log) throws IOException {
         return open(dir, compactBytes, log, WriteOrder.NONE);
     }
 
     /** As {@link #open(Path, long, Consumer)}, reporting each append's write and force to {@code order}. */
-    public static LeaseStore open(Path dir, long compactBytes, Consumer<String> log, WriteOrder order)
+    public static LeaseStore open(Path dir, long compactBytes, EventLog log, WriteOrder order)
             throws IOException {
         Files.createDirectories(dir);
         AtomicFiles.cleanStaleTemps(dir);
@@ -70,7 +71,7 @@ public final class LeaseStore implements AutoCloseable {
         return s;
     }
 
-    public static LeaseStore open(Path dir, Consumer<String> log) throws IOException {
+    public static LeaseStore open(Path dir, EventLog log) throws IOException {
         return open(dir, 8L << 20, log);
     }
 
@@ -133,8 +134,8 @@ public final class LeaseStore implements AutoCloseable {
                     }
                 }
             } catch (MalformedException e) {
-                log.accept("journal_tail_dropped path=" + journalPath + " valid_bytes=" + validEnd + " total_bytes="
-                        + j.length + " reason=\"" + e.getMessage() + "\"");
+                log.warn("journal_tail_dropped", "path", journalPath, "valid_bytes", validEnd, "total_bytes", j.length,
+                        "reason", e.getMessage());
             }
             if (journalUsable) {
                 journal = FileChannel.open(journalPath, StandardOpenOption.WRITE);
@@ -148,9 +149,8 @@ public final class LeaseStore implements AutoCloseable {
             newJournal(generation);
         }
         recovered = img.toState();
-        log.accept("leases_recovered generation=" + generation + " journal_records=" + replayed + " leases="
-                + recovered.leases().size() + " statics=" + recovered.statics().size() + " hosts="
-                + recovered.hosts().size());
+        log.info("leases_recovered", "generation", generation, "journal_records", replayed, "leases",
+                recovered.leases().size(), "statics", recovered.statics().size(), "hosts", recovered.hosts().size());
     }
 
     private void newJournal(long gen) throws IOException {
@@ -273,8 +273,7 @@ public final class LeaseStore implements AutoCloseable {
         generation = gen;
         syncedSeq.accumulateAndGet(appendSeq, Math::max); // all appended so far is in the durable snapshot
         order.record(WriteOrder.Step.FORCE, appendSeq);
-        log.accept("leases_compacted generation=" + gen + " leases=" + state.leases().size() + " bytes="
-                + body.length);
+        log.info("leases_compacted", "generation", gen, "leases", state.leases().size(), "bytes", body.length);
     }
 
     public synchronized long journalBytes() {

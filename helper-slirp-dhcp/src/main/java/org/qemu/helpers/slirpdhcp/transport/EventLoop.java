@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import com.sun.jna.Platform;
 import java.util.HashMap;
@@ -10,7 +11,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 
@@ -43,13 +43,13 @@ public final class EventLoop implements AutoCloseable {
     private final Map<Long, Handler> handlers = new HashMap<>(); // guarded by itself
     private long nextToken = 1;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-    private final Consumer<String> log;
+    private final EventLog log;
     private final Thread thread;
     private volatile boolean closed;
     private volatile LongSupplier deadline;
     private volatile Runnable onDeadline;
 
-    public EventLoop(String name, Consumer<String> log) {
+    public EventLoop(String name, EventLog log) {
         this.log = log;
         epfd = Posix.epoll_create1(Posix.EPOLL_CLOEXEC);
         if (epfd < 0) {
@@ -159,7 +159,7 @@ public final class EventLoop implements AutoCloseable {
         } catch (ExecutionException e) {
             throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
         } catch (TimeoutException e) {
-            log.accept("nat_loop_error error=\"" + e + "\"");
+            log.error("nat_loop_error", "error", e);
         }
     }
 
@@ -182,7 +182,7 @@ public final class EventLoop implements AutoCloseable {
             int n = Posix.epoll_wait(epfd, events, MAX_EVENTS, timeout);
             if (n < 0) {
                 if (Posix.errno() != Posix.EINTR) {
-                    log.accept("nat_loop_error error=\"epoll_wait: " + Posix.lastError() + "\"");
+                    log.error("nat_loop_error", "error", "epoll_wait: " + Posix.lastError());
                     return;
                 }
                 n = 0;
@@ -206,7 +206,7 @@ public final class EventLoop implements AutoCloseable {
                             h.ready(ev);
                         } catch (RuntimeException e) {
                             if (!closed) {
-                                log.accept("nat_loop_error error=\"" + e + "\"");
+                                log.error("nat_loop_error", "error", e);
                             }
                         }
                     }
@@ -230,7 +230,7 @@ public final class EventLoop implements AutoCloseable {
             r.run();
         } catch (RuntimeException e) {
             if (!closed) {
-                log.accept("nat_loop_error error=\"" + e + "\"");
+                log.error("nat_loop_error", "error", e);
             }
         }
     }

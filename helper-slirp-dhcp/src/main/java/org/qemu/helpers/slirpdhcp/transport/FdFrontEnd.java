@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
@@ -23,7 +24,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
     final String what;
     final GuestPort link;
     final Statistics stats;
-    final Consumer<String> log;
+    final EventLog log;
     final Memory out;
     final Memory outPoll = new Memory(8); // a writer's own pollfd
     final Consumer<byte[]> sink = this::send;
@@ -34,7 +35,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
     private boolean ended;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    FdFrontEnd(int fd, String what, long outSize, GuestPort link, Statistics stats, Consumer<String> log,
+    FdFrontEnd(int fd, String what, long outSize, GuestPort link, Statistics stats, EventLog log,
                EventLoop loop) {
         this.fd = fd;
         this.what = what;
@@ -72,7 +73,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
         try {
             more = readSome();
         } catch (RuntimeException e) {
-            log.accept("frontend_failed frontend=\"" + what + "\" error=\"" + e + "\"");
+            log.error("frontend_failed", "frontend", what, "error", e);
             more = false;
         } finally {
             link.burstEnd(); // every frame read this round was delivered

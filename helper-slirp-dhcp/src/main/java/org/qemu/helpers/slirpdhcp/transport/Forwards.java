@@ -3,7 +3,7 @@ package org.qemu.helpers.slirpdhcp.transport;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 
 /**
@@ -15,10 +15,10 @@ public final class Forwards {
     public static final int MAX = 256;
 
     private final NatSockets sockets;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final List<Forward> active = new ArrayList<>();
 
-    public Forwards(NatSockets sockets, Consumer<String> log) {
+    public Forwards(NatSockets sockets, EventLog log) {
         this.sockets = sockets;
         this.log = log;
     }
@@ -40,7 +40,7 @@ public final class Forwards {
             throw new IOException("cannot bind " + hostSide(f) + ": " + e.getMessage(), e);
         }
         active.add(bound);
-        log.accept("forward_added forward=" + bound);
+        log.info("forward_added", "forward", bound);
         return bound;
     }
 
@@ -49,7 +49,7 @@ public final class Forwards {
         boolean found = active.removeIf(a -> a.sameHostSide(f));
         if (found) {
             sockets.unlisten(f);
-            log.accept("forward_removed forward=" + f);
+            log.info("forward_removed", "forward", f);
         }
         return found;
     }
@@ -73,7 +73,7 @@ public final class Forwards {
                 try {
                     add(w);
                 } catch (IOException | IllegalStateException e) {
-                    log.accept("forward_restore_failed forward=" + w + " error=\"" + e.getMessage() + "\"");
+                    log.warn("forward_restore_failed", "forward", w, "error", e.getMessage());
                 }
             }
         }

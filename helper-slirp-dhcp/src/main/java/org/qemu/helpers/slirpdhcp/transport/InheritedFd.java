@@ -1,6 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
@@ -36,7 +36,7 @@ public final class InheritedFd {
     }
 
     /** The front end for {@code fd}, which it then owns; {@link #problem} must have been null. */
-    public static FrameFrontEnd open(int fd, GuestPort link, Statistics stats, Consumer<String> log,
+    public static FrameFrontEnd open(int fd, GuestPort link, Statistics stats, EventLog log,
                                      EventLoop loop) {
         String bad = problem(fd);
         if (bad != null) {

@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,7 +10,6 @@ import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.HostSide;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
@@ -31,7 +31,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private static final int DATAGRAM = 65536;
 
     private final NatEngine engine;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final EventLoop loop;
     private final Memory scratch = new Memory(SCRATCH); // under the engine's lock
     private final byte[] datagram = new byte[DATAGRAM];
@@ -132,7 +132,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private record Peer(Listener listener, long address) {
     }
 
-    public NatSockets(NatEngine engine, EventLoop loop, Consumer<String> log) {
+    public NatSockets(NatEngine engine, EventLoop loop, EventLog log) {
         this.engine = engine;
         this.log = log;
         this.loop = loop;
@@ -415,7 +415,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
             if (c < 0) {
                 int e = Posix.errno();
                 if (e != Posix.EAGAIN && e != Posix.EINTR) {
-                    log.accept("forward_accept_failed forward=" + l.forward + " error=\"" + Posix.strerror(e) + "\"");
+                    log.warn("forward_accept_failed", "forward", l.forward, "error", Posix.strerror(e));
                 }
                 return;
             }

@@ -14,6 +14,7 @@ import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * The Unix socket QEMU's {@code -netdev stream,server=off,addr.type=unix} connects to: each Ethernet frame is
@@ -30,13 +31,13 @@ public final class NetdevStreamServer implements FrameFrontEnd {
     private final ServerSocketChannel server;
     private final GuestPort link;
     private final Statistics stats;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final Thread acceptor;
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final java.util.Map<SocketChannel, ByteBuffer> outBuffers = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
-    public NetdevStreamServer(Path path, GuestPort link, Statistics stats, Consumer<String> log) throws IOException {
+    public NetdevStreamServer(Path path, GuestPort link, Statistics stats, EventLog log) throws IOException {
         this.path = path;
         this.link = link;
         this.stats = stats;
@@ -63,13 +64,13 @@ public final class NetdevStreamServer implements FrameFrontEnd {
             try {
                 SocketChannel c = server.accept();
                 clients.add(c);
-                log.accept("netdev_connected path=" + path);
+                log.info("netdev_connected", "path", path);
                 Thread t = new Thread(() -> serve(c), "netdev-conn-" + (++n));
                 t.setDaemon(true);
                 t.start();
             } catch (IOException e) {
                 if (!closed) {
-                    log.accept("netdev_accept_failed error=\"" + e.getMessage() + "\"");
+                    log.warn("netdev_accept_failed", "error", e.getMessage());
                 }
             }
         }
@@ -90,7 +91,7 @@ public final class NetdevStreamServer implements FrameFrontEnd {
                 link.burstEnd();
                 if (bad != LengthPrefixedFrames.OK) {
                     stats.inc(Statistics.DROPPED_MALFORMED);
-                    log.accept("netdev_bad_length length=" + bad + " action=disconnect");
+                    log.warn("netdev_bad_length", "length", bad, "action", "disconnect");
                     break;
                 }
                 in.compact();
@@ -110,7 +111,7 @@ public final class NetdevStreamServer implements FrameFrontEnd {
                 // closing
             }
             if (!closed) {
-                log.accept("netdev_disconnected path=" + path);
+                log.info("netdev_disconnected", "path", path);
             }
         }
     }

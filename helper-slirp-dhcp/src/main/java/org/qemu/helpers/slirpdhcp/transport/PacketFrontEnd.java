@@ -1,7 +1,7 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
-import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
@@ -30,7 +30,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
     private boolean stalled;
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, Consumer<String> log,
+    public PacketFrontEnd(int fd, PacketIo io, String what, GuestPort link, Statistics stats, EventLog log,
                           EventLoop loop) {
         super(fd, what, Frames.MAX_FRAME, link, stats, log, loop);
         this.io = io;
@@ -47,8 +47,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
                     return true; // every frame queued now was delivered
                 }
                 if (e != Posix.EINTR) {
-                    log.accept("frontend_read_failed frontend=\"" + what + "\" error=\"" + Posix.strerror(e)
-                            + "\"");
+                    log.warn("frontend_read_failed", "frontend", what, "error", Posix.strerror(e));
                     return false;
                 }
                 continue;
@@ -101,8 +100,8 @@ public final class PacketFrontEnd extends FdFrontEnd {
                 stats.inc(DROPPED_PEER_GONE);
                 if (!peerGoneLogged) {
                     peerGoneLogged = true;
-                    log.accept("frontend_peer_unreachable frontend=\"" + what + "\" error=\""
-                            + (r < 0 ? Posix.strerror(e) : "short send " + r) + "\"");
+                    log.warn("frontend_peer_unreachable", "frontend", what, "error",
+                            r < 0 ? Posix.strerror(e) : "short send " + r);
                 }
             }
         }

@@ -1,11 +1,11 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
@@ -35,7 +35,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
     private final FrameArrays arrays = new FrameArrays(); // loop thread only
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, Consumer<String> log,
+    public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, EventLog log,
                             EventLoop loop) {
         super(fd, what, 4 + Frames.MAX_FRAME, link, stats, log, loop);
     }
@@ -79,7 +79,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
     /** Logs why the stream ended and shuts it down (the guest is detached by the caller); returns false. */
     private boolean ended(String reason) {
         if (!closed) {
-            log.accept("frontend_ended frontend=\"" + what + "\" reason=" + reason);
+            log.info("frontend_ended", "frontend", what, "reason", reason);
             broken = true;
             synchronized (out) {
                 Posix.shutdown(fd, Posix.SHUT_RDWR);
@@ -116,7 +116,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
             }
             if (!finish(r, total)) {
                 broken = true;
-                log.accept("frontend_peer_stalled frontend=\"" + what + "\" action=shutdown");
+                log.warn("frontend_peer_stalled", "frontend", what, "action", "shutdown");
                 Posix.shutdown(fd, Posix.SHUT_RDWR); // the reader sees EOF and detaches
             } else {
                 stats.inc(FRAMES_OUT);

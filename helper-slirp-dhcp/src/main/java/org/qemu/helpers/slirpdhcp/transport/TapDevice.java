@@ -1,12 +1,12 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
@@ -43,7 +43,7 @@ public final class TapDevice {
     }
 
     public static PacketFrontEnd open(String netns, String name, int mtu, GuestPort link, Statistics stats,
-                                      Consumer<String> log, EventLoop loop) throws IOException {
+                                      EventLog log, EventLoop loop) throws IOException {
         Path ns = namespacePath(netns);
         CompletableFuture<Integer> fd = new CompletableFuture<>();
         Thread t = new Thread(() -> {
@@ -57,7 +57,7 @@ public final class TapDevice {
         t.start();
         try {
             int f = fd.get();
-            log.accept("tap_opened netns=" + ns + " tap=" + name + " mtu=" + mtu);
+            log.info("tap_opened", "netns", ns, "tap", name, "mtu", mtu);
             return new PacketFrontEnd(f, PacketIo.TAP, "tap " + name + " netns " + ns, link, stats, log,
                     loop);
         } catch (ExecutionException e) {

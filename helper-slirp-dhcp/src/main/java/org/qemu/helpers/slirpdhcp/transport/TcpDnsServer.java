@@ -10,7 +10,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 
 /** DNS over TCP (RFC 1035 4.2.2, RFC 7766): 2-byte length prefix, several queries per connection, idle timeout. */
@@ -20,12 +20,12 @@ public final class TcpDnsServer implements AutoCloseable {
     private final ServerSocket server;
     private final DnsResolver resolver;
     private final ExecutorService connections;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final Thread acceptor;
     private volatile boolean closed;
 
     public TcpDnsServer(InetSocketAddress bind, DnsResolver resolver, ExecutorService connections,
-                        Consumer<String> log) throws IOException {
+                        EventLog log) throws IOException {
         this.resolver = resolver;
         this.connections = connections;
         this.log = log;
@@ -55,7 +55,7 @@ public final class TcpDnsServer implements AutoCloseable {
                 }
             } catch (IOException e) {
                 if (!closed) {
-                    log.accept("dns_tcp_accept_failed error=\"" + e.getMessage() + "\"");
+                    log.warn("dns_tcp_accept_failed", "error", e.getMessage());
                 }
             }
         }

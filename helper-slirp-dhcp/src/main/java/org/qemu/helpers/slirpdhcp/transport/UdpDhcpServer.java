@@ -10,7 +10,7 @@ import java.nio.channels.Selector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
 import org.qemu.helpers.slirpdhcp.engine.DhcpReply;
@@ -34,7 +34,7 @@ public final class UdpDhcpServer implements AutoCloseable {
     private final DurableDhcp dhcp;
     private final NetworkConfig cfg;
     private final Statistics stats;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final int clientPort;
     private final int serverPort;
     private final Thread thread;
@@ -42,7 +42,7 @@ public final class UdpDhcpServer implements AutoCloseable {
     private volatile boolean closed;
 
     public UdpDhcpServer(InetSocketAddress bind, int clientPort, DurableDhcp dhcp, NetworkConfig cfg,
-                         Statistics stats, Consumer<String> log) throws IOException {
+                         Statistics stats, EventLog log) throws IOException {
         this.dhcp = dhcp;
         this.cfg = cfg;
         this.stats = stats;
@@ -103,7 +103,7 @@ public final class UdpDhcpServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (IOException | RuntimeException e) {
-                log.accept("dhcp_send_error error=\"" + e + "\"");
+                log.warn("dhcp_send_error", "error", e);
             }
         }
     }
@@ -141,12 +141,12 @@ public final class UdpDhcpServer implements AutoCloseable {
                 pending.put(new Batch(batch, dhcp.prepare(msgs)));
             } catch (IOException e) {
                 if (!closed) {
-                    log.accept("dhcp_socket_error error=\"" + e.getMessage() + "\"");
+                    log.error("dhcp_socket_error", "error", e.getMessage());
                 }
             } catch (InterruptedException e) {
                 return;
             } catch (RuntimeException e) {
-                log.accept("dhcp_unexpected error=\"" + e + "\"");
+                log.error("dhcp_unexpected", "error", e);
                 e.printStackTrace();
             }
         }
@@ -162,7 +162,7 @@ public final class UdpDhcpServer implements AutoCloseable {
         try {
             channel.send(out, to);
         } catch (IOException e) {
-            log.accept("dhcp_send_failed to=" + to + " error=\"" + e.getMessage() + "\"");
+            log.warn("dhcp_send_failed", "to", to, "error", e.getMessage());
         }
     }
 

@@ -8,7 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.DnsResolver;
 
 /**
@@ -21,12 +21,12 @@ public final class UdpDnsServer implements AutoCloseable {
     private final List<DatagramChannel> channels = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final DnsResolver resolver;
-    private final Consumer<String> log;
+    private final EventLog log;
     private final int udpLimit;
     private volatile boolean closed;
 
     public UdpDnsServer(InetSocketAddress bind, int sockets, DnsResolver resolver, int udpLimit,
-                        Consumer<String> log) throws IOException {
+                        EventLog log) throws IOException {
         this.resolver = resolver;
         this.log = log;
         this.udpLimit = udpLimit;
@@ -73,7 +73,7 @@ public final class UdpDnsServer implements AutoCloseable {
                         try {
                             ch.send(ByteBuffer.wrap(wire), from);
                         } catch (IOException e) {
-                            log.accept("dns_send_failed error=\"" + e.getMessage() + "\"");
+                            log.warn("dns_send_failed", "error", e.getMessage());
                         }
                     });
                 }
@@ -81,10 +81,10 @@ public final class UdpDnsServer implements AutoCloseable {
                 return;
             } catch (IOException e) {
                 if (!closed) {
-                    log.accept("dns_socket_error error=\"" + e.getMessage() + "\"");
+                    log.error("dns_socket_error", "error", e.getMessage());
                 }
             } catch (RuntimeException e) {
-                log.accept("dns_unexpected error=\"" + e + "\"");
+                log.error("dns_unexpected", "error", e);
                 e.printStackTrace();
             }
         }

@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.testing.LogLines;
 
 class DhcpServerTest {
     private static final Mac A = Mac.parse("52:54:00:00:00:0a");
@@ -21,7 +23,7 @@ class DhcpServerTest {
     private final NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
     private final Statistics stats = new Statistics();
     private final List<String> logs = new ArrayList<>();
-    private final DhcpServer srv = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, logs::add);
+    private final DhcpServer srv = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, LogLines.into(logs));
 
     private DhcpOutcome send(DhcpMessage m, long now) throws MalformedException {
         return srv.handle(Clients.roundTrip(m), now);
@@ -65,7 +67,7 @@ class DhcpServerTest {
 
     @Test
     void mtuIsSentWhenConfiguredAndRequestedOptionsComeInClientOrder() throws Exception {
-        DhcpServer s = new DhcpServer(cfg.withMtu(1400), new LocalZone("vm.internal"), stats, logs::add);
+        DhcpServer s = new DhcpServer(cfg.withMtu(1400), new LocalZone("vm.internal"), stats, LogLines.into(logs));
         DhcpOptions o = Clients.opts().put(DhcpOption.PARAMETER_LIST, new byte[] {26, 6, 3, 1, 28});
         DhcpReply r = s.handle(Clients.msg(DhcpMessageType.DISCOVER, A, 0, o), T0).reply().orElseThrow();
         List<Integer> order = new ArrayList<>(r.message().options().asMap().keySet());
@@ -272,7 +274,7 @@ class DhcpServerTest {
     @Test
     void exhaustedPoolGetsNoOfferAndIsCounted() throws Exception {
         NetworkConfig tiny = cfg.withPool(Ip4.parse("10.0.2.15"), Ip4.parse("10.0.2.16"));
-        DhcpServer s = new DhcpServer(tiny, new LocalZone("vm.internal"), stats, logs::add);
+        DhcpServer s = new DhcpServer(tiny, new LocalZone("vm.internal"), stats, LogLines.into(logs));
         for (int i = 0; i < 2; i++) {
             Mac mac = new Mac(0x525400000100L + i);
             assertTrue(s.handle(Clients.msg(DhcpMessageType.DISCOVER, mac, 0, Clients.opts()), T0).reply().isPresent());
@@ -291,7 +293,7 @@ class DhcpServerTest {
         srv.addStatic(new StaticLease(B, Ip4.parse("10.0.2.9"), "b"));
         srv.addHost(new HostRecord("printer.vm.internal", Ip4.parse("10.0.2.250")));
         NetState s = srv.snapshot();
-        DhcpServer fresh = new DhcpServer(cfg, new LocalZone("vm.internal"), new Statistics(), l -> { });
+        DhcpServer fresh = new DhcpServer(cfg, new LocalZone("vm.internal"), new Statistics(), EventLog.NONE);
         fresh.restore(s);
         assertEquals(ip, fresh.leases().get(0).ip());
         assertEquals(Optional.of(ip), fresh.zone().lookup("x.vm.internal"));
@@ -324,5 +326,12 @@ class DhcpServerTest {
         srv.handle(Clients.msg(DhcpMessageType.REQUEST, A, 0,
                 Clients.opts().putIp(DhcpOption.REQUESTED_IP, Ip4.parse("192.168.0.1"))), T0 + 1);
         assertTrue(logs.get(logs.size() - 1).endsWith("suppressed_before=95"), logs.get(logs.size() - 1));
+    }
+
+    @Test
+    void aGuestChosenHostnameIsQuotedInItsLogLine() throws Exception {
+        lease(A, Clients.opts().put(DhcpOption.HOSTNAME, "\n\" = \"".getBytes()), T0);
+        String line = logs.stream().filter(l -> l.startsWith("hostname_ignored ")).findFirst().orElseThrow();
+        assertTrue(line.endsWith(" raw=\"\\x0a\\\" = \\\"\""), line);
     }
 }

@@ -9,6 +9,7 @@ import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
+import org.qemu.helpers.common.log.EventLog;
 
 /** The resolver of {@link DnsMixBench}, with an in-process upstream that answers every A and AAAA (TTL 1 h);
  * {@code -Dslirp.dns.memo=off} turns the local-answer memo off. */
@@ -41,7 +42,7 @@ final class DnsBenchSupport {
             }
         };
         boolean memo = !"off".equals(System.getProperty("slirp.dns.memo"));
-        return new DnsResolver(cfg, zone, List.of(up), stats, System::currentTimeMillis, l -> { }, memo);
+        return new DnsResolver(cfg, zone, List.of(up), stats, System::currentTimeMillis, EventLog.NONE, memo);
     }
 
     static byte[] complete(DnsResolver r, byte[] query) {

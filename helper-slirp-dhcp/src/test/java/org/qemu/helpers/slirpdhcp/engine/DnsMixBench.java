@@ -9,6 +9,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.Type;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * bench/dns-mix.sh: queries per second through the DNS engine alone (no sockets) on the mix a Linux guest with
@@ -25,7 +26,7 @@ public final class DnsMixBench {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
         Statistics stats = new Statistics();
-        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
+        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, EventLog.NONE);
         for (int i = 0; i < 8; i++) {
             dhcp.addHost(new HostRecord("host" + i + ".vm.internal", Ip4.parse("10.0.2." + (40 + i))));
         }

@@ -26,6 +26,7 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * Engine-level DNS tests. The upstream here is an in-process function standing in for a resolver so that timeouts
@@ -35,10 +36,10 @@ class DnsResolverTest {
     private final NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
     private final Statistics stats = new Statistics();
     private final AtomicLong clock = new AtomicLong(1_000_000);
-    private final DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
+    private final DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, EventLog.NONE);
 
     private DnsResolver resolver(List<DnsForwarder.Upstream> ups) {
-        return new DnsResolver(cfg, dhcp.zone(), ups, stats, clock::get, l -> { });
+        return new DnsResolver(cfg, dhcp.zone(), ups, stats, clock::get, EventLog.NONE);
     }
 
     private static byte[] query(String name, int type, boolean edns) throws Exception {
@@ -167,6 +168,7 @@ class DnsResolverTest {
     void bigAnswersAreTruncatedOverUdpUnlessEdnsAllowsThemOrTcp() throws Exception {
         Answerer many = q -> {
             Message m = new Message(q.getHeader().getID());
+            m.getHeader().setFlag(Flags.QR); // a response (the forwarder takes nothing else)
             m.addRecord(q.getQuestion(), Section.QUESTION);
             for (int i = 1; i <= 60; i++) {
                 m.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 300,
@@ -235,7 +237,7 @@ class DnsResolverTest {
             m.getHeader().setRcode(Rcode.NXDOMAIN);
             m.addRecord(q.getQuestion(), Section.QUESTION);
             return m;
-        })), stats, clock::get, l -> { });
+        })), stats, clock::get, EventLog.NONE);
         assertInstanceOf(DnsResolver.Forward.class, r.handle(query("5.1.0.10.in-addr.arpa.", Type.PTR, false), 512));
         Message inside = new Message(resolve(r, query("5.17.0.10.in-addr.arpa.", Type.PTR, false), 512));
         assertEquals(Rcode.NXDOMAIN, inside.getRcode());

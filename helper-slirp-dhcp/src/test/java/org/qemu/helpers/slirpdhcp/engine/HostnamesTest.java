@@ -31,6 +31,8 @@ class HostnamesTest {
         assertThrows(IllegalArgumentException.class, () -> Hostnames.normalizeName("bad name"));
         assertThrows(IllegalArgumentException.class, () -> Hostnames.normalizeName("a..b"));
         assertFalse(Hostnames.isValidLabel("-a"));
-        assertEquals("a\\x0ab", Hostnames.escape("a\nb"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Hostnames.normalizeName("a\nb"));
+        assertTrue(e.getMessage().startsWith("'a\\x0ab' is not a valid DNS name"), e.getMessage());
     }
 }

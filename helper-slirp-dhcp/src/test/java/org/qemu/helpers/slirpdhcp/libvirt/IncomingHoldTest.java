@@ -19,6 +19,7 @@ import org.qemu.helpers.slirpdhcp.engine.LocalZone;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.common.testing.LogLines;
 
 /** --dbus-incoming: DHCP gets no answer until a Load was applied; a refused Load keeps the hold. */
 class IncomingHoldTest {
@@ -34,8 +35,8 @@ class IncomingHoldTest {
         List<String> log = new ArrayList<>();
         NetworkConfig net = NetworkConfig.forNetwork(org.qemu.helpers.slirpdhcp.engine.Ip4.parse("10.0.2.0"), 24,
                 "vm.internal");
-        DhcpServer server = new DhcpServer(net, new LocalZone("vm.internal"), new Statistics(), log::add);
-        IncomingHold hold = new IncomingHold(log::add);
+        DhcpServer server = new DhcpServer(net, new LocalZone("vm.internal"), new Statistics(), LogLines.into(log));
+        IncomingHold hold = new IncomingHold(LogLines.into(log));
         DhcpEndpoint guest = hold.wrap(DhcpEndpoint.volatileEndpoint(server, () -> 1000));
         assertTrue(guest.serve(discover()).isEmpty(), "held");
         assertTrue(guest.serve(discover()).isEmpty(), "still held");

@@ -28,6 +28,7 @@ import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.StateChange;
 import org.qemu.helpers.slirpdhcp.transport.Posix;
+import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * Real QEMU 7.2 (TCG) on each front end QEMU and libvirt use besides -netdev stream (QemuLinuxGuestTest): the
@@ -54,7 +55,7 @@ class QemuFrontEndsTest {
 
     void helper(Settings.Guest guest) throws Exception {
         core = SlirpCore.start(new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"), guest,
-                null, 0, 0, List.of(), Duration.ofMillis(500)), logs::add);
+                null, 0, 0, List.of(), Duration.ofMillis(500)), LogLines.into(logs));
         core.dhcp().addListener(c -> {
             if (c instanceof StateChange.LeaseBound b) {
                 leases.add(b.lease().mac() + " " + Ip4.format(b.lease().ip()));

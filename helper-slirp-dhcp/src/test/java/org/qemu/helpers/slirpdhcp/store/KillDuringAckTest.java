@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.qemu.helpers.slirpdhcp.engine.Lease;
 import org.qemu.helpers.slirpdhcp.engine.NetState;
 import org.qemu.helpers.slirpdhcp.engine.StateChange;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * A separate JVM commits leases as fast as it can and prints "acked N" after each commit returns (the moment a
@@ -25,7 +26,7 @@ class KillDuringAckTest {
 
     public static void main(String[] args) throws Exception {
         java.util.ArrayList<StateChange> all = new java.util.ArrayList<>();
-        try (LeaseStore s = LeaseStore.open(Path.of(args[0]), 64 * 1024, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(Path.of(args[0]), 64 * 1024, EventLog.NONE)) {
             for (int i = 0; ; i++) {
                 StateChange c = new StateChange.LeaseBound(LeaseStoreTest.lease(i), true);
                 all.add(c);
@@ -59,7 +60,7 @@ class KillDuringAckTest {
             p.waitFor(10, TimeUnit.SECONDS);
         }
         assertTrue(lastAcked >= 1500, "child acked only " + lastAcked);
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             NetState st = s.recovered();
             Set<String> keys = new HashSet<>();
             st.leases().forEach(l -> keys.add(l.clientKey()));

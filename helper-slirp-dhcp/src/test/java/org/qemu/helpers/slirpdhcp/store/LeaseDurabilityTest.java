@@ -28,6 +28,7 @@ import org.qemu.helpers.slirpdhcp.engine.NetState;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.StaticLease;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * The lease journal acknowledges a lease only once it is on disk: the ACK is released after the
@@ -48,11 +49,11 @@ class LeaseDurabilityTest {
 
     DurableDhcp open(Path d, RecordedOrder order) throws IOException {
         Statistics stats = new Statistics();
-        LeaseStore store = LeaseStore.open(d, 8L << 20, logs::add, order);
+        LeaseStore store = LeaseStore.open(d, 8L << 20, LogLines.into(logs), order);
         DhcpServer server = new DhcpServer(NetworkConfig.slirpDefaults("vm.internal"), new LocalZone("vm.internal"),
-                stats, logs::add);
+                stats, LogLines.into(logs));
         server.restore(store.recovered());
-        DurableDhcp dhcp = new DurableDhcp(server, store, () -> NOW, stats, logs::add);
+        DurableDhcp dhcp = new DurableDhcp(server, store, () -> NOW, stats, LogLines.into(logs));
         dhcp.setHealth(new Health() {
             @Override
             public void degraded(String condition, String reason) {
@@ -151,7 +152,7 @@ class LeaseDurabilityTest {
             dhcp.close();
 
             logs.clear();
-            try (LeaseStore reopened = LeaseStore.open(d, 8L << 20, logs::add)) {
+            try (LeaseStore reopened = LeaseStore.open(d, 8L << 20, LogLines.into(logs))) {
                 NetState st = reopened.recovered();
                 for (Mac m : acked) {
                     assertTrue(st.leases().stream().anyMatch(l -> l.mac().equals(m)),

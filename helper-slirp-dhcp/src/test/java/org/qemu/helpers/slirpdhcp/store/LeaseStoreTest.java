@@ -22,6 +22,8 @@ import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetState;
 import org.qemu.helpers.slirpdhcp.engine.StateChange;
 import org.qemu.helpers.slirpdhcp.engine.StaticLease;
+import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.testing.LogLines;
 
 class LeaseStoreTest {
     @TempDir
@@ -42,7 +44,7 @@ class LeaseStoreTest {
     @Test
     void committedChangesSurviveReopen() throws Exception {
         List<StateChange> all = new ArrayList<>();
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             for (int i = 0; i < 50; i++) {
                 List<StateChange> c = List.of(new StateChange.LeaseBound(lease(i), true));
                 all.addAll(c);
@@ -55,7 +57,7 @@ class LeaseStoreTest {
             all.addAll(more);
             s.commit(more, () -> fold(all));
         }
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             NetState st = s.recovered();
             assertEquals(49, st.leases().size());
             assertTrue(st.leases().stream().noneMatch(l -> l.clientKey().equals(lease(3).clientKey())));
@@ -68,7 +70,7 @@ class LeaseStoreTest {
     @Test
     void tornTailIsCutAndLaterAppendsStillWork() throws Exception {
         List<StateChange> all = new ArrayList<>();
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             for (int i = 0; i < 10; i++) {
                 all.add(new StateChange.LeaseBound(lease(i), true));
                 s.commit(List.of(all.get(i)), () -> fold(all));
@@ -82,14 +84,14 @@ class LeaseStoreTest {
         java.nio.ByteBuffer.wrap(partial).putInt(rec.length).putInt(LeaseStore.crc32c(rec, 0, rec.length));
         Files.write(j, partial, StandardOpenOption.APPEND);
         List<String> logs = new ArrayList<>();
-        try (LeaseStore s = LeaseStore.open(dir, logs::add)) {
+        try (LeaseStore s = LeaseStore.open(dir, LogLines.into(logs))) {
             assertEquals(10, s.recovered().leases().size());
             assertTrue(logs.stream().anyMatch(l -> l.startsWith("journal_tail_dropped")));
             assertEquals(size, Files.size(j));
             all.add(new StateChange.LeaseBound(lease(11), true));
             s.commit(List.of(all.get(all.size() - 1)), () -> fold(all));
         }
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             assertEquals(11, s.recovered().leases().size());
         }
     }
@@ -97,7 +99,7 @@ class LeaseStoreTest {
     @Test
     void flippedBitInTheMiddleStopsReplayThere() throws Exception {
         List<StateChange> all = new ArrayList<>();
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             for (int i = 0; i < 10; i++) {
                 all.add(new StateChange.LeaseBound(lease(i), true));
                 s.commit(List.of(all.get(i)), () -> fold(all));
@@ -107,7 +109,7 @@ class LeaseStoreTest {
         byte[] b = Files.readAllBytes(j);
         b[b.length / 2] ^= 1;
         Files.write(j, b);
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             int n = s.recovered().leases().size();
             assertTrue(n >= 3 && n < 10, "replayed the intact prefix only: " + n);
         }
@@ -116,7 +118,7 @@ class LeaseStoreTest {
     @Test
     void compactionKeepsEverythingAndBoundsTheJournal() throws Exception {
         List<StateChange> all = new ArrayList<>();
-        try (LeaseStore s = LeaseStore.open(dir, 2000, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, 2000, EventLog.NONE)) {
             for (int i = 0; i < 300; i++) {
                 all.add(new StateChange.LeaseBound(lease(i), true));
                 s.commit(List.of(all.get(i)), () -> fold(all));
@@ -124,7 +126,7 @@ class LeaseStoreTest {
             assertTrue(s.journalBytes() <= 2000 + 100);
         }
         assertTrue(Files.exists(dir.resolve("leases.snapshot")));
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             Set<Lease> got = new HashSet<>(s.recovered().leases());
             assertEquals(new HashSet<>(fold(all).leases()), got);
         }
@@ -134,7 +136,7 @@ class LeaseStoreTest {
     void journalOfAnOlderGenerationIsIgnoredAfterACrashBetweenRenames() throws Exception {
         List<StateChange> all = new ArrayList<>();
         Path oldJournal = dir.resolve("old.journal");
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             all.add(new StateChange.LeaseBound(lease(1), true));
             s.commit(all, () -> fold(all));
             all.add(new StateChange.LeaseEnded(lease(1), "released"));
@@ -145,21 +147,21 @@ class LeaseStoreTest {
         // crash after the snapshot rename but before the new journal replaced the old one
         Files.copy(oldJournal, dir.resolve("leases.journal"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.delete(oldJournal);
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             assertEquals(0, s.recovered().leases().size());
         }
     }
 
     @Test
     void corruptSnapshotIsRefusedWithAnActionableMessage() throws Exception {
-        try (LeaseStore s = LeaseStore.open(dir, l -> { })) {
+        try (LeaseStore s = LeaseStore.open(dir, EventLog.NONE)) {
             s.compact(fold(List.of(new StateChange.LeaseBound(lease(1), true))));
         }
         Path snap = dir.resolve("leases.snapshot");
         byte[] b = Files.readAllBytes(snap);
         b[b.length - 1] ^= 0x40;
         Files.write(snap, b);
-        IOException e = assertThrows(IOException.class, () -> LeaseStore.open(dir, l -> { }));
+        IOException e = assertThrows(IOException.class, () -> LeaseStore.open(dir, EventLog.NONE));
         assertTrue(e.getMessage().contains("leases.snapshot is corrupt"), e.getMessage());
     }
 

@@ -21,6 +21,7 @@ import org.qemu.helpers.slirpdhcp.engine.HostRecord;
 import org.qemu.helpers.slirpdhcp.engine.Ip4;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.common.testing.LogLines;
 
 /** The helper's DNS on loopback sockets, queried with dig, forwarding to a real dnsmasq on 127.0.0.2. */
 class DnsOverSocketsTest {
@@ -37,7 +38,7 @@ class DnsOverSocketsTest {
         Settings s = new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"), null, "127.0.0.1",
                 0, 0, List.of(new InetSocketAddress("127.0.0.2", upstream.port),
                         new InetSocketAddress("127.0.0.2", upstream.port)), Duration.ofMillis(800));
-        core = SlirpCore.start(s, logs::add);
+        core = SlirpCore.start(s, LogLines.into(logs));
         core.dhcp().admin(srv -> srv.addHost(new HostRecord("nas.vm.internal", Ip4.parse("10.0.2.50"))));
     }
 

@@ -21,6 +21,7 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
+import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * The inherited-descriptor front end on real kernel socketpairs, in this process: the test holds one end, the
@@ -50,7 +51,8 @@ class FdFrontEndTest {
         assertEquals(0, Posix.socketpair(Posix.AF_UNIX, type | Posix.SOCK_CLOEXEC, 0, sv), Posix.lastError());
         peer = sv[0];
         core = SlirpCore.start(new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"),
-                new Settings.Guest.InheritedFd(sv[1]), null, 0, 0, List.of(), Duration.ofMillis(500)), logs::add);
+                new Settings.Guest.InheritedFd(sv[1]), null, 0, 0, List.of(), Duration.ofMillis(500)),
+                LogLines.into(logs));
     }
 
     static byte[] discoverFrame() {

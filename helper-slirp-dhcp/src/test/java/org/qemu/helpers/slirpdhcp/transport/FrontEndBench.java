@@ -15,6 +15,7 @@ import org.qemu.helpers.slirpdhcp.SlirpCore;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * bench/frontends.sh: frame round trips per second through each socket front end, one JVM, one frame in flight
@@ -56,7 +57,7 @@ public final class FrontEndBench {
             }
         };
         try (SlirpCore core = SlirpCore.start(new Settings(NetworkConfig.slirpDefaults("vm.internal"), null, g, null,
-                0, 0, List.of(), Duration.ofMillis(500)), l -> { })) {
+                0, 0, List.of(), Duration.ofMillis(500)), EventLog.NONE)) {
             Peer p = peer(kind, sock, dir, sv[0]);
             long end = System.nanoTime() + 1_000_000_000L; // warm-up
             while (System.nanoTime() < end) {

@@ -21,6 +21,7 @@ import org.qemu.helpers.slirpdhcp.SlirpCore;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessageType;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
+import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * The {@code -netdev dgram} front end with a Unix datagram peer of its own, bound the way QEMU binds local.path:
@@ -44,7 +45,8 @@ class NetdevDgramTest {
 
     SlirpCore start(Path sock) throws IOException {
         core = SlirpCore.start(new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"),
-                new Settings.Guest.NetdevDgram(sock), null, 0, 0, List.of(), Duration.ofMillis(500)), logs::add);
+                new Settings.Guest.NetdevDgram(sock), null, 0, 0, List.of(), Duration.ofMillis(500)),
+                LogLines.into(logs));
         return core;
     }
 

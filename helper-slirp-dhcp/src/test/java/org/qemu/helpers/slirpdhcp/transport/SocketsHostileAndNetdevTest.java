@@ -38,6 +38,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Type;
+import org.qemu.helpers.common.testing.LogLines;
 
 /** Hostile datagrams at the real sockets, and the -netdev stream socket with its framing and reconnects. */
 class SocketsHostileAndNetdevTest {
@@ -58,7 +59,7 @@ class SocketsHostileAndNetdevTest {
         Settings s = new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"),
                 netdev == null ? null : new Settings.Guest.NetdevStream(netdev),
                 "127.0.0.1", 0, 0, List.of(), Duration.ofMillis(500));
-        core = SlirpCore.start(s, logs::add);
+        core = SlirpCore.start(s, LogLines.into(logs));
         return core;
     }
 

@@ -24,6 +24,7 @@ import org.qemu.helpers.slirpdhcp.SlirpCore;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.HostileFramesTest;
+import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * A plain network namespace as the guest ({@code --netns /run/netns/NS --tap tap0}, as slirp4netns): the helper
@@ -70,7 +71,7 @@ class TapFrontEndTest {
         assertTrue(add.ok(), add.toString());
         NetworkConfig net = NetworkConfig.slirpDefaults("vm.internal").withMtu(mtu);
         core = SlirpCore.start(new Settings(net, state, new Settings.Guest.Tap("/run/netns/" + ns,
-                "tap0", mtu), null, 0, 0, List.of(), Duration.ofMillis(500)), logs::add);
+                "tap0", mtu), null, 0, 0, List.of(), Duration.ofMillis(500)), LogLines.into(logs));
         Path script = dir.resolve("udhcpc.sh"); // Debian's udhcpc ships no default script: configure as it would
         Files.writeString(script, "#!/bin/sh\ncase \"$1\" in bound|renew)\n"
                 + "  ip addr add \"$ip/$mask\" dev \"$interface\"\n"

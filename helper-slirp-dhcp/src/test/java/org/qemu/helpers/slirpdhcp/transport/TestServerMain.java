@@ -52,8 +52,8 @@ public final class TestServerMain {
         }
         Settings s = new Settings(net, state, netdev == null ? null : new Settings.Guest.NetdevStream(netdev),
                 bind, dhcpPort, dnsPort, ups, Duration.ofSeconds(1));
-        SlirpCore core = SlirpCore.start(s, line -> {
-            System.out.println("slirp-dhcp " + line);
+        SlirpCore core = SlirpCore.start(s, (level, event, kv) -> {
+            System.out.println("slirp-dhcp " + org.qemu.helpers.common.log.HelperLog.line(event, kv));
             System.out.flush();
         });
         for (String st : statics) {

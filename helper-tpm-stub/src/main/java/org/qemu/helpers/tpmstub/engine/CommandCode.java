@@ -54,7 +54,9 @@ public enum CommandCode {
     POLICY_SECRET(0x151, 0x04000151, 2, 1, true),
     ACTIVATE_CREDENTIAL(0x147, 0x04000147, 2, 2, true),
     CREATE_LOADED(0x191, 0x12000191, 1, 1, true),
-    SIGN(0x15D, 0x0200015D, 1, 1, true);
+    SIGN(0x15D, 0x0200015D, 1, 1, true),
+    POLICY_OR(0x171, 0x02000171, 1, 0, true),
+    CLEAR(0x126, 0x02400126, 1, 1, true);
 
     private final int code;
     private final int attributes;

@@ -108,20 +108,10 @@ final class ObjectCommands implements ObjectHandleGroup {
             throws TpmFormatException {
         HashAlg alg = key.pub.nameAlg();
         byte[] seed;
-        if (key.pub.type() == PublicArea.ALG_RSA) {
-            seed = Keys.rsaOaepDecrypt(key.privateKey(), alg, "IDENTITY", secret);
-            if (seed == null || seed.length > alg.digestSize()) {
-                throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 2));
-            }
-        } else {
-            TpmReader r = new TpmReader(secret, 0, secret.length);
-            byte[] x = r.tpm2b(PublicArea.ECC_BYTES);
-            byte[] y = r.tpm2b(PublicArea.ECC_BYTES);
-            byte[] z = r.remaining() == 0 ? Keys.ecdhX(key.privateKey(), x, y) : null;
-            if (z == null) {
-                throw new TpmFormatException(TpmRc.withParameter(TpmRc.ECC_POINT, 2));
-            }
-            seed = Crypto.kdfe(alg, z, "IDENTITY", x, key.pub.uniqueX(), alg.digestSize() * 8);
+        try {
+            seed = SecretSharing.recover(key, "IDENTITY", secret);
+        } catch (TpmFormatException e) {
+            throw new TpmFormatException(TpmRc.withParameter(e.rc(), 2));
         }
         byte[] plain = ProtectedStorage.open(new ProtectedStorage.Protector(alg, seed, key.pub.symBits()),
                 activate.name(), blob);

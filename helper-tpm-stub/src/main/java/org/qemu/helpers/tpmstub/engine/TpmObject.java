@@ -23,7 +23,12 @@ final class TpmObject implements LoadedObject {
 
     @Override
     public byte[] authValue() {
-        return sensitive.authValue();
+        return sensitive == null ? new byte[0] : sensitive.authValue();
+    }
+
+    /** Loaded by LoadExternal without a sensitive area (Part 3 12.3): it can verify and encrypt only. */
+    boolean publicOnly() {
+        return sensitive == null;
     }
 
     @Override

@@ -11,7 +11,7 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.MalformedException;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
-import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * The guest's side of the virtual link: Ethernet frames in, frames out. Answers ARP for the gateway and DNS
@@ -27,10 +27,10 @@ public final class GuestLink implements GuestPort {
     private final DhcpEndpoint dhcp;
     private final DnsResolver dns;
     private final Statistics stats;
-    private final Consumer<String> log;
-    private volatile NatEngine nat;
+    private final EventLog log;
+    private volatile OffLinkTraffic nat;
 
-    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, Consumer<String> log) {
+    public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, EventLog log) {
         this.cfg = cfg;
         this.dhcp = dhcp;
         this.dns = dns;
@@ -39,7 +39,7 @@ public final class GuestLink implements GuestPort {
     }
 
     /** Hands the guest's TCP and UDP to other addresses to {@code nat}; without one they are dropped and counted. */
-    public void nat(NatEngine nat) {
+    public void nat(OffLinkTraffic nat) {
         this.nat = nat;
     }
 
@@ -75,7 +75,7 @@ public final class GuestLink implements GuestPort {
     /** A burst ends here after this many frames even if the front end has more (bounds what is held back). */
     static final int MAX_BURST = 64;
     private int burstFrames; // front end thread only
-    private NatEngine burstNat; // the engine told about this burst, if any
+    private OffLinkTraffic burstNat; // the engine told about this burst, if any
 
     @Override
     public void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo) {
@@ -123,7 +123,7 @@ public final class GuestLink implements GuestPort {
         } catch (RuntimeException e) {
             // A bug, not bad input: keep serving, keep the stack trace.
             stats.inc(Statistics.DROPPED_MALFORMED);
-            log.accept("frame_error error=\"" + e + "\"");
+            log.error("frame_error", "error", e);
         }
     }
 
@@ -161,7 +161,7 @@ public final class GuestLink implements GuestPort {
                 dnsQuery(eth, ip, udp, out);
                 return;
             }
-            NatEngine n = nat;
+            OffLinkTraffic n = nat;
             if (n == null) {
                 stats.inc(Statistics.DROPPED_OTHER);
             } else {
@@ -185,7 +185,7 @@ public final class GuestLink implements GuestPort {
     }
 
     private void toNat(Frames.Ethernet eth, Frames.Ipv4 ip) {
-        NatEngine n = nat;
+        OffLinkTraffic n = nat;
         if (n == null) {
             stats.inc(Statistics.DROPPED_OTHER);
         } else {

@@ -18,6 +18,7 @@ import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
+import org.qemu.helpers.slirpdhcp.engine.frame.OffLinkTraffic;
 
 /**
  * User-mode NAT: the guest's TCP and UDP flows to other addresses become host sockets (passt's "translate L2 to
@@ -25,7 +26,7 @@ import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
  * the {@code host*} methods when sockets are ready, and {@link #tick} at {@link #nextDeadline()}. Every method
  * is synchronized: the front end's thread and the socket thread both call in.
  */
-public final class NatEngine {
+public final class NatEngine implements OffLinkTraffic {
     /** Ports the NAT gives the gateway side of forwarded flows (the IANA dynamic range, RFC 6335 6). */
     static final int EPHEMERAL_LOW = 49152;
     private static final int MAC_CACHE = 1024;

@@ -28,6 +28,7 @@ import org.xbill.DNS.Name;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
+import org.qemu.helpers.common.log.EventLog;
 
 class GuestLinkTest {
     static final Mac GUEST = Mac.parse("52:54:00:12:34:56");
@@ -36,10 +37,10 @@ class GuestLinkTest {
 
     final NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
     final Statistics stats = new Statistics();
-    final DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
+    final DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, EventLog.NONE);
     final GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
-            new DnsResolver(cfg, dhcp.zone(), List.of(), stats, System::currentTimeMillis, l -> { }), stats,
-            l -> { });
+            new DnsResolver(cfg, dhcp.zone(), List.of(), stats, System::currentTimeMillis, EventLog.NONE), stats,
+            EventLog.NONE);
 
     List<byte[]> send(byte[] frame) {
         List<byte[]> out = new ArrayList<>();

@@ -28,6 +28,8 @@ import org.xbill.DNS.OPTRecord;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
 import org.xbill.DNS.Type;
+import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * 120,000 random, truncated and mutated Ethernet/ARP/IPv4/UDP/ICMP frames and DHCP/DNS payloads through the guest
@@ -47,10 +49,10 @@ public class HostileFramesTest {
         NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
         Statistics stats = new Statistics();
         List<String> logs = new ArrayList<>();
-        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, l -> { });
+        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), stats, EventLog.NONE);
         GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
-                new DnsResolver(cfg, dhcp.zone(), List.of(), stats, () -> 0L, l -> { }), stats,
-                logs::add);
+                new DnsResolver(cfg, dhcp.zone(), List.of(), stats, () -> 0L, EventLog.NONE), stats,
+                LogLines.into(logs));
         List<byte[]> seeds = seedFrames();
         long replies = 0;
         try {

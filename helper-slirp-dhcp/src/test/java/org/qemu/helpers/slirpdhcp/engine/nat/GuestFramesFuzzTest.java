@@ -12,6 +12,7 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
+import org.qemu.helpers.common.log.EventLog;
 
 /**
  * Fuzz target (Jazzer) for everything the guest can send the helper: Ethernet frames into the guest link, which
@@ -33,9 +34,9 @@ class GuestFramesFuzzTest {
     void guestFrames(FuzzedDataProvider in) throws Exception {
         NatHarness h = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), false, MAX_FLOWS));
         NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
-        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), h.stats, l -> { });
+        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), h.stats, EventLog.NONE);
         GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
-                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, l -> { }), h.stats, l -> { });
+                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, EventLog.NONE), h.stats, EventLog.NONE);
         link.nat(h.engine);
         for (int i = 0; i < 16 && in.remainingBytes() > 0; i++) {
             link.handle(frame(in), h.toGuest::add);

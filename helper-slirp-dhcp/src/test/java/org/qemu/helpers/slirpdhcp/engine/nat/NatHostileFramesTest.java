@@ -21,6 +21,8 @@ import org.qemu.helpers.slirpdhcp.engine.Mac;
 import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
+import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * 200,000 generated and mutated TCP/UDP frames through the guest link into the NAT (fixed seed; override with
@@ -40,11 +42,11 @@ class NatHostileFramesTest {
         Random rnd = new Random(seed);
         NatHarness h = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), false, MAX_FLOWS));
         NetworkConfig cfg = NetworkConfig.slirpDefaults("vm.internal");
-        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), h.stats, l -> { });
+        DhcpServer dhcp = new DhcpServer(cfg, new LocalZone("vm.internal"), h.stats, EventLog.NONE);
         List<String> logs = new ArrayList<>();
         GuestLink link = new GuestLink(cfg, DhcpEndpoint.volatileEndpoint(dhcp, () -> 1_700_000_000L),
-                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, l -> { }), h.stats,
-                logs::add);
+                new DnsResolver(cfg, dhcp.zone(), List.of(), h.stats, () -> 0L, EventLog.NONE), h.stats,
+                LogLines.into(logs));
         link.nat(h.engine);
         long sent = 0;
         int maxFlows = 0;
