@@ -27,7 +27,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
     final EventLog log;
     final Memory out;
     final Memory outPoll = new Memory(8); // a writer's own pollfd
-    final Consumer<byte[]> sink = this::send;
+    Consumer<byte[]> sink = this::send; // a subclass may put a richer sink here in its constructor
     volatile boolean closed;
     private final EventLoop loop;
     private long token;

@@ -71,6 +71,11 @@ public final class Posix {
     static final short IFF_UP = 0x1;
     static final short IFF_TAP = 0x0002;
     static final short IFF_NO_PI = 0x1000;
+    static final short IFF_VNET_HDR = 0x4000;
+    /** linux/if_tun.h: _IOW('T', 208, unsigned int), and its offload bits. */
+    static final long TUNSETOFFLOAD = 0x400454d0L;
+    static final int TUN_F_CSUM = 0x01;
+    static final int TUN_F_TSO4 = 0x02;
     /** struct ifreq: 16-byte name and a 24-byte union. */
     static final int IFREQ_SIZE = 40;
     /** struct sockaddr_un: sa_family_t and 108 bytes of path. */

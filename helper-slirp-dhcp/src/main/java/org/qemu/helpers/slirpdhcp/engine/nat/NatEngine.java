@@ -474,6 +474,11 @@ public final class NatEngine implements OffLinkTraffic {
         }
 
         @Override
+        public org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink segmenting() {
+            return guest.get() instanceof org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink s ? s : null;
+        }
+
+        @Override
         public HostSide host() {
             return host;
         }

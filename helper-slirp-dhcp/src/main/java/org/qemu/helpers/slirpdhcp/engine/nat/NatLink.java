@@ -8,6 +8,9 @@ interface NatLink {
     /** Sends one frame to the guest (dropped when no guest is attached). */
     void toGuest(byte[] frame);
 
+    /** The attached sink when it completes TCP checksums and segments long frames itself, else null. */
+    org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink segmenting();
+
     HostSide host();
 
     long nowMs();

@@ -2,6 +2,7 @@ package org.qemu.helpers.slirpdhcp.engine.nat;
 
 import java.nio.ByteBuffer;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
+import org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink;
 
 /**
  * One guest TCP connection translated to one host socket, without a TCP stack: like passt, it keeps per flow
@@ -545,9 +546,13 @@ public final class TcpFlow {
         int inFlight = sndNxt - sndUna;
         int unsent = toGuest.size() - inFlight;
         boolean wasIdle = inFlight == 0;
+        // a link that segments (a tap with GSO) takes up to 64 KiB per frame and cuts it at the MSS itself, as a
+        // NIC's TSO does; the guest's window still bounds what is in flight (RFC 9293 3.8.6)
+        SegmentingSink seg = link.segmenting();
+        int perFrame = seg != null ? Math.max(mss, seg.maxPayload()) : mss;
         while (unsent > 0) {
             int room = sndWnd - (sndNxt - sndUna);
-            int n = Math.min(Math.min(mss, unsent), room);
+            int n = Math.min(Math.min(perFrame, unsent), room);
             if (n <= 0) {
                 break;
             }
@@ -584,9 +589,15 @@ public final class TcpFlow {
     /** One segment of this flow toward the guest, from the remote side's address and port. */
     private void segmentToGuest(int seq, int ack, int flags, int window, int mss, int windowScale,
                                 ByteRing payload, int payloadOffset, int len) {
-        link.toGuest(TcpFrames.frame(link.frameArrays(), guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(),
+        SegmentingSink seg = link.segmenting();
+        byte[] f = TcpFrames.frame(link.frameArrays(), guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(),
                 key.remotePort(), key.guestPort(), seq, ack, flags, window, mss, windowScale, payload, payloadOffset,
-                len));
+                len, seg != null);
+        if (seg != null) {
+            seg.acceptSegments(f, this.mss); // the link completes the checksum and cuts at the guest's MSS
+        } else {
+            link.toGuest(f);
+        }
     }
 
     private void sendSyn(int flags) {

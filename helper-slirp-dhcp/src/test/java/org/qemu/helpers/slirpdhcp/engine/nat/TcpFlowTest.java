@@ -329,6 +329,47 @@ class TcpFlowTest {
     }
 
     @Test
+    void aSegmentingLinkTakesOneLongFrameCutAtTheGuestsMssAndTheGuestsWindowStillBounds() throws Exception {
+        h.segmenting = true;
+        TcpFlow f = open(4000); // 4000 << 7 = 512,000 bytes of window
+        h.segmentMss.clear(); // the SYN-ACK went that way too
+        byte[] d = bytes(200_000, 31);
+        h.hostData(f, d);
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(4, out.size(), "200,000 bytes in frames of at most 65,495 (the IPv4 length bounds a frame)");
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        for (NatHarness.Out o : out) {
+            assertTrue(o.tcp().dataLength() <= 65535 - 40);
+            got.write(o.data());
+        }
+        assertArrayEquals(d, got.toByteArray(), "the payload is intact and its checksum right once completed");
+        assertEquals(List.of(1460, 1460, 1460, 1460), h.segmentMss, "the link cuts at the guest's MSS");
+    }
+
+    @Test
+    void aSegmentingLinksBoundIsTheGuestsWindow() throws Exception {
+        h.segmenting = true;
+        TcpFlow f = open(40); // 40 << 7 = 5120 bytes
+        h.hostData(f, bytes(20_000, 32));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size());
+        assertEquals(5120, out.get(0).tcp().dataLength(), "RFC 9293 3.8.6: never more than the window in flight");
+    }
+
+    @Test
+    void aDeferredChecksumIsNotVerifiedAndAWrongOneOtherwiseDropsTheSegment() throws Exception {
+        TcpFlow f = open(502);
+        byte[] seg = segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | PSH, 502, 0, -1, bytes(100, 33));
+        seg[14 + 20 + 16] ^= 0x5a; // as a partial sum looks to a verifier: wrong
+        long malformed = h.stats.get(org.qemu.helpers.slirpdhcp.engine.Statistics.DROPPED_MALFORMED);
+        h.send(seg);
+        assertEquals(malformed + 1, h.stats.get(org.qemu.helpers.slirpdhcp.engine.Statistics.DROPPED_MALFORMED));
+        assertEquals(null, h.written.get(f), "dropped: nothing written");
+        h.send(seg, true);
+        assertEquals(100, h.written.get(f).bytes.size(), "NEEDS_CSUM from the guest's kernel: taken");
+    }
+
+    @Test
     void aSmallRequestsAckWaitsForTheReplyToCarryIt() throws Exception {
         TcpFlow f = open(502);
         h.engine.beginBurst();
