@@ -40,6 +40,7 @@ public final class EventLoop implements AutoCloseable {
     private final int wakeFd;
     private final Memory events = new Memory((long) MAX_EVENTS * EVENT_SIZE);
     private final Memory wakeValue = new Memory(8);
+    private final Memory ctlEvent = new Memory(16);
     private final Map<Long, Handler> handlers = new HashMap<>(); // guarded by itself
     private long nextToken = 1;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -118,10 +119,10 @@ public final class EventLoop implements AutoCloseable {
     }
 
     private void ctl(int op, int fd, int events, long token) {
-        try (Memory ev = new Memory(16)) {
-            ev.setInt(0, events);
-            ev.setLong(DATA_OFFSET, token);
-            if (Posix.epoll_ctl(epfd, op, fd, ev) != 0) {
+        synchronized (ctlEvent) { // one struct for every caller: no native allocation per change of interest
+            ctlEvent.setInt(0, events);
+            ctlEvent.setLong(DATA_OFFSET, token);
+            if (Posix.epoll_ctl(epfd, op, fd, ctlEvent) != 0) {
                 throw new IllegalStateException("epoll_ctl(" + op + ", fd " + fd + "): " + Posix.lastError());
             }
         }
