@@ -10,9 +10,4 @@ final class MigrateCommand extends VmOperatorCommand {
     String request() {
         return "migrate";
     }
-
-    @Override
-    String name() {
-        return "migrate";
-    }
 }

@@ -15,9 +15,4 @@ final class RestoreCommand extends VmOperatorCommand {
     String request() {
         return "restore " + file.toAbsolutePath().normalize();
     }
-
-    @Override
-    String name() {
-        return "restore";
-    }
 }

@@ -16,9 +16,4 @@ final class SaveCommand extends VmOperatorCommand {
     String request() {
         return "save " + out.toAbsolutePath().normalize();
     }
-
-    @Override
-    String name() {
-        return "save";
-    }
 }

@@ -3,15 +3,15 @@ package org.qemu.helpers.deploy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import org.qemu.helpers.common.exit.ExitCodes;
+import org.qemu.helpers.common.client.ClientCommand;
+import org.qemu.helpers.common.client.ClientFailure;
 import picocli.CommandLine.Option;
 
 /**
  * What save, restore and migrate share: they ask the running launcher of {@code --dir} (its control socket)
  * to do the work, since it owns the VM's processes, and print its progress.
  */
-abstract class VmOperatorCommand implements Callable<Integer> {
+abstract class VmOperatorCommand extends ClientCommand {
     @Option(names = "--dir", defaultValue = "${env:DEMO_DIR:-state/demo}",
             description = "The VM's directory, as given to launch (default: $DEMO_DIR or state/demo).")
     Path dir;
@@ -19,21 +19,17 @@ abstract class VmOperatorCommand implements Callable<Integer> {
     /** The request line sent to the launcher. */
     abstract String request() throws IOException;
 
-    abstract String name();
-
     @Override
-    public Integer call() throws Exception {
+    protected int execute() throws Exception {
         Path socket = new VmLayout(dir.toAbsolutePath().normalize()).control();
         if (!Files.exists(socket)) {
-            System.err.println("qemu-helpers " + name() + ": no launcher runs for " + dir + " (" + socket
-                    + " is missing); start it with deploy/demo.sh or 'qemu-helpers launch --qemu'");
-            return ExitCodes.STARTUP;
+            throw ClientFailure.unavailable("no launcher runs for " + dir + " (" + socket + " is missing); start it"
+                    + " with deploy/demo.sh or 'qemu-helpers launch --qemu'");
         }
         try {
             return ControlChannel.request(socket, request(), System.out);
         } catch (IOException e) {
-            System.err.println("qemu-helpers " + name() + ": " + socket + ": " + e.getMessage());
-            return ExitCodes.STARTUP;
+            throw ClientFailure.unavailable(socket + ": " + e.getMessage());
         }
     }
 }

@@ -1,9 +1,18 @@
 package org.qemu.helpers.deploy;
 
+import java.util.Map;
 import org.qemu.helpers.common.testing.Chromium;
 
 /** Typing into the web console's screen as a user does: real key events through Chromium, US layout, no Shift. */
 public final class BrowserKeys {
+    /** A key as DevTools' Input.dispatchKeyEvent names it: KeyboardEvent.code, .key and the Windows key code. */
+    private record Key(String code, String key, int windowsKeyCode) {
+    }
+
+    private static final Map<Character, Key> OTHERS = Map.of(' ', new Key("Space", " ", 32),
+            '-', new Key("Minus", "-", 189), '=', new Key("Equal", "=", 187), '/', new Key("Slash", "/", 191),
+            '.', new Key("Period", ".", 190), '\n', new Key("Enter", "Enter", 13));
+
     private BrowserKeys() {
     }
 
@@ -11,25 +20,22 @@ public final class BrowserKeys {
     public static void type(Chromium browser, String text) throws Exception {
         browser.eval("document.getElementById('screen').focus(); true");
         for (char ch : text.toCharArray()) {
-            if (ch >= 'a' && ch <= 'z') {
-                browser.key("Key" + Character.toUpperCase(ch), String.valueOf(ch), Character.toUpperCase(ch));
-            } else if (ch >= '0' && ch <= '9') {
-                browser.key("Digit" + ch, String.valueOf(ch), ch);
-            } else if (ch == ' ') {
-                browser.key("Space", " ", 32);
-            } else if (ch == '-') {
-                browser.key("Minus", "-", 189);
-            } else if (ch == '=') {
-                browser.key("Equal", "=", 187);
-            } else if (ch == '/') {
-                browser.key("Slash", "/", 191);
-            } else if (ch == '.') {
-                browser.key("Period", ".", 190);
-            } else if (ch == '\n') {
-                browser.key("Enter", "Enter", 13);
-            } else {
-                throw new IllegalArgumentException("no key for '" + ch + "' without Shift");
-            }
+            Key k = key(ch);
+            browser.key(k.code(), k.key(), k.windowsKeyCode());
         }
+    }
+
+    private static Key key(char ch) {
+        if (ch >= 'a' && ch <= 'z') {
+            return new Key("Key" + Character.toUpperCase(ch), String.valueOf(ch), Character.toUpperCase(ch));
+        }
+        if (ch >= '0' && ch <= '9') {
+            return new Key("Digit" + ch, String.valueOf(ch), ch);
+        }
+        Key k = OTHERS.get(ch);
+        if (k == null) {
+            throw new IllegalArgumentException("no key for '" + ch + "' without Shift");
+        }
+        return k;
     }
 }

@@ -4,12 +4,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.bus.Identity;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
 import org.qemu.helpers.compress.dbus.Compress1;
+import org.qemu.helpers.compress.dbus.CompressJob1;
 import org.qemu.helpers.compress.dbus.CompressService;
 import org.qemu.helpers.compress.store.SafeRoots;
 import org.qemu.helpers.compress.store.TempJournal;
@@ -21,6 +22,8 @@ import picocli.CommandLine.Option;
         subcommands = Submit.class,
         description = "Background compression jobs (zstd, gzip, xz, lz4) for one VM's bus, with progress,"
                 + " cancel and safe paths.")
+@Identity(name = "compress", description = "Background compression jobs with progress",
+        serves = {Compress1.class, CompressJob1.class})
 public final class Main extends HelperCommand {
     @Option(names = "--root", paramLabel = "DIR",
             description = "A directory jobs may read and write in (repeatable; at least one). Nothing outside is touched.")
@@ -42,16 +45,8 @@ public final class Main extends HelperCommand {
             description = "Finished jobs kept on the bus at most; the oldest go first (default: ${DEFAULT-VALUE}).")
     int maxFinished;
 
-    private CompressService service;
-
     public static void main(String[] args) {
         HelperCommand.launch(new Main(), args);
-    }
-
-    @Override
-    protected HelperIdentity identity() {
-        return new HelperIdentity("compress", Compress1.INTERFACE, "Background compression jobs with progress", "",
-                List.of(Compress1.INTERFACE, "org.qemu.Compress1.Job"));
     }
 
     @Override
@@ -79,17 +74,11 @@ public final class Main extends HelperCommand {
         for (Path p : journal.cleanStale(safe)) {
             rt.log().info("stale-temp-removed", "path", p);
         }
-        service = new CompressService(rt, safe, journal, new CompressService.Limits(maxRunning, maxQueued,
-                keepFinished * 1000L, maxFinished));
-        service.start(rt.export(Compress1.PATH, Compress1.class, service, service.properties()));
+        CompressService service = new CompressService(rt, safe, journal, new CompressService.Limits(maxRunning,
+                maxQueued, keepFinished * 1000L, maxFinished));
+        service.start(rt.export(service, service.properties()));
+        rt.onClose(service::stop);
         rt.readyDetail("roots", safe.realRoots().toString(), "paths", SafeRoots.confinement(), "max_running", maxRunning,
                 "heap_mib", Runtime.getRuntime().maxMemory() >> 20);
-    }
-
-    @Override
-    protected void shutdown(HelperRuntime rt) throws Exception {
-        if (service != null) {
-            service.stop();
-        }
     }
 }

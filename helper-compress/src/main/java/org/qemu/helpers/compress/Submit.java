@@ -1,30 +1,22 @@
 package org.qemu.helpers.compress;
 
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.freedesktop.dbus.DBusPath;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
-import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.exceptions.DBusException;
-import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.freedesktop.dbus.types.Variant;
-import org.qemu.helpers.common.cli.CommonOptions;
+import org.qemu.helpers.common.client.BusClient;
+import org.qemu.helpers.common.client.BusClientCommand;
+import org.qemu.helpers.common.client.ClientFailure;
 import org.qemu.helpers.common.exit.ExitCodes;
-import org.qemu.helpers.common.trust.Caller;
-import org.qemu.helpers.common.trust.NameResolver;
-import org.qemu.helpers.common.trust.PeerTrust;
-import org.qemu.helpers.common.trust.PolicyException;
-import org.qemu.helpers.common.trust.PolicyFile;
+import org.qemu.helpers.common.text.Untrusted;
 import org.qemu.helpers.common.trust.TrustLevel;
-import org.qemu.helpers.common.trust.TrustPolicy;
 import org.qemu.helpers.compress.dbus.Compress1;
 import org.qemu.helpers.compress.dbus.CompressJob1;
 import picocli.CommandLine.Command;
@@ -38,12 +30,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "submit", mixinStandardHelpOptions = true,
         description = "Submit a job to a running helper-compress and follow it to the end.")
-final class Submit implements Callable<Integer> {
+final class Submit extends BusClientCommand {
     static final String BUS_NAME = "org.qemu.Compress1";
-
-    @Option(names = "--bus-address", paramLabel = "ADDRESS", defaultValue = "${env:" + CommonOptions.BUS_ENV + "}",
-            description = "The VM's bus (default: $" + CommonOptions.BUS_ENV + ").")
-    String busAddress;
 
     @Parameters(index = "0", paramLabel = "OPERATION", description = "compress or decompress")
     String operation;
@@ -70,23 +58,15 @@ final class Submit implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "No progress, only the final line.")
     boolean quiet;
 
-    @Option(names = "--policy", paramLabel = "FILE", description = "Trust policy (JSON, as the helpers') used to"
-            + " check the owner of org.qemu.Compress1: it must rate at least 'helper'. Default: the owner must"
-            + " run as this user or as root.")
-    Path policy;
-
-    private final PrintStream err = System.err;
+    @Override
+    protected void validate() throws ClientFailure {
+        if (!operation.equals("compress") && !operation.equals("decompress")) {
+            throw ClientFailure.config("OPERATION must be compress or decompress, not " + operation);
+        }
+    }
 
     @Override
-    public Integer call() throws Exception {
-        if (!operation.equals("compress") && !operation.equals("decompress")) {
-            err.println("helper-compress submit: OPERATION must be compress or decompress, not " + operation);
-            return ExitCodes.CONFIG;
-        }
-        if (busAddress == null || busAddress.isBlank()) {
-            err.println("helper-compress submit: no bus address: give --bus-address or set " + CommonOptions.BUS_ENV);
-            return ExitCodes.CONFIG; // a missing option, as for qemu-helpers status and ui-client's one-shot commands
-        }
+    protected int run(BusClient client) throws Exception {
         String fmt = format != null ? format : operation.equals("compress") ? "zstd" : "auto";
         Map<String, Variant<?>> opts = new HashMap<>();
         if (level != null) {
@@ -98,94 +78,51 @@ final class Submit implements Callable<Integer> {
         if (overwrite) {
             opts.put("overwrite", new Variant<>(true));
         }
-        DBusConnection conn;
-        try {
-            conn = DBusConnectionBuilder.forAddress(busAddress).withShared(false).build();
-        } catch (DBusException | RuntimeException e) {
-            err.println("helper-compress submit: cannot connect to " + busAddress + ": " + e.getMessage());
-            return ExitCodes.STARTUP;
-        }
-        try (conn) {
-            CountDownLatch finished = new CountDownLatch(1);
-            String[] jobPath = {null};
-            conn.addSigHandler(CompressJob1.Finished.class, s -> {
-                if (s.getPath().equals(jobPath[0])) {
-                    finished.countDown();
-                }
-            });
-            String distrust = checkOwner(conn);
-            if (distrust != null) {
-                err.println("helper-compress submit: " + distrust);
-                return distrust.startsWith("policy file ") ? ExitCodes.CONFIG : ExitCodes.STARTUP;
+        DBusConnection conn = client.connection();
+        CountDownLatch finished = new CountDownLatch(1);
+        String[] jobPath = {null};
+        conn.addSigHandler(CompressJob1.Finished.class, s -> {
+            if (s.getPath().equals(jobPath[0])) {
+                finished.countDown();
             }
-            Compress1 svc = conn.getRemoteObject(BUS_NAME, Compress1.PATH, Compress1.class);
-            String src = source.toAbsolutePath().normalize().toString();
-            String dst = destination.toAbsolutePath().normalize().toString();
-            DBusPath path;
-            try {
-                path = operation.equals("compress") ? svc.Compress(src, dst, fmt, opts)
-                        : svc.Decompress(src, dst, fmt, opts);
-            } catch (DBusExecutionException e) {
-                err.println("helper-compress submit: refused: " + errorName(e) + ": " + e.getMessage());
-                return e.getType() != null && e.getType().contains("ServiceUnknown") ? ExitCodes.STARTUP : ExitCodes.CONFIG;
-            }
-            jobPath[0] = path.getPath();
-            Properties props = conn.getRemoteObject(BUS_NAME, path.getPath(), Properties.class);
-            Thread cancelOnInterrupt = new Thread(() -> cancel(conn, path.getPath()));
-            Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
-            boolean tty = System.console() != null && !quiet;
-            long started = System.nanoTime();
-            Map<String, Variant<?>> last;
-            while (true) {
-                finished.await(tty ? 200 : 1000, TimeUnit.MILLISECONDS);
-                last = props.GetAll(CompressJob1.INTERFACE);
-                String state = (String) last.get("State").getValue();
-                boolean isFinal = state.equals("done") || state.equals("failed") || state.equals("cancelled");
-                if (!quiet && !isFinal) {
-                    if (tty) {
-                        err.print("\r" + bar(last, started));
-                    } else {
-                        err.println(line(path.getPath(), last, started));
-                    }
-                }
-                if (isFinal) {
-                    break;
-                }
-            }
-            Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
-            if (tty) {
-                err.print("\r" + bar(last, started) + "\n");
-            }
+        });
+        client.requireOwner(BUS_NAME, TrustLevel.HELPER);
+        Compress1 svc = conn.getRemoteObject(BUS_NAME, Compress1.PATH, Compress1.class);
+        String src = source.toAbsolutePath().normalize().toString();
+        String dst = destination.toAbsolutePath().normalize().toString();
+        DBusPath path = operation.equals("compress") ? svc.Compress(src, dst, fmt, opts)
+                : svc.Decompress(src, dst, fmt, opts);
+        jobPath[0] = path.getPath();
+        Properties props = conn.getRemoteObject(BUS_NAME, path.getPath(), Properties.class);
+        Thread cancelOnInterrupt = new Thread(() -> cancel(conn, path.getPath()));
+        Runtime.getRuntime().addShutdownHook(cancelOnInterrupt);
+        boolean tty = System.console() != null && !quiet;
+        long started = System.nanoTime();
+        Map<String, Variant<?>> last;
+        while (true) {
+            finished.await(tty ? 200 : 1000, TimeUnit.MILLISECONDS);
+            last = props.GetAll(CompressJob1.INTERFACE);
             String state = (String) last.get("State").getValue();
-            System.out.println(line(path.getPath(), last, started)
-                    + (state.equals("failed") ? " error=" + quote((String) last.get("Error").getValue()) : ""));
-            return state.equals("done") ? ExitCodes.OK : ExitCodes.FAILED;
-        }
-    }
-
-    /**
-     * CONTRACT.md: a client checks who owns a name before trusting what it says (here: "done").
-     * Returns why the owner is not trusted, or null when it is.
-     */
-    private String checkOwner(DBusConnection conn) throws Exception {
-        TrustPolicy p;
-        try {
-            p = policy != null ? PolicyFile.load(policy, NameResolver.system()) : null;
-        } catch (PolicyException e) {
-            return e.getMessage();
-        }
-        long me = CommonOptions.ownUid();
-        try (PeerTrust trust = new PeerTrust(conn, p != null ? p : TrustPolicy.ownUidOnly(me))) {
-            Optional<Caller> owner = trust.ofOwner(BUS_NAME);
-            if (owner.isEmpty()) {
-                return "no helper owns " + BUS_NAME + " on this bus";
+            boolean isFinal = state.equals("done") || state.equals("failed") || state.equals("cancelled");
+            if (!quiet && !isFinal) {
+                if (tty) {
+                    err().print("\r" + bar(last, started));
+                } else {
+                    err().println(line(path.getPath(), last, started));
+                }
             }
-            Caller c = owner.get();
-            boolean ok = p != null ? c.has(TrustLevel.HELPER) : c.credentials().uid() == me || c.credentials().uid() == 0;
-            return ok ? null : "refusing to use " + BUS_NAME + ": its owner (" + c.credentials().describe() + ") is "
-                    + (p != null ? "rated '" + c.level().wire() + "' by " + policy : "neither this user nor root")
-                    + "; give --policy to trust it";
+            if (isFinal) {
+                break;
+            }
         }
+        Runtime.getRuntime().removeShutdownHook(cancelOnInterrupt);
+        if (tty) {
+            err().print("\r" + bar(last, started) + "\n");
+        }
+        String state = (String) last.get("State").getValue();
+        System.out.println(line(path.getPath(), last, started)
+                + (state.equals("failed") ? " error=" + Untrusted.quote((String) last.get("Error").getValue()) : ""));
+        return state.equals("done") ? ExitCodes.OK : ExitCodes.FAILED;
     }
 
     private static void cancel(DBusConnection conn, String path) {
@@ -195,10 +132,6 @@ final class Submit implements Callable<Integer> {
         } catch (RuntimeException | DBusException e) {
             // the job ended or the bus is gone: nothing left to cancel
         }
-    }
-
-    private static String errorName(DBusExecutionException e) {
-        return (e.getType() != null ? e.getType() : e.getClass().getName()).replace('$', '.');
     }
 
     static long num(Map<String, Variant<?>> p, String key) {
@@ -224,9 +157,5 @@ final class Submit implements Callable<Integer> {
 
     static String mib(long b) {
         return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
-    }
-
-    static String quote(String s) {
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"";
     }
 }

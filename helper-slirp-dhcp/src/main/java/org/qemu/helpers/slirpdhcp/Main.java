@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.bus.Identity;
 import org.qemu.helpers.common.bus.StartupException;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.cli.HelperCommand;
@@ -40,6 +41,8 @@ import org.qemu.helpers.common.text.Untrusted;
 /** helper-slirp-dhcp: DHCP and DNS for a guest on user-mode networking, on the VM's bus as org.qemu.SlirpDhcp1. */
 @Command(name = "helper-slirp-dhcp", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
         description = "DHCP and DNS for a QEMU guest on user-mode networking (-netdev stream) or plain sockets.")
+@Identity(name = "slirp-dhcp", description = "DHCP and DNS for a guest on user-mode networking",
+        serves = SlirpDhcp1.class)
 public final class Main extends HelperCommand {
     @Option(names = "--netdev-socket", paramLabel = "PATH",
             description = "Listen here for QEMU's -netdev stream,server=off,addr.type=unix,addr.path=PATH.")
@@ -125,15 +128,13 @@ public final class Main extends HelperCommand {
     @Mixin
     InstanceOptions instance = new InstanceOptions();
 
-    private SlirpCore core;
-
     public static void main(String[] args) {
         HelperCommand.launch(new Main(), args);
     }
 
     @Override
     protected HelperIdentity identity() {
-        return instance.identity("slirp-dhcp", "DHCP and DNS for a guest on user-mode networking");
+        return instance.identity(super.identity());
     }
 
     /** Validates the options into {@link Settings}; each problem names the option and what is allowed. */
@@ -300,8 +301,9 @@ public final class Main extends HelperCommand {
         NatSettings nat = natSettings();
         HelperLog log = rt.log();
         IncomingHold hold = instance.incomingHold(log);
+        SlirpCore core;
         try {
-            core = SlirpCore.start(s, nat, InstanceOptions.guestDhcp(hold), log);
+            core = rt.onClose(SlirpCore.start(s, nat, InstanceOptions.guestDhcp(hold), log));
         } catch (ListenException e) {
             throw e; // a listen path that is not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (java.net.BindException e) {
@@ -310,16 +312,11 @@ public final class Main extends HelperCommand {
             throw new StartupException("cannot start serving: " + e.getMessage());
         }
         core.dhcp().setHealth(rt.health());
-        try {
-            SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.signals(), log, core.nat(),
-                    core.forwards());
-            rt.export(SlirpDhcp1.PATH, SlirpDhcp1.class, svc, svc.properties());
-            rt.serveVMState(InstanceOptions.vmState(hold, new NetStateVMState(core.dhcp(), s.net(), log, core.nat(),
-                    core.forwards())));
-        } catch (Exception | Error e) {
-            core.close();
-            throw e;
-        }
+        SlirpDhcpService svc = new SlirpDhcpService(core.dhcp(), core.stats(), rt.signals(), log, core.nat(),
+                core.forwards());
+        rt.export(svc, svc.properties());
+        rt.serveVMState(InstanceOptions.vmState(hold, new NetStateVMState(core.dhcp(), s.net(), log, core.nat(),
+                core.forwards())));
         List<Object> detail = new ArrayList<>(List.of("network", network, "domain", s.net().domain(), "upstreams",
                 s.upstreams().size()));
         if (s.udpBind() != null) {
@@ -329,12 +326,5 @@ public final class Main extends HelperCommand {
             detail.addAll(List.of("guest", core.guestFrontEnd()));
         }
         rt.readyDetail(detail.toArray());
-    }
-
-    @Override
-    protected void shutdown(HelperRuntime rt) {
-        if (core != null) {
-            core.close();
-        }
     }
 }

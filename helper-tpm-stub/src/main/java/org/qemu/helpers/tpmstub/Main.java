@@ -3,11 +3,10 @@ package org.qemu.helpers.tpmstub;
 import org.qemu.helpers.tpmstub.device.TpmDevice;
 import java.io.IOException;
 import java.util.EnumSet;
-import java.util.List;
 
 import org.qemu.helpers.common.bus.ExportHandle;
-import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.bus.Identity;
 import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
@@ -28,6 +27,7 @@ import picocli.CommandLine.Option;
 /** helper-tpm-stub: a TPM 2.0 for one VM, speaking swtpm's protocols, on the VM's bus. */
 @Command(name = "helper-tpm-stub", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
         description = "A software TPM 2.0 (PCRs, random, capabilities) for QEMU's tpm-emulator and tpm2-tools.")
+@Identity(name = "tpm-stub", description = "Software TPM 2.0 (swtpm protocols)", serves = TpmStub1.class)
 public final class Main extends HelperCommand {
     @Option(names = "--server", paramLabel = "tcp:HOST:PORT|unix:PATH",
             description = "Data channel (TPM commands), as swtpm's --server.")
@@ -41,17 +41,8 @@ public final class Main extends HelperCommand {
             description = "PCR banks allocated when the TPM state is created (default: ${DEFAULT-VALUE}).")
     String banks;
 
-    private TpmDevice device;
-    private TpmServer tpmServer;
-
     public static void main(String[] args) {
         HelperCommand.launch(new Main(), args);
-    }
-
-    @Override
-    protected HelperIdentity identity() {
-        return new HelperIdentity("tpm-stub", "org.qemu.TpmStub1", "Software TPM 2.0 (swtpm protocols)",
-                "tpm-stub", List.of("org.qemu.TpmStub1"));
     }
 
     static EnumSet<HashAlg> parseBanks(String s) throws ConfigException {
@@ -88,6 +79,7 @@ public final class Main extends HelperCommand {
         }
         EnumSet<HashAlg> bankSet = parseBanks(banks);
         StateStore store = StateStore.open(rt.stateDir());
+        TpmDevice device;
         try {
             device = TpmDevice.open(store, bankSet, log);
         } catch (TpmDevice.BanksMismatchException e) {
@@ -98,13 +90,15 @@ public final class Main extends HelperCommand {
             throw new ConfigException("the TPM state in " + rt.stateDir() + " is unreadable (" + e.getMessage()
                     + "); restore it from a backup or remove " + StateStore.PERMANENT + " to start a new TPM");
         }
+        rt.onClose(device);
         device.setHealth(rt.health());
         TpmStubService svc = new TpmStubService(device);
-        ExportHandle h = rt.export(TpmStubService.PATH, TpmStub1.class, svc, svc.properties());
+        ExportHandle h = rt.export(svc, svc.properties());
         device.addListener(() -> h.propertiesChanged(TpmStubService.INTERFACE, TpmStubService.DYNAMIC));
         rt.serveVMState(new TpmVMStateCodec(device));
+        TpmServer tpmServer = rt.onClose(new TpmServer(device, log));
         try {
-            tpmServer = new TpmServer(device, log).start(dataEp, ctrlEp);
+            tpmServer.start(dataEp, ctrlEp);
         } catch (ListenException e) {
             throw e; // address taken or path not a stale socket: ExitCodes.STARTUP, as in every helper
         } catch (IOException e) {
@@ -112,18 +106,5 @@ public final class Main extends HelperCommand {
         }
         rt.readyDetail("server", String.valueOf(dataEp), "ctrl", String.valueOf(ctrlEp),
                 "banks", String.join(",", device.status().banks()));
-    }
-
-    @Override
-    protected void shutdown(HelperRuntime rt) throws Exception {
-        try {
-            if (tpmServer != null) {
-                tpmServer.close();
-            }
-        } finally {
-            if (device != null) {
-                device.close();
-            }
-        }
     }
 }

@@ -93,6 +93,28 @@ public final class Tpm2Tools {
         return srk;
     }
 
+    /** tpm2_startup -c, then the owner's SRK (tpm2_createprimary -C o) in prim.ctx, flushed from the TPM. */
+    public void startWithSrk() throws Exception {
+        ok("tpm2_startup", "-c");
+        ok("tpm2_createprimary", "-C", "o", "-c", file("prim.ctx"));
+        flush();
+    }
+
+    /**
+     * tpm2_create under the context file {@code parent} with {@code options}, then tpm2_load: writes
+     * NAME.pub, NAME.priv and NAME.ctx; transient objects flushed after each tool.
+     */
+    public void createAndLoad(String parent, String name, String... options) throws Exception {
+        List<String> create = new ArrayList<>(List.of("tpm2_create", "-C", file(parent)));
+        create.addAll(List.of(options));
+        create.addAll(List.of("-u", file(name + ".pub"), "-r", file(name + ".priv")));
+        ok(create.toArray(String[]::new));
+        ok("tpm2_flushcontext", "-t");
+        ok("tpm2_load", "-C", file(parent), "-u", file(name + ".pub"), "-r", file(name + ".priv"), "-c",
+                file(name + ".ctx"));
+        ok("tpm2_flushcontext", "-t");
+    }
+
     /** One run of tools against one TPM, returning what must be equal between TPMs. */
     public interface Flow {
         List<String> run(Tpm2Tools t) throws Exception;
@@ -112,6 +134,28 @@ public final class Tpm2Tools {
         int port = Swtpm.freePortPair();
         try (InProcessTpm tpm = InProcessTpm.tcp(port)) {
             return List.of(theirs, flow.run(tcp(port, dir.resolve("ours"))));
+        }
+    }
+
+    /**
+     * Runs {@code flow} on swtpm and on this helper (tpm2-tools' {@code tool} must be installed) in a
+     * fresh temporary directory; swtpm's lines must include {@code expected} and both must print the
+     * same. Returns swtpm's lines.
+     */
+    public static List<String> equalOnSwtpmAndHelper(String tool, Flow flow, String... expected) throws Exception {
+        org.qemu.helpers.common.testing.Tools.require(tool, "tpm2-tools");
+        Path tmp = java.nio.file.Files.createTempDirectory(tool);
+        try {
+            List<List<String>> both = onSwtpmAndHelper(tmp, flow);
+            for (String e : expected) {
+                org.junit.jupiter.api.Assertions.assertTrue(both.get(0).contains(e), e + " in " + both.get(0));
+            }
+            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
+            return both.get(0);
+        } finally {
+            try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(tmp)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 

@@ -1,11 +1,11 @@
 package org.qemu.helpers.uiclient;
 
-import java.util.List;
-import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.bus.Identity;
 import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.cli.HelperCommand;
 import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.uiclient.dbus.UiClient1;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -16,26 +16,17 @@ import picocli.CommandLine.Option;
 @Command(name = "helper-ui-client", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
         description = "Screenshots, typing and a live web console for the VM's display (QEMU -display dbus).",
         subcommands = {Main.Serve.class, ScreenshotCommand.class, TypeCommand.class})
+@Identity(name = "ui-client", description = Main.DESCRIPTION, serves = UiClient1.class)
 public final class Main extends HelperCommand {
+    static final String DESCRIPTION = "Screenshots, typing and a live web console for the VM's display";
+
     @Option(names = "--web", paramLabel = "HOST:PORT", defaultValue = UiServer.DEFAULT_WEB,
             description = "Web console on a loopback address (port 0 picks a free one), or 'off' "
                     + "(default: ${DEFAULT-VALUE}).")
     String web;
 
-    private UiServer server;
-
     public static void main(String[] args) {
         HelperCommand.launch(new Main(), args);
-    }
-
-    static HelperIdentity helperIdentity() {
-        return new HelperIdentity("ui-client", "org.qemu.UiClient1",
-                "Screenshots, typing and a live web console for the VM's display", "", List.of("org.qemu.UiClient1"));
-    }
-
-    @Override
-    protected HelperIdentity identity() {
-        return helperIdentity();
     }
 
     /** The common options given before a subcommand (used when the subcommand has no bus address). */
@@ -45,42 +36,22 @@ public final class Main extends HelperCommand {
 
     @Override
     protected void serve(HelperRuntime rt) throws Exception {
-        server = UiServer.start(rt, web);
-    }
-
-    @Override
-    protected void shutdown(HelperRuntime rt) {
-        if (server != null) {
-            server.close();
-        }
+        UiServer.serve(rt, web);
     }
 
     /** {@code serve}: the same as no subcommand. */
     @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
             description = "Serve org.qemu.UiClient1 and the web console (the default).")
+    @Identity(name = "ui-client", description = Main.DESCRIPTION, serves = UiClient1.class)
     static final class Serve extends HelperCommand {
         @Option(names = "--web", paramLabel = "HOST:PORT", defaultValue = UiServer.DEFAULT_WEB,
                 description = "Web console on a loopback address (port 0 picks a free one), or 'off' "
                         + "(default: ${DEFAULT-VALUE}).")
         String web;
 
-        private UiServer server;
-
-        @Override
-        protected HelperIdentity identity() {
-            return helperIdentity();
-        }
-
         @Override
         protected void serve(HelperRuntime rt) throws Exception {
-            server = UiServer.start(rt, web);
-        }
-
-        @Override
-        protected void shutdown(HelperRuntime rt) {
-            if (server != null) {
-                server.close();
-            }
+            UiServer.serve(rt, web);
         }
     }
 }

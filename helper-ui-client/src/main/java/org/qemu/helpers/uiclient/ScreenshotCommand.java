@@ -2,28 +2,20 @@ package org.qemu.helpers.uiclient;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.Callable;
-import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.cli.HelperVersion;
+import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.store.AtomicFiles;
+import org.qemu.helpers.uiclient.display.DisplayClient;
 import org.qemu.helpers.uiclient.display.DisplayUnavailableException;
 import org.qemu.helpers.uiclient.engine.ConsoleDisplay;
 import org.qemu.helpers.uiclient.engine.PngCodec;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code screenshot --console N --out FILE.png}: the console's current frame as PNG. */
 @Command(name = "screenshot", mixinStandardHelpOptions = true, versionProvider = HelperVersion.class,
         description = "Save a console's current frame as a PNG file.")
-final class ScreenshotCommand implements Callable<Integer> {
-    @Mixin
-    CommonOptions common;
-
-    @ParentCommand
-    Main parent;
-
+final class ScreenshotCommand extends DisplayCommand {
     @Option(names = "--console", paramLabel = "N", defaultValue = "0", description = "Console id (default: 0).")
     int console;
 
@@ -35,25 +27,27 @@ final class ScreenshotCommand implements Callable<Integer> {
     int timeoutSeconds;
 
     @Override
-    public Integer call() throws Exception {
-        Duration timeout = Duration.ofSeconds(timeoutSeconds);
-        return OneShot.run(OneShot.options(common, parent), timeout, (client, log) -> {
-            var display = client.display(console);
-            if (display.isEmpty()) {
-                log.error("no-console", "console", console, "consoles", client.consoles().stream()
-                        .map(c -> c.id()).toList());
-                return OneShot.EXIT_NO_DISPLAY;
-            }
-            ConsoleDisplay.Frame f;
-            try {
-                f = client.currentFrame(console, timeout);
-            } catch (DisplayUnavailableException e) {
-                log.error("no-frame", "console", console, "reason", e.getMessage());
-                return OneShot.EXIT_NO_DISPLAY;
-            }
-            AtomicFiles.write(out, PngCodec.encode(f, false));
-            System.out.println("wrote " + out + " (" + f.width() + "x" + f.height() + ")");
-            return 0;
-        });
+    Duration timeout() {
+        return Duration.ofSeconds(timeoutSeconds);
+    }
+
+    @Override
+    int act(DisplayClient client, HelperLog log) throws Exception {
+        var display = client.display(console);
+        if (display.isEmpty()) {
+            log.error("no-console", "console", console, "consoles", client.consoles().stream()
+                    .map(c -> c.id()).toList());
+            return EXIT_NO_DISPLAY;
+        }
+        ConsoleDisplay.Frame f;
+        try {
+            f = client.currentFrame(console, timeout());
+        } catch (DisplayUnavailableException e) {
+            log.error("no-frame", "console", console, "reason", e.getMessage());
+            return EXIT_NO_DISPLAY;
+        }
+        AtomicFiles.write(out, PngCodec.encode(f, false));
+        System.out.println("wrote " + out + " (" + f.width() + "x" + f.height() + ")");
+        return 0;
     }
 }

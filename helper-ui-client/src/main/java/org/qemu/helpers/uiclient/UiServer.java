@@ -2,9 +2,7 @@ package org.qemu.helpers.uiclient;
 
 import org.qemu.helpers.common.bus.ExportHandle;
 import org.qemu.helpers.common.bus.HelperRuntime;
-import org.qemu.helpers.common.cli.ConfigException;
 import org.qemu.helpers.common.listen.Listen;
-import org.qemu.helpers.uiclient.dbus.UiClient1;
 import org.qemu.helpers.uiclient.dbus.UiClient1Service;
 import org.qemu.helpers.uiclient.display.DisplayClient;
 import org.qemu.helpers.uiclient.display.HelperLogUi;
@@ -12,53 +10,35 @@ import org.qemu.helpers.uiclient.display.VmmGate;
 import org.qemu.helpers.uiclient.web.WebAddress;
 import org.qemu.helpers.uiclient.web.WebConsole;
 
-/** The {@code serve} wiring: display client, org.qemu.UiClient1, web console. */
-final class UiServer implements AutoCloseable {
+/** The {@code serve} wiring: display client, org.qemu.UiClient1, web console, each closed when the helper stops. */
+final class UiServer {
     static final String DEFAULT_WEB = "127.0.0.1:0";
 
-    private final DisplayClient display;
-    private final WebConsole web;
-
-    private UiServer(DisplayClient display, WebConsole web) {
-        this.display = display;
-        this.web = web;
+    private UiServer() {
     }
 
-    static UiServer start(HelperRuntime rt, String webOption) throws Exception {
+    static void serve(HelperRuntime rt, String webOption) throws Exception {
         WebAddress address = webOption.equals("off") ? null : WebAddress.parse(webOption);
-        DisplayClient display = new DisplayClient(rt.connection(), new VmmGate(rt.trust()), new HelperLogUi(rt.log()));
+        DisplayClient display = rt.onClose(new DisplayClient(rt.connection(), new VmmGate(rt.trust()),
+                new HelperLogUi(rt.log())));
         UiClient1Service svc = new UiClient1Service(display);
-        ExportHandle handle = rt.export(UiClient1Service.PATH, UiClient1.class, svc, svc.properties());
+        ExportHandle handle = rt.export(svc, svc.properties());
         display.onChange(() -> handle.propertiesChanged(UiClient1Service.IFACE, "Consoles", "DisplayState", "VmName"));
         display.onChange(new DisplayHealth(display, rt.health()));
+        display.start();
         WebConsole web = null;
-        try {
-            display.start();
-            if (address != null) {
-                try {
-                    web = WebConsole.start(address, display, rt, new HelperLogUi(rt.log()));
-                } catch (java.net.BindException e) {
-                    throw Listen.taken("--web " + Listen.describe(new java.net.InetSocketAddress(address.host(), address.port())), e);
-                }
-                svc.setWebConsole(web.baseUrl());
-                handle.propertiesChanged(UiClient1Service.IFACE, "WebConsole");
-                // Printed once, on stdout, for the operator who started the helper.
-                System.out.println("web console: " + web.baseUrl() + "?token=" + web.token());
-                System.out.flush();
+        if (address != null) {
+            try {
+                web = rt.onClose(WebConsole.start(address, display, rt, new HelperLogUi(rt.log())));
+            } catch (java.net.BindException e) {
+                throw Listen.taken("--web " + Listen.describe(new java.net.InetSocketAddress(address.host(), address.port())), e);
             }
-        } catch (ConfigException | java.io.IOException | RuntimeException e) {
-            display.close();
-            throw e;
+            svc.setWebConsole(web.baseUrl());
+            handle.propertiesChanged(UiClient1Service.IFACE, "WebConsole");
+            // Printed once, on stdout, for the operator who started the helper.
+            System.out.println("web console: " + web.baseUrl() + "?token=" + web.token());
+            System.out.flush();
         }
         rt.readyDetail("web", web == null ? "off" : web.baseUrl());
-        return new UiServer(display, web);
-    }
-
-    @Override
-    public void close() {
-        if (web != null) {
-            web.close();
-        }
-        display.close();
     }
 }

@@ -45,4 +45,15 @@ public record HelperIdentity(String name, String busName, String description, St
         String[] e = busName.split("\\.");
         return "/" + e[0] + "/" + e[1] + "/" + e[2];
     }
+
+    /** This identity for instance {@code instance} of several on one bus (org.qemu.SlirpDhcp1.NIC); null: itself. */
+    public HelperIdentity instance(String instance) {
+        return instance == null ? this : new HelperIdentity(name, busName + "." + instance, description, vmStateId,
+                interfaces);
+    }
+
+    /** This identity with VMState Id {@code id}; null: itself. */
+    public HelperIdentity vmState(String id) {
+        return id == null ? this : new HelperIdentity(name, busName, description, id, interfaces);
+    }
 }

@@ -49,6 +49,7 @@ public final class HelperRuntime implements AutoCloseable {
     private boolean vmStateQueued;
     private boolean ready;
     private final List<Object> readyDetail = new java.util.ArrayList<>();
+    private final java.util.Deque<AutoCloseable> work = new java.util.concurrent.ConcurrentLinkedDeque<>();
 
     private HelperRuntime(HelperIdentity identity, HelperLog log, Path stateDir, DBusConnection connection,
                           TrustPolicy policy, String version) throws DBusException {
@@ -211,6 +212,26 @@ public final class HelperRuntime implements AutoCloseable {
         helper1Handle.propertiesChanged(Helper1.INTERFACE, "Status", "StatusReason");
     }
 
+    /**
+     * Registers the helper's own work (a listener, a store, a thread pool) to be closed when the helper stops: at
+     * {@link #close}, before its names are released, in the reverse order of registration (what was opened last
+     * closes first), also when serve fails half-way. Returns {@code resource}.
+     */
+    public <C extends AutoCloseable> C onClose(C resource) {
+        work.push(resource);
+        return resource;
+    }
+
+    private void closeWork() {
+        for (AutoCloseable c = work.poll(); c != null; c = work.poll()) {
+            try {
+                c.close();
+            } catch (Exception | Error e) {
+                log.warn("close-failed", "what", c.getClass().getSimpleName(), "error", String.valueOf(e));
+            }
+        }
+    }
+
     /** Adds key/value pairs to the ready line (what the helper serves, where it listens). */
     public void readyDetail(Object... kv) {
         readyDetail.addAll(List.of(kv));
@@ -276,14 +297,15 @@ public final class HelperRuntime implements AutoCloseable {
     }
 
     /**
-     * Sets Status stopping, releases the names and disconnects (what is left of them after a
-     * bus loss). Bounded in time: when the daemon dies during the stop, a release would
-     * otherwise wait for the whole method-call timeout.
+     * Closes the helper's work ({@link #onClose}), sets Status stopping, releases the names and
+     * disconnects (what is left of them after a bus loss). Bounded in time: when the daemon dies
+     * during the stop, a release would otherwise wait for the whole method-call timeout.
      */
     @Override
     public void close() {
         closing = true;
         systemd.stopping("stopping: releasing " + identity.busName());
+        closeWork();
         if (!busLost() && connection.isConnected()) {
             java.util.concurrent.CompletableFuture<Void> release = java.util.concurrent.CompletableFuture.runAsync(() -> {
                 setStatus(HelperStatus.STOPPING);

@@ -5,9 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import org.qemu.helpers.common.log.HelperLog;
-import org.qemu.helpers.common.trust.NameResolver;
-import org.qemu.helpers.common.trust.PolicyException;
-import org.qemu.helpers.common.trust.PolicyFile;
 import org.qemu.helpers.common.trust.TrustPolicy;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -17,16 +14,8 @@ public final class CommonOptions {
     /** Environment variable that gives the bus address when --bus-address is absent. */
     public static final String BUS_ENV = "QEMU_HELPERS_BUS_ADDRESS";
 
-    @Option(names = "--bus-address", paramLabel = "ADDRESS", defaultValue = "${env:" + BUS_ENV + "}",
-            description = "D-Bus address of the VM's private bus (default: $" + BUS_ENV + ").")
-    String busAddress;
-
     @Mixin
-    LibvirtTarget libvirt = new LibvirtTarget();
-
-    @Option(names = "--policy", paramLabel = "FILE",
-            description = "Trust policy (JSON). Without it, peers with this helper's UID are admin and all others untrusted.")
-    Path policy;
+    BusOptions bus = new BusOptions();
 
     @Option(names = "--state-dir", paramLabel = "DIR",
             description = "Where state that must survive is kept (default: $STATE_DIRECTORY, else /var/lib/qemu-dbus-helpers/NAME"
@@ -37,18 +26,23 @@ public final class CommonOptions {
             description = "debug, info, warn or error (default: ${DEFAULT-VALUE}).")
     String logLevel;
 
+    /** The bus and policy options. */
+    public BusOptions bus() {
+        return bus;
+    }
+
     public String busAddress() {
-        return busAddress;
+        return bus.busAddress();
     }
 
     /** True when a bus is named: --bus-address (or the environment) or --libvirt-domain. */
     public boolean namesABus() {
-        return libvirt.given() || (busAddress != null && !busAddress.isEmpty());
+        return bus.namesABus();
     }
 
     /** The bus to use: the libvirt domain's (--libvirt-domain, found with virsh) or --bus-address. */
     public String resolveBusAddress() throws ConfigException {
-        return libvirt.given() ? libvirt.busAddress() : busAddress;
+        return bus.resolveBusAddress();
     }
 
     public HelperLog.Level logLevel() throws ConfigException {
@@ -61,16 +55,11 @@ public final class CommonOptions {
 
     /** The policy from --policy, or the own-UID default with a warning that it isolates nothing. */
     public TrustPolicy loadPolicy(HelperLog log) throws ConfigException {
-        if (policy == null) {
+        if (bus.policyFile() == null) {
             log.warn("no-policy", "effect", "peers with this helper's uid are admin, all others untrusted; no isolation"
                     + " between peers of one uid");
-            return TrustPolicy.ownUidOnly(ownUid());
         }
-        try {
-            return PolicyFile.load(policy, NameResolver.system());
-        } catch (PolicyException e) {
-            throw new ConfigException(e.getMessage());
-        }
+        return bus.policy();
     }
 
     /** The state directory for helper {@code name}, created with mode 0700 if missing. */

@@ -1,9 +1,12 @@
 package org.qemu.helpers.common.cli;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.bus.HelperRuntime;
+import org.qemu.helpers.common.bus.Identity;
 import org.qemu.helpers.common.bus.StartupException;
 import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.listen.ListenException;
@@ -26,23 +29,31 @@ public abstract class HelperCommand implements Callable<Integer> {
     /**
      * Who this helper is on the bus. By default: its name and description from its {@code @Command},
      * its bus name and Interfaces from the one D-Bus interface the command class implements
-     * (org.qemu.Echo1), its VMState Id its name (when serve serves one).
+     * (org.qemu.Echo1), its VMState Id its name (when serve serves one); an {@link Identity} on the
+     * class says what differs (a name other than the command's, interfaces served by other objects).
      */
     protected HelperIdentity identity() {
         Command c = getClass().getAnnotation(Command.class);
-        if (c == null || c.name().equals("<main class>")) {
-            throw new IllegalStateException(getClass().getName() + " has no @Command(name = ...): override identity()");
+        Identity a = getClass().getAnnotation(Identity.class);
+        String name = a != null && !a.name().isEmpty() ? a.name() : c == null ? "" : c.name();
+        if (name.isEmpty() || name.equals("<main class>")) {
+            throw new IllegalStateException(getClass().getName() + " has no @Command(name = ...): give @Identity(name)");
         }
-        Class<?> main = null;
-        for (Class<?> i : getClass().getInterfaces()) {
-            if (i.isAnnotationPresent(org.freedesktop.dbus.annotations.DBusInterfaceName.class)) {
-                main = i;
+        String description = a != null && !a.description().isEmpty() ? a.description()
+                : c == null ? "" : String.join(" ", c.description());
+        List<Class<?>> serves = new ArrayList<>(a != null ? List.of(a.serves()) : List.of());
+        if (serves.isEmpty()) {
+            for (Class<?> i : getClass().getInterfaces()) {
+                if (i.isAnnotationPresent(org.freedesktop.dbus.annotations.DBusInterfaceName.class)) {
+                    serves.add(i);
+                }
             }
         }
-        if (main == null) {
-            throw new IllegalStateException(getClass().getName() + " implements no D-Bus interface: override identity()");
+        if (serves.isEmpty()) {
+            throw new IllegalStateException(getClass().getName() + " implements no D-Bus interface: give @Identity(serves)");
         }
-        return HelperIdentity.of(c.name(), String.join(" ", c.description()), "", main);
+        return HelperIdentity.of(name, description, a != null ? a.vmStateId() : "", serves.get(0),
+                serves.subList(1, serves.size()).toArray(Class<?>[]::new));
     }
 
     /**
@@ -50,10 +61,6 @@ public abstract class HelperCommand implements Callable<Integer> {
      * returns the runtime becomes ready ({@link HelperRuntime#ready}: names owned, Status ready).
      */
     protected abstract void serve(HelperRuntime rt) throws Exception;
-
-    /** Stops the helper's own work (sockets, threads) before its names are released. */
-    protected void shutdown(HelperRuntime rt) throws Exception {
-    }
 
     /**
      * For a helper that implements its D-Bus interface itself: the trust gate answers getObjectPath
@@ -111,24 +118,22 @@ public abstract class HelperCommand implements Callable<Integer> {
         } catch (StartupException e) {
             return startFailure(e, log);
         }
-        try (HelperRuntime running = rt) {
-            int code = running.awaitStop();
-            shutdown(running);
-            log.info("stopped", "exit_code", code);
-            return code;
+        int code;
+        try {
+            code = rt.awaitStop();
+        } finally {
+            rt.close(); // the helper's work (rt.onClose) first, then the names
         }
+        log.info("stopped", "exit_code", code);
+        return code;
     }
 
     /** Serve has returned: the runtime becomes ready; when it cannot (name taken), the helper's work is stopped. */
-    private void becomeReady(HelperRuntime rt) throws Exception {
+    private static void becomeReady(HelperRuntime rt) throws StartupException {
         try {
             rt.ready();
         } catch (StartupException | RuntimeException e) {
-            try {
-                shutdown(rt);
-            } finally {
-                rt.close();
-            }
+            rt.close();
             throw e;
         }
     }

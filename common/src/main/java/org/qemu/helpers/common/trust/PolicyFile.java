@@ -114,11 +114,8 @@ public final class PolicyFile {
             case VALUE_STRING -> {
                 return p.getText();
             }
-            case VALUE_NUMBER_INT -> {
-                return p.getBigIntegerValue();
-            }
-            case VALUE_NUMBER_FLOAT -> {
-                return p.getDecimalValue();
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+                return number(p, where);
             }
             case VALUE_TRUE, VALUE_FALSE -> {
                 return t == JsonToken.VALUE_TRUE;
@@ -126,6 +123,19 @@ public final class PolicyFile {
             default -> {
                 return NULL;
             }
+        }
+    }
+
+    /**
+     * A number as written. jackson refuses some that are valid JSON (an exponent of more digits than it converts,
+     * found by fuzzing) with a NumberFormatException: that is a refusal of the field, not a crash of the reader.
+     */
+    private Object number(JsonParser p, String where) throws IOException, PolicyException {
+        try {
+            return p.currentToken() == JsonToken.VALUE_NUMBER_INT ? p.getBigIntegerValue() : p.getDecimalValue();
+        } catch (NumberFormatException e) {
+            throw new PolicyException(file, where.isEmpty() ? "(top)" : where, "a number too large to read: "
+                    + p.getText().substring(0, Math.min(40, p.getText().length())) + "...");
         }
     }
 

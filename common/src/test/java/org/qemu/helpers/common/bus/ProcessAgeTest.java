@@ -34,6 +34,9 @@ class ProcessAgeTest {
         double uptime = Double.parseDouble(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/uptime")).split(" ")[0]);
         assertTrue(age > 0 && age < uptime * 1000, "age " + age);
         long jvmAge = System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
-        assertTrue(Math.abs(age - jvmAge) < 500, "process age " + age + " ms vs JVM age " + jvmAge + " ms");
+        // The process exists before the JVM records its start time; on a loaded machine that gap was 645 ms once
+        // (a flake at < 500 ms both ways). One-sided, with /proc's 10 ms ticks as slack: still catches a unit error.
+        assertTrue(age >= jvmAge - 50 && age - jvmAge < 5_000,
+                "process age " + age + " ms vs JVM age " + jvmAge + " ms");
     }
 }

@@ -46,7 +46,6 @@ public final class SampleHelper extends HelperCommand implements Sample1 {
     @Option(names = "--serve-delay-ms", defaultValue = "0", description = "Wait this long in serve before listening.")
     long serveDelayMs;
 
-    private java.nio.channels.ServerSocketChannel listener;
 
     private volatile String value;
     private volatile String note = "";
@@ -75,16 +74,9 @@ public final class SampleHelper extends HelperCommand implements Sample1 {
         }
         if (listen != null) {
             Thread.sleep(serveDelayMs); // a listener that takes a while, as tpm-stub's opens after its state
-            listener = Listen.unixStream(listen, 4);
+            rt.onClose(Listen.unixStream(listen, 4));
         }
         rt.readyDetail("value", value);
-    }
-
-    @Override
-    protected void shutdown(HelperRuntime rt) throws Exception {
-        if (listener != null) {
-            listener.close();
-        }
     }
 
     @Override

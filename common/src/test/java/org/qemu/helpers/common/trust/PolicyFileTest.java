@@ -58,6 +58,14 @@ class PolicyFileTest {
     }
 
     @Test
+    void aNumberTooLargeToReadIsRefusedNamingTheField() {
+        PolicyException e = assertThrows(PolicyException.class,
+                () -> parse("{\"rules\": [{\"uid\": 1e1111111111111111111111111111111111, \"level\": \"vmm\"}]}"));
+        assertTrue(e.getMessage().startsWith("policy file /etc/p.json: field 'rules[0].uid': a number too large"),
+                e.getMessage());
+    }
+
+    @Test
     void unknownLevelIsRefusedWithTheAllowedLevels() {
         PolicyException e = assertThrows(PolicyException.class,
                 () -> parse("{\"rules\": [{\"uid\": 5, \"level\": \"root\"}]}"));

@@ -105,7 +105,8 @@ public final class DnsForwarder {
 
     /**
      * Why {@code reply} is not the upstream's answer to {@code sent}, or null when it is: the ID, QR set, opcode
-     * QUERY and the one question (name, type, class) must be those sent (RFC 1035 4.1.1, RFC 5452 9.1). dnsjava's
+     * QUERY, no extended rcode and the one question (name, type, class) must be those sent (RFC 1035 4.1.1,
+     * RFC 5452 9.1). dnsjava's
      * resolver checks ID and question too; this holds for every {@link Upstream}, so that an answer reaches the
      * guest (and the cache) only for the query it asked.
      */
@@ -115,6 +116,9 @@ public final class DnsForwarder {
         }
         if (!reply.getHeader().getFlag(Flags.QR) || reply.getHeader().getOpcode() != Opcode.QUERY) {
             return "not a response to a standard query";
+        }
+        if (reply.getRcode() > 0xf) {
+            return "extended rcode " + reply.getRcode(); // RFC 6891 6.1.3: none is due to our EDNS 0 query
         }
         Record q = sent.getQuestion();
         Record rq = reply.getQuestion();

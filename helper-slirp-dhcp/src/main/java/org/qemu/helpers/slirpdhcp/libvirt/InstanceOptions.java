@@ -1,9 +1,7 @@
 package org.qemu.helpers.slirpdhcp.libvirt;
 
 import java.nio.file.Path;
-import java.util.List;
 import java.util.function.UnaryOperator;
-import org.qemu.helpers.slirpdhcp.dbus.SlirpDhcp1;
 import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.common.vmstate.VMStateCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpEndpoint;
@@ -64,10 +62,9 @@ public final class InstanceOptions {
         return Character.isDigit(s.charAt(0)) ? "_" + s : s;
     }
 
-    /** This instance's identity on the bus. */
-    public HelperIdentity identity(String name, String description) {
-        String busName = instance == null ? SlirpDhcp1.NAME : SlirpDhcp1.NAME + "." + instance;
-        return new HelperIdentity(name, busName, description, vmStateId, List.of(SlirpDhcp1.NAME));
+    /** This instance's identity on the bus: {@code helper}'s, with this instance's bus name and VMState Id. */
+    public HelperIdentity identity(HelperIdentity helper) {
+        return helper.instance(instance).vmState(vmStateId);
     }
 
     /** Where this instance keeps its leases: one directory per instance, since two stores must not share one. */

@@ -9,6 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.qemu.helpers.common.bus.HelperIdentity;
 import org.qemu.helpers.slirpdhcp.Main;
+import org.qemu.helpers.slirpdhcp.dbus.SlirpDhcp1;
 import picocli.CommandLine;
 
 /** libvirt 9.0's and libslirp-helper's command lines, translated or refused with a reason. */
@@ -79,16 +80,18 @@ class SlirpHelperArgsTest {
         return (InstanceOptions) cl.getMixins().get("instance");
     }
 
+    static final HelperIdentity HELPER = HelperIdentity.of("slirp-dhcp", "x", "", SlirpDhcp1.class);
+
     @Test
     void identityOfAnInstance() {
         HelperIdentity id = parsed("--vmstate-id=slirp-52:54:00:aa:bb:01", "--instance=slirp_52_54_00_aa_bb_01")
-                .identity("slirp-dhcp", "x");
+                .identity(HELPER);
         assertEquals("org.qemu.SlirpDhcp1.slirp_52_54_00_aa_bb_01", id.busName());
         assertEquals("/org/qemu/SlirpDhcp1", id.objectPath());
         assertEquals("slirp-52:54:00:aa:bb:01", id.vmStateId());
         InstanceOptions plain = parsed();
-        assertEquals("org.qemu.SlirpDhcp1", plain.identity("slirp-dhcp", "x").busName());
-        assertEquals("slirp-dhcp", plain.identity("slirp-dhcp", "x").vmStateId());
+        assertEquals("org.qemu.SlirpDhcp1", plain.identity(HELPER).busName());
+        assertEquals("slirp-dhcp", plain.identity(HELPER).vmStateId());
         CommandLine.ParameterException bad = assertThrows(CommandLine.ParameterException.class,
                 () -> new CommandLine(new Main()).parseArgs("--instance=a.b"));
         assertTrue(bad.getMessage().contains("--instance"), bad.getMessage());

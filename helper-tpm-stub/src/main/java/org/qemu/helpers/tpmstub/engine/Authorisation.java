@@ -181,23 +181,13 @@ final class Authorisation {
                         throw new TpmFormatException(TpmRc.HANDLE);
                     }
                 }
+                // only one session decrypts and one encrypts, and only a TPM2B first parameter
                 if ((attrs & ATTR_DECRYPT) != 0) {
-                    // only one session decrypts, the command's first parameter must be a TPM2B
-                    if (!ParameterEncryption.decrypts(cc) || decrypt) {
-                        throw new TpmFormatException(TpmRc.ATTRIBUTES);
-                    }
-                    if (hs.symAlg == PublicArea.ALG_NULL) {
-                        throw new TpmFormatException(TpmRc.SYMMETRIC);
-                    }
+                    checkParameterEncryption(ParameterEncryption.decrypts(cc) && !decrypt, hs);
                     decrypt = true;
                 }
                 if ((attrs & ATTR_ENCRYPT) != 0) {
-                    if (!ParameterEncryption.encrypts(cc) || encrypt) {
-                        throw new TpmFormatException(TpmRc.ATTRIBUTES);
-                    }
-                    if (hs.symAlg == PublicArea.ALG_NULL) {
-                        throw new TpmFormatException(TpmRc.SYMMETRIC);
-                    }
+                    checkParameterEncryption(ParameterEncryption.encrypts(cc) && !encrypt, hs);
                     encrypt = true;
                 }
                 if ((attrs & (ATTR_AUDIT | ATTR_AUDIT_EXCLUSIVE | ATTR_AUDIT_RESET)) != 0) {
@@ -210,6 +200,16 @@ final class Authorisation {
             }
         }
         return out;
+    }
+
+    /** RetrieveSessionData's decrypt/encrypt checks: allowed for the command, a cipher to do it with. */
+    private static void checkParameterEncryption(boolean allowed, AuthSession hs) throws TpmFormatException {
+        if (!allowed) {
+            throw new TpmFormatException(TpmRc.ATTRIBUTES);
+        }
+        if (hs.symAlg == PublicArea.ALG_NULL) {
+            throw new TpmFormatException(TpmRc.SYMMETRIC);
+        }
     }
 
     /**
@@ -337,6 +337,10 @@ final class Authorisation {
                 throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
             }
         }
+        if (core.loaded(h) instanceof TpmObject po && po.publicOnly()) {
+            // Part 4 IsAuthValueAvailable/IsAuthPolicyAvailable: nothing of it is loaded to authorise with
+            throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+        }
         if (policy != null) {
             checkPolicy(cc, h, nv, policy, i + 1);
         } else if (core.loaded(h) instanceof TpmObject o && !authValueServes(o, cc, i)) {
@@ -462,11 +466,12 @@ final class Authorisation {
 
     /**
      * Part 4 SessionProcess.c IsAuthValueAvailable for an object: in the USER role its authValue
-     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role", here only the object to
-     * activate of ActivateCredential) unless adminWithPolicy is set.
+     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role": the first handle of
+     * ActivateCredential, ObjectChangeAuth and Certify) unless adminWithPolicy is set.
      */
     private static boolean authValueServes(TpmObject o, CommandCode cc, int index) {
-        boolean admin = cc == CommandCode.ACTIVATE_CREDENTIAL && index == 0;
+        boolean admin = index == 0 && (cc == CommandCode.ACTIVATE_CREDENTIAL || cc == CommandCode.OBJECT_CHANGE_AUTH
+                || cc == CommandCode.CERTIFY);
         return admin ? !o.pub.has(PublicArea.ADMIN_WITH_POLICY) : o.pub.has(PublicArea.USER_WITH_AUTH);
     }
 

@@ -5,7 +5,7 @@ import static org.qemu.helpers.tpmstub.engine.Params.param;
 
 import java.util.Set;
 
-/** Part 3 chapter 24 (Hierarchy Commands): CreatePrimary, Clear, HierarchyChangeAuth. */
+/** Part 3 chapter 24 (Hierarchy Commands): CreatePrimary, Clear, ClearControl, HierarchyChangeAuth. */
 final class HierarchyCommands implements CommandGroup {
     private final EngineCore core;
     private final PcrCommands pcrs;
@@ -17,7 +17,8 @@ final class HierarchyCommands implements CommandGroup {
 
     @Override
     public Set<CommandCode> commands() {
-        return Set.of(CommandCode.HIERARCHY_CHANGE_AUTH, CommandCode.CREATE_PRIMARY, CommandCode.CLEAR);
+        return Set.of(CommandCode.HIERARCHY_CHANGE_AUTH, CommandCode.CREATE_PRIMARY, CommandCode.CLEAR,
+                CommandCode.CLEAR_CONTROL);
     }
 
     @Override
@@ -30,7 +31,7 @@ final class HierarchyCommands implements CommandGroup {
             }
             return h;
         }
-        if (cc == CommandCode.CLEAR) {
+        if (cc == CommandCode.CLEAR || cc == CommandCode.CLEAR_CONTROL) {
             // TPMI_RH_CLEAR
             if (h != TpmEngine.RH_LOCKOUT && h != TpmEngine.RH_PLATFORM) {
                 throw new TpmFormatException(TpmRc.VALUE);
@@ -54,6 +55,23 @@ final class HierarchyCommands implements CommandGroup {
         if (c.cc() == CommandCode.CLEAR) {
             noMoreParams(c.in());
             clear();
+            return;
+        }
+        if (c.cc() == CommandCode.CLEAR_CONTROL) {
+            int disable = param(c.in(), 1, rd -> {
+                int v = rd.u8();
+                if (v > 1) {
+                    throw new TpmFormatException(TpmRc.VALUE); // TPMI_YES_NO
+                }
+                return v;
+            });
+            noMoreParams(c.in());
+            // Part 3 24.7 TPM2_ClearControl: lockoutAuth may disable Clear, only platformAuth enable it
+            if (c.handle(0) == TpmEngine.RH_LOCKOUT && disable == 0) {
+                throw new TpmFormatException(TpmRc.AUTH_FAIL);
+            }
+            core.st.disableClear = disable == 1;
+            core.dirtyPermanent = true;
             return;
         }
         byte[] auth = param(c.in(), 1, rd -> rd.tpm2b(Params.MAX_DIGEST));
@@ -90,10 +108,13 @@ final class HierarchyCommands implements CommandGroup {
      * not created by the platform deleted, dictionary-attack state as manufactured, the TPM clock at 0,
      * the PCR update counter bumped. resetCount and restartCount are kept (libtpms sets them to 0):
      * the NULL hierarchy's seed is derived from resetCount here, and must not repeat an earlier one.
-     * There is no TPM2_ClearControl in this TPM, so Clear is never disabled.
+     * TPM_RC_DISABLED after TPM2_ClearControl(YES).
      */
-    private void clear() {
+    private void clear() throws TpmFormatException {
         TpmState st = core.st;
+        if (st.disableClear) {
+            throw new TpmFormatException(TpmRc.DISABLED);
+        }
         TpmState.Secrets old = st.secrets;
         byte[] sps = new byte[TpmState.Secrets.SIZE];
         byte[] sh = new byte[TpmState.Secrets.SIZE];

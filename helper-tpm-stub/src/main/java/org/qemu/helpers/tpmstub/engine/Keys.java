@@ -16,6 +16,10 @@ import java.security.spec.ECPrivateKeySpec;
 import java.security.spec.ECPublicKeySpec;
 import java.security.spec.RSAPrivateCrtKeySpec;
 import java.security.spec.RSAPublicKeySpec;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import javax.crypto.KeyAgreement;
 
@@ -61,34 +65,84 @@ final class Keys {
 
     /**
      * Two 1024-bit primes p, q with the top two bits set (so n has exactly 2048 bits) and
-     * gcd(e, p-1) = gcd(e, q-1) = 1; each is the first probable prime at or after a candidate
-     * drawn from {@code src} (the prime BigInteger.nextProbablePrime gives, found by {@link PrimeSearch}).
+     * gcd(e, p-1) = gcd(e, q-1) = 1: candidate i is the i-th 128-byte draw from {@code src} with
+     * those bits set, its prime the first prime above it (the one BigInteger.nextProbablePrime gives,
+     * found by {@link PrimeSearch}); p is the first fitting prime, q the next one. Nearly always
+     * candidates 0 and 1 give p and q, so candidate 1's prime is searched on a second thread while
+     * this one searches candidate 0's: the same key as one after the other, in about half the time
+     * when a second core is free.
      */
     static RsaKey generateRsa(ByteSource src) {
-        while (true) {
-            BigInteger p = prime(src);
-            BigInteger q = prime(src);
-            if (p.equals(q)) {
-                continue;
+        Candidates c = new Candidates(src);
+        BigInteger second = c.candidate(1);
+        Future<BigInteger> secondPrime = SECOND_PRIME.submit(() -> PrimeSearch.nextPrime(second));
+        try {
+            int i = 0;
+            while (true) {
+                BigInteger p;
+                do {
+                    p = i == 1 ? join(secondPrime) : PrimeSearch.nextPrime(c.candidate(i));
+                    i++;
+                } while (!fits(p));
+                BigInteger q;
+                do {
+                    q = i == 1 ? join(secondPrime) : PrimeSearch.nextPrime(c.candidate(i));
+                    i++;
+                } while (!fits(q));
+                if (p.equals(q)) {
+                    continue;
+                }
+                BigInteger n = p.multiply(q);
+                if (n.bitLength() != PublicArea.RSA_BITS) {
+                    continue;
+                }
+                return new RsaKey(unsigned(n, 256), unsigned(p, 128));
             }
-            BigInteger n = p.multiply(q);
-            if (n.bitLength() != PublicArea.RSA_BITS) {
-                continue;
-            }
-            return new RsaKey(unsigned(n, 256), unsigned(p, 128));
+        } finally {
+            secondPrime.cancel(true);
         }
     }
 
-    private static BigInteger prime(ByteSource src) {
-        byte[] b = new byte[PublicArea.RSA_BITS / 16];
-        while (true) {
-            src.fill(b);
-            b[0] |= (byte) 0xC0;
-            b[b.length - 1] |= 1;
-            BigInteger p = PrimeSearch.nextPrime(new BigInteger(1, b));
-            if (p.bitLength() == PublicArea.RSA_BITS / 2 && p.subtract(BigInteger.ONE).gcd(E).equals(BigInteger.ONE)) {
-                return p;
+    /** The thread that searches the second candidate's prime (daemon: it never holds up an exit). */
+    private static final ExecutorService SECOND_PRIME = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tpm-prime-search");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static BigInteger join(Future<BigInteger> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the RSA prime search", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("RSA prime search", e.getCause());
+        }
+    }
+
+    private static boolean fits(BigInteger p) {
+        return p.bitLength() == PublicArea.RSA_BITS / 2 && p.subtract(BigInteger.ONE).gcd(E).equals(BigInteger.ONE);
+    }
+
+    /** The prime candidates, drawn from the stream in order as they are first asked for. */
+    private static final class Candidates {
+        private final ByteSource src;
+        private final java.util.List<BigInteger> drawn = new java.util.ArrayList<>();
+
+        Candidates(ByteSource src) {
+            this.src = src;
+        }
+
+        BigInteger candidate(int i) {
+            while (drawn.size() <= i) {
+                byte[] b = new byte[PublicArea.RSA_BITS / 16];
+                src.fill(b);
+                b[0] |= (byte) 0xC0;
+                b[b.length - 1] |= 1;
+                drawn.add(new BigInteger(1, b));
             }
+            return drawn.get(i);
         }
     }
 
@@ -166,6 +220,22 @@ final class Keys {
         }
     }
 
+    /** The JDK public key of a P-256 point, or null if (x, y) is not on the curve (Part 1 C.2). */
+    static PublicKey eccPublicKey(byte[] x, byte[] y) {
+        BigInteger bx = new BigInteger(1, x);
+        BigInteger by = new BigInteger(1, y);
+        try {
+            BC_P256.getCurve().validatePoint(bx, by); // coordinates below p and y^2 = x^3 - 3x + b
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        try {
+            return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(new ECPoint(bx, by), P256));
+        } catch (GeneralSecurityException e) {
+            return null;
+        }
+    }
+
     static PrivateKey eccPrivate(byte[] d) {
         try {
             return KeyFactory.getInstance("EC").generatePrivate(new ECPrivateKeySpec(new BigInteger(1, d), P256));
@@ -182,6 +252,14 @@ final class Keys {
             case SHA384 -> "3041300d060960864801650304020205000430";
             case SHA512 -> "3051300d060960864801650304020305000440";
         });
+    }
+
+    /** The DER DigestInfo of a {@code hash} digest: what RSASSA-PKCS1-v1_5 signs (RFC 8017 9.2). */
+    static byte[] digestInfo(HashAlg hash, byte[] digest) {
+        byte[] prefix = digestInfo(hash);
+        byte[] t = java.util.Arrays.copyOf(prefix, prefix.length + digest.length);
+        System.arraycopy(digest, 0, t, prefix.length, digest.length);
+        return t;
     }
 
     /** RSASSA-PKCS1-v1_5 (Part 1 B.7) of a {@code hash} digest: the signature bytes. */

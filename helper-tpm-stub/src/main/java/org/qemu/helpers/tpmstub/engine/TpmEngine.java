@@ -62,7 +62,7 @@ public final class TpmEngine {
         this.hashing = new HashCommands(core, pcrs);
         for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core, auth),
                 new ObjectCommands(core, pcrs), hashing, new AttestationCommands(core, pcrs), new SigningCommands(core),
-                new RandomCommands(core), pcrs, new PolicyCommands(core, pcrs), new HierarchyCommands(core, pcrs),
+                new RandomCommands(core), new AsymmetricCommands(core), pcrs, new PolicyCommands(core, pcrs), new HierarchyCommands(core, pcrs),
                 new ContextCommands(core), new ClockCommands(core), new CapabilityCommands(core),
                 new NvCommands(core))) {
             for (CommandCode cc : g.commands()) {

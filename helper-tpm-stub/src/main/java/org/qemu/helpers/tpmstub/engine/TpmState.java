@@ -29,9 +29,10 @@ public final class TpmState {
     private static final int VOLATILE_MAGIC = 0x54535631;  // "TSV1"
     /**
      * Version 2 added the hierarchy seeds and proofs (version 1 blobs still load and get fresh ones);
-     * version 3 the persistent objects (version 2 blobs load with none).
+     * version 3 the persistent objects (version 2 blobs load with none); version 4 disableClear
+     * (TPM2_ClearControl; older blobs load with Clear enabled).
      */
-    private static final int PERMANENT_VERSION = 3;
+    private static final int PERMANENT_VERSION = 4;
     private static final int VOLATILE_VERSION = 1;
     /** Upper bound of either encoded part; a larger blob is refused before parsing. */
     public static final int MAX_BLOB = 16 * 1024;
@@ -63,6 +64,8 @@ public final class TpmState {
     /** TPM clock (ms) as last stored in NV. */
     long nvClock;
     boolean tpmEstablished;
+    /** gp.disableClear (Part 3 24.7 TPM2_ClearControl): TPM2_Clear is refused with TPM_RC_DISABLED. */
+    boolean disableClear;
     // Shutdown(STATE) save area; valid when orderlyState == SU_STATE
     long savedPcrCounter;
     byte[] savedPlatformAuth = new byte[0];
@@ -121,6 +124,11 @@ public final class TpmState {
         return pcrs[bank.ordinal()][index].clone();
     }
 
+    /** True if PCR {@code index} of an allocated {@code bank} holds {@code value} (compares, copies nothing). */
+    public boolean pcrEquals(HashAlg bank, int index, byte[] value) {
+        return allocated.contains(bank) && java.util.Arrays.equals(pcrs[bank.ordinal()][index], value);
+    }
+
     // ------------------------------------------------------------ encoding
 
     private static int bankMask(Set<HashAlg> banks) {
@@ -172,6 +180,7 @@ public final class TpmState {
             w.u32(e.getKey());
             e.getValue().writeTo(w);
         }
+        w.u8(disableClear ? 1 : 0);
         return seal(w);
     }
 
@@ -248,7 +257,8 @@ public final class TpmState {
                             long resetCount, long restartCount, long clock, boolean tpmEstablished,
                             long savedPcrCounter, byte[] savedPlatformAuth, boolean savedLocality3,
                             byte[][][] savedPcrs, Secrets secrets, List<NvIndex> nv, long nvMaxCount,
-                            long failedTries, java.util.SortedMap<Long, TpmObject> persistent) {
+                            long failedTries, java.util.SortedMap<Long, TpmObject> persistent,
+                            boolean disableClear) {
         /** Written before version 2: it has no seeds or proofs yet, and gets fresh ones when loaded. */
         public boolean needsSecrets() {
             return secrets == null;
@@ -326,6 +336,7 @@ public final class TpmState {
                 nv = readNv(r);
             }
             java.util.SortedMap<Long, TpmObject> objects = version >= 3 ? readPersistent(r) : new java.util.TreeMap<>();
+            boolean disableClear = version >= 4 && bool(r);
             long used = nv.stream().mapToLong(i -> i.data.length).sum()
                     + objects.values().stream().mapToLong(TpmObject::encodedSize).sum();
             if (used > NvCommands.MAX_TOTAL_BYTES) {
@@ -336,7 +347,8 @@ public final class TpmState {
                 throw new StateFormatException("permanent blob has " + r.remaining() + " trailing bytes");
             }
             return new Permanent(banks, o, e, l, lae, lfc, os, rc, rsc, clock, est, spc, spa, sl3, sp, secrets,
-                    List.copyOf(nv), maxCount, tries, java.util.Collections.unmodifiableSortedMap(objects));
+                    List.copyOf(nv), maxCount, tries, java.util.Collections.unmodifiableSortedMap(objects),
+                    disableClear);
         } catch (TpmFormatException ex) {
             throw new StateFormatException("permanent blob is truncated or has an oversized field");
         }
@@ -448,6 +460,7 @@ public final class TpmState {
         }
         persistent.clear();
         persistent.putAll(p.persistent());
+        disableClear = p.disableClear();
         nvMaxCount = p.nvMaxCount();
         failedTries = p.failedTries();
         allocated.clear();

@@ -37,7 +37,7 @@ class TpmDeviceUpgradeTest {
             }
             TpmState.Permanent p = TpmState.decodePermanent(first);
             assertFalse(p.needsSecrets(), "upgraded to the current version (3) on disk at the first open");
-            assertEquals(3, java.nio.ByteBuffer.wrap(first, 4, 4).getInt());
+            assertEquals(4, java.nio.ByteBuffer.wrap(first, 4, 4).getInt());
             try (StateStore s = StateStore.open(dir);
                  TpmDevice d = TpmDevice.open(s, EnumSet.allOf(HashAlg.class), EventLog.NONE)) {
                 TpmState.Permanent q = TpmState.decodePermanent(s.loadPermanent().orElseThrow());

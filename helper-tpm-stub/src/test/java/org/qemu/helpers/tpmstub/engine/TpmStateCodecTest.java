@@ -83,7 +83,7 @@ class TpmStateCodecTest {
         assertTrue(TpmState.decodePermanent(p).needsSecrets());
         TpmState.Permanent upgraded = TpmState.decodePermanent(b.encodePermanent());
         assertFalse(upgraded.needsSecrets());
-        assertEquals(3, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt(), "written as version 3");
+        assertEquals(4, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt(), "written as version 4");
         TpmState.Permanent again = TpmState.decodePermanent(c.encodePermanent());
         for (int i = 0; i < 6; i++) {
             assertArrayEquals(upgraded.secrets().all().get(i), again.secrets().all().get(i));
@@ -94,7 +94,7 @@ class TpmStateCodecTest {
     /**
      * Blobs written by the version 2 release (main 3f91494's TpmState: Startup(CLEAR), PCR 7 sha256
      * extended with 0x11 x 32, NV index 0x01000010 of 8 bytes, authValue "nv", written "cafebabe")
-     * still load, with no persistent objects, and are written back as version 3.
+     * still load, with no persistent objects, and are written back as version 4.
      */
     @Test
     void stateWrittenByTheVersion2ReleaseStillLoads() throws Exception {
@@ -108,10 +108,35 @@ class TpmStateCodecTest {
         assertEquals("80010000000a00000922", Hex.str(b.execute(nvRead, 0).response()), "DA in use: RETRY once");
         String read = Hex.str(b.execute(nvRead, 0).response());
         assertEquals("80020000001900000000000000060004cafebabe0000010000", read);
-        assertEquals(3, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt());
+        assertEquals(4, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt());
         TpmState.Permanent again = TpmState.decodePermanent(b.encodePermanent());
         assertArrayEquals(p.secrets().eps(), again.secrets().eps());
         assertEquals(1, again.nv().size());
+    }
+
+    /**
+     * Blobs written by the version 3 encoder (TpmState of wt-tpmcmd d7914b6, the last before
+     * ClearControl; the engine ran Startup(CLEAR), PCR 7 sha256 extended with 0x11 x 32, NV index
+     * 0x01000010 (AUTHREAD, AUTHWRITE, NO_DA, authValue "nv") holding cafebabe, a sealed primary with
+     * authValue "pw" and data "abc" made persistent at 0x81000001) still load with Clear enabled, and
+     * are written back as version 4.
+     */
+    @Test
+    void stateWrittenByTheVersion3ReleaseStillLoads() throws Exception {
+        TpmState.Permanent p = TpmState.decodePermanent(resource("state-v3-permanent.bin"));
+        assertEquals(java.util.Set.of(0x81000001L), p.persistent().keySet());
+        assertFalse(p.disableClear());
+        TpmEngine b = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(5));
+        b.load(p, TpmState.decodeVolatile(resource("state-v3-volatile.bin")));
+        byte[] unseal = Hex.cmd("8002 00000000 0000015e 81000001 0000000b 40000009 0000 01 0002 7077");
+        assertEquals("80010000000a00000922", Hex.str(b.execute(unseal, 0).response()), "DA in use: RETRY once");
+        assertEquals("80020000001800000000000000050003616263 0000010000".replace(" ", ""),
+                Hex.str(b.execute(unseal, 0).response()));
+        byte[] nvRead = Hex.cmd("8002 00000000 0000014e 01000010 01000010 0000000b 40000009 0000 01 0002 6e76 0004 0000");
+        assertEquals("80020000001900000000000000060004cafebabe0000010000", Hex.str(b.execute(nvRead, 0).response()));
+        assertEquals(4, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt());
+        TpmState.Permanent again = TpmState.decodePermanent(b.encodePermanent());
+        assertEquals(p.persistent().keySet(), again.persistent().keySet());
     }
 
     static byte[] resource(String name) throws java.io.IOException {

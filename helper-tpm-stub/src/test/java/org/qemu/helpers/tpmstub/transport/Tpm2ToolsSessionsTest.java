@@ -1,15 +1,11 @@
 package org.qemu.helpers.tpmstub.transport;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
-import org.qemu.helpers.common.testing.Tools;
 import org.qemu.helpers.tpmstub.Tpm2Tools;
 
 /**
@@ -22,9 +18,7 @@ class Tpm2ToolsSessionsTest {
         List<String> out = new ArrayList<>();
         Files.writeString(Path.of(t.file("secret")), "the disk key");
         Files.writeString(Path.of(t.file("nvdata")), "nv data through an encrypted session");
-        t.ok("tpm2_startup", "-c");
-        t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("prim.ctx"));
-        t.flush();
+        t.startWithSrk();
         // salted with the RSA primary (OAEP "SECRET") and bound to it, decrypt + encrypt
         t.ok("tpm2_startauthsession", "--hmac-session", "-c", t.file("prim.ctx"), "-S", t.file("enc.ctx"));
         t.ok("tpm2_flushcontext", "-t");
@@ -76,17 +70,23 @@ class Tpm2ToolsSessionsTest {
         // a salted policy session with encryption: PolicyPCR, then Unseal's answer encrypted
         t.ok("tpm2_createpolicy", "--policy-pcr", "-l", "sha256:7", "-L", t.file("pcr.policy"));
         t.flush();
-        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-i", t.file("secret"), "-L", t.file("pcr.policy"),
-                "-u", t.file("p.pub"), "-r", t.file("p.priv"));
-        t.ok("tpm2_flushcontext", "-t");
-        t.ok("tpm2_load", "-C", t.file("prim.ctx"), "-u", t.file("p.pub"), "-r", t.file("p.priv"), "-c", t.file("p.ctx"));
-        t.ok("tpm2_flushcontext", "-t");
+        t.createAndLoad("prim.ctx", "p", "-i", t.file("secret"), "-L", t.file("pcr.policy"));
         t.ok("tpm2_startauthsession", "--policy-session", "-c", t.file("prim.ctx"), "-S", t.file("pol.ctx"));
         t.ok("tpm2_flushcontext", "-t");
         t.ok("tpm2_policypcr", "-S", t.file("pol.ctx"), "-l", "sha256:7");
         out.add("unseal salted policy " + t.ok("tpm2_unseal", "-c", t.file("p.ctx"), "-p", "session:" + t.file("pol.ctx")));
         t.flush();
 
+        // HierarchyChangeAuth through a salted session: the new ownerAuth travels encrypted, and the
+        // response HMAC is made under the new authValue (as libtpms)
+        t.ok("tpm2_startauthsession", "--hmac-session", "-c", t.file("prim.ctx"), "-S", t.file("ch.ctx"));
+        t.ok("tpm2_flushcontext", "-t");
+        out.add("changeauth owner through a session " + t.run("tpm2_changeauth", "-c", "o", "-p",
+                "session:" + t.file("ch.ctx"), "ownerpw").exitCode());
+        t.flush();
+        out.add("createprimary with the new owner password " + t.run("tpm2_createprimary", "-C", "o", "-P", "ownerpw",
+                "-c", t.file("prim2.ctx")).exitCode());
+        t.flush();
         // a key that cannot decrypt cannot salt a session: TPM_RC_ATTRIBUTES for handle 1
         t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-G", "ecc", "-a",
                 "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign", "-u", t.file("k.pub"),
@@ -100,20 +100,13 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void saltedBoundAndEncryptingSessionsWorkWithTpm2ToolsAsOnSwtpm() throws Exception {
-        Tools.require("tpm2_startauthsession", "tpm2-tools");
-        Path tmp = Files.createTempDirectory("tpm2sessions");
-        try {
-            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::sessions);
-            List<String> theirs = both.get(0);
-            List<String> ours = both.get(1);
-            assertTrue(theirs.contains("unseal hmac session the disk key"), theirs.toString());
-            assertTrue(theirs.contains("unseal bound the disk key"), theirs.toString());
-            assertTrue(theirs.contains("unseal salted policy the disk key"), theirs.toString());
-            assertTrue(theirs.contains("decrypt only Esys_Unseal(0xA82)"), theirs.toString());
-            assertEquals(String.join("\n", theirs), String.join("\n", ours));
-        } finally {
-            Tpm2ToolsTest.deleteTree(tmp);
-        }
+        Tpm2Tools.equalOnSwtpmAndHelper("tpm2_startauthsession", Tpm2ToolsSessionsTest::sessions,
+                "unseal hmac session the disk key",
+                "unseal bound the disk key",
+                "unseal salted policy the disk key",
+                "decrypt only Esys_Unseal(0xA82)",
+                "changeauth owner through a session 0",
+                "createprimary with the new owner password 0");
     }
 
     /** PolicyOR of two PCR policies (Part 3 23.6): either branch unseals, a branch no longer true is refused. */
@@ -130,11 +123,7 @@ class Tpm2ToolsSessionsTest {
         t.flush();
         t.ok("tpm2_createprimary", "-C", "o", "-c", t.file("prim.ctx"));
         t.flush();
-        t.ok("tpm2_create", "-C", t.file("prim.ctx"), "-i", t.file("secret"), "-L", t.file("or.policy"),
-                "-u", t.file("s.pub"), "-r", t.file("s.priv"));
-        t.ok("tpm2_flushcontext", "-t");
-        t.ok("tpm2_load", "-C", t.file("prim.ctx"), "-u", t.file("s.pub"), "-r", t.file("s.priv"), "-c", t.file("s.ctx"));
-        t.ok("tpm2_flushcontext", "-t");
+        t.createAndLoad("prim.ctx", "s", "-i", t.file("secret"), "-L", t.file("or.policy"));
         for (String pcr : List.of("7", "8")) {
             t.ok("tpm2_startauthsession", "--policy-session", "-S", t.file("s" + pcr + ".ctx"));
             t.ok("tpm2_policypcr", "-S", t.file("s" + pcr + ".ctx"), "-l", "sha256:" + pcr);
@@ -155,15 +144,8 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void policyOrOfTwoPcrPoliciesUnsealsThroughEitherBranchAsOnSwtpm() throws Exception {
-        Tools.require("tpm2_policyor", "tpm2-tools");
-        Path tmp = Files.createTempDirectory("tpm2policyor");
-        try {
-            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::policyOr);
-            assertTrue(both.get(0).contains("unseal via pcr 8 either branch"), both.get(0).toString());
-            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
-        } finally {
-            Tpm2ToolsTest.deleteTree(tmp);
-        }
+        Tpm2Tools.equalOnSwtpmAndHelper("tpm2_policyor", Tpm2ToolsSessionsTest::policyOr,
+                "unseal via pcr 8 either branch");
     }
 
     /** TPM2_Clear (Part 3 24.6) with lockoutAuth and with platformAuth: what the tools see afterwards. */
@@ -187,6 +169,12 @@ class Tpm2ToolsSessionsTest {
         t.flush();
         out.add("new storage seed " + !before.equals(after));
         out.add("lockout auth empty " + t.run("tpm2_clear", "-c", "l").exitCode());
+        // ClearControl (Part 3 24.7): lockout disables Clear, only the platform enables it again
+        t.ok("tpm2_clearcontrol", "-C", "l", "s");
+        out.add("clear disabled " + t.fails("tpm2_clear", "-c", "l"));
+        out.add("lockout cannot enable " + t.fails("tpm2_clearcontrol", "-C", "l", "c"));
+        t.ok("tpm2_clearcontrol", "-C", "p", "c");
+        out.add("clear enabled again " + t.run("tpm2_clear", "-c", "l").exitCode());
         out.add("lockout counter " + t.ok("tpm2_getcap", "properties-variable").lines()
                 .filter(l -> l.contains("LOCKOUT_COUNTER") || l.contains("ownerAuthSet") || l.contains("lockoutAuthSet"))
                 .toList());
@@ -195,14 +183,7 @@ class Tpm2ToolsSessionsTest {
 
     @Test
     void clearForgetsTheOwnerAndKeepsWhatThePlatformMadeAsOnSwtpm() throws Exception {
-        Tools.require("tpm2_clear", "tpm2-tools");
-        Path tmp = Files.createTempDirectory("tpm2clear");
-        try {
-            List<List<String>> both = Tpm2Tools.onSwtpmAndHelper(tmp, Tpm2ToolsSessionsTest::clear);
-            assertTrue(both.get(0).contains("new storage seed true"), both.get(0).toString());
-            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
-        } finally {
-            Tpm2ToolsTest.deleteTree(tmp);
-        }
+        Tpm2Tools.equalOnSwtpmAndHelper("tpm2_clear", Tpm2ToolsSessionsTest::clear,
+                "new storage seed true");
     }
 }
