@@ -10,7 +10,8 @@
 #      server, else the column is skipped (nothing is sent on unless the mapping is proven),
 # at each MTU in $MTUS: iperf3 guest->host and host->guest (-R) in Gbit/s with CPU seconds per GiB of the
 # translator (helper JVM or slirp4netns), then one-byte ping-pong round trips/s over one TCP connection and
-# connect + 1 KiB + close connections/s (python3 clients in the namespace, an echo server on 127.0.0.1).
+# connect + 1 KiB + close connections/s with the translator's CPU microseconds per round trip or connection (python3
+# clients in the namespace, an echo server on 127.0.0.1).
 # Nothing leaves the machine: the namespaces' only route is the translator. Root. Usage: bench/nat-netns.sh [secs]
 set -euo pipefail
 SECS=${1:-5}
@@ -127,9 +128,19 @@ gib = r["bytes"] / 2**30
 print("%.2f %.2f" % (r["bits_per_second"] / 1e9, (int(sys.argv[2]) / int(sys.argv[3])) / gib))' "$out" "$((a - b))" "$HZ" \
     2>/dev/null || echo "failed -"
 }
+rate() { # $1 = pingpong|connect; prints "per-second(translator CPU us per operation)"
+  local b a r
+  b=$(cpu "$TPID")
+  r=$(ip netns exec $NS python3 "$TMP/client.py" "$1" "$ECHO" "$SECS" 2>/dev/null || echo failed)
+  a=$(cpu "$TPID")
+  [ "$r" = failed ] && { echo failed; return; }
+  python3 -c 'import sys; r, t, hz, s = map(float, sys.argv[1:]); print("%d(%.0f)" % (r, t / hz * 1e6 / max(1, r * s)))' \
+    "$r" "$((a - b))" "$HZ" "$SECS"
+}
 echo "nat-netns bench: ${SECS}s per figure, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "helper JVM flags: $JVM_FLAGS"
-printf '%-12s %6s %-18s %-18s %12s %12s\n' translator mtu "guest->host Gb/s,cpu/GiB" "host->guest" "rtt/s" "conn/s"
+printf '%-12s %6s %-18s %-18s %12s %12s\n' translator mtu "guest->host Gb/s,cpu/GiB" "host->guest" "rtt/s(cpu us)" \
+  "conn/s(cpu us)"
 for mtu in $MTUS; do
   for t in $TRANSLATORS; do
     setup $t "$mtu"
@@ -139,8 +150,7 @@ for mtu in $MTUS; do
       teardown; continue
     fi
     up=$(iperf ""); down=$(iperf "-R")
-    pp=$(ip netns exec $NS python3 "$TMP/client.py" pingpong "$ECHO" "$SECS" 2>/dev/null || echo failed)
-    cc=$(ip netns exec $NS python3 "$TMP/client.py" connect "$ECHO" "$SECS" 2>/dev/null || echo failed)
+    pp=$(rate pingpong); cc=$(rate connect)
     printf '%-12s %6s %-18s %-18s %12s %12s\n' "$t" "$mtu" "$up" "$down" "$pp" "$cc"
     teardown
   done

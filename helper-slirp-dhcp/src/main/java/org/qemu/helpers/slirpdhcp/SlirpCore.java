@@ -24,6 +24,7 @@ import org.qemu.helpers.slirpdhcp.engine.StaticLease;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestLink;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
+import org.qemu.helpers.slirpdhcp.transport.EventLoop;
 import org.qemu.helpers.slirpdhcp.transport.Forwards;
 import org.qemu.helpers.slirpdhcp.transport.NatSockets;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
@@ -157,24 +158,26 @@ public final class SlirpCore implements AutoCloseable {
         }
         if (settings.guest() != null) {
             GuestLink link = new GuestLink(settings.net(), guestDhcp.apply(dhcp), dns, stats, log);
+            EventLoop loop = new EventLoop("net-loop", log); // the front end's frames and the NAT's sockets
+            closeables.add(loop); // first: once its thread has stopped, what closes after it runs inline
             if (natSettings.enabled()) {
-                openNat(link, log);
+                openNat(link, loop, log);
             }
-            guest = frontEnd(settings.guest(), link, log);
+            guest = frontEnd(settings.guest(), link, loop, log);
             closeables.add(guest);
+            loop.start();
             guest.start();
             log.info("listening", "guest", guest.describe());
         }
     }
 
-    private void openNat(GuestLink link, EventLog log) throws IOException {
+    private void openNat(GuestLink link, EventLoop loop, EventLog log) throws IOException {
         java.security.SecureRandom isn = new java.security.SecureRandom(); // RFC 6528: unpredictable ISNs
         nat = new NatEngine(settings.net(), natSettings.policy(), stats, System::currentTimeMillis, isn::nextInt,
                 link::attached, this::leaseMac, this::currentGuest);
-        NatSockets sockets = new NatSockets(nat, log);
+        NatSockets sockets = new NatSockets(nat, loop, log);
         closeables.add(sockets);
         forwards = new Forwards(sockets, log);
-        sockets.start();
         for (Forward f : natSettings.forwards()) {
             forwards.add(f);
         }
@@ -225,18 +228,19 @@ public final class SlirpCore implements AutoCloseable {
     }
 
     /** The one guest front end of {@code g}, its descriptor open (so a bad path or namespace fails here). */
-    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, EventLog log) throws IOException {
+    private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, EventLoop loop, EventLog log)
+            throws IOException {
         if (g instanceof Settings.Guest.NetdevStream s) {
             return new NetdevStreamServer(s.path(), link, stats, log);
         }
         if (g instanceof Settings.Guest.NetdevDgram d) {
-            return NetdevDgramServer.open(d.path(), link, stats, log);
+            return NetdevDgramServer.open(d.path(), link, stats, log, loop);
         }
         if (g instanceof Settings.Guest.InheritedFd f) {
-            return InheritedFd.open(f.fd(), link, stats, log);
+            return InheritedFd.open(f.fd(), link, stats, log, loop);
         }
         Settings.Guest.Tap t = (Settings.Guest.Tap) g; // Java 17: no pattern switch over the sealed type yet
-        return TapDevice.open(t.netns(), t.name(), t.mtu(), link, stats, log);
+        return TapDevice.open(t.netns(), t.name(), t.mtu(), link, stats, log, loop);
     }
 
     /** What the guest front end serves ("fd=32 type=dgram"), or null without one. */

@@ -36,14 +36,15 @@ public final class InheritedFd {
     }
 
     /** The front end for {@code fd}, which it then owns; {@link #problem} must have been null. */
-    public static FrameFrontEnd open(int fd, GuestPort link, Statistics stats, EventLog log) {
+    public static FrameFrontEnd open(int fd, GuestPort link, Statistics stats, EventLog log,
+                                     EventLoop loop) {
         String bad = problem(fd);
         if (bad != null) {
             throw new IllegalArgumentException(bad);
         }
         if (Posix.socketType(fd) == Posix.SOCK_DGRAM) {
-            return new PacketFrontEnd(fd, PacketIo.CONNECTED, "fd=" + fd + " type=dgram", link, stats, log);
+            return new PacketFrontEnd(fd, PacketIo.CONNECTED, "fd=" + fd + " type=dgram", link, stats, log, loop);
         }
-        return new StreamFdFrontEnd(fd, "fd=" + fd + " type=stream", link, stats, log);
+        return new StreamFdFrontEnd(fd, "fd=" + fd + " type=stream", link, stats, log, loop);
     }
 }

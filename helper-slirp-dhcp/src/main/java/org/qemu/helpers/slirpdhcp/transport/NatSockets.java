@@ -1,26 +1,15 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
+import com.sun.jna.Memory;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectableChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.qemu.helpers.common.log.EventLog;
-import org.qemu.helpers.slirpdhcp.engine.Ip4;
-import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
 import org.qemu.helpers.slirpdhcp.engine.nat.Forward;
 import org.qemu.helpers.slirpdhcp.engine.nat.HostSide;
 import org.qemu.helpers.slirpdhcp.engine.nat.NatEngine;
@@ -28,77 +17,160 @@ import org.qemu.helpers.slirpdhcp.engine.nat.TcpFlow;
 import org.qemu.helpers.slirpdhcp.engine.nat.UdpFlow;
 
 /**
- * The host side of the NAT: one non-blocking socket per flow and one listener per forward, all on one selector
- * thread that reports readiness to the {@link NatEngine} and runs its timers. The guest side (the front end's
- * thread) calls in through {@link HostSide}, under the engine's lock; selector-side work takes the same lock,
- * so a flow's buffers are touched by one thread at a time.
+ * The host side of the NAT: one non-blocking socket per flow and one listener per forward, on the guest's
+ * {@link EventLoop} (the thread that also reads the guest's frames), which reports readiness to the
+ * {@link NatEngine} and runs its timers. Raw descriptors through libc (JNA), not java.nio channels: the JDK's
+ * selector cannot watch a tap or datagram descriptor beside its sockets, and a second thread for them cost a
+ * lock hand-off per frame. Every method touching a socket runs under the engine's lock (HostSide calls come from
+ * the engine; the loop's handlers take it), so one native scratch buffer serves every read and write.
  */
 public final class NatSockets implements HostSide, AutoCloseable {
     private static final int READS_PER_WAKEUP = 4;
+    /** Covers the largest write (a flow's whole ring) and read (a ring's free space) in one system call. */
+    private static final int SCRATCH = TcpFlow.BUFFER;
+    private static final int DATAGRAM = 65536;
 
     private final NatEngine engine;
     private final EventLog log;
-    private final Selector selector;
-    private final Thread thread;
-    private final Queue<Runnable> pending = new ConcurrentLinkedQueue<>();
-    private final ByteBuffer datagram = ByteBuffer.allocate(65536);
+    private final EventLoop loop;
+    private final Memory scratch = new Memory(SCRATCH); // under the engine's lock
+    private final byte[] datagram = new byte[DATAGRAM];
+    private final Memory addr = new Memory(Posix.SOCKADDR_IN_SIZE); // under the engine's lock
+    private final Memory addrLen = new Memory(4);
+    private final Memory intOpt = new Memory(8);
+    private final Memory pollfd = new Memory(8);
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    private final Set<Sock> open = new HashSet<>(); // under the engine's lock
     private volatile boolean closed;
 
-    /** A forward's bound socket; for UDP also the flow of each host peer. */
-    private static final class Listener {
-        final Forward forward;
-        final SelectableChannel channel;
-        final Map<SocketAddress, UdpFlow> peers = new HashMap<>();
+    /** A socket on the loop: its descriptor, loop token and the events it is watched for now. */
+    private abstract class Sock implements EventLoop.Handler {
+        final int fd;
+        final long token;
+        int events;
 
-        Listener(Forward forward, SelectableChannel channel) {
+        Sock(int fd, int events) {
+            this.fd = fd;
+            this.events = events;
+            this.token = loop.add(fd, events, this);
+            open.add(this);
+        }
+
+        void watch(int e) {
+            loop.modify(fd, token, events, e);
+            events = e;
+        }
+
+        void close() {
+            loop.remove(fd, token, events);
+            events = -1; // closed: a later call on it does nothing
+            open.remove(this);
+            Posix.close(fd);
+        }
+    }
+
+    /** A TCP flow's socket; {@code connecting} until the non-blocking connect has an outcome. */
+    private final class TcpSock extends Sock {
+        final TcpFlow flow;
+        boolean connecting;
+
+        TcpSock(int fd, TcpFlow flow, boolean connecting) {
+            super(fd, connecting ? Posix.EPOLLOUT : 0);
+            this.flow = flow;
+            this.connecting = connecting;
+        }
+
+        @Override
+        public void ready(int ev) {
+            synchronized (engine) {
+                tcpReady(this, ev);
+            }
+        }
+    }
+
+    private final class UdpSock extends Sock {
+        final UdpFlow flow;
+
+        UdpSock(int fd, UdpFlow flow) {
+            super(fd, Posix.EPOLLIN);
+            this.flow = flow;
+        }
+
+        @Override
+        public void ready(int ev) {
+            synchronized (engine) {
+                udpReady(this);
+            }
+        }
+    }
+
+    /** A forward's bound socket; for UDP also the flow of each host peer (by address and port). */
+    private final class Listener extends Sock {
+        final Forward forward;
+        final boolean tcp;
+        final Map<Long, UdpFlow> peers = new HashMap<>();
+
+        Listener(int fd, Forward forward) {
+            super(fd, Posix.EPOLLIN);
             this.forward = forward;
-            this.channel = channel;
+            this.tcp = forward.proto().equals("tcp");
+        }
+
+        @Override
+        public void ready(int ev) {
+            synchronized (engine) {
+                if (tcp) {
+                    accept(this);
+                } else {
+                    forwardDatagram(this);
+                }
+            }
         }
     }
 
     /** A UDP forward flow's way back: the forward's socket and the host peer's address. */
-    private record Peer(Listener listener, SocketAddress address) {
+    private record Peer(Listener listener, long address) {
     }
 
-    public NatSockets(NatEngine engine, EventLog log) throws IOException {
+    public NatSockets(NatEngine engine, EventLoop loop, EventLog log) {
         this.engine = engine;
         this.log = log;
-        this.selector = Selector.open();
+        this.loop = loop;
         engine.host(this);
-        this.thread = new Thread(this::loop, "nat-sockets");
-        thread.setDaemon(true);
-    }
-
-    public void start() {
-        thread.start();
+        loop.timer(engine::nextDeadline, engine::tick);
     }
 
     // ---- forwards ----
 
     /** Binds a forward's host socket; the returned forward has the port actually bound (for host port 0). */
     public Forward listen(Forward fwd) throws IOException {
-        InetSocketAddress at = new InetSocketAddress(Ip4.inet(fwd.hostAddr()), fwd.hostPort());
-        SelectableChannel ch;
-        int port;
-        if (fwd.proto().equals("tcp")) {
-            ServerSocketChannel s = ServerSocketChannel.open();
-            s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            s.bind(at, 128);
-            port = ((InetSocketAddress) s.getLocalAddress()).getPort();
-            ch = s;
-        } else {
-            DatagramChannel d = DatagramChannel.open();
-            d.bind(at);
-            port = ((InetSocketAddress) d.getLocalAddress()).getPort();
-            ch = d;
+        boolean tcp = fwd.proto().equals("tcp");
+        int fd = Posix.socket(Posix.AF_INET, (tcp ? Posix.SOCK_STREAM : Posix.SOCK_DGRAM) | Posix.SOCK_NONBLOCK
+                | Posix.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw new IOException("socket: " + Posix.lastError());
         }
-        ch.configureBlocking(false);
-        Forward bound = new Forward(fwd.proto(), fwd.hostAddr(), port, fwd.guestAddr(), fwd.guestPort());
-        Listener l = new Listener(bound, ch);
-        listeners.add(l);
-        register(ch, ch instanceof ServerSocketChannel ? SelectionKey.OP_ACCEPT : SelectionKey.OP_READ, l);
-        return bound;
+        try (Memory at = new Memory(Posix.SOCKADDR_IN_SIZE); Memory len = new Memory(4); Memory one = new Memory(4)) {
+            if (tcp) {
+                one.setInt(0, 1);
+                Posix.setsockopt(fd, Posix.SOL_SOCKET, Posix.SO_REUSEADDR, one, 4);
+            }
+            sockaddr(at, fwd.hostAddr(), fwd.hostPort());
+            if (Posix.bind(fd, at, Posix.SOCKADDR_IN_SIZE) != 0 || (tcp && Posix.listen(fd, 128) != 0)) {
+                throw new IOException(Posix.strerror(Posix.errno()));
+            }
+            len.setInt(0, Posix.SOCKADDR_IN_SIZE);
+            Posix.getsockname(fd, at, len);
+            int port = port(at);
+            Forward bound = new Forward(fwd.proto(), fwd.hostAddr(), port, fwd.guestAddr(), fwd.guestPort());
+            synchronized (engine) {
+                listeners.add(new Listener(fd, bound));
+            }
+            return bound;
+        } catch (IOException | RuntimeException e) {
+            Posix.close(fd);
+            throw e;
+        }
     }
 
     /** Closes a forward's host socket and its UDP flows; connections already accepted go on. */
@@ -106,7 +178,12 @@ public final class NatSockets implements HostSide, AutoCloseable {
         for (Listener l : listeners) {
             if (l.forward.sameHostSide(fwd)) {
                 listeners.remove(l);
-                closeOnSelectorThread(l.channel);
+                // on the loop, so that no handler reads the descriptor as it closes; the port is free on return
+                loop.runOnLoop(() -> {
+                    synchronized (engine) {
+                        l.close();
+                    }
+                });
                 engine.forwardRemoved(l.forward);
                 return true;
             }
@@ -114,345 +191,313 @@ public final class NatSockets implements HostSide, AutoCloseable {
         return false;
     }
 
-    /**
-     * Closes a registered channel and returns once its socket is really closed: the JDK defers the close of a
-     * registered channel until the selector deregisters it, and a forward's port must be free when this returns
-     * (a Load may bind it again at once).
-     */
-    private void closeOnSelectorThread(SelectableChannel ch) {
-        Runnable close = () -> {
-            SelectionKey k = ch.keyFor(selector);
-            if (k != null) {
-                k.cancel();
-            }
-            closeQuietly(ch);
-            try {
-                selector.selectNow(); // deregisters the cancelled key, which closes the socket
-            } catch (IOException e) {
-                // the loop's next select deregisters it
-            }
-        };
-        if (Thread.currentThread() == thread || !thread.isAlive()) {
-            close.run();
-            return;
-        }
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-        later(() -> {
-            close.run();
-            done.complete(null);
-        });
-        try {
-            done.get(5, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            log.warn("forward_close_slow", "error", e);
-        }
-    }
-
     // ---- HostSide (called under the engine's lock) ----
 
     @Override
     public boolean tcpConnect(TcpFlow flow, int ip, int port) {
-        SocketChannel ch = null;
-        try {
-            ch = SocketChannel.open();
-            ch.configureBlocking(false);
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            // a loopback handshake usually completes inside connect(2): one poll then spares the guest's SYN-ACK
-            // the round trip through this selector's thread
-            boolean done = ch.connect(new InetSocketAddress(Ip4.inet(ip), port)) || ch.finishConnect();
-            flow.hostHandle = ch.register(selector, done ? 0 : SelectionKey.OP_CONNECT, flow);
-            selector.wakeup();
-            return done;
-        } catch (IOException e) {
-            if (ch != null) {
-                closeQuietly(ch); // a refused loopback connect fails in finishConnect, at once
-            }
-            later(() -> engine.hostRefused(flow)); // e.g. network unreachable: answered at once, not re-entrantly
+        int fd = Posix.socket(Posix.AF_INET, Posix.SOCK_STREAM | Posix.SOCK_NONBLOCK | Posix.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            later(() -> engine.hostRefused(flow));
             return false;
         }
+        setInt(fd, Posix.IPPROTO_TCP, Posix.TCP_NODELAY, 1);
+        sockaddr(addr, ip, port);
+        boolean done;
+        if (Posix.connect(fd, addr, Posix.SOCKADDR_IN_SIZE) == 0) {
+            done = true;
+        } else if (Posix.errno() == Posix.EINPROGRESS) {
+            // a loopback handshake usually completes inside connect(2): one poll then spares the guest's SYN-ACK
+            // the round trip through the loop (and a refused loopback connect is known at once)
+            int now = connectedNow(fd);
+            if (now < 0) {
+                Posix.close(fd);
+                later(() -> engine.hostRefused(flow));
+                return false;
+            }
+            done = now > 0;
+        } else {
+            Posix.close(fd); // e.g. network unreachable: answered at once, not re-entrantly
+            later(() -> engine.hostRefused(flow));
+            return false;
+        }
+        flow.hostHandle = new TcpSock(fd, flow, !done);
+        return done;
+    }
+
+    /** 1 connected, 0 still connecting, -1 failed (SO_ERROR set). */
+    private int connectedNow(int fd) {
+        pollfd.setInt(0, fd);
+        pollfd.setShort(4, Posix.POLLOUT);
+        pollfd.setShort(6, (short) 0);
+        if (Posix.poll(pollfd, 1, 0) <= 0) {
+            return 0;
+        }
+        return soError(fd) == 0 ? 1 : -1;
+    }
+
+    private int soError(int fd) {
+        addrLen.setInt(0, 4);
+        intOpt.setInt(0, 0);
+        if (Posix.getsockopt(fd, Posix.SOL_SOCKET, Posix.SO_ERROR, intOpt, addrLen) != 0) {
+            return Posix.errno();
+        }
+        return intOpt.getInt(0);
     }
 
     @Override
     public long tcpWrite(TcpFlow flow, ByteBuffer[] data) {
-        SelectionKey k = (SelectionKey) flow.hostHandle;
-        try {
-            return ((SocketChannel) k.channel()).write(data);
-        } catch (IOException e) {
-            return -1;
+        TcpSock s = (TcpSock) flow.hostHandle;
+        int total = 0;
+        for (ByteBuffer b : data) {
+            int n = Math.min(b.remaining(), SCRATCH - total);
+            scratch.write(total, b.array(), b.arrayOffset() + b.position(), n);
+            total += n;
         }
+        if (total == 0) {
+            return 0;
+        }
+        long r = Posix.send(s.fd, scratch, total, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+        if (r < 0) {
+            int e = Posix.errno();
+            return e == Posix.EAGAIN || e == Posix.EINTR ? 0 : -1;
+        }
+        return r;
     }
 
     @Override
     public void tcpInterest(TcpFlow flow, boolean read, boolean write) {
-        SelectionKey k = (SelectionKey) flow.hostHandle;
-        if (k == null || !k.isValid() || (k.interestOps() & SelectionKey.OP_CONNECT) != 0) {
+        TcpSock s = (TcpSock) flow.hostHandle;
+        if (s == null || s.connecting || s.events < 0) {
             return;
         }
-        int ops = (read ? SelectionKey.OP_READ : 0) | (write ? SelectionKey.OP_WRITE : 0);
-        if (k.interestOps() != ops) {
-            k.interestOps(ops);
-            if (Thread.currentThread() != thread) {
-                selector.wakeup(); // a blocked select only sees the new interest when it returns
-            }
-        }
+        s.watch((read ? Posix.EPOLLIN : 0) | (write ? Posix.EPOLLOUT : 0));
     }
 
     @Override
     public void tcpShutdownOutput(TcpFlow flow) {
-        try {
-            ((SocketChannel) ((SelectionKey) flow.hostHandle).channel()).shutdownOutput();
-        } catch (IOException e) {
-            // the read side will see the reset
-        }
+        Posix.shutdown(((TcpSock) flow.hostHandle).fd, Posix.SHUT_WR); // a failure: the read side sees the reset
     }
 
     @Override
     public void tcpClose(TcpFlow flow, boolean reset) {
-        SelectionKey k = (SelectionKey) flow.hostHandle;
-        if (k == null) {
+        TcpSock s = (TcpSock) flow.hostHandle;
+        if (s == null || s.events < 0) {
             return;
         }
-        k.cancel();
-        SocketChannel ch = (SocketChannel) k.channel();
-        try {
-            if (reset) {
-                ch.setOption(StandardSocketOptions.SO_LINGER, 0); // close() then sends RST
+        if (reset) {
+            try (Memory linger = new Memory(8)) { // struct linger {int l_onoff; int l_linger;}: close() sends RST
+                linger.setInt(0, 1);
+                linger.setInt(4, 0);
+                Posix.setsockopt(s.fd, Posix.SOL_SOCKET, Posix.SO_LINGER, linger, 8);
             }
-        } catch (IOException e) {
-            // closing anyway
         }
-        closeQuietly(ch);
+        s.close();
     }
 
     @Override
     public boolean udpOpen(UdpFlow flow, int ip, int port) {
-        try {
-            DatagramChannel ch = DatagramChannel.open();
-            ch.configureBlocking(false);
-            ch.connect(new InetSocketAddress(Ip4.inet(ip), port));
-            flow.hostHandle = ch.register(selector, SelectionKey.OP_READ, flow);
-            selector.wakeup();
-            return true;
-        } catch (IOException e) {
+        int fd = Posix.socket(Posix.AF_INET, Posix.SOCK_DGRAM | Posix.SOCK_NONBLOCK | Posix.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
             return false;
         }
+        sockaddr(addr, ip, port);
+        if (Posix.connect(fd, addr, Posix.SOCKADDR_IN_SIZE) != 0) {
+            Posix.close(fd);
+            return false;
+        }
+        flow.hostHandle = new UdpSock(fd, flow);
+        return true;
     }
 
     @Override
     public boolean udpSend(UdpFlow flow, byte[] data, int off, int len) {
-        try {
-            ByteBuffer b = ByteBuffer.wrap(data, off, len);
-            if (flow.hostHandle instanceof Peer p) {
-                return ((DatagramChannel) p.listener.channel).send(b, p.address) > 0 || len == 0;
-            }
-            return ((DatagramChannel) ((SelectionKey) flow.hostHandle).channel()).write(b) == len;
-        } catch (IOException e) {
-            return false; // e.g. ECONNREFUSED from an earlier ICMP port unreachable
+        if (len > SCRATCH) {
+            return false;
         }
+        scratch.write(0, data, off, len);
+        if (flow.hostHandle instanceof Peer p) {
+            sockaddr(addr, (int) (p.address >>> 16), (int) (p.address & 0xffff));
+            return Posix.sendto(p.listener.fd, scratch, len, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL, addr,
+                    Posix.SOCKADDR_IN_SIZE) == len;
+        }
+        // a failure is e.g. ECONNREFUSED from an earlier ICMP port unreachable
+        return Posix.send(((UdpSock) flow.hostHandle).fd, scratch, len, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL)
+                == len;
     }
 
     @Override
     public void udpClose(UdpFlow flow) {
         if (flow.hostHandle instanceof Peer p) {
             p.listener.peers.remove(p.address);
-        } else if (flow.hostHandle instanceof SelectionKey k) {
-            k.cancel();
-            closeQuietly(k.channel());
+        } else if (flow.hostHandle instanceof UdpSock s && s.events >= 0) {
+            s.close();
         }
     }
 
-    // ---- the selector thread ----
+    // ---- on the loop, under the engine's lock ----
 
     private void later(Runnable r) {
-        pending.add(r);
-        selector.wakeup();
+        loop.execute(r);
     }
 
-    private void register(SelectableChannel ch, int ops, Object att) throws ClosedChannelException {
-        ch.register(selector, ops, att);
-        selector.wakeup();
-    }
-
-    private void loop() {
-        while (!closed) {
-            try {
-                long due = engine.nextDeadline();
-                selector.select(Math.max(1, due - System.currentTimeMillis()));
-                FrameBatch.begin(); // the frames of one round go to a stream guest with one write
-                try {
-                    Runnable r;
-                    while ((r = pending.poll()) != null) {
-                        r.run();
-                    }
-                    for (SelectionKey k : selector.selectedKeys()) {
-                        ready(k);
-                    }
-                    selector.selectedKeys().clear();
-                    if (System.currentTimeMillis() >= due) {
-                        engine.tick(); // timers and reaping when due, not on every wake-up (a scan of all flows)
-                    }
-                } finally {
-                    FrameBatch.end();
-                }
-            } catch (IOException | RuntimeException e) {
-                if (!closed) {
-                    log.error("nat_loop_error", "error", e);
-                }
-            }
+    private void tcpReady(TcpSock s, int ev) {
+        if (s.events < 0) {
+            return; // closed by an earlier event of this round
         }
-    }
-
-    private void ready(SelectionKey k) {
-        if (!k.isValid()) {
-            return;
-        }
-        Object att = k.attachment();
-        if (att instanceof TcpFlow f) {
-            synchronized (engine) {
-                tcpReady(k, f);
-            }
-        } else if (att instanceof UdpFlow f) {
-            udpReady(k, f);
-        } else if (att instanceof Listener l) {
-            if (l.channel instanceof ServerSocketChannel s) {
-                accept(l, s);
-            } else {
-                forwardDatagram(l);
-            }
-        }
-    }
-
-    private void tcpReady(SelectionKey k, TcpFlow f) {
-        SocketChannel ch = (SocketChannel) k.channel();
-        if (k.isConnectable()) {
-            try {
-                ch.finishConnect();
-                k.interestOps(0);
+        TcpFlow f = s.flow;
+        if (s.connecting) {
+            int err = soError(s.fd);
+            s.connecting = false;
+            if (err == 0) {
+                s.watch(0);
                 engine.hostConnected(f);
-            } catch (IOException e) {
-                k.cancel();
-                closeQuietly(ch);
+            } else {
+                s.close();
                 engine.hostRefused(f);
             }
             return;
         }
-        if (k.isValid() && k.isWritable()) {
-            engine.hostWritable(f);
+        boolean failed = (ev & (Posix.EPOLLERR | Posix.EPOLLHUP)) != 0;
+        if ((s.events & Posix.EPOLLOUT) != 0 && ((ev & Posix.EPOLLOUT) != 0 || failed)) {
+            engine.hostWritable(f); // a failed socket fails the write: the engine resets the flow
         }
-        if (k.isValid() && k.isReadable()) {
-            for (int i = 0; i < READS_PER_WAKEUP && k.isValid(); i++) {
+        if (s.events > 0 && (s.events & Posix.EPOLLIN) != 0 && ((ev & Posix.EPOLLIN) != 0 || failed)) {
+            for (int i = 0; i < READS_PER_WAKEUP && s.events > 0; i++) {
                 if (engine.hostReadRoom(f) == 0) {
                     break;
                 }
-                long n;
-                try {
-                    n = ch.read(engine.hostReadViews(f));
-                } catch (IOException e) {
+                ByteBuffer[] views = engine.hostReadViews(f);
+                int room = 0;
+                for (ByteBuffer v : views) {
+                    room += v.remaining();
+                }
+                long n = Posix.recv(s.fd, scratch, Math.min(room, SCRATCH), Posix.MSG_DONTWAIT);
+                if (n < 0) {
+                    int e = Posix.errno();
+                    if (e == Posix.EAGAIN || e == Posix.EINTR) {
+                        return;
+                    }
                     engine.hostReset(f);
                     return;
                 }
-                if (n < 0) {
+                if (n == 0) {
                     engine.hostEof(f);
                     return;
                 }
-                if (n == 0) {
-                    return;
+                int copied = 0;
+                for (ByteBuffer v : views) {
+                    int c = (int) Math.min(v.remaining(), n - copied);
+                    scratch.read(copied, v.array(), v.arrayOffset() + v.position(), c);
+                    copied += c;
                 }
                 engine.hostRead(f, (int) n);
-            }
-        }
-    }
-
-    private void udpReady(SelectionKey k, UdpFlow f) {
-        DatagramChannel ch = (DatagramChannel) k.channel();
-        for (int i = 0; i < READS_PER_WAKEUP; i++) {
-            datagram.clear();
-            try {
-                if (ch.receive(datagram) == null) {
-                    return;
+                if (n < room) {
+                    return; // the socket is drained
                 }
-            } catch (IOException e) {
-                return; // ICMP errors surface here; the flow idles out
             }
-            engine.hostDatagram(f, datagram.array(), 0, datagram.position());
         }
     }
 
-    private void accept(Listener l, ServerSocketChannel s) {
-        try {
-            SocketChannel c = s.accept();
-            if (c == null) {
+    private void udpReady(UdpSock s) {
+        for (int i = 0; i < READS_PER_WAKEUP && s.events > 0; i++) {
+            long n = Posix.recv(s.fd, scratch, DATAGRAM, Posix.MSG_DONTWAIT);
+            if (n < 0) {
+                return; // EAGAIN; ICMP errors surface here too, and the flow idles out
+            }
+            scratch.read(0, datagram, 0, (int) n);
+            engine.hostDatagram(s.flow, datagram, 0, (int) n);
+        }
+    }
+
+    private void accept(Listener l) {
+        for (int i = 0; i < READS_PER_WAKEUP; i++) {
+            int c = Posix.accept4(l.fd, null, null, Posix.SOCK_NONBLOCK | Posix.SOCK_CLOEXEC);
+            if (c < 0) {
+                int e = Posix.errno();
+                if (e != Posix.EAGAIN && e != Posix.EINTR) {
+                    log.warn("forward_accept_failed", "forward", l.forward, "error", Posix.strerror(e));
+                }
                 return;
             }
-            c.configureBlocking(false);
-            c.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            synchronized (engine) {
-                TcpFlow f = engine.forwardAccepted(l.forward);
-                if (f == null) {
-                    closeQuietly(c);
-                    return;
-                }
-                f.hostHandle = c.register(selector, 0, f);
+            setInt(c, Posix.IPPROTO_TCP, Posix.TCP_NODELAY, 1);
+            TcpFlow f = engine.forwardAccepted(l.forward);
+            if (f == null) {
+                Posix.close(c);
+                continue;
             }
-        } catch (IOException e) {
-            log.warn("forward_accept_failed", "forward", l.forward, "error", e.getMessage());
+            f.hostHandle = new TcpSock(c, f, false);
         }
     }
 
     private void forwardDatagram(Listener l) {
-        DatagramChannel ch = (DatagramChannel) l.channel;
-        for (int i = 0; i < READS_PER_WAKEUP; i++) {
-            datagram.clear();
-            SocketAddress from;
-            try {
-                from = ch.receive(datagram);
-            } catch (IOException e) {
+        for (int i = 0; i < READS_PER_WAKEUP && l.events > 0; i++) {
+            addrLen.setInt(0, Posix.SOCKADDR_IN_SIZE);
+            long n = Posix.recvfrom(l.fd, scratch, DATAGRAM, Posix.MSG_DONTWAIT, addr, addrLen);
+            if (n < 0) {
                 return;
             }
-            if (from == null) {
-                return;
-            }
-            synchronized (engine) {
-                UdpFlow f = l.peers.get(from);
+            long from = (Integer.toUnsignedLong(ip(addr)) << 16) | port(addr);
+            UdpFlow f = l.peers.get(from);
+            if (f == null) {
+                f = engine.forwardDatagramFlow(l.forward);
                 if (f == null) {
-                    f = engine.forwardDatagramFlow(l.forward);
-                    if (f == null) {
-                        continue;
-                    }
-                    f.hostHandle = new Peer(l, from);
-                    l.peers.put(from, f);
+                    continue;
                 }
-                engine.hostDatagram(f, datagram.array(), 0, datagram.position());
+                f.hostHandle = new Peer(l, from);
+                l.peers.put(from, f);
             }
+            scratch.read(0, datagram, 0, (int) n);
+            engine.hostDatagram(f, datagram, 0, (int) n);
         }
     }
 
-    private static void closeQuietly(java.nio.channels.Channel c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // closing
+    // ---- sockaddr_in and options ----
+
+    private void setInt(int fd, int level, int name, int value) {
+        intOpt.setInt(0, value);
+        Posix.setsockopt(fd, level, name, intOpt, 4);
+    }
+
+    /** Fills a sockaddr_in: family in host order, port and address in network order. */
+    private static void sockaddr(Memory a, int ip, int port) {
+        a.clear();
+        a.setShort(0, (short) Posix.AF_INET);
+        a.setByte(2, (byte) (port >>> 8));
+        a.setByte(3, (byte) port);
+        for (int i = 0; i < 4; i++) {
+            a.setByte(4 + i, (byte) (ip >>> (24 - 8 * i)));
         }
+    }
+
+    private static int port(Memory a) {
+        return ((a.getByte(2) & 0xff) << 8) | (a.getByte(3) & 0xff);
+    }
+
+    private static int ip(Memory a) {
+        int ip = 0;
+        for (int i = 0; i < 4; i++) {
+            ip = (ip << 8) | (a.getByte(4 + i) & 0xff);
+        }
+        return ip;
     }
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
-        selector.wakeup();
-        try {
-            thread.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        loop.timer(null, null);
+        for (Listener l : listeners) {
+            synchronized (engine) {
+                l.close();
+            }
         }
-        for (SelectionKey k : selector.keys()) {
-            closeQuietly(k.channel());
-        }
-        try {
-            selector.close();
-        } catch (IOException ignored) {
-            // closing
+        listeners.clear();
+        synchronized (engine) {
+            for (Sock s : List.copyOf(open)) {
+                s.close();
+            }
         }
     }
 }

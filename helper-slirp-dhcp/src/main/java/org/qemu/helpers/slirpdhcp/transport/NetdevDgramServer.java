@@ -1,10 +1,10 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.common.listen.Listen;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
@@ -36,8 +36,8 @@ public final class NetdevDgramServer implements FrameFrontEnd {
         return null;
     }
 
-    public static NetdevDgramServer open(Path path, GuestPort link, Statistics stats, EventLog log)
-            throws IOException {
+    public static NetdevDgramServer open(Path path, GuestPort link, Statistics stats, EventLog log,
+                                         EventLoop loop) throws IOException {
         String bad = pathProblem(path);
         if (bad != null) {
             throw new IOException(bad);
@@ -56,7 +56,7 @@ public final class NetdevDgramServer implements FrameFrontEnd {
             }
         }
         return new NetdevDgramServer(path, new PacketFrontEnd(fd, new PacketIo.ReplyToSender(), "dgram " + p, link,
-                stats, log));
+                stats, log, loop));
     }
 
     @Override

@@ -41,7 +41,25 @@ public final class Posix {
     static final int MSG_TRUNC = 0x20;
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_NOSIGNAL = 0x4000;
+    static final int SHUT_WR = 1;
     static final int SHUT_RDWR = 2;
+    static final int SOCK_NONBLOCK = 0x800;
+    static final int IPPROTO_TCP = 6;
+    static final int TCP_NODELAY = 1;
+    static final int SO_REUSEADDR = 2;
+    static final int SO_ERROR = 4;
+    static final int SO_LINGER = 13;
+    static final int EINPROGRESS = 115;
+    static final int EPOLL_CLOEXEC = 0x80000;
+    static final int EPOLL_CTL_ADD = 1;
+    static final int EPOLL_CTL_DEL = 2;
+    static final int EPOLL_CTL_MOD = 3;
+    static final int EPOLLIN = 0x1;
+    static final int EPOLLOUT = 0x4;
+    static final int EPOLLERR = 0x8;
+    static final int EPOLLHUP = 0x10;
+    /** struct sockaddr_in: family, port and address in network order, 8 bytes of zero. */
+    static final int SOCKADDR_IN_SIZE = 16;
     static final int EFD_CLOEXEC = 0x80000;
     static final int EFD_NONBLOCK = 0x800;
     static final int CLONE_NEWNET = 0x40000000;
@@ -53,6 +71,11 @@ public final class Posix {
     static final short IFF_UP = 0x1;
     static final short IFF_TAP = 0x0002;
     static final short IFF_NO_PI = 0x1000;
+    static final short IFF_VNET_HDR = 0x4000;
+    /** linux/if_tun.h: _IOW('T', 208, unsigned int), and its offload bits. */
+    static final long TUNSETOFFLOAD = 0x400454d0L;
+    static final int TUN_F_CSUM = 0x01;
+    static final int TUN_F_TSO4 = 0x02;
     /** struct ifreq: 16-byte name and a 24-byte union. */
     static final int IFREQ_SIZE = 40;
     /** struct sockaddr_un: sa_family_t and 108 bytes of path. */
@@ -80,6 +103,22 @@ public final class Posix {
     static native long write(int fd, Pointer buf, long len);
 
     static native int getsockopt(int fd, int level, int name, Pointer value, Pointer len);
+
+    static native int setsockopt(int fd, int level, int name, Pointer value, int len);
+
+    static native int connect(int fd, Pointer addr, int len);
+
+    static native int listen(int fd, int backlog);
+
+    static native int accept4(int fd, Pointer addr, Pointer addrLen, int flags);
+
+    static native int getsockname(int fd, Pointer addr, Pointer addrLen);
+
+    static native int epoll_create1(int flags);
+
+    static native int epoll_ctl(int epfd, int op, int fd, Pointer event);
+
+    static native int epoll_wait(int epfd, Pointer events, int maxEvents, int timeoutMs);
 
     static native int poll(Pointer fds, long nfds, int timeoutMs);
 

@@ -1,11 +1,11 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
@@ -18,7 +18,7 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * be resynchronised); the guest is detached, the descriptor closed, the helper keeps running (its state stays
  * reachable over the bus, e.g. for a migration).
  *
- * <p>Per frame in: the reader recv()s as much as is queued into one reused 256 KiB direct buffer and cuts every
+ * <p>Per frame in: the event loop's thread recv()s as much as is queued into one reused 256 KiB direct buffer and cuts every
  * whole frame out of it, so a busy stream costs less than one syscall per frame, plus one copy into a frame-sized
  * array. Per frame out: length and frame copied into one reused native buffer, one non-blocking send. A send that
  * finds no room at all drops the frame ({@value PacketFrontEnd#DROPPED_PEER_BUSY}); one the kernel takes only
@@ -32,62 +32,60 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER).order(ByteOrder.BIG_ENDIAN);
     private final Pointer inPtr = Native.getDirectBufferPointer(in);
     private volatile boolean broken;
-    private final FrameArrays arrays = new FrameArrays(); // reader thread only
+    private final FrameArrays arrays = new FrameArrays(); // loop thread only
 
     /** Takes ownership of {@code fd}: closed by {@link #close}. */
-    public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, EventLog log) {
-        super(fd, what, 4 + Frames.MAX_FRAME, link, stats, log);
+    public StreamFdFrontEnd(int fd, String what, GuestPort link, Statistics stats, EventLog log,
+                            EventLoop loop) {
+        super(fd, what, 4 + Frames.MAX_FRAME, link, stats, log, loop);
     }
 
     @Override
-    void readLoop() {
-        String end = "closed";
+    boolean readSome() {
+        String end;
         try {
-            in.clear(); // in write mode: position = end of the data held
-            while (!closed) {
+            for (int i = 0; i < READS_PER_ROUND && !closed; i++) {
+                // in write mode between rounds: position = end of the data held
                 long n = Posix.recv(fd, inPtr.share(in.position()), in.remaining(), Posix.MSG_DONTWAIT);
                 if (n == 0) {
                     end = "peer_closed";
-                    break;
+                    return ended(end);
                 }
                 if (n < 0) {
                     int e = Posix.errno();
                     if (e == Posix.EAGAIN) {
-                        link.burstEnd(); // every whole frame read so far was delivered
-                        if (!wakeup.await(fd, Posix.POLLIN, -1)) {
-                            break;
-                        }
-                        continue;
+                        return true; // every whole frame read so far was delivered
                     }
                     if (e == Posix.EINTR) {
                         continue;
                     }
-                    end = "read_failed error=\"" + Posix.strerror(e) + "\"";
-                    break;
+                    return ended("read_failed error=\"" + Posix.strerror(e) + "\"");
                 }
                 in.position(in.position() + (int) n);
                 in.flip();
                 long bad = LengthPrefixedFrames.deliver(in, arrays, link, sink);
                 if (bad != LengthPrefixedFrames.OK) {
                     stats.inc(Statistics.DROPPED_MALFORMED);
-                    end = "bad_length length=" + bad;
-                    break;
+                    return ended("bad_length length=" + bad);
                 }
                 in.compact();
             }
+            return true;
         } catch (RuntimeException e) {
-            end = "failed error=\"" + e + "\"";
-        } finally {
-            link.burstEnd();
-            link.detach(sink);
-            if (!closed) {
-                log.info("frontend_ended", "frontend", what, "reason", end);
-                broken = true;
-                synchronized (out) {
-                    Posix.shutdown(fd, Posix.SHUT_RDWR);
-                }
+            return ended("failed error=\"" + e + "\"");
+        }
+    }
+
+    /** Logs why the stream ended and shuts it down (the guest is detached by the caller); returns false. */
+    private boolean ended(String reason) {
+        if (!closed) {
+            log.info("frontend_ended", "frontend", what, "reason", reason);
+            broken = true;
+            synchronized (out) {
+                Posix.shutdown(fd, Posix.SHUT_RDWR);
             }
         }
+        return false;
     }
 
     @Override
@@ -134,7 +132,7 @@ public final class StreamFdFrontEnd extends FdFrontEnd {
             if (left <= 0) {
                 return false;
             }
-            Wakeup.writable(outPoll, fd, left);
+            writable(outPoll, fd, left);
             long r = Posix.send(fd, out.share(sent), total - sent, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
             if (r > 0) {
                 sent += r;

@@ -1,12 +1,12 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
@@ -16,7 +16,8 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  *
  * <p>setns(2) changes the network namespace of the calling thread only, and a tap device belongs to the namespace
  * its TUNSETIFF ran in, so a short-lived thread enters the namespace, opens /dev/net/tun, creates the device
- * (IFF_TAP | IFF_NO_PI: bare Ethernet frames), sets its MTU and brings it up with an AF_INET socket of that
+ * (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR: Ethernet frames behind a virtio-net header, with checksum and TCP
+ * segmentation offload, TUNSETOFFLOAD), sets its MTU and brings it up with an AF_INET socket of that
  * namespace (SIOCSIFMTU, SIOCSIFFLAGS), and ends; the descriptor keeps the device and works from any thread.
  * Addresses and routes are left to the guest's DHCP client (udhcpc, dhclient), which gets 10.0.2.15/24, router
  * 10.0.2.2 and DNS 10.0.2.3 from this helper, where slirp4netns --configure would set 10.0.2.100 itself.
@@ -43,7 +44,7 @@ public final class TapDevice {
     }
 
     public static PacketFrontEnd open(String netns, String name, int mtu, GuestPort link, Statistics stats,
-                                      EventLog log) throws IOException {
+                                      EventLog log, EventLoop loop) throws IOException {
         Path ns = namespacePath(netns);
         CompletableFuture<Integer> fd = new CompletableFuture<>();
         Thread t = new Thread(() -> {
@@ -58,7 +59,8 @@ public final class TapDevice {
         try {
             int f = fd.get();
             log.info("tap_opened", "netns", ns, "tap", name, "mtu", mtu);
-            return new PacketFrontEnd(f, PacketIo.TAP, "tap " + name + " netns " + ns, link, stats, log);
+            return new PacketFrontEnd(f, PacketIo.TAP, true, "tap " + name + " netns " + ns, link, stats, log,
+                    loop);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
@@ -87,9 +89,15 @@ public final class TapDevice {
             throw new IOException("cannot open /dev/net/tun: " + Posix.lastError());
         }
         try (Memory ifr = ifreq(name)) {
-            ifr.setShort(IFNAMSIZ, (short) (Posix.IFF_TAP | Posix.IFF_NO_PI));
+            ifr.setShort(IFNAMSIZ, (short) (Posix.IFF_TAP | Posix.IFF_NO_PI | Posix.IFF_VNET_HDR));
             if (Posix.ioctl(tun, Posix.TUNSETIFF, ifr) != 0) {
                 throw new IOException("cannot create tap " + name + " in " + ns + " (TUNSETIFF): " + Posix.lastError());
+            }
+            // the namespace's stack may then leave TCP/UDP checksums to us and send TCP in 64 KiB segments, and
+            // takes ours that way (PacketFrontEnd's virtio-net header): what a virtio NIC with csum and TSO does
+            if (Posix.ioctl(tun, Posix.TUNSETOFFLOAD, new com.sun.jna.Pointer(Posix.TUN_F_CSUM | Posix.TUN_F_TSO4))
+                    != 0) {
+                throw new IOException("cannot set offloads on tap " + name + " (TUNSETOFFLOAD): " + Posix.lastError());
             }
             configure(name, mtu, ns);
             return tun;

@@ -39,12 +39,13 @@ class RealClientsTest {
     }
 
     Path udhcpcScript(Path log) throws Exception {
-        return script("udhcpc.sh", "echo \"$1 ip=$ip mask=$mask router=$router dns=$dns domain=$domain search=$search"
-                + " lease=$lease serverid=$serverid hostname=$hostname\" >> " + log + "\n"
-                + "case \"$1\" in\n"
+        // the event is logged after the address is configured: a test that waits for "bound" may use it at once
+        return script("udhcpc.sh", "case \"$1\" in\n"
                 + "  bound|renew) ip addr flush dev $interface; ip addr add $ip/$mask dev $interface ;;\n"
                 + "  deconfig) ip addr flush dev $interface ;;\n"
-                + "esac\n");
+                + "esac\n"
+                + "echo \"$1 ip=$ip mask=$mask router=$router dns=$dns domain=$domain search=$search"
+                + " lease=$lease serverid=$serverid hostname=$hostname\" >> " + log + "\n");
     }
 
     Process server(String... extra) throws Exception {

@@ -28,8 +28,13 @@ public final class Frames {
      * An IPv4 packet; {@code fragment} is true for any piece of a fragmented datagram. The payload is the checked
      * range {@code payloadOffset, payloadLength} of {@code packet} (the frame's array): no copy per frame.
      */
+    /**
+     * @param checksumDeferred the TCP or UDP checksum has not been computed yet: the guest's own kernel sent the
+     *                         packet through a link that takes checksums off it (virtio-net's NEEDS_CSUM on a tap
+     *                         with IFF_VNET_HDR), so there is nothing to verify; the field holds a partial sum
+     */
     public record Ipv4(int src, int dst, int proto, int ttl, boolean fragment, byte[] packet, int payloadOffset,
-                       int payloadLength) {
+                       int payloadLength, boolean checksumDeferred) {
         /** A copy of the payload. */
         public byte[] payload() {
             return java.util.Arrays.copyOfRange(packet, payloadOffset, payloadOffset + payloadLength);
@@ -71,6 +76,11 @@ public final class Frames {
 
     /** Parses an IPv4 packet, verifying its header checksum (RFC 791 3.1); trailing Ethernet padding is ignored. */
     public static Ipv4 ipv4(WireReader r) throws MalformedException {
+        return ipv4(r, false);
+    }
+
+    /** As {@link #ipv4(WireReader)}; {@code checksumDeferred} as the front end learnt it (see {@link Ipv4}). */
+    public static Ipv4 ipv4(WireReader r, boolean checksumDeferred) throws MalformedException {
         int avail = r.remaining();
         byte[] h = r.bytes(20, "IPv4 header");
         if (((h[0] & 0xff) >>> 4) != 4) {
@@ -94,7 +104,7 @@ public final class Frames {
         r.skip(total - ihl, "IP payload");
         boolean fragment = (frag & 0x2000) != 0 || (frag & 0x1fff) != 0;
         return new Ipv4(Ip4.of(h, 12), Ip4.of(h, 16), h[9] & 0xff, h[8] & 0xff, fragment, r.array(), payloadOffset,
-                total - ihl);
+                total - ihl, checksumDeferred);
     }
 
     public static Udp udp(Ipv4 ip) throws MalformedException {
@@ -106,7 +116,7 @@ public final class Frames {
         if (len < 8 || len > ip.payloadLength()) {
             throw new MalformedException("UDP length " + len + " with " + ip.payloadLength() + " bytes");
         }
-        if (csum != 0) {
+        if (csum != 0 && !ip.checksumDeferred()) {
             int s = Checksum.pseudo(ip.src(), ip.dst(), PROTO_UDP, len);
             if (Checksum.sum(ip.packet(), ip.payloadOffset(), len, s) != 0xffff) {
                 throw new MalformedException("bad UDP checksum");

@@ -79,6 +79,11 @@ public final class GuestLink implements GuestPort {
 
     @Override
     public void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo) {
+        receiveInBurst(frame, replyTo, false);
+    }
+
+    @Override
+    public void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo, boolean checksumDeferred) {
         if (burstFrames++ == 0) {
             FrameBatch.begin(); // replies of the burst go out together where the sink can (a stream socket)
             burstNat = nat;
@@ -86,7 +91,7 @@ public final class GuestLink implements GuestPort {
                 burstNat.beginBurst();
             }
         }
-        handle(frame, replyTo);
+        handle(frame, replyTo, checksumDeferred);
         if (burstFrames >= MAX_BURST) {
             burstEnd();
         }
@@ -110,12 +115,16 @@ public final class GuestLink implements GuestPort {
 
     /** Handles one frame from the guest; never throws for bad input (dropped and counted). */
     public void handle(byte[] frame, Consumer<byte[]> out) {
+        handle(frame, out, false);
+    }
+
+    private void handle(byte[] frame, Consumer<byte[]> out, boolean checksumDeferred) {
         stats.inc("frames_in");
         try {
             Frames.Ethernet eth = Frames.ethernet(frame);
             switch (eth.type()) {
                 case Frames.TYPE_ARP -> arp(eth, out);
-                case Frames.TYPE_IPV4 -> ipv4(eth, out);
+                case Frames.TYPE_IPV4 -> ipv4(eth, out, checksumDeferred);
                 default -> stats.inc(Statistics.DROPPED_OTHER);
             }
         } catch (MalformedException e) {
@@ -145,8 +154,9 @@ public final class GuestLink implements GuestPort {
         stats.inc("arp_replies");
     }
 
-    private void ipv4(Frames.Ethernet eth, Consumer<byte[]> out) throws MalformedException {
-        Frames.Ipv4 ip = Frames.ipv4(eth.payload());
+    private void ipv4(Frames.Ethernet eth, Consumer<byte[]> out, boolean checksumDeferred)
+            throws MalformedException {
+        Frames.Ipv4 ip = Frames.ipv4(eth.payload(), checksumDeferred);
         if (ip.fragment()) {
             stats.inc(Statistics.DROPPED_OTHER);
             return;

@@ -29,6 +29,15 @@ public interface GuestPort {
         receive(frame, replyTo);
     }
 
+    /**
+     * As {@link #receiveInBurst(byte[], Consumer)}, for a front end whose link takes checksums off the guest's
+     * kernel: {@code checksumDeferred} when the frame's TCP or UDP checksum is not computed (see
+     * {@link Frames.Ipv4#checksumDeferred()}).
+     */
+    default void receiveInBurst(byte[] frame, Consumer<byte[]> replyTo, boolean checksumDeferred) {
+        receiveInBurst(frame, replyTo);
+    }
+
     /** The front end has delivered every frame it had: what the link held back for the burst goes out now. */
     default void burstEnd() {
     }

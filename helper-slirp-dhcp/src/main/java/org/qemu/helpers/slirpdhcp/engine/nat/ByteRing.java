@@ -9,12 +9,19 @@ import java.nio.ByteBuffer;
  */
 public final class ByteRing {
     private final int capacity;
+    private final RingArrays arrays;
     private byte[] buf;
     private int head;
     private int size;
 
     public ByteRing(int capacity) {
-        this.capacity = capacity;
+        this(new RingArrays(capacity));
+    }
+
+    /** A ring whose array comes from, and goes back to, {@code arrays} (shared by one engine's flows). */
+    ByteRing(RingArrays arrays) {
+        this.arrays = arrays;
+        this.capacity = arrays.length();
     }
 
     public int size() {
@@ -31,7 +38,7 @@ public final class ByteRing {
 
     private byte[] array() {
         if (buf == null) {
-            buf = new byte[capacity];
+            buf = arrays.take();
         }
         return buf;
     }
@@ -90,11 +97,18 @@ public final class ByteRing {
         }
     }
 
-    /** Releases the array of an empty ring (an idle flow keeps no buffer). */
+    /** Gives the array of an empty ring back (an idle flow keeps no buffer). */
     public void trim() {
         if (size == 0) {
-            buf = null;
-            head = 0;
+            release();
         }
+    }
+
+    /** Drops every byte and gives the array back (the flow closed). */
+    public void release() {
+        arrays.give(buf);
+        buf = null;
+        head = 0;
+        size = 0;
     }
 }

@@ -40,7 +40,15 @@ public final class NatEngine implements OffLinkTraffic {
     private final IntFunction<Mac> leaseMac;
     private final IntSupplier currentGuest;
     private HostSide host;
+    /** Flows not closed yet: the ones with timers, scanned by {@link #nextDeadline} and {@link #tick}. */
     private final Map<FlowKey, TcpFlow> tcp = new HashMap<>();
+    /**
+     * Closed flows in their 2 s of TIME-WAIT's job (a retransmitted FIN is still answered), in closing order, so
+     * that neither the timer scan nor the reaping visits them one by one: at 1,900 connections a second the
+     * timer scan of every flow was most of the helper's Java time (JFR). They count toward the flow limit.
+     */
+    private final Map<FlowKey, TcpFlow> lingering = new HashMap<>();
+    private final java.util.ArrayDeque<TcpFlow> lingeringOrder = new java.util.ArrayDeque<>();
     private final Map<FlowKey, UdpFlow> udp = new HashMap<>();
     private final Map<Integer, Mac> seenMacs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -52,6 +60,7 @@ public final class NatEngine implements OffLinkTraffic {
     private final Mac gatewayMac;
     private final NatLink link = new Link();
     private final FrameArrays frameArrays = new FrameArrays(); // under this engine's lock
+    private final RingArrays ringArrays = new RingArrays(TcpFlow.BUFFER); // under this engine's lock
     /** Inside a burst of guest frames (between {@link #beginBurst} and {@link #endBurst}). */
     private boolean burst;
     private final List<TcpFlow> deferred = new ArrayList<>();
@@ -166,6 +175,12 @@ public final class NatEngine implements OffLinkTraffic {
         TcpFlow f = tcp.get(key);
         if (f != null) {
             f.fromGuest(s);
+            settle(f);
+            return;
+        }
+        f = lingering.get(key);
+        if (f != null) {
+            f.fromGuest(s);
             return;
         }
         if (s.has(TcpSegment.RST)) {
@@ -190,7 +205,9 @@ public final class NatEngine implements OffLinkTraffic {
             return;
         }
         stats.inc("nat_tcp_open");
-        tcp.put(key, TcpFlow.outbound(key, src, link, random.getAsInt(), s, to, s.dstPort()));
+        TcpFlow opened = TcpFlow.outbound(key, src, link, random.getAsInt(), s, to, s.dstPort());
+        tcp.put(key, opened);
+        settle(opened);
     }
 
     /** RFC 9293 3.10.7.1: the reset for a segment of no connection (or a refused one). */
@@ -230,11 +247,19 @@ public final class NatEngine implements OffLinkTraffic {
     }
 
     private boolean room() {
-        if (tcp.size() + udp.size() < policy.maxFlows()) {
+        if (flowCount() < policy.maxFlows()) {
             return true;
         }
         reap(clock.getAsLong());
-        return tcp.size() + udp.size() < policy.maxFlows();
+        return flowCount() < policy.maxFlows();
+    }
+
+    /** A flow that has just closed leaves the active table for the lingering one (its timers are done). */
+    private void settle(TcpFlow f) {
+        if (f.closed() && tcp.remove(f.key(), f)) {
+            lingering.put(f.key(), f);
+            lingeringOrder.addLast(f);
+        }
     }
 
     /**
@@ -249,7 +274,9 @@ public final class NatEngine implements OffLinkTraffic {
     public synchronized void endBurst() {
         burst = false;
         for (int i = 0; i < deferred.size(); i++) {
-            deferred.get(i).endOfBurst();
+            TcpFlow f = deferred.get(i);
+            f.endOfBurst();
+            settle(f);
         }
         deferred.clear();
     }
@@ -258,11 +285,13 @@ public final class NatEngine implements OffLinkTraffic {
 
     public synchronized void hostConnected(TcpFlow f) {
         f.hostConnected();
+        settle(f);
     }
 
     public synchronized void hostRefused(TcpFlow f) {
         stats.inc("nat_tcp_host_refused");
         f.hostRefused();
+        settle(f);
     }
 
     /** How many bytes the flow can take from its host socket now (0: stop reading). */
@@ -276,18 +305,22 @@ public final class NatEngine implements OffLinkTraffic {
 
     public synchronized void hostRead(TcpFlow f, int n) {
         f.hostRead(n);
+        settle(f);
     }
 
     public synchronized void hostEof(TcpFlow f) {
         f.hostEof();
+        settle(f);
     }
 
     public synchronized void hostReset(TcpFlow f) {
         f.hostReset();
+        settle(f);
     }
 
     public synchronized void hostWritable(TcpFlow f) {
         f.hostWritable();
+        settle(f);
     }
 
     /** A datagram arrived on a flow's host socket: it goes to the guest from the flow's remote address. */
@@ -354,7 +387,7 @@ public final class NatEngine implements OffLinkTraffic {
             int p = nextEphemeral;
             nextEphemeral = p == 65535 ? EPHEMERAL_LOW : p + 1;
             FlowKey k = new FlowKey(proto, guestIp, guestPort, net.gateway(), p);
-            if (!tcp.containsKey(k) && !udp.containsKey(k)) {
+            if (!tcp.containsKey(k) && !lingering.containsKey(k) && !udp.containsKey(k)) {
                 return p;
             }
         }
@@ -378,16 +411,28 @@ public final class NatEngine implements OffLinkTraffic {
     public synchronized void tick() {
         long now = clock.getAsLong();
         deadlineScannedAt = Long.MIN_VALUE; // the next nextDeadline scans again
-        for (TcpFlow f : List.copyOf(tcp.values())) {
+        List<TcpFlow> closedNow = null;
+        for (TcpFlow f : tcp.values()) { // a flow's tick never adds or removes flows
             if (f.deadline() <= now) {
                 f.tick();
             }
+            if (f.closed()) { // closed by its timer, or by a path that did not settle it
+                closedNow = closedNow == null ? new ArrayList<>() : closedNow;
+                closedNow.add(f);
+            }
+        }
+        if (closedNow != null) {
+            closedNow.forEach(this::settle);
         }
         reap(now);
     }
 
     private void reap(long now) {
-        tcp.values().removeIf(f -> f.reapable(now));
+        TcpFlow done;
+        while ((done = lingeringOrder.peekFirst()) != null && done.reapable(now)) {
+            lingeringOrder.pollFirst();
+            lingering.remove(done.key(), done);
+        }
         for (Iterator<UdpFlow> it = udp.values().iterator(); it.hasNext(); ) {
             UdpFlow f = it.next();
             if (f.idle(now)) {
@@ -427,17 +472,19 @@ public final class NatEngine implements OffLinkTraffic {
             host.udpClose(f);
         }
         tcp.clear();
+        lingering.clear();
+        lingeringOrder.clear();
         udp.clear();
     }
 
     public synchronized int flowCount() {
-        return tcp.size() + udp.size();
+        return tcp.size() + lingering.size() + udp.size();
     }
 
     public synchronized long bufferedBytes() {
         long n = 0;
         for (TcpFlow f : tcp.values()) {
-            n += f.buffered();
+            n += f.buffered(); // a lingering flow has given its rings back
         }
         return n;
     }
@@ -446,6 +493,9 @@ public final class NatEngine implements OffLinkTraffic {
         List<FlowInfo> out = new ArrayList<>();
         for (TcpFlow f : tcp.values()) {
             out.add(info(f.key(), f.state().name().toLowerCase(java.util.Locale.ROOT), f.buffered()));
+        }
+        for (TcpFlow f : lingering.values()) {
+            out.add(info(f.key(), f.state().name().toLowerCase(java.util.Locale.ROOT), 0));
         }
         for (UdpFlow f : udp.values()) {
             out.add(info(f.key(), f.forward() == null ? "open" : "forward", 0));
@@ -470,6 +520,11 @@ public final class NatEngine implements OffLinkTraffic {
                 return;
             }
             g.accept(frame);
+        }
+
+        @Override
+        public org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink segmenting() {
+            return guest.get() instanceof org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink s ? s : null;
         }
 
         @Override
@@ -500,6 +555,11 @@ public final class NatEngine implements OffLinkTraffic {
         @Override
         public FrameArrays frameArrays() {
             return frameArrays;
+        }
+
+        @Override
+        public RingArrays ringArrays() {
+            return ringArrays;
         }
 
         @Override

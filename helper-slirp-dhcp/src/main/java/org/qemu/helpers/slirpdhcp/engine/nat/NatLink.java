@@ -8,6 +8,9 @@ interface NatLink {
     /** Sends one frame to the guest (dropped when no guest is attached). */
     void toGuest(byte[] frame);
 
+    /** The attached sink when it completes TCP checksums and segments long frames itself, else null. */
+    org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink segmenting();
+
     HostSide host();
 
     long nowMs();
@@ -20,6 +23,9 @@ interface NatLink {
 
     /** The arrays frames toward the guest are built in (used under the engine's lock). */
     FrameArrays frameArrays();
+
+    /** Where flows' ring arrays come from and go back to (used under the engine's lock). */
+    RingArrays ringArrays();
 
     /** Counts one event in the helper's Statistics. */
     void count(String counter);

@@ -2,6 +2,7 @@ package org.qemu.helpers.slirpdhcp.engine.nat;
 
 import java.nio.ByteBuffer;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
+import org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink;
 
 /**
  * One guest TCP connection translated to one host socket, without a TCP stack: like passt, it keeps per flow
@@ -19,6 +20,13 @@ public final class TcpFlow {
     static final int MAX_RETRANSMITS = 12;
     static final long CONNECT_TIMEOUT_MS = 75_000;
     static final long LINGER_MS = 2_000;
+    /**
+     * How long the ACK of less than two full-sized segments waits for data of ours to ride on (RFC 9293
+     * 3.8.6.3: MUST be under 0.5 s; RFC 5681 4.2: at least every second full-sized segment is acknowledged at
+     * once). A request answered by the host within this time costs the guest no pure ACK. Below Linux's own
+     * 40 ms minimum, so a guest's Nagle waits less for it than for a Linux peer.
+     */
+    static final long DELAYED_ACK_MS = 10;
 
     public enum State { CONNECTING, SYN_SENT, ESTABLISHED, CLOSED }
 
@@ -31,7 +39,7 @@ public final class TcpFlow {
     private State state;
     // Guest -> host (RFC 9293 3.3.1 receive variables, seen from the flow).
     private int rcvNxt;
-    private final ByteRing toHost = new ByteRing(BUFFER);
+    private final ByteRing toHost;
     private boolean guestScales;
     private boolean guestFin;
     private boolean hostOutputShut;
@@ -44,7 +52,7 @@ public final class TcpFlow {
     private int sndWl2;
     private int guestWindowScale;
     private int mss;
-    private final ByteRing toGuest = new ByteRing(BUFFER);
+    private final ByteRing toGuest;
     private boolean hostEof;
     private boolean finSent;
     private int dupAcks;
@@ -59,12 +67,15 @@ public final class TcpFlow {
     private boolean burstQueued;
     private boolean ackPending;
     private int unackedBytes;
+    private long ackDeadline = Long.MAX_VALUE;
 
     private TcpFlow(FlowKey key, Mac guestMac, NatLink link, int iss, State state) {
         this.key = key;
         this.guestMac = guestMac;
         this.link = link;
         this.iss = iss;
+        this.toHost = new ByteRing(link.ringArrays());
+        this.toGuest = new ByteRing(link.ringArrays());
         this.sndUna = iss;
         this.sndNxt = iss;
         this.state = state;
@@ -113,7 +124,7 @@ public final class TcpFlow {
 
     /** The time the engine should call {@link #tick} next, or Long.MAX_VALUE for none. */
     long deadline() {
-        return deadline;
+        return Math.min(deadline, ackDeadline);
     }
 
     private void takeSynOptions(TcpSegment syn) {
@@ -434,7 +445,13 @@ public final class TcpFlow {
         }
         flushToHost();
         if (ackPending && state == State.ESTABLISHED) {
-            sendAck();
+            if (unackedBytes < 2 * link.linkMss()) {
+                if (ackDeadline == Long.MAX_VALUE) { // from the first byte held: later bursts do not extend it
+                    ackDeadline = link.nowMs() + DELAYED_ACK_MS; // a reply from the host may carry it
+                }
+            } else {
+                sendAck();
+            }
         }
         interest();
     }
@@ -444,6 +461,12 @@ public final class TcpFlow {
     /** RFC 6298 5.4-5.6 on expiry: resend from SND.UNA with the timer backed off; give up after a bound. */
     void tick() {
         long now = link.nowMs();
+        if (now >= ackDeadline) {
+            ackDeadline = Long.MAX_VALUE;
+            if (ackPending && state == State.ESTABLISHED) {
+                sendAck(); // nothing of ours came to carry it (RFC 9293 3.8.6.3)
+            }
+        }
         if (now < deadline) {
             return;
         }
@@ -523,9 +546,13 @@ public final class TcpFlow {
         int inFlight = sndNxt - sndUna;
         int unsent = toGuest.size() - inFlight;
         boolean wasIdle = inFlight == 0;
+        // a link that segments (a tap with GSO) takes up to 64 KiB per frame and cuts it at the MSS itself, as a
+        // NIC's TSO does; the guest's window still bounds what is in flight (RFC 9293 3.8.6)
+        SegmentingSink seg = link.segmenting();
+        int perFrame = seg != null ? Math.max(mss, seg.maxPayload()) : mss;
         while (unsent > 0) {
             int room = sndWnd - (sndNxt - sndUna);
-            int n = Math.min(Math.min(mss, unsent), room);
+            int n = Math.min(Math.min(perFrame, unsent), room);
             if (n <= 0) {
                 break;
             }
@@ -562,9 +589,15 @@ public final class TcpFlow {
     /** One segment of this flow toward the guest, from the remote side's address and port. */
     private void segmentToGuest(int seq, int ack, int flags, int window, int mss, int windowScale,
                                 ByteRing payload, int payloadOffset, int len) {
-        link.toGuest(TcpFrames.frame(link.frameArrays(), guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(),
+        SegmentingSink seg = link.segmenting();
+        byte[] f = TcpFrames.frame(link.frameArrays(), guestMac, link.gatewayMac(), key.remoteIp(), key.guestIp(),
                 key.remotePort(), key.guestPort(), seq, ack, flags, window, mss, windowScale, payload, payloadOffset,
-                len));
+                len, seg != null);
+        if (seg != null) {
+            seg.acceptSegments(f, this.mss); // the link completes the checksum and cuts at the guest's MSS
+        } else {
+            link.toGuest(f);
+        }
     }
 
     private void sendSyn(int flags) {
@@ -595,6 +628,7 @@ public final class TcpFlow {
     private int windowField() {
         ackPending = false;
         unackedBytes = 0;
+        ackDeadline = Long.MAX_VALUE;
         int shift = guestScales ? OUR_WINDOW_SCALE : 0;
         int w = Math.min(receiveWindow() >> shift, 65535);
         lastAdvertised = w << shift;
@@ -646,6 +680,9 @@ public final class TcpFlow {
         }
         state = State.CLOSED;
         deadline = Long.MAX_VALUE;
+        ackDeadline = Long.MAX_VALUE;
+        toHost.release(); // nothing more goes either way: the arrays serve other flows
+        toGuest.release();
         lingerUntil = link.nowMs() + LINGER_MS;
         link.host().tcpClose(this, reset);
     }

@@ -22,6 +22,17 @@ final class TcpFrames {
     static byte[] frame(FrameArrays arrays, Mac dstMac, Mac srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
                         int seq, int ack, int flags, int window, int mss, int windowScale, ByteRing payload,
                         int payloadOffset, int len) {
+        return frame(arrays, dstMac, srcMac, srcIp, dstIp, srcPort, dstPort, seq, ack, flags, window, mss,
+                windowScale, payload, payloadOffset, len, false);
+    }
+
+    /**
+     * As above; {@code checksumByLink}: the TCP checksum field gets only the folded pseudo-header sum, for a link
+     * that completes it (see {@link org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink}).
+     */
+    static byte[] frame(FrameArrays arrays, Mac dstMac, Mac srcMac, int srcIp, int dstIp, int srcPort, int dstPort,
+                        int seq, int ack, int flags, int window, int mss, int windowScale, ByteRing payload,
+                        int payloadOffset, int len, boolean checksumByLink) {
         int opts = (mss > 0 ? 4 : 0) + (windowScale >= 0 ? 4 : 0);
         int tcpLen = 20 + opts + len;
         byte[] f = arrays.get(Frames.ETH_HEADER + 20 + tcpLen);
@@ -63,8 +74,12 @@ final class TcpFrames {
         if (len > 0) {
             payload.copy(payloadOffset, f, o, len);
         }
-        int sum = Checksum.sum(f, t, tcpLen, Checksum.pseudo(srcIp, dstIp, Frames.PROTO_TCP, tcpLen));
-        put16(f, t + 16, Checksum.finish(sum));
+        int pseudo = Checksum.pseudo(srcIp, dstIp, Frames.PROTO_TCP, tcpLen);
+        if (checksumByLink) {
+            put16(f, t + 16, Checksum.sum(f, 0, 0, pseudo)); // the folded pseudo-header sum, as Linux leaves it
+        } else {
+            put16(f, t + 16, Checksum.finish(Checksum.sum(f, t, tcpLen, pseudo)));
+        }
         return f;
     }
 

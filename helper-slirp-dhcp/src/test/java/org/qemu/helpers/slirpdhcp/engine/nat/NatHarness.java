@@ -45,6 +45,44 @@ final class NatHarness implements HostSide {
     int connectIp;
     int connectPort;
     final List<byte[]> udpSent = new ArrayList<>();
+    /** Whether the attached sink segments and checksums TCP itself (a tap with virtio-net offloads). */
+    boolean segmenting;
+    /** The MSS of each frame the engine gave the segmenting sink. */
+    final List<Integer> segmentMss = new ArrayList<>();
+    private final java.util.function.Consumer<byte[]> plainSink = f -> toGuest.add(f.clone());
+    private final org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink segmentingSink =
+            new org.qemu.helpers.slirpdhcp.engine.frame.SegmentingSink() {
+                @Override
+                public void accept(byte[] f) {
+                    toGuest.add(f.clone());
+                }
+
+                @Override
+                public void acceptSegments(byte[] frame, int mss) {
+                    byte[] f = frame.clone();
+                    int t = Frames.ETH_HEADER + 20;
+                    int len = f.length - t;
+                    int src = ByteBuffer.wrap(f).getInt(Frames.ETH_HEADER + 12);
+                    int dst = ByteBuffer.wrap(f).getInt(Frames.ETH_HEADER + 16);
+                    int pseudo = Checksum.pseudo(src, dst, Frames.PROTO_TCP, len);
+                    int field = ((f[t + 16] & 0xff) << 8) | (f[t + 17] & 0xff);
+                    if (field != Checksum.sum(f, 0, 0, pseudo)) {
+                        throw new AssertionError("a segmenting sink expects the pseudo-header sum, got " + field);
+                    }
+                    f[t + 16] = 0;
+                    f[t + 17] = 0;
+                    int c = Checksum.finish(Checksum.sum(f, t, len, pseudo)); // what the kernel completes
+                    f[t + 16] = (byte) (c >>> 8);
+                    f[t + 17] = (byte) c;
+                    segmentMss.add(mss);
+                    toGuest.add(f);
+                }
+
+                @Override
+                public int maxPayload() {
+                    return 65535 - 40;
+                }
+            };
     final List<UdpFlow> udpOpened = new ArrayList<>();
 
     static final class ByteArrayRecorder {
@@ -57,7 +95,7 @@ final class NatHarness implements HostSide {
 
     NatHarness(NatPolicy policy, int mtu) {
         NetworkConfig net = NetworkConfig.slirpDefaults("vm.internal").withMtu(mtu);
-        engine = new NatEngine(net, policy, stats, () -> now, () -> ISN, () -> f -> toGuest.add(f.clone()),
+        engine = new NatEngine(net, policy, stats, () -> now, () -> ISN, () -> segmenting ? segmentingSink : plainSink,
                 ip -> ip == GUEST ? GUEST_MAC : null, () -> GUEST);
         engine.host(this);
     }
@@ -100,8 +138,13 @@ final class NatHarness implements HostSide {
     }
 
     void send(byte[] frame) throws MalformedException {
+        send(frame, false);
+    }
+
+    /** {@code checksumDeferred}: as a tap with virtio-net offloads delivers a frame whose checksum is not computed. */
+    void send(byte[] frame, boolean checksumDeferred) throws MalformedException {
         Frames.Ethernet e = Frames.ethernet(frame);
-        engine.fromGuest(e.src(), Frames.ipv4(e.payload()));
+        engine.fromGuest(e.src(), Frames.ipv4(e.payload(), checksumDeferred));
     }
 
     /** A segment the engine sent to the guest, parsed and checksum-verified, with its IPv4 header. */

@@ -9,6 +9,7 @@ import static org.qemu.helpers.slirpdhcp.engine.nat.NatHarness.REMOTE;
 import static org.qemu.helpers.slirpdhcp.engine.nat.NatHarness.segment;
 import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.ACK;
 import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.FIN;
+import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.PSH;
 import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.RST;
 import static org.qemu.helpers.slirpdhcp.engine.nat.TcpSegment.SYN;
 
@@ -325,6 +326,89 @@ class TcpFlowTest {
         assertEquals(1, out.size());
         assertEquals(G_ISN + 1 + 4 * 1460, out.get(0).tcp().ack());
         assertEquals(TcpFlow.BUFFER, out.get(0).tcp().window() << TcpFlow.OUR_WINDOW_SCALE, "the window is open again");
+    }
+
+    @Test
+    void aSegmentingLinkTakesOneLongFrameCutAtTheGuestsMssAndTheGuestsWindowStillBounds() throws Exception {
+        h.segmenting = true;
+        TcpFlow f = open(4000); // 4000 << 7 = 512,000 bytes of window
+        h.segmentMss.clear(); // the SYN-ACK went that way too
+        byte[] d = bytes(200_000, 31);
+        h.hostData(f, d);
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(4, out.size(), "200,000 bytes in frames of at most 65,495 (the IPv4 length bounds a frame)");
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        for (NatHarness.Out o : out) {
+            assertTrue(o.tcp().dataLength() <= 65535 - 40);
+            got.write(o.data());
+        }
+        assertArrayEquals(d, got.toByteArray(), "the payload is intact and its checksum right once completed");
+        assertEquals(List.of(1460, 1460, 1460, 1460), h.segmentMss, "the link cuts at the guest's MSS");
+    }
+
+    @Test
+    void aSegmentingLinksBoundIsTheGuestsWindow() throws Exception {
+        h.segmenting = true;
+        TcpFlow f = open(40); // 40 << 7 = 5120 bytes
+        h.hostData(f, bytes(20_000, 32));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size());
+        assertEquals(5120, out.get(0).tcp().dataLength(), "RFC 9293 3.8.6: never more than the window in flight");
+    }
+
+    @Test
+    void aDeferredChecksumIsNotVerifiedAndAWrongOneOtherwiseDropsTheSegment() throws Exception {
+        TcpFlow f = open(502);
+        byte[] seg = segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | PSH, 502, 0, -1, bytes(100, 33));
+        seg[14 + 20 + 16] ^= 0x5a; // as a partial sum looks to a verifier: wrong
+        long malformed = h.stats.get(org.qemu.helpers.slirpdhcp.engine.Statistics.DROPPED_MALFORMED);
+        h.send(seg);
+        assertEquals(malformed + 1, h.stats.get(org.qemu.helpers.slirpdhcp.engine.Statistics.DROPPED_MALFORMED));
+        assertEquals(null, h.written.get(f), "dropped: nothing written");
+        h.send(seg, true);
+        assertEquals(100, h.written.get(f).bytes.size(), "NEEDS_CSUM from the guest's kernel: taken");
+    }
+
+    @Test
+    void aSmallRequestsAckWaitsForTheReplyToCarryIt() throws Exception {
+        TcpFlow f = open(502);
+        h.engine.beginBurst();
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | PSH, 502, 0, -1, bytes(1, 21)));
+        h.engine.endBurst();
+        assertEquals(1, h.written.get(f).bytes.size(), "the request is written to the host at once");
+        assertEquals(0, h.drain().size(), "RFC 9293 3.8.6.3: the ACK of one small segment may wait");
+        h.hostData(f, bytes(1, 22));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "the reply carries the ACK: no pure ACK before it");
+        assertEquals(G_ISN + 2, out.get(0).tcp().ack());
+        assertEquals(1, out.get(0).tcp().dataLength());
+        h.advance(TcpFlow.DELAYED_ACK_MS + 1);
+        assertEquals(0, h.drain().size(), "nothing is owed once the reply acknowledged the request");
+    }
+
+    @Test
+    void aDelayedAckGoesOutWithinItsTimeWhenTheHostIsSilent() throws Exception {
+        open(502);
+        for (int i = 0; i < 3; i++) { // three bursts of one byte: the first one's time is not extended
+            h.engine.beginBurst();
+            h.send(segment(REMOTE, 40000, 80, G_ISN + 1 + i, ISN + 1, ACK | PSH, 502, 0, -1, bytes(1, 23)));
+            h.engine.endBurst();
+            assertEquals(0, h.drain().size());
+            h.advance(TcpFlow.DELAYED_ACK_MS / 3);
+        }
+        h.advance(TcpFlow.DELAYED_ACK_MS);
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "one ACK, within the delay of the first byte held");
+        assertEquals(G_ISN + 4, out.get(0).tcp().ack());
+        assertEquals(0, out.get(0).tcp().dataLength());
+        h.engine.beginBurst();
+        for (int i = 0; i < 2; i++) { // two full-sized segments: acknowledged at the burst's end (RFC 5681 4.2)
+            h.send(segment(REMOTE, 40000, 80, G_ISN + 4 + i * 1460, ISN + 1, ACK, 502, 0, -1, bytes(1460, i)));
+        }
+        h.engine.endBurst();
+        out = h.drain();
+        assertEquals(1, out.size());
+        assertEquals(G_ISN + 4 + 2 * 1460, out.get(0).tcp().ack());
     }
 
     @Test
