@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Load and faults, as figures (README "Reliability"): the four helpers on one private bus with QEMU on the D-Bus
-# display; CLIENTS D-Bus clients (default 64) for SECONDS (default 60) beside DNS, TPM, compression and display
-# traffic while another UID floods denied calls; then SIGKILL of each helper under load with a restart as systemd
-# would do it, and SIGKILL of the bus daemon. Root (the flood runs as uid 65534 through setpriv). Loopback only.
+# display and a busybox guest drawing on it; CLIENTS D-Bus clients (default 64) for SECONDS (default 60) beside DNS,
+# DHCP, TPM, compression and display traffic while another UID floods denied calls; then SIGKILL of each helper
+# under load with a restart as systemd would do it, and SIGKILL of the bus daemon. Root (the flood runs as uid 65534 through setpriv). Loopback only.
 #
 #   flock /tmp/bench.lock deploy/bench/load.sh [SECONDS] [CLIENTS]
 set -euo pipefail
@@ -19,7 +19,10 @@ mkdir -p "$jars/cp"
 cp -r deploy/target/test-classes "$jars/cp/deploy-tests"
 cp -r common/target/test-classes "$jars/cp/common-tests"
 cp -r common/target/classes "$jars/cp/common"
-cp_="$jars/cp/deploy-tests:$jars/cp/common-tests:$jars/cp/common"
+# the DHCP client (slirp-dhcp's codec) and the busybox guest of its tests (LinuxGuest)
+cp -r helper-slirp-dhcp/target/classes "$jars/cp/slirp"
+cp -r helper-slirp-dhcp/target/test-classes "$jars/cp/slirp-tests"
+cp_="$jars/cp/deploy-tests:$jars/cp/common-tests:$jars/cp/common:$jars/cp/slirp:$jars/cp/slirp-tests"
 IFS=: read -ra entries < deploy/target/load-classpath.txt || true  # no newline at its end
 for e in "${entries[@]}"; do
     [[ $e == */org/qemu/helpers/* ]] && continue # this checkout's own modules, built above, not the local repository's

@@ -25,12 +25,17 @@ for n in "${helpers[@]}"; do
     jars+=("$jar")
     "${tool[@]}" jvm-flags "$n" --launcher "../../share/qemu-dbus-helpers/helper-$n.jar" > "$libexec/$n"
 done
-# libvirt's slirp_helper (qemu.conf slirp_helper = "/usr/libexec/qemu-dbus-helpers/slirp-helper")
-if [ -f "$deploy/bin/qemu-slirp-helper" ]; then
-    cp "$deploy/bin/qemu-slirp-helper" "$libexec/slirp-helper"
-else
-    echo "stage.sh: deploy/bin/qemu-slirp-helper not in this tree yet: the package has no slirp-helper" >&2
-fi
+# libvirt's slirp_helper (qemu.conf slirp_helper = "/usr/libexec/qemu-dbus-helpers/slirp-helper") with the JVM
+# flags it reads beside deploy.jar (the script's cache, from the launcher's table: no second JVM at each start, and
+# /usr/share is not writable for it anyway), dated as deploy.jar so that the script takes it as current; and the
+# libvirt hook that holds QEMU until the slirp helpers are on the bus (a conffile; it does nothing for domains
+# without this suite's slirp helper).
+cp "$deploy/bin/qemu-slirp-helper" "$libexec/slirp-helper"
+flags=$("${tool[@]}" jvm-flags slirp-dhcp)
+printf '%s\n' "$flags" > "$share/jvm-flags-slirp-dhcp"
+touch -r "$share/deploy.jar" "$share/jvm-flags-slirp-dhcp"
+mkdir -p "$root/etc/libvirt/hooks/qemu.d"
+cp "$deploy/libvirt/hooks/qemu.d/qemu-dbus-helpers" "$root/etc/libvirt/hooks/qemu.d/"
 cp "$deploy/packaging/vm-bus-config" "$libexec/"
 cp "$deploy/bin/qemu-helpers" "$root/usr/bin/"
 cp "$deploy"/systemd/*.service "$deploy"/systemd/*.target "$root/lib/systemd/system/"

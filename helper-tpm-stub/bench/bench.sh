@@ -4,6 +4,8 @@
 # OPERATION: pcr-extend (the default; PcrExtendBench.java), or one of KeysBench.java's:
 # createprimary-rsa, createprimary-ecc, createprimary-rsa-new, createprimary-ecc-new, quote-rsa,
 # quote-ecc, unseal, context; "keys" stands for all of those.
+# BASE_JAR=PATH also runs that helper jar (an earlier build) in the same rounds, labelled tpm-stub-base,
+# so that a change is measured before/after against the same swtpm run.
 # Needs: swtpm, dbus-daemon, java 17, python3 (free ports); builds the helper jar (offline) if it is missing.
 set -eu
 SECS=${1:-10}
@@ -59,6 +61,19 @@ echo "helper JVM flags: $JVM_FLAGS"
 java $JVM_FLAGS -jar "$JAR" --bus-address="$ADDR" --state-dir "$TMP/state" --log-level warn \
     --server "tcp:127.0.0.1:$P_HELPER" --ctrl "tcp:127.0.0.1:$((P_HELPER + 1))" &
 PIDS="$PIDS $!"
+if [ -n "${BASE_JAR:-}" ]; then
+    # its own bus: both helpers own the same name
+    sed "s|$TMP/bus.sock|$TMP/bus-base.sock|" "$TMP/bus.conf" > "$TMP/bus-base.conf"
+    dbus-daemon --config-file="$TMP/bus-base.conf" --nofork --nopidfile >/dev/null 2>&1 &
+    PIDS="$PIDS $!"
+    sleep 0.3
+    P_BASE=$(free_port)
+    # shellcheck disable=SC2086
+    java $JVM_FLAGS -jar "$BASE_JAR" --bus-address="unix:path=$TMP/bus-base.sock" --state-dir "$TMP/state-base" --log-level warn \
+        --server "tcp:127.0.0.1:$P_BASE" --ctrl "tcp:127.0.0.1:$((P_BASE + 1))" &
+    PIDS="$PIDS $!"
+    wait_port "$P_BASE"
+fi
 P_SWTPM=$(free_port)
 mkdir -p "$TMP/swtpm"
 swtpm socket --tpm2 --server "type=tcp,port=$P_SWTPM,bindaddr=127.0.0.1" \
@@ -80,13 +95,17 @@ for op in $OPS; do
     # one unreported run each first, so that both have warm caches (and the helper's JIT has compiled)
     measure "$P_SWTPM" 3 warmup "$op" >/dev/null
     measure "$P_HELPER" 5 warmup "$op" >/dev/null
+    [ -z "${BASE_JAR:-}" ] || measure "$P_BASE" 5 warmup "$op" >/dev/null
     : > "$TMP/results"
     for r in $(seq 1 "$ROUNDS"); do
         measure "$P_SWTPM" "$SECS" swtpm "$op" | tee -a "$TMP/results"
         measure "$P_HELPER" "$SECS" tpm-stub "$op" | tee -a "$TMP/results"
+        [ -z "${BASE_JAR:-}" ] || measure "$P_BASE" "$SECS" tpm-stub-base "$op" | tee -a "$TMP/results"
     done
-    awk -v op="$op" '{ r = $(NF-1); if ($1 == "swtpm") s[ns++] = r; else h[nh++] = r }
+    awk -v op="$op" '{ r = $(NF-1); if ($1 == "swtpm") s[ns++] = r; else if ($1 == "tpm-stub") h[nh++] = r; else b[nb++] = r }
          function med(a, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
                                          return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
-         END { ms = med(s, ns); mh = med(h, nh); printf "median %s: swtpm %.1f /s, tpm-stub %.1f /s, ratio %.2fx\n", op, ms, mh, mh / ms }' "$TMP/results"
+         END { ms = med(s, ns); mh = med(h, nh); printf "median %s: swtpm %.1f /s, tpm-stub %.1f /s, ratio %.2fx", op, ms, mh, mh / ms
+               if (nb) { mb = med(b, nb); printf "; tpm-stub-base %.1f /s, ratio %.2fx", mb, mb / ms }
+               printf "\n" }' "$TMP/results"
 done

@@ -16,7 +16,10 @@ import java.util.stream.Collectors;
  * In the split modes only a helper's user may own its org.qemu.* name (and queue for
  * org.qemu.VMState1 when it migrates), only QEMU's user may own {@code org.qemu}; every
  * member may call the others and receives replies and signals; the admin user may call all.
- * Users are given as numeric UIDs (dbus-daemon accepts them where it accepts names).
+ * Users are given as numeric UIDs (dbus-daemon accepts them where it accepts names). A helper that runs one
+ * instance per NIC ({@link HelperKind#hasInstances}) owns {@code BUS_NAME} or {@code BUS_NAME.INSTANCE}: its rules
+ * are dbus-daemon's {@code own_prefix} and {@code send_destination_prefix} (dbus-daemon(1): a prefix "a.b" matches
+ * "a.b" and "a.b.c", not "a.bc"), so every instance is covered and no other name.
  */
 public final class BusConfig {
     /** How users are split. */
@@ -91,7 +94,8 @@ public final class BusConfig {
                     .collect(Collectors.joining(", "))).append(" -->\n");
             sb.append("  <policy user=\"").append(e.getKey()).append("\">\n");
             for (HelperKind k : e.getValue()) {
-                sb.append("    <allow own=\"").append(k.busName()).append("\"/>\n");
+                sb.append("    <allow ").append(k.hasInstances() ? "own_prefix" : "own").append("=\"").append(k.busName())
+                        .append("\"/>\n");
             }
             if (e.getValue().stream().anyMatch(HelperKind::migrates)) {
                 sb.append("    <allow own=\"org.qemu.VMState1\"/>\n");
@@ -110,7 +114,8 @@ public final class BusConfig {
 
     private static void appendCalls(StringBuilder sb, Map<HelperKind, Long> owners) {
         for (HelperKind k : owners.keySet()) {
-            sb.append("    <allow send_destination=\"").append(k.busName()).append("\"/>\n");
+            sb.append("    <allow ").append(k.hasInstances() ? "send_destination_prefix" : "send_destination")
+                    .append("=\"").append(k.busName()).append("\"/>\n");
         }
         sb.append("    <allow send_destination=\"org.qemu.VMState1\"/>\n");
     }

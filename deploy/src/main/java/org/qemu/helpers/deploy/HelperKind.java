@@ -6,19 +6,21 @@ import java.util.List;
 
 /** The helpers of the suite, as the launcher and the bus policies know them (CONTRACT.md). */
 public enum HelperKind {
-    SLIRP_DHCP("slirp-dhcp", "org.qemu.SlirpDhcp1", true),
-    COMPRESS("compress", "org.qemu.Compress1", false),
-    TPM_STUB("tpm-stub", "org.qemu.TpmStub1", true),
-    UI_CLIENT("ui-client", "org.qemu.UiClient1", false);
+    SLIRP_DHCP("slirp-dhcp", "org.qemu.SlirpDhcp1", true, true),
+    COMPRESS("compress", "org.qemu.Compress1", false, false),
+    TPM_STUB("tpm-stub", "org.qemu.TpmStub1", true, false),
+    UI_CLIENT("ui-client", "org.qemu.UiClient1", false, false);
 
     private final String shortName;
     private final String busName;
     private final boolean migrates;
+    private final boolean instances;
 
-    HelperKind(String shortName, String busName, boolean migrates) {
+    HelperKind(String shortName, String busName, boolean migrates, boolean instances) {
         this.shortName = shortName;
         this.busName = busName;
         this.migrates = migrates;
+        this.instances = instances;
     }
 
     public String shortName() {
@@ -32,6 +34,14 @@ public enum HelperKind {
     /** True when the helper queues for org.qemu.VMState1. */
     public boolean migrates() {
         return migrates;
+    }
+
+    /**
+     * True when several instances may share one bus, each owning {@code BUS_NAME.INSTANCE} (slirp-dhcp's
+     * {@code --instance}: one helper per NIC, as libvirt starts them) besides the plain name.
+     */
+    public boolean hasInstances() {
+        return instances;
     }
 
     /** The jar {@code mvn package} builds: helper-NAME/target/helper-NAME.jar. */

@@ -85,9 +85,7 @@ class BusConfigTest {
         assertMayNotOwn(QEMU, "org.qemu.VMState1");
         assertMayOwn(QEMU, "org.qemu");
 
-        Path policy = dir.resolve("policy.json");
-        Files.writeString(policy, "{\"rules\": [{\"uid\": 0, \"level\": \"admin\"}, {\"uid\": " + QEMU
-                + ", \"level\": \"helper\"}]}");
+        Path policy = qemuIsHelperPolicy();
         HelperProcess helper = HelperProcess.class.cast(startSample("org.qemu.Compress1", policy));
         try {
             ProcResult call = Commands.runAs(QEMU, "busctl", "--address=" + address, "call", "org.qemu.Compress1",
@@ -116,9 +114,17 @@ class BusConfigTest {
         }
     }
 
+    /** The sample helpers' policy: root admin, QEMU's user allowed to call (the bus config is what is tested). */
+    private Path qemuIsHelperPolicy() throws Exception {
+        Path policy = dir.resolve("policy.json");
+        Files.writeString(policy, "{\"rules\": [{\"uid\": 0, \"level\": \"admin\"}, {\"uid\": " + QEMU
+                + ", \"level\": \"helper\"}]}");
+        return policy;
+    }
+
     private HelperProcess startSample(String busName, Path policy) throws Exception {
         HelperProcess p = startHelperProcess(List.of("--bus-address=" + address, "--bus-name=" + busName,
-                "--vmstate-id=", "--initial=v0", "--policy=" + policy, "--state-dir=" + dir.resolve("state")));
+                "--vmstate-id=", "--initial=v0", "--policy=" + policy, "--state-dir=" + dir.resolve("state-" + busName)));
         return p.awaitReady(Duration.ofSeconds(30));
     }
 
@@ -140,6 +146,44 @@ class BusConfigTest {
         assertMayNotOwn(QEMU, "org.qemu.SlirpDhcp1");
         ProcResult stranger = Commands.runAs(4 /* sync */, "busctl", "--address=" + address, "list");
         assertTrue(!stranger.ok(), "a user outside the VM cannot connect: " + stranger);
+    }
+
+    @Test
+    void slirpInstancesOneNicEachAreOwnedByTheSlirpUserAloneAndQemuCallsBoth() throws Exception {
+        String nic1 = "org.qemu.SlirpDhcp1.slirp_52_54_00_aa_bb_01";
+        String nic2 = "org.qemu.SlirpDhcp1.slirp_52_54_00_aa_bb_02";
+        startDaemon(BusConfig.uidPerHelper(dir.resolve("bus.sock"), QEMU, Map.of(HelperKind.SLIRP_DHCP, SLIRP,
+                HelperKind.TPM_STUB, TPM, HelperKind.UI_CLIENT, UI, HelperKind.COMPRESS, ROOT), ROOT));
+        assertMayOwn(SLIRP, nic1);
+        assertMayOwn(SLIRP, nic2);
+        assertMayOwn(SLIRP, "org.qemu.SlirpDhcp1");
+        assertMayNotOwn(SLIRP, "org.qemu.SlirpDhcp10"); // a prefix matches whole dot-separated elements only
+        assertMayNotOwn(SLIRP, "org.qemu.SlirpDhcp1x.a");
+        assertMayNotOwn(SLIRP, "org.qemu.TpmStub1.slirp_52_54_00_aa_bb_01");
+        assertMayNotOwn(QEMU, nic1);
+        assertMayNotOwn(TPM, nic2);
+        daemon.destroy();
+        daemon.waitFor(5, TimeUnit.SECONDS);
+
+        // two helpers on one bus, one per NIC (as libvirt starts them), both called by QEMU's user
+        startDaemon(BusConfig.twoUids(dir.resolve("bus.sock"), QEMU, ROOT, ROOT));
+        Path policy = qemuIsHelperPolicy();
+        HelperProcess first = startSample(nic1, policy);
+        try {
+            HelperProcess second = startSample(nic2, policy);
+            try {
+                for (String name : List.of(nic1, nic2)) {
+                    ProcResult call = Commands.runAs(QEMU, "busctl", "--address=" + address, "call", name,
+                            "/org/qemu/Sample1", "org.qemu.Sample1", "GetValue");
+                    assertEquals("s \"v0\"", call.stdout().strip(), name + ": " + call);
+                }
+                assertMayNotOwn(QEMU, "org.qemu.SlirpDhcp1.slirp_52_54_00_aa_bb_03");
+            } finally {
+                second.stop();
+            }
+        } finally {
+            first.stop();
+        }
     }
 
     @Test

@@ -36,11 +36,16 @@ class DebPackageIT {
     static final Path SYSTEMD_SOURCES = Path.of(System.getProperty("user.dir"), "systemd");
     static final String UNITS = "lib/systemd/system/";
     static final String LIBEXEC = "usr/libexec/qemu-dbus-helpers/";
+    static final String SLIRP_HELPER = LIBEXEC + "slirp-helper";
+    static final String SLIRP_FLAGS = "usr/share/qemu-dbus-helpers/jvm-flags-slirp-dhcp";
+    static final String HOOK = "etc/libvirt/hooks/qemu.d/qemu-dbus-helpers";
+    static final Path README = LaunchDemoTest.REPO.resolve("README.md");
 
     @TempDir
     static Path root;
     static Path deb;
     static Set<String> contents;
+    static String listing;
 
     @BeforeAll
     static void unpack() throws Exception {
@@ -51,6 +56,7 @@ class DebPackageIT {
             deb = debs.get(0);
         }
         ProcResult list = ok(Commands.run("dpkg-deb", "-c", deb.toString()));
+        listing = list.stdout();
         contents = list.stdout().lines().map(l -> l.substring(l.indexOf("./") + 2))
                 .filter(p -> !p.isEmpty() && !p.endsWith("/")).collect(Collectors.toCollection(TreeSet::new));
         ok(Commands.run("dpkg-deb", "-x", deb.toString(), root.toString()));
@@ -72,9 +78,7 @@ class DebPackageIT {
             want.add("usr/share/man/man1/helper-" + k.shortName() + ".1.gz");
             want.add("usr/share/doc/qemu-dbus-helpers/examples/uid-per-helper/qemu-helper-" + k.shortName() + ".conf");
         }
-        if (Files.isRegularFile(LaunchDemoTest.REPO.resolve("deploy/bin/qemu-slirp-helper"))) {
-            want.add(LIBEXEC + "slirp-helper"); // libvirt's slirp_helper
-        }
+        want.addAll(List.of(SLIRP_HELPER, SLIRP_FLAGS, HOOK)); // libvirt's slirp_helper, its JVM flags, the hook
         assertEquals(List.of(), want.stream().filter(p -> !contents.contains(p)).toList(), "missing from " + deb);
     }
 
@@ -185,6 +189,46 @@ class DebPackageIT {
             assertTrue(!unit.contains("-XX") && !unit.contains("java "), "no JVM flags of its own in the unit");
         }
         assertTrue(HelperProcess.JVM_FLAGS == HelperArgs.JVM_FLAGS, "the test harness's flags are the launcher's list");
+    }
+
+    /**
+     * What README's "Using with libvirt" tells a user of the package is where it says: qemu.conf's slirp_helper
+     * line, the hook (executable, a conffile, the tree's own), and the JVM flags the slirp helper reads beside
+     * deploy.jar: the launcher's flags, dated so that the script takes them as current; the unpacked slirp helper
+     * runs from the unpacked jars with them and leaves them alone.
+     */
+    @Test
+    void theLibvirtPiecesAreAtReadmesPathsAndTheSlirpHelperRunsWithTheShippedFlags() throws Exception {
+        String libvirt = Files.readString(README);
+        libvirt = libvirt.substring(libvirt.indexOf("## Using with libvirt"));
+        libvirt = libvirt.substring(0, libvirt.indexOf("\n## ", 5));
+        assertTrue(libvirt.contains("slirp_helper = \"/" + SLIRP_HELPER + "\""), "README's qemu.conf line");
+        assertTrue(libvirt.contains("/" + HOOK), "README names the hook's path");
+
+        assertTrue(listing.lines().anyMatch(l -> l.startsWith("-rwxr-xr-x root/root") && l.endsWith("./" + HOOK)),
+                listing);
+        assertEquals(Files.readString(LaunchDemoTest.REPO.resolve("deploy/libvirt/hooks/qemu.d/qemu-dbus-helpers")),
+                Files.readString(root.resolve(HOOK)));
+        String conffiles = ok(Commands.run("dpkg-deb", "-I", deb.toString(), "conffiles")).stdout();
+        assertEquals(List.of("/" + HOOK), conffiles.lines().toList());
+
+        Path flags = root.resolve(SLIRP_FLAGS);
+        Path deployJar = root.resolve("usr/share/qemu-dbus-helpers/deploy.jar");
+        assertEquals(String.join(" ", HelperArgs.jvmFlags(HelperKind.SLIRP_DHCP)) + "\n", Files.readString(flags));
+        assertTrue(Files.getLastModifiedTime(flags).compareTo(Files.getLastModifiedTime(deployJar)) >= 0,
+                "the shipped flags are not older than deploy.jar (else the script asks a second JVM at each start)");
+        var before = Files.getLastModifiedTime(flags);
+        ProcResult caps = ok(Commands.run(Duration.ofMinutes(1), List.of(root.resolve(SLIRP_HELPER).toString(),
+                "--print-capabilities")));
+        assertTrue(caps.stdout().contains("\"features\""), caps.toString());
+        ProcResult help = ok(Commands.run(Duration.ofMinutes(1), List.of("bash", "-x", root.resolve(SLIRP_HELPER).toString(),
+                "--help")));
+        assertTrue(help.stdout().contains("Usage: helper-slirp-dhcp") && help.stdout().contains("--instance"), help.toString());
+        assertTrue(help.stderr().contains("exec java " + String.join(" ", HelperArgs.jvmFlags(HelperKind.SLIRP_DHCP))
+                + " -cp " + root.resolve("usr/share/qemu-dbus-helpers/helper-slirp-dhcp.jar")), "the unpacked jar with"
+                + " the shipped flags: " + help.stderr());
+        assertTrue(!help.stderr().contains("jvm-flags slirp-dhcp"), "no second JVM for the flags: " + help.stderr());
+        assertEquals(before, Files.getLastModifiedTime(flags), "the shipped flags are left alone");
     }
 
     private static List<Path> listFiles(Path dir) throws IOException {

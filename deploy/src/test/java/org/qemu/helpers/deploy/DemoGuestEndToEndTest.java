@@ -94,22 +94,7 @@ class DemoGuestEndToEndTest {
     }
 
     private void type(String text) throws Exception {
-        browser.eval("document.getElementById('screen').focus(); true");
-        for (char ch : text.toCharArray()) {
-            if (ch >= 'a' && ch <= 'z') {
-                browser.key("Key" + Character.toUpperCase(ch), String.valueOf(ch), Character.toUpperCase(ch));
-            } else if (ch == ' ') {
-                browser.key("Space", " ", 32);
-            } else if (ch == '-') {
-                browser.key("Minus", "-", 189);
-            } else if (ch == '=') {
-                browser.key("Equal", "=", 187);
-            } else if (ch == '\n') {
-                browser.key("Enter", "Enter", 13);
-            } else {
-                throw new IllegalArgumentException("no key for '" + ch + "' without Shift");
-            }
-        }
+        BrowserKeys.type(browser, text);
     }
 
     private static String nonBlankCanvas() {

@@ -119,16 +119,37 @@ public final class SlirpCore implements AutoCloseable {
         return c;
     }
 
+    /**
+     * DNS listens on one port for UDP and TCP (RFC 7766 section 5: a server answers over both). With port 0 the
+     * kernel picks the UDP port, and that number may already be taken for TCP by someone else: then another UDP
+     * port is tried, a few times, before the bind error is reported.
+     */
+    private void openDns(InetAddress bind, EventLog log) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            UdpDnsServer udp = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, 65535, log);
+            try {
+                tcpDns = new TcpDnsServer(new InetSocketAddress(bind, udp.port()), dns, tcpPool, log);
+            } catch (java.net.BindException e) {
+                udp.close();
+                if (settings.dnsPort() != 0 || attempt == 8) {
+                    throw e;
+                }
+                continue;
+            }
+            udpDns = udp;
+            closeables.add(udpDns);
+            closeables.add(tcpDns);
+            return;
+        }
+    }
+
     private void open(EventLog log) throws IOException {
         if (settings.udpBind() != null) {
             InetAddress bind = InetAddress.getByName(settings.udpBind());
             udpDhcp = new UdpDhcpServer(new InetSocketAddress(settings.dhcpPort()), settings.dhcpClientPort(), dhcp,
                     settings.net(), stats, log);
             closeables.add(udpDhcp);
-            udpDns = new UdpDnsServer(new InetSocketAddress(bind, settings.dnsPort()), 2, dns, 65535, log);
-            closeables.add(udpDns);
-            tcpDns = new TcpDnsServer(new InetSocketAddress(bind, udpDns.port()), dns, tcpPool, log);
-            closeables.add(tcpDns);
+            openDns(bind, log);
             udpDhcp.start();
             udpDns.start();
             tcpDns.start();

@@ -116,6 +116,24 @@ public final class Tpm2Tools {
     }
 
     /**
+     * Runs {@code flow} on swtpm and on this helper (tpm2-tools' {@code tool} must be installed) in a
+     * fresh temporary directory; both must print the same. Returns swtpm's lines.
+     */
+    public static List<String> equalOnSwtpmAndHelper(String tool, Flow flow) throws Exception {
+        org.qemu.helpers.common.testing.Tools.require(tool, "tpm2-tools");
+        Path tmp = java.nio.file.Files.createTempDirectory(tool);
+        try {
+            List<List<String>> both = onSwtpmAndHelper(tmp, flow);
+            assertEquals(String.join("\n", both.get(0)), String.join("\n", both.get(1)));
+            return both.get(0);
+        } finally {
+            try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(tmp)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
+    /**
      * Flushes transient objects and loaded and saved sessions: over the swtpm TCTI there is no resource
      * manager, and libtpms has 3 object slots (the issue's note on 0x902).
      */

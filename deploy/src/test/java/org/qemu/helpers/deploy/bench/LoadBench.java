@@ -21,16 +21,27 @@ import org.freedesktop.dbus.messages.MethodCall;
 import org.freedesktop.dbus.types.UInt32;
 import org.freedesktop.dbus.types.Variant;
 import org.qemu.helpers.common.testing.PrivateBus;
+import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
+import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
+import org.qemu.helpers.slirpdhcp.engine.DhcpMessageType;
+import org.qemu.helpers.slirpdhcp.engine.DhcpOption;
+import org.qemu.helpers.slirpdhcp.engine.DhcpOptions;
+import org.qemu.helpers.slirpdhcp.engine.Ip4;
+import org.qemu.helpers.slirpdhcp.engine.MalformedException;
+import org.qemu.helpers.slirpdhcp.qemu.LinuxGuest;
 
 /**
  * Load and faults, as figures (issue 11 item 5): the four helpers on one private bus with a QEMU on its D-Bus
  * display, 64 D-Bus clients calling what each helper allows (reads and writes) for the given seconds beside the
- * data paths (DNS queries to slirp-dhcp, TPM commands through tpm2-tools, compression jobs, screenshots of the
- * display), while a peer of another UID floods calls it is denied. Then each helper is killed with SIGKILL under
+ * data paths (DNS queries and DHCP lease cycles to slirp-dhcp, TPM commands through tpm2-tools, compression jobs,
+ * a running guest's display updates reaching the ui client, screenshots of it), while a peer of another UID floods
+ * calls it is denied. Then each helper is killed with SIGKILL under
  * load and restarted as systemd would (same command): what it acknowledged before must still be there, and the
  * clients must get answers again. Last the bus daemon is killed: every helper must exit 4 within a second.
  * A benchmark, not a test: run by deploy/bench/load.sh, which prints the figures README's Reliability table holds.
- * Only loopback: DNS forwarding is off (no upstream), QEMU has no NIC.
+ * Only loopback: DNS forwarding is off (no upstream), DHCP is the helper's UDP front end on 127.0.0.1 (a relay's
+ * datagrams), QEMU has no NIC. The guest is the tests' busybox Linux guest (Debian's kernel, TCG) writing a line
+ * to its VGA console every 50 ms, so QEMU sends the ui client display updates all through the run.
  */
 public final class LoadBench {
     private static final String SLIRP = "org.qemu.SlirpDhcp1";
@@ -41,6 +52,11 @@ public final class LoadBench {
     private static final String PROPS = "org.freedesktop.DBus.Properties";
     private static final long NOBODY = 65534;
     private static final String DNS_NAME = "load-dns.vm.internal";
+    private static final String DHCP = "data: DHCP lease (DISCOVER..ACK, RELEASE)";
+    /** The guest's /test.sh: a line on the VGA console (tty1) every 50 ms, for ever (the run kills QEMU). */
+    private static final String GUEST_SCRIPT = "echo LOAD-GUEST-DRAWING\n"
+            + "i=0\nwhile true; do i=$((i+1)); echo \"load guest line $i $(cat /proc/uptime)\" > /dev/tty1;"
+            + " usleep 50000; done\n";
 
     /** Latencies (microseconds) and errors per call kind. */
     static final class Stats {
@@ -63,6 +79,7 @@ public final class LoadBench {
     private final PrivateBus bus = new PrivateBus();
     private final Map<String, Helper> helpers = new LinkedHashMap<>();
     private final int dnsPort;
+    private final int dhcpPort;
     private final int tpmPort;
     private Process qemu;
 
@@ -79,6 +96,7 @@ public final class LoadBench {
     LoadBench(Path dir) throws IOException {
         this.dir = dir;
         this.dnsPort = freePort();
+        this.dhcpPort = freePort();
         this.tpmPort = freePort();
     }
 
@@ -113,20 +131,27 @@ public final class LoadBench {
         Files.write(dir.resolve("root/input"), randomish(4 << 20));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> jvm = org.qemu.helpers.common.testing.HelperProcess.JVM_FLAGS;
-        add("slirp-dhcp", SLIRP, jars, java, jvm, "--udp-bind=127.0.0.1", "--dhcp-port=" + freePort(),
+        add("slirp-dhcp", SLIRP, jars, java, jvm, "--udp-bind=127.0.0.1", "--dhcp-port=" + dhcpPort,
                 "--dns-port=" + dnsPort, "--policy=" + policy, "--state-dir=" + dir.resolve("state/slirp"));
         add("tpm-stub", TPM, jars, java, jvm, "--server=tcp:127.0.0.1:" + tpmPort,
                 "--ctrl=tcp:127.0.0.1:" + (tpmPort + 1), "--policy=" + policy, "--state-dir=" + dir.resolve("state/tpm"));
         add("compress", COMPRESS, jars, java, jvm, "--root=" + dir.resolve("root"), "--policy=" + policy,
                 "--state-dir=" + dir.resolve("state/compress"));
-        add("ui-client", UI, jars, java, jvm, "--web=127.0.0.1:0", "--policy=" + policy,
+        // the web console's /stats endpoint (off by default) counts the display updates QEMU sent the ui client
+        List<String> uiJvm = new ArrayList<>(jvm);
+        uiJvm.add("-Dorg.qemu.helpers.uiclient.webBench=true");
+        add("ui-client", UI, jars, java, uiJvm, "--web=127.0.0.1:0", "--policy=" + policy,
                 "--state-dir=" + dir.resolve("state/ui"));
         for (Helper h : helpers.values()) {
             h.start();
         }
-        qemu = new ProcessBuilder("qemu-system-x86_64", "-machine", "q35,accel=tcg", "-m", "64", "-nodefaults",
+        Path initrd = LinuxGuest.initrd(dir, "load-guest", GUEST_SCRIPT);
+        Path serial = dir.resolve("guest-serial.txt");
+        long bootStart = System.nanoTime();
+        qemu = new ProcessBuilder("qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "256", "-nodefaults",
                 "-vga", "std", "-display", "dbus,addr=" + bus.qemuAddress() + ",gl=off", "-monitor", "none",
-                "-serial", "none").redirectErrorStream(true)
+                "-serial", "file:" + serial, "-kernel", LinuxGuest.kernel().toString(), "-initrd", initrd.toString(),
+                "-append", "console=ttyS0 quiet panic=-1 guest_checks=off").redirectErrorStream(true)
                 .redirectOutput(dir.resolve("qemu.log").toFile()).start();
         try (DBusConnection c = connect()) {
             for (Helper h : helpers.values()) {
@@ -138,8 +163,18 @@ public final class LoadBench {
             exec("tpm2_startup", "-c", "-T", "swtpm:host=127.0.0.1,port=" + tpmPort);
             call(c, SLIRP, "/org/qemu/SlirpDhcp1", SLIRP, "AddHostRecord", "ss", DNS_NAME, "10.0.2.88");
         }
-        System.out.printf("load: 4 helpers ready, QEMU on the display; %d clients for %d s, a flood from uid %d;"
-                + " load average %s%n", clients, seconds, NOBODY, loadAverage());
+        long bootEnd = System.nanoTime() + 180_000_000_000L;
+        while (!(Files.exists(serial) && Files.readString(serial).contains("LOAD-GUEST-DRAWING"))) {
+            if (System.nanoTime() > bootEnd || !qemu.isAlive()) {
+                throw new IllegalStateException("the guest did not start drawing in 180 s; see " + serial);
+            }
+            Thread.sleep(200);
+        }
+        long bootMs = (System.nanoTime() - bootStart) / 1_000_000;
+        Thread.sleep(2000); // the ui client sees the console's first updates
+        long[] displayBefore = displayCounters();
+        System.out.printf("load: 4 helpers ready, the guest draws on the display (booted in %d ms); %d clients for %d s,"
+                + " a flood from uid %d; load average %s%n", bootMs, clients, seconds, NOBODY, loadAverage());
         Stats stats = new Stats();
         Map<String, Long> logBefore = logSizes();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -148,6 +183,7 @@ public final class LoadBench {
             threads.add(startThread("client-" + i, () -> client(stats, running)));
         }
         threads.add(startThread("dns", () -> dnsPath(stats, running)));
+        threads.add(startThread("dhcp", () -> dhcpPath(stats, running)));
         threads.add(startThread("tpm", () -> tpmPath(stats, running)));
         threads.add(startThread("compress", () -> compressPath(stats, running)));
         Process flood = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
@@ -160,7 +196,12 @@ public final class LoadBench {
             t.join(30_000);
         }
         flood.waitFor();
+        long[] displayAfter = displayCounters();
         report("under load", stats, seconds);
+        System.out.printf("display: %d updates from the guest's QEMU reached the ui client in %d s (%.1f/s), %d refused"
+                + " as malformed; the guest still running: %s%n", displayAfter[0] - displayBefore[0], seconds,
+                (displayAfter[0] - displayBefore[0]) / (double) seconds, displayAfter[1] - displayBefore[1],
+                qemu.isAlive());
         String floodLine = Files.readString(dir.resolve("flood.log")).strip();
         Map<String, Long> logAfter = logSizes();
         System.out.printf("flood: %s; helper logs grew by %s bytes%n", floodLine.lines().reduce((a, b2) -> b2)
@@ -292,6 +333,103 @@ public final class LoadBench {
         } catch (Exception e) {
             stats.error("data: DNS query", String.valueOf(e));
         }
+    }
+
+    /**
+     * DHCP: DISCOVER, REQUEST, RELEASE cycles over the helper's UDP front end as a relay sends them (giaddr = the
+     * loopback address, replies to the relay's port, as SocketsHostileAndNetdevTest does), eight client MACs in turn.
+     * One lease = OFFER and ACK received; a missing or wrong reply (NAK, timeout) is an error.
+     */
+    private void dhcpPath(Stats stats, AtomicBoolean running) {
+        java.net.InetAddress lo = java.net.InetAddress.getLoopbackAddress();
+        try (java.net.DatagramSocket s = new java.net.DatagramSocket(new InetSocketAddress(lo, 0))) {
+            s.setSoTimeout(3000);
+            int n = 0;
+            while (running.get()) {
+                byte[] mac = {0x52, 0x54, 0x00, 0x4c, 0x44, (byte) (n++ % 8)};
+                int xid = ThreadLocalRandom.current().nextInt();
+                long t0 = System.nanoTime();
+                try {
+                    DhcpMessage offer = dhcpExchange(s, dhcpRequest(DhcpMessageType.DISCOVER, xid, mac, 0,
+                            new DhcpOptions()), xid, DhcpMessageType.OFFER);
+                    int server = offer.options().ip(DhcpOption.SERVER_ID)
+                            .orElseThrow(() -> new IOException("OFFER without a server identifier"));
+                    DhcpMessage ack = dhcpExchange(s, dhcpRequest(DhcpMessageType.REQUEST, xid, mac, 0,
+                            new DhcpOptions().putIp(DhcpOption.REQUESTED_IP, offer.yiaddr())
+                                    .putIp(DhcpOption.SERVER_ID, server)), xid, DhcpMessageType.ACK);
+                    dhcpSend(s, dhcpRequest(DhcpMessageType.RELEASE, xid, mac, ack.yiaddr(),
+                            new DhcpOptions().putIp(DhcpOption.SERVER_ID, server)));
+                    stats.ok(DHCP, (System.nanoTime() - t0) / 1000);
+                } catch (IOException e) {
+                    stats.error(DHCP, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            stats.error(DHCP, String.valueOf(e));
+        }
+    }
+
+    private static DhcpMessage dhcpRequest(DhcpMessageType type, int xid, byte[] mac, int ciaddr, DhcpOptions o) {
+        o.putU8(DhcpOption.MESSAGE_TYPE, type.code());
+        return new DhcpMessage(DhcpMessage.BOOTREQUEST, 1, 1, xid, 0, 0, ciaddr, 0, 0,
+                Ip4.of(java.net.InetAddress.getLoopbackAddress()), mac, o);
+    }
+
+    private void dhcpSend(java.net.DatagramSocket s, DhcpMessage m) throws IOException {
+        byte[] b = DhcpCodec.encode(m, DhcpCodec.MAX_MESSAGE);
+        s.send(new java.net.DatagramPacket(b, b.length, java.net.InetAddress.getLoopbackAddress(), dhcpPort));
+    }
+
+    /** Sends {@code m} and returns the reply of transaction {@code xid}, which must be of type {@code want}. */
+    private DhcpMessage dhcpExchange(java.net.DatagramSocket s, DhcpMessage m, int xid, DhcpMessageType want)
+            throws IOException {
+        dhcpSend(s, m);
+        long end = System.nanoTime() + 3_000_000_000L;
+        java.net.DatagramPacket p = new java.net.DatagramPacket(new byte[1500], 1500);
+        while (System.nanoTime() < end) {
+            try {
+                s.receive(p);
+            } catch (java.net.SocketTimeoutException e) {
+                break;
+            }
+            DhcpMessage r;
+            try {
+                r = DhcpCodec.decode(java.util.Arrays.copyOf(p.getData(), p.getLength()));
+            } catch (MalformedException e) {
+                throw new IOException("a malformed reply: " + e.getMessage());
+            }
+            if (r.xid() != xid) {
+                continue; // a late reply of an earlier transaction
+            }
+            if (r.type() != want) {
+                throw new IOException(r.type() + " where " + want + " was due");
+            }
+            return r;
+        }
+        throw new IOException("no " + want + " in 3 s");
+    }
+
+    /**
+     * {QEMU Update messages the ui client's console 0 received, those it refused as malformed}: the web console's
+     * /stats (on with -Dorg.qemu.helpers.uiclient.webBench=true; URL from the WebConsole property, the token from
+     * STATE_DIR/web-token).
+     */
+    private long[] displayCounters() throws Exception {
+        String url;
+        try (DBusConnection c = connect()) {
+            url = String.valueOf(((Variant<?>) call(c, UI, "/org/qemu/UiClient1", PROPS, "Get", "ss", UI,
+                    "WebConsole")[0]).getValue());
+        }
+        String token = Files.readString(dir.resolve("state/ui/web-token")).strip();
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "stats?console=0&token=" + token))
+                        .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        com.fasterxml.jackson.databind.JsonNode n = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+        if (r.statusCode() != 200 || !n.has("qemuUpdates")) {
+            System.out.println("display: the ui client's /stats answered " + r.statusCode() + ": " + r.body());
+            return new long[] {-1, -1}; // reported as such, the rest of the run goes on
+        }
+        return new long[] {n.path("qemuUpdates").asLong(), n.path("rejected").asLong()};
     }
 
     /** TPM: tpm2_pcrextend + tpm2_pcrread through the swtpm TCTI (data channel and control channel). */

@@ -194,6 +194,14 @@ final class Libvirtd implements BeforeAllCallback, AfterAllCallback {
         return Commands.run(timeout, cmd);
     }
 
+    /** Starts {@code command} inside libvirtd's mount namespace (as {@link #inNamespace}), output to {@code out}. */
+    Process startInNamespace(Path out, String... command) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--mount=/proc/" + process.pid() + "/ns/mnt", "--"));
+        cmd.addAll(List.of(command));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    }
+
     /** Pids of the processes in libvirtd's mount namespace (libvirtd itself, virtlogd, helpers, QEMU, buses). */
     List<Long> processesInNamespace() throws IOException {
         List<Long> pids = new ArrayList<>();

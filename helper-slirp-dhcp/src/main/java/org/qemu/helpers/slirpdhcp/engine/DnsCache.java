@@ -19,6 +19,8 @@ final class DnsCache {
     static final long MAX_TTL = 3600;
     static final long MAX_NEGATIVE_TTL = 300;
     static final int MAX_ENTRIES = 10000;
+    /** RFC 2181 8: TTLs are 31-bit; the parser passes any 32-bit value through. */
+    static final long MAX_WIRE_TTL = 0x7fffffffL;
 
     private record Entry(Message response, long storedMs, long expiresMs) {
     }
@@ -50,6 +52,9 @@ final class DnsCache {
             for (Record rec : r.getSection(s)) {
                 any = true;
                 long t = rec.getTTL();
+                if (t > MAX_WIRE_TTL) {
+                    t = 0; // RFC 2181 8: a TTL with the top bit set reads as zero (and dnsjava refuses to rebuild it)
+                }
                 if (rec instanceof SOARecord soa && r.getSection(Section.ANSWER).isEmpty()) {
                     t = Math.min(Math.min(t, soa.getMinimum()), MAX_NEGATIVE_TTL);
                 }

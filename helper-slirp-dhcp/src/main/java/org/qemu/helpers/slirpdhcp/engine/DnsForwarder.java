@@ -10,6 +10,7 @@ import org.qemu.helpers.common.log.EventLog;
 import org.xbill.DNS.Flags;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.OPTRecord;
+import org.xbill.DNS.Opcode;
 import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Section;
@@ -93,13 +94,34 @@ public final class DnsForwarder {
                 stats.inc(Statistics.DNS_UPSTREAM_FAILURES);
                 return attempt(up, question, start, tried + 1);
             }
-            Record rq = r.getQuestion();
-            if (rq == null || !rq.getName().equals(question.getName()) || rq.getType() != question.getType()) {
+            if (mismatch(up, r) != null) {
                 stats.inc(Statistics.DNS_UPSTREAM_FAILURES);
                 return attempt(up, question, start, tried + 1);
             }
             preferred = idx;
             return CompletableFuture.completedFuture(Optional.of(r));
         }).thenCompose(next -> next);
+    }
+
+    /**
+     * Why {@code reply} is not the upstream's answer to {@code sent}, or null when it is: the ID, QR set, opcode
+     * QUERY and the one question (name, type, class) must be those sent (RFC 1035 4.1.1, RFC 5452 9.1). dnsjava's
+     * resolver checks ID and question too; this holds for every {@link Upstream}, so that an answer reaches the
+     * guest (and the cache) only for the query it asked.
+     */
+    static String mismatch(Message sent, Message reply) {
+        if (reply.getHeader().getID() != sent.getHeader().getID()) {
+            return "id " + reply.getHeader().getID() + ", sent " + sent.getHeader().getID();
+        }
+        if (!reply.getHeader().getFlag(Flags.QR) || reply.getHeader().getOpcode() != Opcode.QUERY) {
+            return "not a response to a standard query";
+        }
+        Record q = sent.getQuestion();
+        Record rq = reply.getQuestion();
+        if (rq == null || reply.getHeader().getCount(Section.QUESTION) != 1 || !rq.getName().equals(q.getName())
+                || rq.getType() != q.getType() || rq.getDClass() != q.getDClass()) {
+            return "another question";
+        }
+        return null;
     }
 }

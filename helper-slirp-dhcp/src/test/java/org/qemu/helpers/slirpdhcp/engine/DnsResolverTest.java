@@ -168,6 +168,7 @@ class DnsResolverTest {
     void bigAnswersAreTruncatedOverUdpUnlessEdnsAllowsThemOrTcp() throws Exception {
         Answerer many = q -> {
             Message m = new Message(q.getHeader().getID());
+            m.getHeader().setFlag(Flags.QR); // a response (the forwarder takes nothing else)
             m.addRecord(q.getQuestion(), Section.QUESTION);
             for (int i = 1; i <= 60; i++) {
                 m.addRecord(new ARecord(q.getQuestion().getName(), DClass.IN, 300,

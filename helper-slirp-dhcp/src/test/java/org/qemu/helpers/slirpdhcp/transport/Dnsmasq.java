@@ -22,9 +22,33 @@ public final class Dnsmasq implements AutoCloseable {
         this.process = process;
     }
 
-    /** Starts dnsmasq answering {@code name=ip} pairs, e.g. "/upstream.test/192.0.2.55". */
+    /**
+     * Starts dnsmasq answering {@code name=ip} pairs, e.g. "/upstream.test/192.0.2.55". The port is probed free for
+     * UDP only and released before dnsmasq binds it (UDP and TCP), so another process can take it in between: a
+     * start that fails with "Address already in use" is retried on a new port, up to five times.
+     */
     public static Dnsmasq start(String address, Path dir, String... addressRules) throws IOException, InterruptedException {
         Tools.require("dnsmasq", "dnsmasq-base");
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return startOnce(address, dir, addressRules);
+            } catch (PortTaken e) {
+                if (attempt == 5) {
+                    throw new IOException("dnsmasq: five ports taken in a row, last: " + e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    /** dnsmasq exited because its port was taken between the probe and its bind. */
+    private static final class PortTaken extends IOException {
+        PortTaken(String message) {
+            super(message);
+        }
+    }
+
+    private static Dnsmasq startOnce(String address, Path dir, String... addressRules)
+            throws IOException, InterruptedException {
         int port = freeUdpPort(address);
         List<String> cmd = new ArrayList<>(List.of("timeout", "600", "dnsmasq", "--keep-in-foreground",
                 "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--bind-interfaces",
@@ -33,14 +57,17 @@ public final class Dnsmasq implements AutoCloseable {
         for (String r : addressRules) {
             cmd.add("--address=" + r);
         }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("dnsmasq-" + port + ".out").toFile()).start();
+        Path out = dir.resolve("dnsmasq-" + port + ".out");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         Dnsmasq d = new Dnsmasq(address, port, p);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             if (!p.isAlive()) {
-                throw new IOException("dnsmasq exited: " + java.nio.file.Files.readString(dir.resolve("dnsmasq-"
-                        + port + ".out")));
+                String said = java.nio.file.Files.readString(out);
+                if (said.contains("Address already in use")) {
+                    throw new PortTaken(address + ":" + port + ": " + said.strip());
+                }
+                throw new IOException("dnsmasq exited: " + said);
             }
             org.xbill.DNS.SimpleResolver probe = new org.xbill.DNS.SimpleResolver(
                     new InetSocketAddress(InetAddress.getByName(address), port));

@@ -9,6 +9,7 @@ import org.freedesktop.dbus.types.UInt32;
 import org.qemu.TpmStub1.Error;
 import org.qemu.helpers.common.bus.DBusErrors;
 import org.qemu.helpers.common.bus.PropertyTable;
+import org.qemu.helpers.tpmstub.device.DeviceView;
 import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.HashAlg;
 
@@ -66,21 +67,23 @@ public final class TpmStubService implements TpmStub1 {
         return Untrusted.printable(s, 64);
     }
 
-    private void requireStarted() {
-        if (!tpm.status().started()) {
-            throw new Error.NotStarted("the TPM has not been started (TPM2_Startup) or is stopped");
-        }
+    private static Error.NotStarted notStarted() {
+        return new Error.NotStarted("the TPM has not been started (TPM2_Startup) or is stopped");
     }
 
     @Override
     public byte[] PcrRead(String bank, UInt32 index) {
         HashAlg alg = bank(bank);
         int i = index(index);
-        requireStarted();
-        byte[] v = tpm.pcr(alg, i);
+        // the published view: answered at once, also while a long TPM command runs (DeviceView)
+        DeviceView view = tpm.view();
+        if (!view.status().started()) {
+            throw notStarted();
+        }
+        byte[] v = view.pcr(alg, i);
         if (v.length == 0) {
             throw new Error.BankNotActive("PCR bank " + alg.bankName() + " is not allocated; active: "
-                    + String.join(",", tpm.status().banks()));
+                    + String.join(",", view.status().banks()));
         }
         return v;
     }
@@ -128,8 +131,7 @@ public final class TpmStubService implements TpmStub1 {
         int rc = ByteBuffer.wrap(resp, 6, 4).getInt();
         switch (rc) {
             case 0 -> { }
-            case RC_INITIALIZE, RC_FAILURE -> throw new Error.NotStarted(
-                    "the TPM has not been started (TPM2_Startup) or is stopped");
+            case RC_INITIALIZE, RC_FAILURE -> throw notStarted();
             case RC_LOCALITY -> throw new Error.Locality(what + " is not allowed at the TPM's current locality");
             default -> throw new Error.Failed(what + " failed with TPM_RC 0x" + Integer.toHexString(rc));
         }

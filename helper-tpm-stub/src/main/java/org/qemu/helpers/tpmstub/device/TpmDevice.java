@@ -55,6 +55,8 @@ public final class TpmDevice implements Closeable {
     private final org.qemu.helpers.tpmstub.engine.TpmWriter scratch = new org.qemu.helpers.tpmstub.engine.TpmWriter(
             TpmState.MAX_BLOB);
     private boolean lastStarted;
+    /** What the bus reads without the lock (see DeviceView); replaced under the lock. */
+    private volatile DeviceView view;
 
     private TpmDevice(TpmEngine engine, StateStore store, EventLog log) {
         this.engine = engine;
@@ -122,7 +124,10 @@ public final class TpmDevice implements Closeable {
             log.info("state-manufactured", "dir", store.dir(), "banks", names(banks));
         }
         TpmDevice d = new TpmDevice(engine, store, log);
-        d.lastStarted = engine.state().started();
+        synchronized (d) {
+            d.lastStarted = engine.state().started();
+            d.publish();
+        }
         return d;
     }
 
@@ -189,6 +194,9 @@ public final class TpmDevice implements Closeable {
             resp = r.response();
             changed = engine.state().started() != lastStarted;
             lastStarted = engine.state().started();
+            if (r.permanentChanged() || r.volatileChanged() || changed) {
+                publish();
+            }
         }
         if (changed) {
             notifyListeners();
@@ -223,6 +231,7 @@ public final class TpmDevice implements Closeable {
                 persist(true, true);
                 store.syncLive();
                 lastStarted = engine.state().started();
+                publish();
                 log.info("tpm-init", "flags", flags, "resumed", v != null);
             } catch (IOException e) {
                 log.warn("tpm-init-failed", "reason", e.getMessage());
@@ -240,6 +249,7 @@ public final class TpmDevice implements Closeable {
             persist(true, true);
             syncQuietly();
             lastStarted = false;
+            publish();
             log.info("tpm-stop", "by", why);
         }
         notifyListeners();
@@ -257,6 +267,7 @@ public final class TpmDevice implements Closeable {
                 return TPM_BAD_LOCALITY;
             }
             locality = loc;
+            publish();
         }
         notifyListeners();
         return TPM_SUCCESS;
@@ -277,6 +288,7 @@ public final class TpmDevice implements Closeable {
             }
             if (engine.resetEstablished()) {
                 persist(true, false);
+                publish();
             }
         }
         notifyListeners();
@@ -296,6 +308,7 @@ public final class TpmDevice implements Closeable {
             }
             TpmEngine.StateChange c = action.get();
             persist(c.permanentChanged(), c.volatileChanged());
+            publish();
         }
         notifyListeners();
         return TPM_SUCCESS;
@@ -357,6 +370,7 @@ public final class TpmDevice implements Closeable {
             persist(true, true);
             syncQuietly();
             lastStarted = engine.state().started();
+            publish();
             log.info("state-loaded", "started", lastStarted, "pcr_counter", engine.state().pcrCounter());
         }
         notifyListeners();
@@ -384,6 +398,7 @@ public final class TpmDevice implements Closeable {
                     return TPM_BAD_PARAMETER;
                 }
             }
+            publish();
             log.info("state-blob-set", "type", type, "bytes", blob.length);
             return TPM_SUCCESS;
         } catch (StateFormatException e) {
@@ -434,15 +449,27 @@ public final class TpmDevice implements Closeable {
     /** Snapshot for the bus: started, locality, established, allocated banks. */
     public record Status(boolean running, boolean started, int locality, boolean established, List<String> banks) { }
 
-    public synchronized Status status() {
-        return new Status(engine.running(), engine.running() && engine.state().started(), locality,
-                engine.state().tpmEstablished(),
-                engine.state().allocated().stream().map(HashAlg::bankName).toList());
+    /** The status as of the last completed operation (no waiting: see DeviceView). */
+    public Status status() {
+        return view.status();
     }
 
-    /** A PCR value read directly (no command), empty if the bank is not allocated. */
-    public synchronized byte[] pcr(HashAlg bank, int index) {
-        return engine.state().pcr(bank, index);
+    /** A PCR value as of the last completed command (no command, no waiting), empty if the bank is not allocated. */
+    public byte[] pcr(HashAlg bank, int index) {
+        return view.pcr(bank, index);
+    }
+
+    /** Status and PCRs as of the last completed operation, read together (no waiting: see DeviceView). */
+    public DeviceView view() {
+        return view;
+    }
+
+    /** Publishes the state as it is now (holding the lock, after the change was stored). */
+    private void publish() {
+        Status s = new Status(engine.running(), engine.running() && engine.state().started(), locality,
+                engine.state().tpmEstablished(),
+                engine.state().allocated().stream().map(HashAlg::bankName).toList());
+        view = DeviceView.of(s, engine.state(), view);
     }
 
     @Override

@@ -17,13 +17,47 @@ final class Authorisation {
     static final long HMAC_SESSION_FIRST = 0x02000000L;
     static final long POLICY_SESSION_FIRST = 0x03000000L;
 
+    static final int ATTR_CONTINUE = 0x01;
+    static final int ATTR_AUDIT_EXCLUSIVE = 0x02;
+    static final int ATTR_AUDIT_RESET = 0x04;
+    static final int ATTR_DECRYPT = 0x20;
+    static final int ATTR_ENCRYPT = 0x40;
+    static final int ATTR_AUDIT = 0x80;
+
     /** One TPMS_AUTH_COMMAND: a password session (hmac == null) or a loaded HMAC or policy session. */
-    record Session(long handle, int attributes, byte[] nonceCaller, byte[] auth, AuthSession hmac) { }
+    static final class Session {
+        final long handle;
+        final int attributes;
+        final byte[] nonceCaller;
+        final byte[] auth;
+        final AuthSession hmac;
+        /** The handle it authorises (Part 4 s_associatedHandles), or -1: an encrypt/decrypt-only session. */
+        long associated = -1;
+        /** The entity's authValue is part of the HMAC keys (Part 4 SESSION includeAuth). */
+        boolean includeAuth;
+
+        Session(long handle, int attributes, byte[] nonceCaller, byte[] auth, AuthSession hmac) {
+            this.handle = handle;
+            this.attributes = attributes;
+            this.nonceCaller = nonceCaller;
+            this.auth = auth;
+            this.hmac = hmac;
+        }
+
+        AuthSession hmac() {
+            return hmac;
+        }
+
+        boolean has(int attribute) {
+            return (attributes & attribute) != 0;
+        }
+    }
 
     /**
-     * An unbound, unsalted HMAC, policy or trial session (Part 1 19.6, 19.7): its sessionKey is
-     * empty, its nonceTPM rolls; a policy session also carries its policyDigest and what the
-     * assertions so far require of the authorisation (Part 4 SESSION_ATTRIBUTES).
+     * An HMAC, policy or trial session (Part 1 19.6, 19.7): its sessionKey (empty unless salted or
+     * bound), its parameter encryption, its rolling nonceTPM; a policy session also carries its
+     * policyDigest and what the assertions so far require of the authorisation (Part 4
+     * SESSION_ATTRIBUTES).
      */
     static final class AuthSession {
         static final int HMAC = 0x00;
@@ -45,6 +79,16 @@ final class Authorisation {
         long commandCode;
         /** The sequence number of its saved context while it is saved (ContextSave), else -1. */
         long savedSequence = -1;
+        /** KDFa(alg, bind authValue || salt, "ATH", nonceTPM, nonceCaller) (Part 1 19.6.8), or empty. */
+        byte[] sessionKey = new byte[0];
+        /** TPMT_SYM_DEF: TPM_ALG_NULL, TPM_ALG_AES (CFB, symKeyBits) or TPM_ALG_XOR. */
+        int symAlg = PublicArea.ALG_NULL;
+        int symKeyBits;
+        /** A bound HMAC session: Part 4 SessionComputeBoundEntity of the bind entity, else null. */
+        byte[] boundEntity;
+        /** Bound to an entity under DA protection (Part 4 isDaBound), to lockoutAuth (isLockoutBound). */
+        boolean daBound;
+        boolean lockoutBound;
 
         AuthSession(long handle, HashAlg alg, int type, byte[] nonceTpm) {
             this.handle = handle;
@@ -97,8 +141,10 @@ final class Authorisation {
     }
 
     /** Part 4 SessionProcess.c RetrieveSessionData: parse TPMS_AUTH_COMMAND entries. */
-    List<Session> parseSessions(TpmReader r) throws TpmFormatException {
-        List<Session> out = new ArrayList<>(MAX_SESSIONS); // mutable: HMAC keys are filled in later
+    List<Session> parseSessions(CommandCode cc, TpmReader r) throws TpmFormatException {
+        List<Session> out = new ArrayList<>(MAX_SESSIONS);
+        boolean decrypt = false;
+        boolean encrypt = false;
         for (int i = 0; r.remaining() > 0; i++) {
             int n = i + 1;
             if (i == MAX_SESSIONS) {
@@ -116,129 +162,278 @@ final class Authorisation {
                     throw new TpmFormatException(TpmRc.RESERVED_BITS);
                 }
                 byte[] auth = r.tpm2b(Params.MAX_DIGEST);
-                if (!pw) {
-                    AuthSession hs = core.sessions.get(handle);
-                    if (hs == null || hs.saved()) {
-                        throw new TpmFormatException(TpmRc.REFERENCE_S0 + i); // not loaded
-                    }
-                    if ((attrs & 0xE6) != 0) { // no audit and no parameter encryption in this TPM
+                if (pw) {
+                    if ((attrs & 0xE6) != 0) { // audit, auditExclusive, auditReset, decrypt, encrypt
                         throw new TpmFormatException(TpmRc.ATTRIBUTES);
                     }
-                    out.add(new Session(handle, attrs, nonce, auth, hs));
+                    if (nonce.length != 0) {
+                        throw new TpmFormatException(TpmRc.NONCE);
+                    }
+                    out.add(new Session(handle, attrs, nonce, auth, null));
                     continue;
                 }
-                if ((attrs & 0xE6) != 0) { // audit, auditExclusive, auditReset, decrypt, encrypt
-                    throw new TpmFormatException(TpmRc.ATTRIBUTES);
+                AuthSession hs = core.sessions.get(handle);
+                if (hs == null || hs.saved()) {
+                    throw new TpmFormatException(TpmRc.REFERENCE_S0 + i); // not loaded
                 }
-                if (nonce.length != 0) {
-                    throw new TpmFormatException(TpmRc.NONCE);
+                for (Session earlier : out) {
+                    if (earlier.handle == handle) {
+                        throw new TpmFormatException(TpmRc.HANDLE);
+                    }
                 }
-                out.add(new Session(handle, attrs, nonce, auth, null));
+                // only one session decrypts and one encrypts, and only a TPM2B first parameter
+                if ((attrs & ATTR_DECRYPT) != 0) {
+                    checkParameterEncryption(ParameterEncryption.decrypts(cc) && !decrypt, hs);
+                    decrypt = true;
+                }
+                if ((attrs & ATTR_ENCRYPT) != 0) {
+                    checkParameterEncryption(ParameterEncryption.encrypts(cc) && !encrypt, hs);
+                    encrypt = true;
+                }
+                if ((attrs & (ATTR_AUDIT | ATTR_AUDIT_EXCLUSIVE | ATTR_AUDIT_RESET)) != 0) {
+                    throw new TpmFormatException(TpmRc.ATTRIBUTES); // no audit sessions in this TPM
+                }
+                out.add(new Session(handle, attrs, nonce, auth, hs));
             } catch (TpmFormatException e) {
-                throw new TpmFormatException(TpmRc.withSession(e.rc(), n));
+                throw new TpmFormatException(e.rc() >= TpmRc.REFERENCE_S0 && e.rc() < TpmRc.REFERENCE_S0 + 8 ? e.rc()
+                        : TpmRc.withSession(e.rc(), n));
             }
         }
         return out;
     }
 
-    /** Part 4 SessionProcess.c ParseSessionBuffer: password (CheckPWAuthSession) and HMAC sessions. */
-    void check(CommandCode cc, long[] handles, List<Session> sessions, byte[] cmd, int paramStart)
+    /** RetrieveSessionData's decrypt/encrypt checks: allowed for the command, a cipher to do it with. */
+    private static void checkParameterEncryption(boolean allowed, AuthSession hs) throws TpmFormatException {
+        if (!allowed) {
+            throw new TpmFormatException(TpmRc.ATTRIBUTES);
+        }
+        if (hs.symAlg == PublicArea.ALG_NULL) {
+            throw new TpmFormatException(TpmRc.SYMMETRIC);
+        }
+    }
+
+    /**
+     * Part 4 SessionProcess.c ParseSessionBuffer: associates sessions with the handles that need
+     * authorisation, checks each session in order (password, HMAC and policy authorisation;
+     * encrypt/decrypt-only sessions by their HMAC without an authValue), then decrypts the first
+     * parameter if a session asks for it. Returns the command, its first parameter decrypted (a copy)
+     * or {@code cmd} itself.
+     */
+    byte[] check(CommandCode cc, long[] handles, List<Session> sessions, byte[] cmd, int paramStart)
             throws TpmFormatException {
         if (cc.authHandles() > sessions.size()) {
             throw new TpmFormatException(TpmRc.AUTH_MISSING);
         }
-        for (int i = cc.authHandles(); i < sessions.size(); i++) {
-            // a session that authorises no handle would have to audit or encrypt: not offered here
-            throw new TpmFormatException(TpmRc.withSession(
-                    sessions.get(i).hmac() == null ? TpmRc.HANDLE : TpmRc.ATTRIBUTES, i + 1));
+        for (int i = 0; i < cc.authHandles(); i++) {
+            sessions.get(i).associated = handles[i];
         }
         byte[] params = Arrays.copyOfRange(cmd, paramStart, cmd.length);
         TpmState st = core.st;
-        for (int i = 0; i < cc.authHandles(); i++) {
-            long h = handles[i];
+        for (int i = 0; i < sessions.size(); i++) {
             Session s = sessions.get(i);
-            if (h == TpmEngine.RH_LOCKOUT && !st.lockoutAuthEnabled) {
-                throw new TpmFormatException(TpmRc.LOCKOUT);
-            }
-            NvIndex nv = NvCommands.isNvHandle(h) ? st.nv.get(h) : null;
-            // Part 1 19.8: NV indices and objects without noDA are under dictionary-attack protection
-            // when the authorisation uses their authValue (a bare policy session does not)
-            AuthSession ps = s.hmac() != null && s.hmac().isPolicy() ? s.hmac() : null;
-            boolean usesAuthValue = ps == null || ps.authValueNeeded || ps.passwordNeeded;
-            boolean daProtected = usesAuthValue && ((nv != null && !nv.has(NvIndex.NO_DA))
-                    || (core.loaded(h) instanceof TpmObject ob && !ob.pub.has(PublicArea.NO_DA)));
-            if (daProtected) {
-                // Part 4 SessionProcess.c CheckLockedOut, for an entity under DA protection
-                if (st.failedTries >= TpmState.MAX_TRIES) {
-                    throw new TpmFormatException(TpmRc.LOCKOUT);
-                }
-                if (!core.daUsed) {
-                    // USE_DA_USED: record "DA in use" in NV first, then ask the caller to retry
-                    core.daUsed = true;
-                    st.orderlyState = TpmState.SU_DA_USED;
-                    core.dirtyPermanent = true;
-                    throw new TpmFormatException(TpmRc.RETRY);
-                }
-            }
-            if (nv != null) {
-                // Part 4 SessionProcess.c IsAuthValueAvailable: an index's authValue serves only where
-                // AUTHREAD (NV_Read) or AUTHWRITE (the writing commands) allow it
-                int needed = cc == CommandCode.NV_READ ? NvIndex.AUTHREAD : NvIndex.AUTHWRITE;
-                if (!nv.has(needed)) {
-                    throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
-                }
-            }
-            byte[] expected = stripTrailingZeros(authValue(h));
-            AuthSession policy = s.hmac() != null && s.hmac().isPolicy() ? s.hmac() : null;
-            if (policy != null) {
-                checkPolicy(cc, h, nv, policy, i + 1);
-            } else if (core.loaded(h) instanceof TpmObject o && !authValueServes(o, cc, i)) {
-                throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
-            }
-            boolean ok;
-            if (s.hmac() == null || (policy != null && policy.passwordNeeded)) {
-                ok = MessageDigest.isEqual(stripTrailingZeros(s.auth()), expected);
-                if (policy != null) {
-                    sessions.set(i, new Session(s.handle(), s.attributes(), s.nonceCaller(), new byte[0], policy));
+            AuthSession hs = s.hmac();
+            if (hs == null) {
+                if (s.associated < 0) {
+                    throw new TpmFormatException(TpmRc.withSession(TpmRc.HANDLE, i + 1));
                 }
             } else {
-                AuthSession hs = s.hmac();
-                if (policy != null && !policy.authValueNeeded) {
-                    expected = new byte[0]; // Part 1 19.6.8: the policy HMAC's key is the sessionKey alone
+                if (hs.type == AuthSession.TRIAL) {
+                    throw new TpmFormatException(TpmRc.withSession(TpmRc.ATTRIBUTES, i + 1));
                 }
-                MessageDigest md = hs.alg.digest();
-                md.update(Params.u32Bytes(cc.code()));
-                for (long hnd : handles) {
-                    md.update(core.name(hnd)); // Part 1 18.7 cpHash: the Names of all handles
+                // a session bound to a DA-protected entity is subject to DA however it is used
+                if (hs.daBound) {
+                    checkLockedOut(hs.lockoutBound);
                 }
-                md.update(params);
-                byte[] want = hmac(hs.alg, expected, md.digest(), s.nonceCaller(), hs.nonceTpm, s.attributes());
-                ok = MessageDigest.isEqual(want, s.auth());
-                // the response HMAC uses the same key: keep it in the session record
-                sessions.set(i, new Session(s.handle(), s.attributes(), s.nonceCaller(), expected, hs));
             }
-            if (!ok) {
-                int rc;
-                if (daProtected) {
-                    // Part 1 19.8: a DA-protected index counts the failure and answers AUTH_FAIL
-                    st.failedTries++;
-                    if (st.failedTries == 1) {
-                        st.failedTriesHealedAtClock = core.clockNow();
-                    }
-                    core.dirtyPermanent = true;
-                    rc = TpmRc.AUTH_FAIL;
-                } else if (h == TpmEngine.RH_LOCKOUT) {
-                    // Part 1 19.8.4: a failed lockoutAuth disables it until lockoutRecovery elapses
-                    st.lockoutAuthEnabled = false;
-                    st.lockoutFailedAtClock = core.clockNow();
-                    core.dirtyPermanent = true;
-                    rc = TpmRc.AUTH_FAIL;
-                } else {
-                    rc = TpmRc.BAD_AUTH; // PCRs and the other hierarchies are exempt from DA
-                }
-                throw new TpmFormatException(TpmRc.withSession(rc, i + 1));
+            if (s.associated >= 0) {
+                checkAuthorisation(cc, handles, sessions, i, params);
+                continue;
+            }
+            if (!s.has(ATTR_DECRYPT) && !s.has(ATTR_ENCRYPT)) {
+                throw new TpmFormatException(TpmRc.withSession(TpmRc.ATTRIBUTES, i + 1));
+            }
+            s.includeAuth = false;
+            if (!MessageDigest.isEqual(commandHmac(cc, handles, sessions, i, params), s.auth)) {
+                throw new TpmFormatException(TpmRc.withSession(TpmRc.BAD_AUTH, i + 1));
             }
         }
+        int d = indexOf(sessions, ATTR_DECRYPT);
+        if (d < 0) {
+            return cmd;
+        }
+        Session s = sessions.get(d);
+        byte[] copy = cmd.clone();
+        byte[] key = concat(s.hmac().sessionKey, s.associated >= 0 ? entityAuth(s.associated) : new byte[0]);
+        if (!ParameterEncryption.apply(false, s.hmac(), key, s.nonceCaller, s.hmac().nonceTpm, copy, paramStart,
+                copy.length)) {
+            throw new TpmFormatException(TpmRc.withSession(TpmRc.SIZE, d + 1));
+        }
+        return copy;
+    }
+
+    private static int indexOf(List<Session> sessions, int attribute) {
+        for (int i = 0; i < sessions.size(); i++) {
+            if (sessions.get(i).hmac() != null && sessions.get(i).has(attribute)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Part 4 SessionProcess.c CheckLockedOut, for an entity under DA protection: lockoutAuth disabled,
+     * or too many failures; USE_DA_USED: the first such use after Startup records "DA in use" in NV,
+     * then asks the caller to retry.
+     */
+    private void checkLockedOut(boolean lockoutAuthCheck) throws TpmFormatException {
+        TpmState st = core.st;
+        if (lockoutAuthCheck) {
+            if (!st.lockoutAuthEnabled) {
+                throw new TpmFormatException(TpmRc.LOCKOUT);
+            }
+            return;
+        }
+        if (st.failedTries >= TpmState.MAX_TRIES) {
+            throw new TpmFormatException(TpmRc.LOCKOUT);
+        }
+        if (!core.daUsed) {
+            core.daUsed = true;
+            st.orderlyState = TpmState.SU_DA_USED;
+            core.dirtyPermanent = true;
+            throw new TpmFormatException(TpmRc.RETRY);
+        }
+    }
+
+    /** Part 4 SessionProcess.c CheckAuthSession: session {@code i} authorises handle {@code i}. */
+    private void checkAuthorisation(CommandCode cc, long[] handles, List<Session> sessions, int i, byte[] params)
+            throws TpmFormatException {
+        TpmState st = core.st;
+        Session s = sessions.get(i);
+        long h = s.associated;
+        if (h == TpmEngine.RH_LOCKOUT && !st.lockoutAuthEnabled) {
+            throw new TpmFormatException(TpmRc.LOCKOUT);
+        }
+        NvIndex nv = NvCommands.isNvHandle(h) ? st.nv.get(h) : null;
+        AuthSession policy = s.hmac() != null && s.hmac().isPolicy() ? s.hmac() : null;
+        if (policy != null) {
+            s.includeAuth = policy.authValueNeeded || policy.passwordNeeded;
+        } else if (s.hmac() != null) {
+            // Part 1 19.6.9: a session bound to this very entity already holds its authValue
+            s.includeAuth = !isBindEntity(h, s.hmac());
+        }
+        boolean usesAuthValue = s.hmac() == null || s.includeAuth;
+        // Part 1 19.8: NV indices and objects without noDA are under dictionary-attack protection
+        // when the authorisation uses their authValue (a bare policy session does not)
+        boolean daProtected = usesAuthValue && ((nv != null && !nv.has(NvIndex.NO_DA))
+                || (core.loaded(h) instanceof TpmObject ob && !ob.pub.has(PublicArea.NO_DA)));
+        if (daProtected) {
+            checkLockedOut(false);
+        }
+        if (nv != null) {
+            // Part 4 SessionProcess.c IsAuthValueAvailable: an index's authValue serves only where
+            // AUTHREAD (NV_Read) or AUTHWRITE (the writing commands) allow it
+            int needed = cc == CommandCode.NV_READ ? NvIndex.AUTHREAD : NvIndex.AUTHWRITE;
+            if (!nv.has(needed)) {
+                throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+            }
+        }
+        if (core.loaded(h) instanceof TpmObject po && po.publicOnly()) {
+            // Part 4 IsAuthValueAvailable/IsAuthPolicyAvailable: nothing of it is loaded to authorise with
+            throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+        }
+        if (policy != null) {
+            checkPolicy(cc, h, nv, policy, i + 1);
+        } else if (core.loaded(h) instanceof TpmObject o && !authValueServes(o, cc, i)) {
+            throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+        }
+        boolean ok;
+        if (s.hmac() == null || (policy != null && policy.passwordNeeded)) {
+            ok = MessageDigest.isEqual(stripTrailingZeros(s.auth), entityAuth(h));
+        } else {
+            ok = MessageDigest.isEqual(commandHmac(cc, handles, sessions, i, params), s.auth);
+        }
+        if (!ok) {
+            int rc;
+            if (daProtected) {
+                // Part 1 19.8: a DA-protected index counts the failure and answers AUTH_FAIL
+                st.failedTries++;
+                if (st.failedTries == 1) {
+                    st.failedTriesHealedAtClock = core.clockNow();
+                }
+                core.dirtyPermanent = true;
+                rc = TpmRc.AUTH_FAIL;
+            } else if (h == TpmEngine.RH_LOCKOUT) {
+                // Part 1 19.8.4: a failed lockoutAuth disables it until lockoutRecovery elapses
+                st.lockoutAuthEnabled = false;
+                st.lockoutFailedAtClock = core.clockNow();
+                core.dirtyPermanent = true;
+                rc = TpmRc.AUTH_FAIL;
+            } else {
+                rc = TpmRc.BAD_AUTH; // PCRs and the other hierarchies are exempt from DA
+            }
+            throw new TpmFormatException(TpmRc.withSession(rc, i + 1));
+        }
+    }
+
+    /**
+     * Part 4 SessionProcess.c ComputeCommandHMAC: HMAC(sessionKey || authValue, cpHash ||
+     * nonceCaller || nonceTPM [|| nonceTPM of the decrypt session || of the encrypt session, for the
+     * first session when it authorises] || attributes), cpHash over the Names of all handles and the
+     * parameters as sent (encrypted). An empty key and an empty HMAC match.
+     */
+    private byte[] commandHmac(CommandCode cc, long[] handles, List<Session> sessions, int i, byte[] params) {
+        Session s = sessions.get(i);
+        AuthSession hs = s.hmac();
+        byte[] key = concat(hs.sessionKey, s.includeAuth ? entityAuth(s.associated) : new byte[0]);
+        if (key.length == 0 && s.auth.length == 0) {
+            return new byte[0];
+        }
+        // Part 1 18.7 cpHash: the Names of all handles (made first: an NV index's Name is hashed with
+        // the same per-thread digest instance)
+        byte[][] names = new byte[handles.length][];
+        for (int k = 0; k < handles.length; k++) {
+            names[k] = core.name(handles[k]);
+        }
+        MessageDigest md = hs.alg.digest();
+        md.update(Params.u32Bytes(cc.code()));
+        for (byte[] name : names) {
+            md.update(name);
+        }
+        md.update(params);
+        byte[] cpHash = md.digest();
+        byte[] nonceDecrypt = new byte[0];
+        byte[] nonceEncrypt = new byte[0];
+        if (i == 0 && s.associated >= 0) {
+            int d = indexOf(sessions, ATTR_DECRYPT);
+            int e = indexOf(sessions, ATTR_ENCRYPT);
+            if (d > 0) {
+                nonceDecrypt = sessions.get(d).hmac().nonceTpm;
+            }
+            if (e > 0 && e != d) {
+                nonceEncrypt = sessions.get(e).hmac().nonceTpm;
+            }
+        }
+        return Crypto.hmac(hs.alg, key, cpHash, s.nonceCaller, hs.nonceTpm, nonceDecrypt, nonceEncrypt,
+                new byte[] {(byte) s.attributes});
+    }
+
+    /** Part 4 SessionProcess.c IsSessionBindEntity: the entity's Name and authValue are the bound ones. */
+    private boolean isBindEntity(long h, AuthSession hs) {
+        return hs.boundEntity != null && MessageDigest.isEqual(hs.boundEntity, boundEntity(h));
+    }
+
+    /**
+     * Part 4 Session.c SessionComputeBoundEntity: the entity's Name in a TPMU_NAME-sized buffer (66
+     * bytes) with its authValue XORed into the last bytes.
+     */
+    byte[] boundEntity(long h) {
+        byte[] name = core.name(h);
+        byte[] auth = entityAuth(h);
+        byte[] b = Arrays.copyOf(name, 2 + Params.MAX_DIGEST);
+        for (int k = 0; k < auth.length; k++) {
+            b[b.length - auth.length + k] ^= auth[k];
+        }
+        return b;
     }
 
     /**
@@ -271,12 +466,35 @@ final class Authorisation {
 
     /**
      * Part 4 SessionProcess.c IsAuthValueAvailable for an object: in the USER role its authValue
-     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role", here only the object to
-     * activate of ActivateCredential) unless adminWithPolicy is set.
+     * serves only with userWithAuth; in the ADMIN role (Part 3 "Auth Role": the first handle of
+     * ActivateCredential, ObjectChangeAuth and Certify) unless adminWithPolicy is set.
      */
     private static boolean authValueServes(TpmObject o, CommandCode cc, int index) {
-        boolean admin = cc == CommandCode.ACTIVATE_CREDENTIAL && index == 0;
+        boolean admin = index == 0 && (cc == CommandCode.ACTIVATE_CREDENTIAL || cc == CommandCode.OBJECT_CHANGE_AUTH
+                || cc == CommandCode.CERTIFY);
         return admin ? !o.pub.has(PublicArea.ADMIN_WITH_POLICY) : o.pub.has(PublicArea.USER_WITH_AUTH);
+    }
+
+    /**
+     * Part 4 SessionProcess.c BuildResponseSession, first half: every session's nonceTPM rolls, then
+     * the first response parameter is encrypted for the session that asked (key: sessionKey and the
+     * authValue of the entity it authorised, as it is after the command). Returns the parameters to send.
+     */
+    byte[] prepareResponse(CommandCode cc, List<Session> sessions, byte[] p) {
+        for (Session s : sessions) {
+            if (s.hmac() != null) {
+                core.random.fill(s.hmac().nonceTpm);
+            }
+        }
+        int e = indexOf(sessions, ATTR_ENCRYPT);
+        if (e < 0) {
+            return p;
+        }
+        Session s = sessions.get(e);
+        byte[] key = concat(s.hmac().sessionKey, s.associated >= 0 ? entityAuth(s.associated) : new byte[0]);
+        byte[] out = p.clone();
+        ParameterEncryption.apply(true, s.hmac(), key, s.hmac().nonceTpm, s.nonceCaller, out, 0, out.length);
+        return out;
     }
 
     /** Part 1 19.6.5/19.6.6: the response authorisation area, after the response parameters {@code p}. */
@@ -296,43 +514,59 @@ final class Authorisation {
                 md.update(p);
                 rpHash = md.digest();
             }
-            hs.nonceTpm = new byte[hs.alg.digestSize()];
-            core.random.fill(hs.nonceTpm);
+            byte[] hmac;
+            if (hs.isPolicy() && hs.passwordNeeded) {
+                hmac = new byte[0]; // Part 4 BuildSingleResponseAuth: PolicyPassword answers no HMAC
+            } else {
+                // the authValue as it is now (HierarchyChangeAuth answers under the new one, as libtpms)
+                byte[] key = concat(hs.sessionKey, s.includeAuth ? entityAuth(s.associated) : new byte[0]);
+                hmac = key.length == 0 && s.auth.length == 0 ? new byte[0]
+                        : Crypto.hmac(hs.alg, key, rpHash, hs.nonceTpm, s.nonceCaller, new byte[] {(byte) s.attributes});
+            }
             if (hs.isPolicy()) {
                 hs.resetPolicy(); // Part 1 19.7.1: a policy session that authorised starts over
             }
-            byte[] hmac = hmac(hs.alg, s.auth() /* the key saved by check */, rpHash, hs.nonceTpm,
-                    s.nonceCaller(), s.attributes());
-            out.tpm2b(hs.nonceTpm).u8(s.attributes()).tpm2b(hmac);
-            if ((s.attributes() & 0x01) == 0) {
+            out.tpm2b(hs.nonceTpm).u8(s.attributes).tpm2b(hmac);
+            if ((s.attributes & ATTR_CONTINUE) == 0) {
                 core.sessions.remove(hs.handle); // continueSession clear: the session ends here
             }
         }
     }
 
-    /** Part 1 19.6.6: HMAC(sessionKey || authValue, pHash || nonceNewer || nonceOlder || attributes). */
-    private static byte[] hmac(HashAlg alg, byte[] key, byte[] pHash, byte[] newer, byte[] older, int attrs) {
-        return Crypto.hmac(alg, key, pHash, newer, older, new byte[] {(byte) attrs});
+    static byte[] concat(byte[] a, byte[] b) {
+        if (b.length == 0) {
+            return a;
+        }
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
-    private byte[] authValue(long handle) {
+    /**
+     * Part 4 Entity.c EntityGetAuthValue: the authValue of a hierarchy, object or NV index with its
+     * trailing zeros removed (Part 1 19.6.4); empty for PCRs, TPM_RH_NULL and what no longer exists.
+     */
+    byte[] entityAuth(long handle) {
         TpmState st = core.st;
+        byte[] a;
         if (handle == TpmEngine.RH_OWNER) {
-            return st.ownerAuth;
+            a = st.ownerAuth;
         } else if (handle == TpmEngine.RH_ENDORSEMENT) {
-            return st.endorsementAuth;
+            a = st.endorsementAuth;
         } else if (handle == TpmEngine.RH_LOCKOUT) {
-            return st.lockoutAuth;
+            a = st.lockoutAuth;
         } else if (handle == TpmEngine.RH_PLATFORM) {
-            return st.platformAuth;
+            a = st.platformAuth;
+        } else if (ObjectSlots.isTransient(handle) || (handle >>> 24) == 0x81) {
+            LoadedObject o = core.loaded(handle);
+            a = o == null ? new byte[0] : o.authValue();
+        } else if (NvCommands.isNvHandle(handle)) {
+            NvIndex i = st.nv.get(handle);
+            a = i == null ? new byte[0] : i.auth;
+        } else {
+            a = new byte[0]; // PCR authValues are empty (no TPM2_PCR_SetAuthValue)
         }
-        if (ObjectSlots.isTransient(handle) || (handle >>> 24) == 0x81) {
-            return core.loaded(handle).authValue(); // loaded: checked when the handle was read
-        }
-        if (NvCommands.isNvHandle(handle)) {
-            return core.st.nv.get(handle).auth; // defined: checked when the handle was read
-        }
-        return new byte[0]; // PCR authValues are empty (no TPM2_PCR_SetAuthValue)
+        return stripTrailingZeros(a);
     }
 
     /** Part 1 19.6.4: trailing zero octets of an authValue are not significant. */

@@ -54,7 +54,15 @@ public enum CommandCode {
     POLICY_SECRET(0x151, 0x04000151, 2, 1, true),
     ACTIVATE_CREDENTIAL(0x147, 0x04000147, 2, 2, true),
     CREATE_LOADED(0x191, 0x12000191, 1, 1, true),
-    SIGN(0x15D, 0x0200015D, 1, 1, true);
+    SIGN(0x15D, 0x0200015D, 1, 1, true),
+    POLICY_OR(0x171, 0x02000171, 1, 0, true),
+    CLEAR(0x126, 0x02400126, 1, 1, true),
+    RSA_ENCRYPT(0x174, 0x02000174, 1, 0, true),
+    RSA_DECRYPT(0x159, 0x02000159, 1, 1, true),
+    LOAD_EXTERNAL(0x167, 0x10000167, 0, 0, true),
+    VERIFY_SIGNATURE(0x177, 0x02000177, 1, 0, true),
+    OBJECT_CHANGE_AUTH(0x150, 0x04000150, 2, 1, true),
+    CERTIFY(0x148, 0x04000148, 2, 2, true);
 
     private final int code;
     private final int attributes;

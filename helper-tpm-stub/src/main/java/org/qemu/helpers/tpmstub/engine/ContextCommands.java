@@ -133,7 +133,10 @@ final class ContextCommands implements CommandGroup {
         long saved = o.pub.has(PublicArea.ST_CLEAR) ? SAVED_ST_CLEAR_OBJECT : SAVED_OBJECT;
         TpmWriter plain = new TpmWriter(700);
         o.pub.writeTo(plain);
-        plain.tpm2b(o.sensitive.marshal());
+        plain.tpm2b(o.publicOnly() ? new byte[0] : o.sensitive.marshal()); // LoadExternal: public only
+        if (o.parentName != null) {
+            plain.tpm2b(o.parentName); // for ObjectChangeAuth; contexts saved before it existed have none
+        }
         byte[][] k = keyAndIv(o.hierarchy, sequence, saved);
         byte[] enc = Crypto.aesCfb(true, k[0], k[1], plain.toByteArray());
         writeContext(out, sequence, saved, o.hierarchy, enc);
@@ -177,13 +180,15 @@ final class ContextCommands implements CommandGroup {
         try {
             TpmReader p = new TpmReader(plain, 0, plain.length);
             PublicArea pub = PublicArea.read2b(p);
-            byte[] sensitive = p.tpm2b(p.remaining());
+            byte[] sensitive = p.tpm2b(Math.max(0, p.remaining() - 2));
             TpmReader sr = new TpmReader(sensitive, 0, sensitive.length);
-            SensitiveArea s = SensitiveArea.read(sr);
+            SensitiveArea s = sensitive.length == 0 ? null : SensitiveArea.read(sr);
+            byte[] parentName = p.remaining() > 0 ? p.tpm2b(2 + Params.MAX_DIGEST) : null;
             if (sr.remaining() != 0 || p.remaining() != 0) {
                 throw new TpmFormatException(TpmRc.SIZE);
             }
             o = new TpmObject(pub, s, hierarchy);
+            o.parentName = parentName;
         } catch (TpmFormatException | IllegalArgumentException e) {
             // authentic but unreadable: only a TPM with this proof could have made it, so not expected
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.INTEGRITY, 1));
@@ -223,6 +228,9 @@ final class ContextCommands implements CommandGroup {
             return;
         }
         TpmObject o = core.object(object, 2);
+        if (o.publicOnly()) {
+            throw new TpmFormatException(TpmRc.withHandle(TpmRc.ATTRIBUTES, 2));
+        }
         if (o.hierarchy == TpmEngine.RH_NULL) {
             throw new TpmFormatException(TpmRc.withHandle(TpmRc.HIERARCHY, 2));
         }

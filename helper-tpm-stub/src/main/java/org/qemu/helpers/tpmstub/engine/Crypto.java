@@ -20,11 +20,34 @@ final class Crypto {
         };
     }
 
+    /**
+     * One Mac per algorithm and one AES-CFB Cipher per thread, initialised anew for each use: the
+     * provider look-up of Mac/Cipher.getInstance was a quarter of a ContextSave + ContextLoad (JFR).
+     */
+    private static final ThreadLocal<Mac[]> MACS = ThreadLocal.withInitial(() -> new Mac[HashAlg.values().length]);
+    private static final ThreadLocal<Cipher> AES_CFB = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/CFB/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-CFB", e);
+        }
+    });
+
+    private static Mac mac(HashAlg alg) throws GeneralSecurityException {
+        Mac[] macs = MACS.get();
+        Mac m = macs[alg.ordinal()];
+        if (m == null) {
+            m = Mac.getInstance(hmacName(alg));
+            macs[alg.ordinal()] = m;
+        }
+        return m;
+    }
+
     /** HMAC over the concatenation of {@code parts} (RFC 2104). */
     static byte[] hmac(HashAlg alg, byte[] key, byte[]... parts) {
         try {
             String name = hmacName(alg);
-            Mac mac = Mac.getInstance(name);
+            Mac mac = mac(alg);
             // an empty HMAC key is legal (Part 1 19.6.6) but JCE refuses empty keys: HMAC pads keys with
             // zeros to the block size, so a single zero byte is the same key
             mac.init(new SecretKeySpec(key.length == 0 ? new byte[1] : key, name));
@@ -98,7 +121,7 @@ final class Crypto {
     /** AES in CFB mode with a full-block feedback (Part 1 11.4.6.3 CFB, as TPM parameter and storage encryption). */
     static byte[] aesCfb(boolean encrypt, byte[] key, byte[] iv, byte[] data) {
         try {
-            Cipher c = Cipher.getInstance("AES/CFB/NoPadding");
+            Cipher c = AES_CFB.get();
             c.init(encrypt ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"),
                     new IvParameterSpec(iv));
             return c.doFinal(data);

@@ -75,6 +75,31 @@ final class EngineCore {
     }
 
     /**
+     * TPMI_DH_ENTITY as far as entities exist here: the hierarchies and lockout, objects, NV indices
+     * and PCRs (Part 2 9.6), else TPM_RC_VALUE.
+     */
+    static long entityHandle(long h) throws TpmFormatException {
+        int type = (int) (h >>> 24);
+        boolean ok = h == TpmEngine.RH_OWNER || h == TpmEngine.RH_ENDORSEMENT || h == TpmEngine.RH_PLATFORM
+                || h == TpmEngine.RH_LOCKOUT || type == 0x80 || type == 0x81 || type == 0x01
+                || h < PcrAttributes.COUNT;
+        if (!ok) {
+            throw new TpmFormatException(TpmRc.VALUE);
+        }
+        return h;
+    }
+
+    /** Part 4 Entity.c EntityGetLoadStatus for an entity: an object must be loaded, an NV index defined. */
+    void checkEntityLoaded(long h) throws TpmFormatException {
+        int type = (int) (h >>> 24);
+        if (type == 0x80 || type == 0x81) {
+            checkObjectLoaded(h);
+        } else if (type == 0x01 && !st.nv.containsKey(h)) {
+            throw new TpmFormatException(TpmRc.HANDLE);
+        }
+    }
+
+    /**
      * Part 4 Entity.c EntityGetLoadStatus for an object handle: a transient one must be loaded
      * (TPM_RC_REFERENCE_H0); a persistent one needs a free slot first (libtpms ObjectLoadEvict copies
      * it into one for the command: TPM_RC_OBJECT_MEMORY), then must exist (TPM_RC_HANDLE).

@@ -4,10 +4,15 @@ import java.math.BigInteger;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
-import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.Signature;
+import java.security.interfaces.ECPrivateKey;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.ECParameterSpec;
 import java.security.spec.ECPoint;
@@ -15,15 +20,21 @@ import java.security.spec.ECPrivateKeySpec;
 import java.security.spec.ECPublicKeySpec;
 import java.security.spec.RSAPrivateCrtKeySpec;
 import java.security.spec.RSAPublicKeySpec;
-import java.util.Arrays;
 
 import javax.crypto.KeyAgreement;
+
+import org.bouncycastle.crypto.ec.CustomNamedCurves;
+import org.bouncycastle.crypto.params.ECDomainParameters;
+import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
+import org.bouncycastle.crypto.params.ParametersWithRandom;
+import org.bouncycastle.crypto.signers.ECDSASigner;
+import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 
 /**
  * RSA-2048 and NIST P-256 key generation from a byte source (the RNG for ordinary objects, a KDFa
  * stream from the hierarchy seed for primary objects, so the same seed and template always give the
  * same key), and the JDK keys and signatures made from a TPM object's public and sensitive areas.
- * Only java.security is used; see {@link #eccPublic} for how the public point is obtained.
+ * java.security throughout, but for P-256 d*G and ECDSA signing (Bouncy Castle: see {@link #BC_P256}).
  */
 final class Keys {
     private Keys() { }
@@ -35,10 +46,6 @@ final class Keys {
 
     static final BigInteger E = BigInteger.valueOf(PublicArea.DEFAULT_EXPONENT);
     private static final ECParameterSpec P256 = p256();
-    private static final BigInteger P256_P = new BigInteger(
-            "ffffffff00000001000000000000000000000000ffffffffffffffffffffffff", 16);
-    private static final BigInteger P256_B = new BigInteger(
-            "5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604b", 16);
 
     private static ECParameterSpec p256() {
         try {
@@ -58,38 +65,91 @@ final class Keys {
 
     /**
      * Two 1024-bit primes p, q with the top two bits set (so n has exactly 2048 bits) and
-     * gcd(e, p-1) = gcd(e, q-1) = 1; each is the first probable prime at or after a candidate
-     * drawn from {@code src} (BigInteger.nextProbablePrime: sieve, Miller-Rabin and Lucas).
+     * gcd(e, p-1) = gcd(e, q-1) = 1: candidate i is the i-th 128-byte draw from {@code src} with
+     * those bits set, its prime the first prime above it (the one BigInteger.nextProbablePrime gives,
+     * found by {@link PrimeSearch}); p is the first fitting prime, q the next one. Nearly always
+     * candidates 0 and 1 give p and q, so candidate 1's prime is searched on a second thread while
+     * this one searches candidate 0's: the same key as one after the other, in about half the time
+     * when a second core is free.
      */
     static RsaKey generateRsa(ByteSource src) {
-        while (true) {
-            BigInteger p = prime(src);
-            BigInteger q = prime(src);
-            if (p.equals(q)) {
-                continue;
+        Candidates c = new Candidates(src);
+        BigInteger second = c.candidate(1);
+        Future<BigInteger> secondPrime = SECOND_PRIME.submit(() -> PrimeSearch.nextPrime(second));
+        try {
+            int i = 0;
+            while (true) {
+                BigInteger p;
+                do {
+                    p = i == 1 ? join(secondPrime) : PrimeSearch.nextPrime(c.candidate(i));
+                    i++;
+                } while (!fits(p));
+                BigInteger q;
+                do {
+                    q = i == 1 ? join(secondPrime) : PrimeSearch.nextPrime(c.candidate(i));
+                    i++;
+                } while (!fits(q));
+                if (p.equals(q)) {
+                    continue;
+                }
+                BigInteger n = p.multiply(q);
+                if (n.bitLength() != PublicArea.RSA_BITS) {
+                    continue;
+                }
+                return new RsaKey(unsigned(n, 256), unsigned(p, 128));
             }
-            BigInteger n = p.multiply(q);
-            if (n.bitLength() != PublicArea.RSA_BITS) {
-                continue;
-            }
-            return new RsaKey(unsigned(n, 256), unsigned(p, 128));
+        } finally {
+            secondPrime.cancel(true);
         }
     }
 
-    private static BigInteger prime(ByteSource src) {
-        byte[] b = new byte[PublicArea.RSA_BITS / 16];
-        while (true) {
-            src.fill(b);
-            b[0] |= (byte) 0xC0;
-            b[b.length - 1] |= 1;
-            BigInteger p = new BigInteger(1, b).nextProbablePrime();
-            if (p.bitLength() == PublicArea.RSA_BITS / 2 && p.subtract(BigInteger.ONE).gcd(E).equals(BigInteger.ONE)) {
-                return p;
-            }
+    /** The thread that searches the second candidate's prime (daemon: it never holds up an exit). */
+    private static final ExecutorService SECOND_PRIME = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "tpm-prime-search");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static BigInteger join(Future<BigInteger> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted during the RSA prime search", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("RSA prime search", e.getCause());
         }
     }
 
-    /** A P-256 key: d = c mod n for 40 bytes c from {@code src} (drawn again in the rare case d = 0). */
+    private static boolean fits(BigInteger p) {
+        return p.bitLength() == PublicArea.RSA_BITS / 2 && p.subtract(BigInteger.ONE).gcd(E).equals(BigInteger.ONE);
+    }
+
+    /** The prime candidates, drawn from the stream in order as they are first asked for. */
+    private static final class Candidates {
+        private final ByteSource src;
+        private final java.util.List<BigInteger> drawn = new java.util.ArrayList<>();
+
+        Candidates(ByteSource src) {
+            this.src = src;
+        }
+
+        BigInteger candidate(int i) {
+            while (drawn.size() <= i) {
+                byte[] b = new byte[PublicArea.RSA_BITS / 16];
+                src.fill(b);
+                b[0] |= (byte) 0xC0;
+                b[b.length - 1] |= 1;
+                drawn.add(new BigInteger(1, b));
+            }
+            return drawn.get(i);
+        }
+    }
+
+    /**
+     * A P-256 key: d = c mod n for 40 bytes c from {@code src} (64 bits more than the order, as FIPS
+     * 186-5 A.2.1 "extra random bits"; drawn again in the rare case d = 0).
+     */
     static EccKey generateEcc(ByteSource src) {
         byte[] c = new byte[SEED_BYTES];
         BigInteger d;
@@ -101,76 +161,24 @@ final class Keys {
         return new EccKey(unsigned(q.getAffineX(), 32), unsigned(q.getAffineY(), 32), unsigned(d, 32));
     }
 
-    /** Bytes the JDK's EC key pair generator draws for a P-256 scalar (SunEC: order bytes + 8). */
+    /** Bytes drawn for a P-256 scalar: the order's 32 bytes + 8. */
     private static final int SEED_BYTES = PublicArea.ECC_BYTES + 8;
 
     /**
-     * Q = d*G. java.security has no point multiplication; its EC key pair generator does a fast
-     * fixed-base one on a scalar it derives from random bytes (SunEC: 40 bytes c read little-endian,
-     * d = c mod n).
-     * Given c = d it makes the pair of d; the result is used only if its private scalar is d,
-     * otherwise (another provider or JDK) {@link #eccPublicSlow} computes the point.
+     * P-256 as Bouncy Castle's lightweight API has it (its specialised field arithmetic). Used for
+     * d*G and ECDSA only: java.security has no public point multiplication, and SunEC's private one
+     * (JDK 17: a 4-bit window, no precomputed table) took most of a CreatePrimary ECC and of an
+     * ECDSA Quote; BC's fixed-base comb (table built once for G) is about ten times faster.
      */
+    private static final ECDomainParameters BC_P256 = new ECDomainParameters(CustomNamedCurves.getByName("secp256r1"));
+    private static final FixedPointCombMultiplier COMB = new FixedPointCombMultiplier();
+    /** ECDSA nonces (random k, as libtpms and the JDK's Signature). */
+    private static final SecureRandom NONCES = new SecureRandom();
+
+    /** Q = d*G on P-256 (0 < d < n). */
     static ECPoint eccPublic(BigInteger d) {
-        try {
-            byte[] c = unsigned(d, SEED_BYTES);
-            for (int i = 0; i < c.length / 2; i++) { // SunEC reads the seed little-endian
-                byte t = c[i];
-                c[i] = c[c.length - 1 - i];
-                c[c.length - 1 - i] = t;
-            }
-            KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-            g.initialize(P256, new java.security.SecureRandom() {
-                private boolean given;
-
-                @Override
-                public void nextBytes(byte[] bytes) {
-                    if (given || bytes.length != c.length) {
-                        java.util.Arrays.fill(bytes, (byte) 0); // unexpected draw: the check below fails
-                        return;
-                    }
-                    System.arraycopy(c, 0, bytes, 0, c.length);
-                    given = true;
-                }
-            });
-            java.security.KeyPair kp = g.generateKeyPair();
-            if (kp.getPrivate() instanceof java.security.interfaces.ECPrivateKey priv && priv.getS().equals(d)
-                    && kp.getPublic() instanceof java.security.interfaces.ECPublicKey pub) {
-                return pub.getW();
-            }
-        } catch (GeneralSecurityException e) {
-            // fall through to the slow way
-        }
-        return eccPublicSlow(d);
-    }
-
-    /**
-     * Q = d*G without relying on how the generator draws its scalar: ECDH(d, G) is the x coordinate of
-     * d*G; y is one of the two square roots of x^3 - 3x + b (p = 3 mod 4), and the right one is the one
-     * that verifies a signature made with d.
-     */
-    static ECPoint eccPublicSlow(BigInteger d) {
-        try {
-            KeyFactory kf = KeyFactory.getInstance("EC");
-            PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(d, P256));
-            KeyAgreement ka = KeyAgreement.getInstance("ECDH");
-            ka.init(priv);
-            ka.doPhase(kf.generatePublic(new ECPublicKeySpec(P256.getGenerator(), P256)), true);
-            BigInteger x = new BigInteger(1, ka.generateSecret());
-            BigInteger rhs = x.pow(3).subtract(x.multiply(BigInteger.valueOf(3))).add(P256_B).mod(P256_P);
-            BigInteger y = rhs.modPow(P256_P.add(BigInteger.ONE).shiftRight(2), P256_P);
-            byte[] probe = {0x54, 0x50, 0x4d};
-            Signature s = Signature.getInstance("SHA256withECDSA");
-            s.initSign(priv);
-            s.update(probe);
-            byte[] sig = s.sign();
-            Signature v = Signature.getInstance("SHA256withECDSA");
-            v.initVerify(kf.generatePublic(new ECPublicKeySpec(new ECPoint(x, y), P256)));
-            v.update(probe);
-            return new ECPoint(x, v.verify(sig) ? y : P256_P.subtract(y));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("P-256", e);
-        }
+        org.bouncycastle.math.ec.ECPoint q = COMB.multiply(BC_P256.getG(), d).normalize();
+        return new ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
     }
 
     /** True if (x, y) is d*G: a loaded ECC sensitive area must match its public area. */
@@ -212,6 +220,22 @@ final class Keys {
         }
     }
 
+    /** The JDK public key of a P-256 point, or null if (x, y) is not on the curve (Part 1 C.2). */
+    static PublicKey eccPublicKey(byte[] x, byte[] y) {
+        BigInteger bx = new BigInteger(1, x);
+        BigInteger by = new BigInteger(1, y);
+        try {
+            BC_P256.getCurve().validatePoint(bx, by); // coordinates below p and y^2 = x^3 - 3x + b
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        try {
+            return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(new ECPoint(bx, by), P256));
+        } catch (GeneralSecurityException e) {
+            return null;
+        }
+    }
+
     static PrivateKey eccPrivate(byte[] d) {
         try {
             return KeyFactory.getInstance("EC").generatePrivate(new ECPrivateKeySpec(new BigInteger(1, d), P256));
@@ -230,6 +254,14 @@ final class Keys {
         });
     }
 
+    /** The DER DigestInfo of a {@code hash} digest: what RSASSA-PKCS1-v1_5 signs (RFC 8017 9.2). */
+    static byte[] digestInfo(HashAlg hash, byte[] digest) {
+        byte[] prefix = digestInfo(hash);
+        byte[] t = java.util.Arrays.copyOf(prefix, prefix.length + digest.length);
+        System.arraycopy(digest, 0, t, prefix.length, digest.length);
+        return t;
+    }
+
     /** RSASSA-PKCS1-v1_5 (Part 1 B.7) of a {@code hash} digest: the signature bytes. */
     static byte[] signRsassa(PrivateKey key, HashAlg hash, byte[] digest) {
         byte[] prefix = digestInfo(hash);
@@ -238,10 +270,16 @@ final class Keys {
         return sign(key, "NONEwithRSA", t);
     }
 
-    /** ECDSA (Part 1 C.4) of a digest: r and s, each 32 bytes. */
+    /**
+     * ECDSA (Part 1 C.4) of a digest with a random nonce: r and s, each 32 bytes. A digest longer than
+     * the order is cut to its leftmost 256 bits (SEC 1 4.1.3 step 5, as libtpms and the JDK do).
+     */
     static byte[][] signEcdsa(PrivateKey key, byte[] digest) {
-        byte[] rs = sign(key, "NONEwithECDSAinP1363Format", digest);
-        return new byte[][] {Arrays.copyOf(rs, rs.length / 2), Arrays.copyOfRange(rs, rs.length / 2, rs.length)};
+        ECDSASigner signer = new ECDSASigner();
+        signer.init(true, new ParametersWithRandom(
+                new ECPrivateKeyParameters(((ECPrivateKey) key).getS(), BC_P256), NONCES));
+        BigInteger[] rs = signer.generateSignature(digest);
+        return new byte[][] {unsigned(rs[0], PublicArea.ECC_BYTES), unsigned(rs[1], PublicArea.ECC_BYTES)};
     }
 
     private static byte[] sign(PrivateKey key, String alg, byte[] message) {

@@ -5,7 +5,10 @@ import static org.qemu.helpers.tpmstub.engine.Params.param;
 
 import java.util.Set;
 
-/** Part 3 chapter 12 (Object Commands): Create, Load, ReadPublic, ActivateCredential, Unseal, CreateLoaded. */
+/**
+ * Part 3 chapter 12 (Object Commands): Create, Load, LoadExternal, ReadPublic, ActivateCredential,
+ * Unseal, ObjectChangeAuth, CreateLoaded.
+ */
 final class ObjectCommands implements ObjectHandleGroup {
     private final EngineCore core;
     private final PcrCommands pcrs;
@@ -18,7 +21,8 @@ final class ObjectCommands implements ObjectHandleGroup {
     @Override
     public Set<CommandCode> commands() {
         return Set.of(CommandCode.CREATE, CommandCode.LOAD, CommandCode.READ_PUBLIC, CommandCode.UNSEAL,
-                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.CREATE_LOADED);
+                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.CREATE_LOADED, CommandCode.LOAD_EXTERNAL,
+                CommandCode.OBJECT_CHANGE_AUTH);
     }
 
     @Override
@@ -61,6 +65,25 @@ final class ObjectCommands implements ObjectHandleGroup {
                 PublicArea pub = param(r, 2, PublicArea::read2b);
                 noMoreParams(r);
                 load(parent, priv, pub, c.out());
+            }
+            case LOAD_EXTERNAL -> {
+                SensitiveArea s = param(r, 1, ObjectCommands::sensitive2b);
+                PublicArea pub = param(r, 2, PublicArea::read2b);
+                long hierarchy = param(r, 3, rd -> {
+                    long h = rd.u32();
+                    if (!isHierarchy(h)) {
+                        throw new TpmFormatException(TpmRc.VALUE); // TPMI_RH_HIERARCHY+
+                    }
+                    return h;
+                });
+                noMoreParams(r);
+                loadExternal(s, pub, hierarchy, c.out());
+            }
+            case OBJECT_CHANGE_AUTH -> {
+                byte[] newAuth = param(r, 1, rd -> rd.tpm2b(Params.MAX_DIGEST));
+                noMoreParams(r);
+                objectChangeAuth(core.object(c.handle(0), 1), core.object(c.handle(1), 2),
+                        Authorisation.stripTrailingZeros(newAuth), c.out());
             }
             case READ_PUBLIC -> {
                 noMoreParams(r);
@@ -108,20 +131,10 @@ final class ObjectCommands implements ObjectHandleGroup {
             throws TpmFormatException {
         HashAlg alg = key.pub.nameAlg();
         byte[] seed;
-        if (key.pub.type() == PublicArea.ALG_RSA) {
-            seed = Keys.rsaOaepDecrypt(key.privateKey(), alg, "IDENTITY", secret);
-            if (seed == null || seed.length > alg.digestSize()) {
-                throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 2));
-            }
-        } else {
-            TpmReader r = new TpmReader(secret, 0, secret.length);
-            byte[] x = r.tpm2b(PublicArea.ECC_BYTES);
-            byte[] y = r.tpm2b(PublicArea.ECC_BYTES);
-            byte[] z = r.remaining() == 0 ? Keys.ecdhX(key.privateKey(), x, y) : null;
-            if (z == null) {
-                throw new TpmFormatException(TpmRc.withParameter(TpmRc.ECC_POINT, 2));
-            }
-            seed = Crypto.kdfe(alg, z, "IDENTITY", x, key.pub.uniqueX(), alg.digestSize() * 8);
+        try {
+            seed = SecretSharing.recover(key, "IDENTITY", secret);
+        } catch (TpmFormatException e) {
+            throw new TpmFormatException(TpmRc.withParameter(e.rc(), 2));
         }
         byte[] plain = ProtectedStorage.open(new ProtectedStorage.Protector(alg, seed, key.pub.symBits()),
                 activate.name(), blob);
@@ -183,10 +196,88 @@ final class ObjectCommands implements ObjectHandleGroup {
             ObjectCreation.check(q, parent.pub.has(PublicArea.FIXED_TPM));
             o = ObjectCreation.make(q, parent.hierarchy, core.random::fill);
             priv = ProtectedStorage.wrap(parent, o.name(), o.sensitive);
+            o.parentName = parent.name();
         }
         core.responseHandle = core.objects.add(o);
         out.tpm2b(priv);
         o.pub.writeTo(out);
+        out.tpm2b(o.name());
+    }
+
+    /**
+     * Part 3 12.8 TPM2_ObjectChangeAuth: the object's sensitive area with the new authValue (at most
+     * the nameAlg's digest size once trailing zeros are gone: TPM_RC_SIZE), wrapped for its parent
+     * (which must be the storage key it was loaded under: TPM_RC_TYPE for handle 2). The loaded object
+     * keeps its old authValue; the new private area is for TPM2_Load.
+     */
+    private void objectChangeAuth(TpmObject o, TpmObject parent, byte[] newAuth, TpmWriter out)
+            throws TpmFormatException {
+        if (newAuth.length > o.pub.nameAlg().digestSize()) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 1));
+        }
+        if (o.parentName == null || !java.security.MessageDigest.isEqual(o.parentName, parent.name())
+                || !parent.pub.isStorageParent() || parent.publicOnly()) {
+            throw new TpmFormatException(TpmRc.withHandle(TpmRc.TYPE, 2));
+        }
+        SensitiveArea s = o.sensitive;
+        out.tpm2b(ProtectedStorage.wrap(parent, o.name(),
+                new SensitiveArea(s.type(), newAuth, s.seedValue(), s.secret())));
+    }
+
+    /** TPM2B_SENSITIVE: empty (a public-only load), or a TPMT_SENSITIVE that fills it exactly. */
+    private static SensitiveArea sensitive2b(TpmReader r) throws TpmFormatException {
+        int size = r.u16();
+        if (size == 0) {
+            return null;
+        }
+        int outer = r.pushLimit(size);
+        SensitiveArea s = SensitiveArea.read(r);
+        if (r.remaining() != 0) {
+            throw new TpmFormatException(TpmRc.SIZE);
+        }
+        r.restoreLimit(outer);
+        return s;
+    }
+
+    /**
+     * Part 3 12.3 TPM2_LoadExternal (libtpms's order of checks): a public area alone (any hierarchy;
+     * the object can then verify signatures and encrypt, nothing that needs its authorisation), or with
+     * its sensitive area (NULL hierarchy only, and neither fixedTPM, fixedParent nor restricted: it
+     * must not pass for a key of this TPM). The key must be whole (RSA-2048 modulus, a P-256 point on
+     * the curve; TPM_RC_KEY / TPM_RC_ECC_POINT) and the sensitive area its own (TPM_RC_BINDING).
+     */
+    private void loadExternal(SensitiveArea s, PublicArea pub, long hierarchy, TpmWriter out)
+            throws TpmFormatException {
+        if (core.objects.size() >= ObjectSlots.MAX_LOADED_OBJECTS) {
+            throw new TpmFormatException(TpmRc.OBJECT_MEMORY);
+        }
+        if (s != null) {
+            if (hierarchy != TpmEngine.RH_NULL) {
+                throw new TpmFormatException(TpmRc.withParameter(TpmRc.HIERARCHY, 3));
+            }
+            if (pub.has(PublicArea.FIXED_TPM) || pub.has(PublicArea.FIXED_PARENT) || pub.has(PublicArea.RESTRICTED)) {
+                throw new TpmFormatException(TpmRc.withParameter(TpmRc.ATTRIBUTES, 2));
+            }
+        }
+        if (pub.authPolicy().length != 0 && pub.authPolicy().length != pub.nameAlg().digestSize()) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 2));
+        }
+        if (pub.type() == PublicArea.ALG_RSA && pub.uniqueX().length != PublicArea.RSA_BITS / 8
+                || pub.type() == PublicArea.ALG_ECC && (pub.uniqueX().length != PublicArea.ECC_BYTES
+                        || pub.uniqueY().length != PublicArea.ECC_BYTES)) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.KEY, 2));
+        }
+        if (pub.type() == PublicArea.ALG_ECC && Keys.eccPublicKey(pub.uniqueX(), pub.uniqueY()) == null) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.ECC_POINT, 2));
+        }
+        if (s != null && s.type() != pub.type()) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.TYPE, 1));
+        }
+        if (s != null && !TpmObject.bound(pub, s)) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.BINDING, 2));
+        }
+        TpmObject o = new TpmObject(pub, s, hierarchy);
+        core.responseHandle = core.objects.add(o);
         out.tpm2b(o.name());
     }
 
@@ -204,7 +295,9 @@ final class ObjectCommands implements ObjectHandleGroup {
         if (!TpmObject.bound(pub, s)) {
             throw new TpmFormatException(TpmRc.withParameter(TpmRc.BINDING, 2));
         }
-        core.responseHandle = core.objects.add(new TpmObject(pub, s, parent.hierarchy));
+        TpmObject o = new TpmObject(pub, s, parent.hierarchy);
+        o.parentName = parent.name();
+        core.responseHandle = core.objects.add(o);
         out.tpm2b(name);
     }
 }

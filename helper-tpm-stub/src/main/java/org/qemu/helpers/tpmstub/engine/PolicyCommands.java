@@ -10,7 +10,7 @@ import java.util.Set;
 import org.qemu.helpers.tpmstub.engine.Params.PcrSelection;
 
 /**
- * Part 3 chapter 23 (Enhanced Authorization): PolicySecret, PolicyPCR, PolicyAuthValue,
+ * Part 3 chapter 23 (Enhanced Authorization): PolicySecret, PolicyOR, PolicyPCR, PolicyAuthValue,
  * PolicyPassword, PolicyCommandCode, PolicyGetDigest, and PolicyRestart (Part 3 11.2, kept here
  * with the commands whose state it resets), on policy and trial sessions. Each assertion
  * extends the session's policyDigest as its Part 3 section says; a policy session also records
@@ -32,7 +32,7 @@ final class PolicyCommands implements CommandGroup {
     public Set<CommandCode> commands() {
         return Set.of(CommandCode.POLICY_PCR, CommandCode.POLICY_AUTH_VALUE, CommandCode.POLICY_PASSWORD,
                 CommandCode.POLICY_COMMAND_CODE, CommandCode.POLICY_RESTART, CommandCode.POLICY_GET_DIGEST,
-                CommandCode.POLICY_SECRET);
+                CommandCode.POLICY_SECRET, CommandCode.POLICY_OR);
     }
 
     /** The handle of the policy session: the second one of PolicySecret, else the only one. */
@@ -43,7 +43,7 @@ final class PolicyCommands implements CommandGroup {
     @Override
     public long handle(CommandCode cc, int index, long h) throws TpmFormatException {
         if (index != sessionIndex(cc)) {
-            return entity(h); // PolicySecret's authHandle: TPMI_DH_ENTITY
+            return EngineCore.entityHandle(h); // PolicySecret's authHandle: TPMI_DH_ENTITY
         }
         if (!Authorisation.isPolicySessionHandle(h)) {
             throw new TpmFormatException(TpmRc.VALUE); // TPMI_SH_POLICY
@@ -51,30 +51,10 @@ final class PolicyCommands implements CommandGroup {
         return h;
     }
 
-    /**
-     * TPMI_DH_ENTITY as far as entities exist here: the hierarchies and lockout, objects, NV indices
-     * and PCRs (Part 2 9.6).
-     */
-    private static long entity(long h) throws TpmFormatException {
-        int type = (int) (h >>> 24);
-        boolean ok = h == TpmEngine.RH_OWNER || h == TpmEngine.RH_ENDORSEMENT || h == TpmEngine.RH_PLATFORM
-                || h == TpmEngine.RH_LOCKOUT || type == 0x80 || type == 0x81 || type == 0x01
-                || h < PcrAttributes.COUNT;
-        if (!ok) {
-            throw new TpmFormatException(TpmRc.VALUE);
-        }
-        return h;
-    }
-
     @Override
     public void checkLoaded(CommandCode cc, int index, long h) throws TpmFormatException {
         if (index != sessionIndex(cc)) {
-            int type = (int) (h >>> 24);
-            if (type == 0x80 || type == 0x81) {
-                core.checkObjectLoaded(h);
-            } else if (type == 0x01 && !core.st.nv.containsKey(h)) {
-                throw new TpmFormatException(TpmRc.HANDLE);
-            }
+            core.checkEntityLoaded(h);
             return;
         }
         Authorisation.AuthSession s = core.sessions.get(h);
@@ -95,6 +75,11 @@ final class PolicyCommands implements CommandGroup {
                 int expiration = param(r, 4, TpmReader::s32);
                 noMoreParams(r);
                 policySecret(s, core.name(c.handle(0)), nonceTpm, cpHashA, policyRef, expiration, c.out());
+            }
+            case POLICY_OR -> {
+                List<byte[]> hashes = param(r, 1, PolicyCommands::digestList);
+                noMoreParams(r);
+                policyOr(s, hashes);
             }
             case POLICY_PCR -> {
                 byte[] pcrDigest = param(r, 1, rd -> rd.tpm2b(Params.MAX_DIGEST));
@@ -156,6 +141,38 @@ final class PolicyCommands implements CommandGroup {
         s.extend(policyRef);
         out.u16(0); // timeout
         out.u16(ST_AUTH_SECRET).u32(TpmEngine.RH_NULL).u16(0);
+    }
+
+    /** TPML_DIGEST of PolicyOR: 2 to 8 digests (libtpms: a count outside that is TPM_RC_SIZE). */
+    private static List<byte[]> digestList(TpmReader r) throws TpmFormatException {
+        long count = r.u32();
+        if (count < 2 || count > 8) {
+            throw new TpmFormatException(TpmRc.SIZE);
+        }
+        List<byte[]> out = new java.util.ArrayList<>((int) count);
+        for (int i = 0; i < count; i++) {
+            out.add(r.tpm2b(Params.MAX_DIGEST));
+        }
+        return out;
+    }
+
+    /**
+     * Part 3 23.6 TPM2_PolicyOR: a policy session's policyDigest must be one of pHashList
+     * (TPM_RC_VALUE, parameter 1; a trial session takes any), then policyDigest_new =
+     * H(0...0 || TPM_CC_PolicyOR || digest_1 || ... || digest_n).
+     */
+    private static void policyOr(Authorisation.AuthSession s, List<byte[]> hashes) throws TpmFormatException {
+        if (s.type != Authorisation.AuthSession.TRIAL
+                && hashes.stream().noneMatch(d -> MessageDigest.isEqual(d, s.policyDigest))) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 1));
+        }
+        byte[][] parts = new byte[hashes.size() + 1][];
+        parts[0] = Params.u32Bytes(CommandCode.POLICY_OR.code());
+        for (int i = 0; i < hashes.size(); i++) {
+            parts[i + 1] = hashes.get(i);
+        }
+        s.policyDigest = new byte[s.alg.digestSize()];
+        s.extend(parts);
     }
 
     /**

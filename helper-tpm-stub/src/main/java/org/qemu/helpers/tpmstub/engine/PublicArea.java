@@ -116,7 +116,7 @@ record PublicArea(int type, HashAlg nameAlg, int attributes, byte[] authPolicy, 
 
     private void writeScheme(TpmWriter w) {
         w.u16(scheme);
-        if (scheme != ALG_NULL) {
+        if (scheme != ALG_NULL && scheme != ALG_RSAES) { // TPMS_ENC_SCHEME_RSAES is empty
             w.u16(schemeHash);
         }
     }
@@ -188,9 +188,6 @@ record PublicArea(int type, HashAlg nameAlg, int attributes, byte[] authPolicy, 
                 schemeHash = scheme == ALG_RSAES ? 0 : Params.hashAlg(r).algId();
             } else if (scheme != ALG_NULL) {
                 throw new TpmFormatException(TpmRc.SCHEME);
-            }
-            if (scheme == ALG_RSAES) {
-                throw new TpmFormatException(TpmRc.SCHEME); // RSAES has no hash: not offered here
             }
             if (type == ALG_RSA) {
                 keyBits = r.u16();

@@ -60,9 +60,9 @@ public final class TpmEngine {
         this.auth = new Authorisation(core);
         PcrCommands pcrs = new PcrCommands(core);
         this.hashing = new HashCommands(core, pcrs);
-        for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core),
+        for (CommandGroup g : List.of(new StartupCommands(core), new SessionCommands(core, auth),
                 new ObjectCommands(core, pcrs), hashing, new AttestationCommands(core, pcrs), new SigningCommands(core),
-                new RandomCommands(core), pcrs, new PolicyCommands(core, pcrs), new HierarchyCommands(core, pcrs),
+                new RandomCommands(core), new AsymmetricCommands(core), pcrs, new PolicyCommands(core, pcrs), new HierarchyCommands(core, pcrs),
                 new ContextCommands(core), new ClockCommands(core), new CapabilityCommands(core),
                 new NvCommands(core))) {
             for (CommandCode cc : g.commands()) {
@@ -260,15 +260,21 @@ public final class TpmEngine {
                 throw new TpmFormatException(TpmRc.AUTH_CONTEXT);
             }
             int outer = r.pushLimit((int) authSize);
-            sessions = auth.parseSessions(r);
+            sessions = auth.parseSessions(cc, r);
             r.restoreLimit(outer);
-            auth.check(cc, handles, sessions, cmd, r.position());
+            byte[] plain = auth.check(cc, handles, sessions, cmd, r.position());
+            if (plain != cmd) { // the first parameter was decrypted (Part 1 21)
+                r = new TpmReader(plain, r.position(), plain.length);
+            }
         } else if (cc.authHandles() > 0) {
             throw new TpmFormatException(TpmRc.AUTH_MISSING);
         }
         TpmWriter params = new TpmWriter(256);
         group.execute(new Command(cc, handles, r, params, locality));
         byte[] p = params.toByteArray();
+        if (tag == ST_SESSIONS) {
+            p = auth.prepareResponse(cc, sessions, p);
+        }
         TpmWriter out = new TpmWriter(p.length + 64);
         out.u16(tag).u32(0).u32(TpmRc.SUCCESS);
         if (core.responseHandle >= 0) {

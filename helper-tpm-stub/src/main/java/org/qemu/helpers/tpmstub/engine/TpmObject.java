@@ -13,6 +13,12 @@ final class TpmObject implements LoadedObject {
     final long hierarchy;
     private final byte[] name;
     private PrivateKey privateKey;
+    /**
+     * The Name of the storage key it was loaded under (Load, CreateLoaded), kept in its saved
+     * contexts; null where unknown (primaries, LoadExternal, persistent objects). ObjectChangeAuth
+     * checks it where libtpms compares qualified names.
+     */
+    byte[] parentName;
 
     TpmObject(PublicArea pub, SensitiveArea sensitive, long hierarchy) {
         this.pub = pub;
@@ -23,7 +29,12 @@ final class TpmObject implements LoadedObject {
 
     @Override
     public byte[] authValue() {
-        return sensitive.authValue();
+        return sensitive == null ? new byte[0] : sensitive.authValue();
+    }
+
+    /** Loaded by LoadExternal without a sensitive area (Part 3 12.3): it can verify and encrypt only. */
+    boolean publicOnly() {
+        return sensitive == null;
     }
 
     @Override

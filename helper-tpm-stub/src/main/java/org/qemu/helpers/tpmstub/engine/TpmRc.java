@@ -49,6 +49,7 @@ public final class TpmRc {
     public static final int ECC_POINT = FMT1 + 0x027;
     public static final int TAG = FMT1 + 0x017;
     public static final int TICKET = FMT1 + 0x020;
+    public static final int SIGNATURE = FMT1 + 0x01B;
     public static final int AUTH_FAIL = FMT1 + 0x00E;
     public static final int NONCE = FMT1 + 0x00F;
     public static final int KEY_SIZE = FMT1 + 0x007;

@@ -121,6 +121,11 @@ public final class TpmState {
         return pcrs[bank.ordinal()][index].clone();
     }
 
+    /** True if PCR {@code index} of an allocated {@code bank} holds {@code value} (compares, copies nothing). */
+    public boolean pcrEquals(HashAlg bank, int index, byte[] value) {
+        return allocated.contains(bank) && java.util.Arrays.equals(pcrs[bank.ordinal()][index], value);
+    }
+
     // ------------------------------------------------------------ encoding
 
     private static int bankMask(Set<HashAlg> banks) {

@@ -69,13 +69,37 @@ class TpmInputsFuzzTest {
         TpmState.decodeVolatile(tpm.encodeVolatile());
     }
 
-    /** A header with a known command code and a plausible size, then fuzzed parameters. */
+    /** Session handles an authorisation area names: password, the first HMAC and the first policy session. */
+    private static final int[] SESSION_HANDLES = {0x40000009, 0x02000000, 0x03000000};
+
+    /**
+     * A header with a known command code and a plausible size, then fuzzed parameters; or, for a command
+     * with handles, fuzzed handles and a well-formed authorisation area (password, HMAC or policy session,
+     * fuzzed attributes: decrypt/encrypt/audit included) before them.
+     */
     private static byte[] structured(FuzzedDataProvider in) {
+        CommandCode cc = in.pickValue(CODES);
+        if (cc.handles() > 0 && in.consumeBoolean()) {
+            ByteBuffer b = ByteBuffer.allocate(4096);
+            b.putShort((short) TpmEngine.ST_SESSIONS).putInt(0).putInt(cc.code());
+            for (int i = 0; i < cc.handles(); i++) {
+                b.putInt(in.consumeBoolean() ? 0x80000000 + in.consumeInt(0, 3) : in.consumeInt());
+            }
+            byte[] nonce = in.consumeBytes(in.consumeInt(0, 64));
+            byte[] hmac = in.consumeBytes(in.consumeInt(0, 64));
+            b.putInt(4 + 2 + nonce.length + 1 + 2 + hmac.length).putInt(in.pickValue(new Integer[] {
+                SESSION_HANDLES[0], SESSION_HANDLES[1], SESSION_HANDLES[2]}));
+            b.putShort((short) nonce.length).put(nonce).put(in.consumeByte()).putShort((short) hmac.length).put(hmac);
+            byte[] params = in.consumeBytes(Math.min(b.remaining(), in.consumeInt(0, 600)));
+            b.put(params);
+            b.putInt(2, b.position());
+            return java.util.Arrays.copyOf(b.array(), b.position());
+        }
         byte[] params = in.consumeBytes(in.consumeInt(0, 600));
         int size = in.consumeBoolean() ? 10 + params.length : in.consumeInt(0, 5000);
         return ByteBuffer.allocate(10 + params.length)
                 .putShort((short) (in.consumeBoolean() ? TpmEngine.ST_NO_SESSIONS : TpmEngine.ST_SESSIONS))
-                .putInt(size).putInt(in.pickValue(CODES).code()).put(params).array();
+                .putInt(size).putInt(cc.code()).put(params).array();
     }
 
     private static void check(byte[] command, byte[] response) {

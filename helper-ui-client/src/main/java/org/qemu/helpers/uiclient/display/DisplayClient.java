@@ -34,6 +34,16 @@ public final class DisplayClient implements AutoCloseable {
     private static final long REGISTER_TIMEOUT_MS = 15_000;
     /** Attach attempts per owner (QEMU may own the name a moment before its objects answer). */
     private static final int ATTACH_ATTEMPTS = 5;
+    /**
+     * The pause between two key transitions of one call. QEMU's PS/2 keyboard holds 16 scancode bytes
+     * (hw/input/ps2.c PS2_QUEUE_SIZE, "Queue size required by PS/2 protocol") and drops what comes while it is full;
+     * sent as fast as D-Bus answers, a guest that reads slowly (TCG on a loaded host, LibvirtDisplayIT) lost the
+     * middle of a typed command. 10 ms a transition lets the guest fall 160 ms behind (about 30 characters a second);
+     * a long text goes faster so that one call (TypeText) stays within {@link #TYPING_BUDGET_MS}, below the 20 s a
+     * D-Bus caller waits by default.
+     */
+    static final long KEY_INTERVAL_MS = 10;
+    static final long TYPING_BUDGET_MS = 15_000;
 
     private final DBusConnection bus;
     private final OwnerGate gate;
@@ -304,15 +314,32 @@ public final class DisplayClient implements AutoCloseable {
         return new Attempt(f, "");
     }
 
-    /** Send key transitions to a console, in order. */
+    /** Send key transitions to a console, in order, {@link #KEY_INTERVAL_MS} apart (less for a long text). */
     public void keys(int console, List<KeyEvent> keys) throws DisplayUnavailableException {
         Display1.Keyboard kb = require(console).keyboard();
-        for (KeyEvent k : keys) {
+        long interval = Math.min(KEY_INTERVAL_MS, TYPING_BUDGET_MS / Math.max(1, keys.size()));
+        for (int i = 0; i < keys.size(); i++) {
+            KeyEvent k = keys.get(i);
+            if (i > 0) {
+                pause(interval);
+            }
             if (k.press()) {
                 kb.Press(new UInt32(k.qnum()));
             } else {
                 kb.Release(new UInt32(k.qnum()));
             }
+        }
+    }
+
+    private static void pause(long millis) throws DisplayUnavailableException {
+        if (millis <= 0) {
+            return;
+        }
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DisplayUnavailableException("interrupted while typing");
         }
     }
 

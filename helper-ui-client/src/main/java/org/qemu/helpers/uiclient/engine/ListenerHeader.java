@@ -81,6 +81,9 @@ public final class ListenerHeader {
                 strLen = (int) n;
                 p = strStart + strLen + 1;
             } else if (t == 'g') {
+                if (p >= end) {
+                    return Kind.OTHER; // the signature's length byte is past the fields (found by fuzzing)
+                }
                 strLen = fields[p] & 0xff;
                 strStart = p + 1;
                 if (strStart + strLen + 1 > end) {

@@ -13,25 +13,39 @@ import java.util.Map;
 final class Http {
     /** Largest POST body read (an input event or a batch of bench acknowledgements). */
     static final int MAX_BODY = 4096;
-    private static final int MAX_QUERY = 2048;
+    static final int MAX_QUERY = 2048;
+    /** Console ids a client may name (QEMU numbers its consoles from 0; far fewer exist). */
+    static final int MAX_CONSOLES = 1024;
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:;"
             + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private Http() {
     }
 
-    /** The query parameters (the first of each name), none if the query is absent or longer than 2 KiB. */
+    /** The query parameters of the request (see {@link #query(String)}). */
     static Map<String, String> query(HttpExchange ex) {
+        return query(ex.getRequestURI().getRawQuery());
+    }
+
+    /**
+     * The parameters of a raw query string (the first of each name), none if it is absent or longer than
+     * {@value #MAX_QUERY} characters; a pair whose percent-escapes are malformed (RFC 3986 2.1; the JDK's server
+     * refuses such a request line before a handler runs, this keeps the parse total on its own) is skipped.
+     */
+    static Map<String, String> query(String raw) {
         Map<String, String> out = new HashMap<>();
-        String q = ex.getRequestURI().getRawQuery();
-        if (q == null || q.length() > MAX_QUERY) {
+        if (raw == null || raw.length() > MAX_QUERY) {
             return out;
         }
-        for (String part : q.split("&")) {
+        for (String part : raw.split("&")) {
             int eq = part.indexOf('=');
             if (eq > 0) {
-                out.putIfAbsent(URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8),
-                        URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                try {
+                    out.putIfAbsent(URLDecoder.decode(part.substring(0, eq), StandardCharsets.UTF_8),
+                            URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8));
+                } catch (IllegalArgumentException malformedEscape) {
+                    // skipped: the parameter is absent
+                }
             }
         }
         return out;
@@ -39,9 +53,14 @@ final class Http {
 
     /** The {@code console} query parameter (0..1023), 0 if absent or not a number. */
     static int consoleParam(HttpExchange ex) {
+        return consoleParam(query(ex));
+    }
+
+    /** The {@code console} parameter of parsed query parameters (0..1023), 0 if absent or not a number. */
+    static int consoleParam(Map<String, String> query) {
         try {
-            int c = Integer.parseInt(query(ex).getOrDefault("console", "0"));
-            return c >= 0 && c < 1024 ? c : 0;
+            int c = Integer.parseInt(query.getOrDefault("console", "0"));
+            return c >= 0 && c < MAX_CONSOLES ? c : 0;
         } catch (NumberFormatException e) {
             return 0;
         }
@@ -85,10 +104,10 @@ final class Http {
     }
 
     /**
-     * The JSON body of a POST of at most {@link #MAX_BODY} bytes, or null after replying 405
-     * (not a POST), 413 (too large) or 400 (not JSON).
+     * The body of a POST of at most {@link #MAX_BODY} bytes, or null after replying 405 (not a POST) or 413 (too
+     * large).
      */
-    static JsonNode jsonBody(HttpExchange ex) throws IOException {
+    static byte[] postBody(HttpExchange ex) throws IOException {
         if (!"POST".equals(ex.getRequestMethod())) {
             text(ex, 405, "POST only\n");
             return null;
@@ -96,6 +115,18 @@ final class Http {
         byte[] b = ex.getRequestBody().readNBytes(MAX_BODY + 1);
         if (b.length > MAX_BODY) {
             text(ex, 413, "body larger than " + MAX_BODY + " bytes\n");
+            return null;
+        }
+        return b;
+    }
+
+    /**
+     * The JSON body of a POST of at most {@link #MAX_BODY} bytes, or null after replying 405
+     * (not a POST), 413 (too large) or 400 (not JSON).
+     */
+    static JsonNode jsonBody(HttpExchange ex) throws IOException {
+        byte[] b = postBody(ex);
+        if (b == null) {
             return null;
         }
         try {

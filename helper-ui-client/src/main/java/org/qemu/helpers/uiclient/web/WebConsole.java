@@ -94,37 +94,23 @@ public final class WebConsole implements AutoCloseable {
 
     private void handle(HttpExchange ex) throws IOException {
         try (ex) {
-            if (!gate.hostAllowed(ex)) {
+            if (!gate.admit(ex)) {
                 return;
             }
             String path = ex.getRequestURI().getPath();
             switch (path) {
                 case "/app.js" -> Http.resource(ex, "app.js", "text/javascript; charset=utf-8");
                 case "/app.css" -> Http.resource(ex, "app.css", "text/css; charset=utf-8");
-                case "/" -> {
-                    if (gate.authorized(ex)) {
-                        Http.resource(ex, "index.html", "text/html; charset=utf-8");
-                    }
-                }
-                case "/events" -> {
-                    if (gate.authorized(ex)) {
-                        streams.serve(ex);
-                    }
-                }
-                case "/input" -> {
-                    if (gate.authorized(ex)) {
-                        input.handle(ex);
-                    }
-                }
+                case "/" -> Http.resource(ex, "index.html", "text/html; charset=utf-8");
+                case "/events" -> streams.serve(ex);
+                case "/input" -> input.handle(ex);
                 case "/ack", "/stats" -> {
                     if (bench == null) {
                         Http.text(ex, 404, "not found\n");
-                    } else if (gate.authorized(ex)) {
-                        if (path.equals("/ack")) {
-                            bench.ack(ex);
-                        } else {
-                            bench.stats(ex);
-                        }
+                    } else if (path.equals("/ack")) {
+                        bench.ack(ex);
+                    } else {
+                        bench.stats(ex);
                     }
                 }
                 default -> Http.text(ex, 404, "not found\n");

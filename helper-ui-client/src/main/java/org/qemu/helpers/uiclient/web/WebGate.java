@@ -12,9 +12,23 @@ import org.qemu.helpers.uiclient.display.UiLog;
  * Who may use the web console: a request must name one of our literal addresses in its Host
  * header (DNS rebinding: a page of another origin that resolves its name to 127.0.0.1 still
  * sends its own Host) and, for anything but the page's static files, carry the token (from
- * {@code ?token=} or the {@code X-Token} header, compared in constant time).
+ * {@code ?token=} or the {@code X-Token} header, compared in constant time). The decision is
+ * {@link #admit(String, String, String, String)}, free of I/O; {@link #admit(HttpExchange)}
+ * answers a refused request with it.
  */
 final class WebGate {
+    /** The page's static files: no secret in them, the page needs them before it has read the token. */
+    static final Set<String> PUBLIC_PATHS = Set.of("/app.js", "/app.css");
+
+    /** Why a request goes no further: the status and the fixed text it is answered with (nothing of the request). */
+    record Refusal(int status, String text) {
+    }
+
+    static final Refusal WRONG_HOST = new Refusal(421, "wrong Host header: open the address the helper printed\n");
+    static final Refusal NO_TOKEN = new Refusal(403, "token required: open the URL with ?token= printed at start"
+            + " (also in STATE_DIR/web-token)\n");
+    static final Refusal WRONG_TOKEN = new Refusal(403, "wrong token\n");
+
     private final byte[] token;
     private final Set<String> allowedHosts;
     private final UiLog log;
@@ -27,32 +41,43 @@ final class WebGate {
         this.log = log;
     }
 
-    /** Whether the Host header is ours; if not, the request is answered 421. */
-    boolean hostAllowed(HttpExchange ex) throws IOException {
-        String host = ex.getRequestHeaders().getFirst("Host");
-        if (host == null || !allowedHosts.contains(host)) {
-            Http.text(ex, 421, "wrong Host header: open the address the helper printed\n");
+    /** {@link #admit(String, String, String, String)} of the request; a refused one is answered here. */
+    boolean admit(HttpExchange ex) throws IOException {
+        var headers = ex.getRequestHeaders();
+        Refusal r = admit(headers.getFirst("Host"), ex.getRequestURI().getPath(), headers.getFirst("X-Token"),
+                ex.getRequestURI().getRawQuery());
+        if (r != null) {
+            Http.text(ex, r.status(), r.text());
             return false;
         }
         return true;
     }
 
-    /** Whether the request carries the token; if not, it is answered 403 (logged, the first ten then every 100th). */
-    boolean authorized(HttpExchange ex) throws IOException {
-        String given = ex.getRequestHeaders().getFirst("X-Token");
-        if (given == null) {
-            given = Http.query(ex).get("token");
+    /**
+     * Null when a request for {@code path} may go on; else why not: a Host header that is not ours (421), then,
+     * unless the path is one of {@link #PUBLIC_PATHS}, a missing or wrong token (403; logged, the first ten then
+     * every 100th). The token is the {@code X-Token} header if present, else the {@code token} query parameter.
+     */
+    Refusal admit(String host, String path, String tokenHeader, String rawQuery) {
+        if (host == null || !allowedHosts.contains(host)) {
+            return WRONG_HOST;
         }
-        boolean ok = given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.US_ASCII));
-        if (!ok) {
-            int n = denied.incrementAndGet();
-            if (n <= 10 || n % 100 == 0) {
-                log.warn("web-denied", "path", ex.getRequestURI().getPath(), "reason",
-                        given == null ? "no token" : "wrong token", "count", n);
-            }
-            Http.text(ex, 403, given == null ? "token required: open the URL with ?token= printed at start"
-                    + " (also in STATE_DIR/web-token)\n" : "wrong token\n");
+        if (path != null && PUBLIC_PATHS.contains(path)) { // Set.of refuses contains(null)
+            return null;
         }
-        return ok;
+        String given = tokenHeader != null ? tokenHeader : Http.query(rawQuery).get("token");
+        if (given != null && MessageDigest.isEqual(token, given.getBytes(StandardCharsets.US_ASCII))) {
+            return null;
+        }
+        int n = denied.incrementAndGet();
+        if (n <= 10 || n % 100 == 0) {
+            log.warn("web-denied", "path", path, "reason", given == null ? "no token" : "wrong token", "count", n);
+        }
+        return given == null ? NO_TOKEN : WRONG_TOKEN;
+    }
+
+    /** Requests refused for their token so far. */
+    int denied() {
+        return denied.get();
     }
 }

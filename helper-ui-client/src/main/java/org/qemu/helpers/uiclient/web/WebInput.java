@@ -20,9 +20,42 @@ import org.qemu.helpers.uiclient.engine.Qnum;
  * The page's keyboard and mouse ({@code POST /input}, after the gate): one JSON event
  * {@code {console, kind: key|button|move|wheel, ...}} per request, sent to QEMU before the reply
  * (the page sends them one at a time, so a press and its release keep their order). Keys are
- * KeyboardEvent.code values mapped to qnum; everything is range-checked before it is sent.
+ * KeyboardEvent.code values mapped to qnum; {@link #parse} range-checks everything, free of I/O,
+ * before anything is sent.
  */
 final class WebInput {
+    /** Largest relative motion of one event, each axis (a browser reports a few hundred at most). */
+    static final int MAX_MOTION = 4096;
+    /** Largest absolute coordinate taken from the page (clamped again to the console's surface). */
+    static final int MAX_POSITION = 65535;
+
+    /** One input event the page sent, checked: what {@link #handle} sends to QEMU. */
+    sealed interface Event {
+        int console();
+    }
+
+    record Key(int console, int qnum, boolean down) implements Event {
+    }
+
+    /** MouseEvent.button 0/1/2 = left/middle/right = QEMU InputButton 0/1/2. */
+    record Button(int console, int button, boolean down) implements Event {
+    }
+
+    /** A wheel step: InputButton 3 (wheel-up) or 4 (wheel-down), pressed and released. */
+    record Wheel(int console, int button) implements Event {
+    }
+
+    /** A move: x/y for an absolute pointer, dx/dy for a relative one; refresh re-reads Mouse.IsAbsolute. */
+    record Move(int console, int x, int y, int dx, int dy, boolean refresh) implements Event {
+    }
+
+    /** An input body refused (answered 400 with the message); nothing of it was sent. */
+    static final class RejectedInput extends Exception {
+        RejectedInput(String message) {
+            super(message);
+        }
+    }
+
     private final DisplayClient display;
     /** Mouse.IsAbsolute per console, read once and again when the page asks (move with refresh). */
     private final Map<Integer, Boolean> absolute = new ConcurrentHashMap<>();
@@ -32,49 +65,19 @@ final class WebInput {
     }
 
     void handle(HttpExchange ex) throws IOException {
-        JsonNode n = Http.jsonBody(ex);
-        if (n == null) {
+        byte[] body = Http.postBody(ex);
+        if (body == null) {
             return;
         }
-        int console = n.path("console").asInt(0);
-        String kind = n.path("kind").asText("");
+        Event event;
         try {
-            switch (kind) {
-                case "key" -> {
-                    Optional<Integer> q = Qnum.fromBrowserCode(n.path("code").asText(""));
-                    if (q.isEmpty()) {
-                        Http.text(ex, 400, "unknown key code\n");
-                        return;
-                    }
-                    boolean down = n.path("down").asBoolean(false);
-                    display.keys(console, List.of(down ? KeyEvent.press(q.get()) : KeyEvent.release(q.get())));
-                }
-                case "button" -> {
-                    int b = n.path("button").asInt(-1);
-                    // MouseEvent.button 0/1/2 = left/middle/right = QEMU InputButton 0/1/2
-                    if (b < 0 || b > 2) {
-                        Http.text(ex, 400, "button must be 0, 1 or 2\n");
-                        return;
-                    }
-                    Display1.Mouse m = display.mouse(console);
-                    if (n.path("down").asBoolean(false)) {
-                        m.Press(new UInt32(b));
-                    } else {
-                        m.Release(new UInt32(b));
-                    }
-                }
-                case "wheel" -> {
-                    int button = n.path("dy").asInt(0) < 0 ? 3 : 4; // InputButton wheel-up / wheel-down
-                    Display1.Mouse m = display.mouse(console);
-                    m.Press(new UInt32(button));
-                    m.Release(new UInt32(button));
-                }
-                case "move" -> move(console, n);
-                default -> {
-                    Http.text(ex, 400, "kind must be key, button, move or wheel\n");
-                    return;
-                }
-            }
+            event = parse(body);
+        } catch (RejectedInput e) {
+            Http.text(ex, 400, e.getMessage() + "\n");
+            return;
+        }
+        try {
+            send(event);
             Http.text(ex, 200, "ok\n");
         } catch (DisplayUnavailableException e) {
             Http.text(ex, 409, e.getMessage() + "\n");
@@ -83,26 +86,95 @@ final class WebInput {
         }
     }
 
+    /**
+     * The event in a POST body of at most {@link Http#MAX_BODY} bytes; {@link RejectedInput} (with a fixed message,
+     * nothing of the body) when it is not JSON, names no known kind, or a field is out of range.
+     */
+    static Event parse(byte[] body) throws RejectedInput {
+        if (body.length > Http.MAX_BODY) {
+            throw new RejectedInput("body larger than " + Http.MAX_BODY + " bytes");
+        }
+        JsonNode n;
+        try {
+            n = Json.mapper().readTree(body);
+        } catch (IOException e) {
+            throw new RejectedInput("body is not JSON");
+        }
+        if (n == null || !n.isObject()) {
+            throw new RejectedInput("body is not a JSON object");
+        }
+        JsonNode c = n.path("console");
+        int console = c.isMissingNode() ? 0 : c.canConvertToInt() ? c.asInt() : -1;
+        if (console < 0 || console >= Http.MAX_CONSOLES) {
+            throw new RejectedInput("console must be 0.." + (Http.MAX_CONSOLES - 1));
+        }
+        switch (n.path("kind").asText("")) {
+            case "key" -> {
+                Optional<Integer> q = Qnum.fromBrowserCode(n.path("code").asText(""));
+                if (q.isEmpty()) {
+                    throw new RejectedInput("unknown key code");
+                }
+                return new Key(console, q.get(), n.path("down").asBoolean(false));
+            }
+            case "button" -> {
+                int b = n.path("button").asInt(-1);
+                if (b < 0 || b > 2) {
+                    throw new RejectedInput("button must be 0, 1 or 2");
+                }
+                return new Button(console, b, n.path("down").asBoolean(false));
+            }
+            case "wheel" -> {
+                return new Wheel(console, n.path("dy").asInt(0) < 0 ? 3 : 4);
+            }
+            case "move" -> {
+                return new Move(console, clamp(n.path("x").asInt(0), 0, MAX_POSITION),
+                        clamp(n.path("y").asInt(0), 0, MAX_POSITION), clamp(n.path("dx").asInt(0), -MAX_MOTION,
+                        MAX_MOTION), clamp(n.path("dy").asInt(0), -MAX_MOTION, MAX_MOTION),
+                        n.path("refresh").asBoolean(false));
+            }
+            default -> throw new RejectedInput("kind must be key, button, move or wheel");
+        }
+    }
+
+    private static int clamp(int v, int lo, int hi) {
+        return Math.max(lo, Math.min(hi, v));
+    }
+
+    private void send(Event event) throws DisplayUnavailableException {
+        int console = event.console();
+        if (event instanceof Key k) {
+            display.keys(console, List.of(k.down() ? KeyEvent.press(k.qnum()) : KeyEvent.release(k.qnum())));
+        } else if (event instanceof Button b) {
+            Display1.Mouse m = display.mouse(console);
+            if (b.down()) {
+                m.Press(new UInt32(b.button()));
+            } else {
+                m.Release(new UInt32(b.button()));
+            }
+        } else if (event instanceof Wheel w) {
+            Display1.Mouse m = display.mouse(console);
+            m.Press(new UInt32(w.button()));
+            m.Release(new UInt32(w.button()));
+        } else if (event instanceof Move mv) {
+            move(mv);
+        }
+    }
+
     /** Absolute when the console's Mouse.IsAbsolute says so (checked at most every few moves), else relative. */
-    private void move(int console, JsonNode n) throws DisplayUnavailableException {
+    private void move(Move mv) throws DisplayUnavailableException {
+        int console = mv.console();
         Display1.Mouse m = display.mouse(console);
         boolean abs = absolute.computeIfAbsent(console, c -> isAbsolute(c));
-        if (n.path("refresh").asBoolean(false)) {
+        if (mv.refresh()) {
             abs = isAbsolute(console);
             absolute.put(console, abs);
         }
         if (abs) {
             ConsoleDisplay d = display.display(console).orElseThrow(
                     () -> new DisplayUnavailableException("no console " + console));
-            int x = Math.max(0, Math.min(d.width() - 1, n.path("x").asInt(0)));
-            int y = Math.max(0, Math.min(d.height() - 1, n.path("y").asInt(0)));
-            m.SetAbsPosition(new UInt32(x), new UInt32(y));
-        } else {
-            int dx = Math.max(-4096, Math.min(4096, n.path("dx").asInt(0)));
-            int dy = Math.max(-4096, Math.min(4096, n.path("dy").asInt(0)));
-            if (dx != 0 || dy != 0) {
-                m.RelMotion(dx, dy);
-            }
+            m.SetAbsPosition(new UInt32(clamp(mv.x(), 0, d.width() - 1)), new UInt32(clamp(mv.y(), 0, d.height() - 1)));
+        } else if (mv.dx() != 0 || mv.dy() != 0) {
+            m.RelMotion(mv.dx(), mv.dy());
         }
     }
 
