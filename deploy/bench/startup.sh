@@ -11,7 +11,8 @@
 # "cds on": one recording run, `qemu-helpers cds` (a static archive of the classes it loaded), then
 # the measured runs, as the launcher does across two launches.
 # The recommended set-up: every helper reads a trust policy (--policy; POLICY=0 measures without one).
-# Usage: deploy/bench/startup.sh [runs]      (after mvn package; SETTLE=seconds, HELPERS="...", POLICY=0|1)
+# Then the four together (TOGETHER=0 skips it): RSS and PSS of each and their sum.
+# Usage: deploy/bench/startup.sh [runs]      (after mvn package; SETTLE=seconds, HELPERS="...", POLICY=0|1, TOGETHER=0|1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
@@ -83,3 +84,35 @@ for name in $helpers; do
         "$(cut -d' ' -f1 "$work/samples" | tr '\n' ' ')"
   done
 done
+
+# The four helpers of one VM running together, as the launcher runs them from its second launch (its flags,
+# each with its archive, --policy): RSS counts the pages they share (the JDK's libjvm, libc, the module image)
+# once per process, PSS divides each shared page among the processes that map it, so their PSS sum is what
+# the four cost the machine. Read from /proc/PID/smaps_rollup SETTLE seconds after the last is ready.
+if [ "${TOGETHER:-1}" = 1 ]; then
+  declare -A tpid
+  for name in $helpers; do
+    flags=$(deploy jvm-flags "$name" --cds-archive="$work/$name.jsa")
+    : > "$work/$name.together.log"
+    # shellcheck disable=SC2046,SC2086
+    java $flags -jar "helper-$name/target/helper-$name.jar" $(sub_for "$name") --bus-address="$addr" \
+        --state-dir="$work/state-$name" $policy_arg $(args_for "$name") > "$work/$name.together.log" 2>&1 &
+    tpid[$name]=$!
+  done
+  for name in $helpers; do   # not timed: polling is fine here
+    for _ in $(seq 600); do grep -q " ready " "$work/$name.together.log" && break; sleep 0.1; done
+    grep -q " ready " "$work/$name.together.log" || { echo "helper $name died:" >&2; cat "$work/$name.together.log" >&2; exit 1; }
+  done
+  sleep "$settle"
+  printf "\n%-12s %10s %10s   (together, cds on, %s s after ready)\n" helper rss_MiB pss_MiB "$settle"
+  sum_rss=0; sum_pss=0
+  for name in $helpers; do
+    rss=$(awk '/^Rss:/{print $2}' "/proc/${tpid[$name]}/smaps_rollup")
+    pss=$(awk '/^Pss:/{print $2}' "/proc/${tpid[$name]}/smaps_rollup")
+    sum_rss=$((sum_rss + rss)); sum_pss=$((sum_pss + pss))
+    printf "%-12s %10.1f %10.1f\n" "$name" "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$(awk -v k="$pss" 'BEGIN{print k/1024}')"
+  done
+  printf "%-12s %10.1f %10.1f\n" sum "$(awk -v k="$sum_rss" 'BEGIN{print k/1024}')" "$(awk -v k="$sum_pss" 'BEGIN{print k/1024}')"
+  for name in $helpers; do kill -TERM "${tpid[$name]}"; done
+  for name in $helpers; do wait "${tpid[$name]}" 2>/dev/null || true; done
+fi
