@@ -53,6 +53,7 @@ public enum CommandCode {
     POLICY_COMMAND_CODE(0x16C, 0x0200016C, 1, 0, true),
     POLICY_SECRET(0x151, 0x04000151, 2, 1, true),
     ACTIVATE_CREDENTIAL(0x147, 0x04000147, 2, 2, true),
+    MAKE_CREDENTIAL(0x168, 0x02000168, 1, 0, true),
     CREATE_LOADED(0x191, 0x12000191, 1, 1, true),
     SIGN(0x15D, 0x0200015D, 1, 1, true),
     POLICY_OR(0x171, 0x02000171, 1, 0, true),

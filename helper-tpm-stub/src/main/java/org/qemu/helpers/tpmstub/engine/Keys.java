@@ -212,11 +212,15 @@ final class Keys {
         }
     }
 
+    /**
+     * The JDK public key of an RSA modulus, or null if the JDK refuses it: a loaded public area's
+     * modulus has the right size but may be any number (the JDK wants at least 512 significant bits).
+     */
     static PublicKey rsaPublic(byte[] modulus) {
         try {
             return KeyFactory.getInstance("RSA").generatePublic(new RSAPublicKeySpec(new BigInteger(1, modulus), E));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("RSA", e);
+            return null;
         }
     }
 
@@ -300,15 +304,32 @@ final class Keys {
      */
     static byte[] rsaOaepDecrypt(PrivateKey key, HashAlg hash, String label, byte[] ciphertext) {
         try {
-            javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPPadding");
-            String md = hash.newDigest().getAlgorithm();
-            byte[] l = (label + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-            c.init(javax.crypto.Cipher.DECRYPT_MODE, key, new javax.crypto.spec.OAEPParameterSpec(md, "MGF1",
-                    new java.security.spec.MGF1ParameterSpec(md), new javax.crypto.spec.PSource.PSpecified(l)));
-            return c.doFinal(ciphertext);
+            return rsaOaep(javax.crypto.Cipher.DECRYPT_MODE, key, hash, label, ciphertext);
         } catch (GeneralSecurityException e) {
             return null;
         }
+    }
+
+    /**
+     * RSAES-OAEP encryption with the label as {@link #rsaOaepDecrypt} takes it (the padding's seed is
+     * random), or null if the key cannot take it (a loaded public modulus that is no usable RSA key).
+     */
+    static byte[] rsaOaepEncrypt(PublicKey key, HashAlg hash, String label, byte[] message) {
+        try {
+            return rsaOaep(javax.crypto.Cipher.ENCRYPT_MODE, key, hash, label, message);
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static byte[] rsaOaep(int mode, java.security.Key key, HashAlg hash, String label, byte[] in)
+            throws GeneralSecurityException {
+        javax.crypto.Cipher c = javax.crypto.Cipher.getInstance("RSA/ECB/OAEPPadding");
+        String md = hash.newDigest().getAlgorithm();
+        byte[] l = (label + "\0").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        c.init(mode, key, new javax.crypto.spec.OAEPParameterSpec(md, "MGF1",
+                new java.security.spec.MGF1ParameterSpec(md), new javax.crypto.spec.PSource.PSpecified(l)));
+        return c.doFinal(in);
     }
 
     /** Z = x(d * Q) for the private key d and a peer point Q (ECDH), or null if Q is not on P-256. */

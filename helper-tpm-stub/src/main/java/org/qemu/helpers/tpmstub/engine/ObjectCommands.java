@@ -7,7 +7,7 @@ import java.util.Set;
 
 /**
  * Part 3 chapter 12 (Object Commands): Create, Load, LoadExternal, ReadPublic, ActivateCredential,
- * Unseal, ObjectChangeAuth, CreateLoaded.
+ * MakeCredential, Unseal, ObjectChangeAuth, CreateLoaded.
  */
 final class ObjectCommands implements ObjectHandleGroup {
     private final EngineCore core;
@@ -21,8 +21,8 @@ final class ObjectCommands implements ObjectHandleGroup {
     @Override
     public Set<CommandCode> commands() {
         return Set.of(CommandCode.CREATE, CommandCode.LOAD, CommandCode.READ_PUBLIC, CommandCode.UNSEAL,
-                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.CREATE_LOADED, CommandCode.LOAD_EXTERNAL,
-                CommandCode.OBJECT_CHANGE_AUTH);
+                CommandCode.ACTIVATE_CREDENTIAL, CommandCode.MAKE_CREDENTIAL, CommandCode.CREATE_LOADED,
+                CommandCode.LOAD_EXTERNAL, CommandCode.OBJECT_CHANGE_AUTH);
     }
 
     @Override
@@ -111,6 +111,12 @@ final class ObjectCommands implements ObjectHandleGroup {
                 TpmObject key = storageParent(c.handle(1), 2);
                 activateCredential(activate, key, credentialBlob, secret, c.out());
             }
+            case MAKE_CREDENTIAL -> {
+                byte[] credential = param(r, 1, rd -> rd.tpm2b(Params.MAX_DIGEST));
+                byte[] objectName = param(r, 2, rd -> rd.tpm2b(MAX_NAME));
+                noMoreParams(r);
+                makeCredential(core.object(c.handle(0), 1), credential, objectName, c.out());
+            }
             default -> throw new IllegalStateException("unhandled " + c.cc());
         }
     }
@@ -119,25 +125,54 @@ final class ObjectCommands implements ObjectHandleGroup {
     static final int MAX_ID_OBJECT = 2 + Params.MAX_DIGEST + 2 + Params.MAX_DIGEST;
     /** TPM2B_ENCRYPTED_SECRET: an RSA-2048 ciphertext or a P-256 point. */
     static final int MAX_ENCRYPTED_SECRET = 256;
+    /** TPM2B_NAME: sizeof(TPMU_NAME), a TPMT_HA. */
+    static final int MAX_NAME = 2 + Params.MAX_DIGEST;
+    /** The label of a credential's seed (Part 1 24.4). */
+    private static final String IDENTITY = "IDENTITY";
+
+    /**
+     * Part 3 12.6 TPM2_MakeCredential (no authorisation: it uses only the public part, so an EK
+     * loaded with LoadExternal will do): a seed is shared with the key (RSA: OAEP "IDENTITY"; ECC:
+     * ECDH + KDFe "IDENTITY"; {@link SecretSharing#share}) and the credential is wrapped for
+     * {@code objectName} under it (Part 1 24.4: KDFa "STORAGE" and "INTEGRITY"), exactly as
+     * {@link #activateCredential} opens it. The key must be a restricted decryption key (TPM_RC_TYPE
+     * for the handle; here also one with AES, which every such key loadable here has, and libtpms
+     * refuses others when they are loaded), the credential at most the key's nameAlg digest size
+     * (TPM_RC_SIZE, parameter 1).
+     */
+    private void makeCredential(TpmObject key, byte[] credential, byte[] objectName, TpmWriter out)
+            throws TpmFormatException {
+        if (!key.pub.isStorageParent()) {
+            throw new TpmFormatException(TpmRc.withHandle(TpmRc.TYPE, 1));
+        }
+        if (credential.length > key.pub.nameAlg().digestSize()) {
+            throw new TpmFormatException(TpmRc.withParameter(TpmRc.SIZE, 1));
+        }
+        SecretSharing.Shared shared = SecretSharing.share(key.pub, IDENTITY, core.random);
+        byte[] plain = new TpmWriter(2 + credential.length).tpm2b(credential).toByteArray();
+        out.tpm2b(ProtectedStorage.seal(ProtectedStorage.Protector.ofCredential(key.pub, shared.seed()), objectName,
+                plain));
+        out.tpm2b(shared.secret());
+    }
 
     /**
      * Part 3 12.5 TPM2_ActivateCredential: the seed is recovered with the key (RSA: OAEP with label
      * "IDENTITY", Part 1 B.10.3; ECC: KDFe(nameAlg, ECDH Z, "IDENTITY", ephemeral x, key x), Part 1
      * C.6.1), then the credential is opened for the Name of the object to activate (Part 1 24
-     * "Credential Protection"); TPM_RC_VALUE when the seed cannot be recovered (parameter 2),
-     * TPM_RC_INTEGRITY when the blob is not for this Name or key (parameter 1).
+     * "Credential Protection"); the recovery's error for parameter 2 when the seed cannot be recovered
+     * (an RSA ciphertext that does not decrypt: TPM_RC_FAILURE, which has no parameter number, as
+     * libtpms), TPM_RC_INTEGRITY when the blob is not for this Name or key (parameter 1).
      */
     private void activateCredential(TpmObject activate, TpmObject key, byte[] blob, byte[] secret, TpmWriter out)
             throws TpmFormatException {
-        HashAlg alg = key.pub.nameAlg();
         byte[] seed;
         try {
-            seed = SecretSharing.recover(key, "IDENTITY", secret);
+            seed = SecretSharing.recover(key, IDENTITY, secret);
         } catch (TpmFormatException e) {
             throw new TpmFormatException(TpmRc.withParameter(e.rc(), 2));
         }
-        byte[] plain = ProtectedStorage.open(new ProtectedStorage.Protector(alg, seed, key.pub.symBits()),
-                activate.name(), blob);
+        byte[] plain = ProtectedStorage.open(ProtectedStorage.Protector.ofCredential(key.pub, seed), activate.name(),
+                blob);
         TpmReader p = new TpmReader(plain, 0, plain.length);
         byte[] credential;
         try {

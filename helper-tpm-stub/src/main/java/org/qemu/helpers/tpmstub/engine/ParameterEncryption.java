@@ -20,18 +20,18 @@ final class ParameterEncryption {
     private static final Set<CommandCode> DECRYPT = EnumSet.of(CommandCode.HIERARCHY_CHANGE_AUTH,
             CommandCode.NV_DEFINE_SPACE, CommandCode.CREATE_PRIMARY, CommandCode.NV_EXTEND, CommandCode.NV_WRITE,
             CommandCode.PCR_EVENT, CommandCode.SEQUENCE_COMPLETE, CommandCode.STIR_RANDOM,
-            CommandCode.ACTIVATE_CREDENTIAL, CommandCode.POLICY_SECRET, CommandCode.CREATE, CommandCode.LOAD,
-            CommandCode.QUOTE, CommandCode.SEQUENCE_UPDATE, CommandCode.SIGN, CommandCode.START_AUTH_SESSION,
-            CommandCode.HASH, CommandCode.POLICY_PCR, CommandCode.EVENT_SEQUENCE_COMPLETE,
-            CommandCode.HASH_SEQUENCE_START, CommandCode.CREATE_LOADED, CommandCode.RSA_ENCRYPT,
-            CommandCode.RSA_DECRYPT, CommandCode.LOAD_EXTERNAL, CommandCode.VERIFY_SIGNATURE,
-            CommandCode.OBJECT_CHANGE_AUTH, CommandCode.CERTIFY);
+            CommandCode.ACTIVATE_CREDENTIAL, CommandCode.MAKE_CREDENTIAL, CommandCode.POLICY_SECRET,
+            CommandCode.CREATE, CommandCode.LOAD, CommandCode.QUOTE, CommandCode.SEQUENCE_UPDATE, CommandCode.SIGN,
+            CommandCode.START_AUTH_SESSION, CommandCode.HASH, CommandCode.POLICY_PCR,
+            CommandCode.EVENT_SEQUENCE_COMPLETE, CommandCode.HASH_SEQUENCE_START, CommandCode.CREATE_LOADED,
+            CommandCode.RSA_ENCRYPT, CommandCode.RSA_DECRYPT, CommandCode.LOAD_EXTERNAL,
+            CommandCode.VERIFY_SIGNATURE, CommandCode.OBJECT_CHANGE_AUTH, CommandCode.CERTIFY);
 
     /** Commands whose first response parameter is a TPM2B (may be encrypted by the TPM). */
     private static final Set<CommandCode> ENCRYPT = EnumSet.of(CommandCode.CREATE_PRIMARY,
-            CommandCode.SEQUENCE_COMPLETE, CommandCode.ACTIVATE_CREDENTIAL, CommandCode.NV_READ,
-            CommandCode.POLICY_SECRET, CommandCode.CREATE, CommandCode.LOAD, CommandCode.QUOTE, CommandCode.UNSEAL,
-            CommandCode.NV_READ_PUBLIC, CommandCode.READ_PUBLIC, CommandCode.START_AUTH_SESSION,
+            CommandCode.SEQUENCE_COMPLETE, CommandCode.ACTIVATE_CREDENTIAL, CommandCode.MAKE_CREDENTIAL,
+            CommandCode.NV_READ, CommandCode.POLICY_SECRET, CommandCode.CREATE, CommandCode.LOAD, CommandCode.QUOTE,
+            CommandCode.UNSEAL, CommandCode.NV_READ_PUBLIC, CommandCode.READ_PUBLIC, CommandCode.START_AUTH_SESSION,
             CommandCode.GET_RANDOM, CommandCode.HASH, CommandCode.POLICY_GET_DIGEST, CommandCode.CREATE_LOADED,
             CommandCode.RSA_ENCRYPT, CommandCode.RSA_DECRYPT, CommandCode.LOAD_EXTERNAL,
             CommandCode.OBJECT_CHANGE_AUTH, CommandCode.CERTIFY);

@@ -20,12 +20,23 @@ final class ProtectedStorage {
         static Protector of(TpmObject parent) {
             return new Protector(parent.pub.nameAlg(), parent.sensitive.seedValue(), parent.pub.symBits());
         }
+
+        /** A credential's protector (Part 1 24.4): the key's nameAlg and AES size, the seed shared with it. */
+        static Protector ofCredential(PublicArea key, byte[] seed) {
+            return new Protector(key.nameAlg(), seed, key.symBits());
+        }
     }
 
     static byte[] wrap(TpmObject parent, byte[] name, SensitiveArea s) {
         byte[] sensitive = s.marshal();
-        byte[] plain = new TpmWriter(2 + sensitive.length).tpm2b(sensitive).toByteArray();
-        Protector p = Protector.of(parent);
+        return seal(Protector.of(parent), name, new TpmWriter(2 + sensitive.length).tpm2b(sensitive).toByteArray());
+    }
+
+    /**
+     * integrity || encrypted for {@code plain} (a marshalled TPM2B) and the Name it is bound to: Part 4
+     * ProduceOuterWrap without an IV, the inverse of {@link #open}.
+     */
+    static byte[] seal(Protector p, byte[] name, byte[] plain) {
         byte[] enc = Crypto.aesCfb(true, symKey(p, name), new byte[16], plain);
         byte[] integrity = integrity(p, enc, name);
         return new TpmWriter(2 + integrity.length + enc.length).tpm2b(integrity).bytes(enc).toByteArray();

@@ -71,6 +71,16 @@ public final class HostileCommands {
     /** A TPM2B_PUBLIC of an RSA-2048 sign+decrypt key with a (made-up) modulus, for LoadExternal. */
     static final String RSA_PUB = "0116 0001 000b 00060072 0000 0010 0010 0800 00000000 0100c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5";
     static final String SEAL_TEMPLATE = "000e 0008 000b 00000052 0000 0010 0000";
+    /**
+     * TPM2B_PUBLICs of endorsement-key-like keys for LoadExternal (restricted decryption, AES-128-CFB,
+     * the TCG EK attributes): RSA-2048 with a made-up modulus, and P-256 with the curve's generator as
+     * its point. MakeCredential needs only such a public part.
+     */
+    public static final String RSA_EK_PUB = "011a 0001 000b 000300b2 0000 0006 0080 0043 0010 0800 00000000 0100"
+            + "c5".repeat(256);
+    public static final String ECC_EK_PUB = "005a 0023 000b 000300b2 0000 0006 0080 0043 0010 0003 0010"
+            + " 0020 6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+            + " 0020 4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5";
 
     /**
      * Keys, contexts, policy sessions and quotes (issue 16 step 4): hostile seeds for HostileInputTest.
@@ -152,6 +162,13 @@ public final class HostileCommands {
                 + " 0004 01020304 0014 000b",
             "8002 00000000 00000148 80000001 40000007 00000012 40000009 0000 01 0000 40000009 0000 01 0000"
                 + " 0000 0010",
+            // MakeCredential: for the SRK in slot 0, for EK publics loaded with LoadExternal, for whatever is loaded
+            "8001 00000000 00000168 80000000 0010" + "c1".repeat(16) + " 0022 000b" + "ab".repeat(32),
+            "8001 00000000 00000167 0000 " + RSA_EK_PUB + " 40000007",
+            "8001 00000000 00000167 0000 " + ECC_EK_PUB + " 4000000b",
+            "8001 00000000 00000168 80000001 0020" + "c2".repeat(32) + " 0022 000b" + "cd".repeat(32),
+            "8001 00000000 00000168 80000002 0000 0000",
+            "8001 00000000 00000168 81000001 0004 01020304 0004 000b0102",
             "8002 00000000 00000126 4000000c" + PW,
             "8002 00000000 00000126 4000000a" + PW,
             "8002 00000000 00000127 4000000a" + PW + " 01",

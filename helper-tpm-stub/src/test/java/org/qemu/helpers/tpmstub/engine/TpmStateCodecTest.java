@@ -123,20 +123,44 @@ class TpmStateCodecTest {
      */
     @Test
     void stateWrittenByTheVersion3ReleaseStillLoads() throws Exception {
-        TpmState.Permanent p = TpmState.decodePermanent(resource("state-v3-permanent.bin"));
+        TpmEngine b = loadsWithItsSealedObjectAndNvIndex("v3", false, 5);
+        assertEquals(4, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt());
+        TpmState.Permanent again = TpmState.decodePermanent(b.encodePermanent());
+        assertEquals(java.util.Set.of(0x81000001L), again.persistent().keySet());
+    }
+
+    /**
+     * The committed state-VERSION blobs in an engine: the sealed object at 0x81000001 (authValue "pw")
+     * unseals "abc", the NV index 0x01000010 (authValue "nv") reads cafebabe, disableClear as given.
+     */
+    private static TpmEngine loadsWithItsSealedObjectAndNvIndex(String version, boolean disableClear, long seed)
+            throws Exception {
+        TpmState.Permanent p = TpmState.decodePermanent(resource("state-" + version + "-permanent.bin"));
         assertEquals(java.util.Set.of(0x81000001L), p.persistent().keySet());
-        assertFalse(p.disableClear());
-        TpmEngine b = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(5));
-        b.load(p, TpmState.decodeVolatile(resource("state-v3-volatile.bin")));
+        assertEquals(disableClear, p.disableClear());
+        TpmEngine b = new TpmEngine(EnumSet.of(HashAlg.SHA256), new TestEngines.FakeClock(), TestEngines.seeded(seed));
+        b.load(p, TpmState.decodeVolatile(resource("state-" + version + "-volatile.bin")));
         byte[] unseal = Hex.cmd("8002 00000000 0000015e 81000001 0000000b 40000009 0000 01 0002 7077");
         assertEquals("80010000000a00000922", Hex.str(b.execute(unseal, 0).response()), "DA in use: RETRY once");
         assertEquals("80020000001800000000000000050003616263 0000010000".replace(" ", ""),
                 Hex.str(b.execute(unseal, 0).response()));
         byte[] nvRead = Hex.cmd("8002 00000000 0000014e 01000010 01000010 0000000b 40000009 0000 01 0002 6e76 0004 0000");
         assertEquals("80020000001900000000000000060004cafebabe0000010000", Hex.str(b.execute(nvRead, 0).response()));
-        assertEquals(4, java.nio.ByteBuffer.wrap(b.encodePermanent(), 4, 4).getInt());
-        TpmState.Permanent again = TpmState.decodePermanent(b.encodePermanent());
-        assertEquals(p.persistent().keySet(), again.persistent().keySet());
+        return b;
+    }
+
+    /**
+     * Blobs of the current format (version 4, main 122a359 plus MakeCredential, which changed no state):
+     * a persistent password-sealed object, an NV index with its own authValue, Clear disabled by
+     * ClearControl. When the format changes, this test keeps proving that they still load.
+     */
+    @Test
+    void stateWrittenByTheVersion4ReleaseStillLoads() throws Exception {
+        byte[] blob = resource("state-v4-permanent.bin");
+        assertEquals(4, java.nio.ByteBuffer.wrap(blob, 4, 4).getInt(), "format version of the committed blob");
+        TpmEngine b = loadsWithItsSealedObjectAndNvIndex("v4", true, 6);
+        byte[] clear = Hex.cmd("8002 00000000 00000126 4000000a 00000009 40000009 0000 01 0000");
+        assertEquals("80010000000a00000120", Hex.str(b.execute(clear, 0).response()), "TPM_RC_DISABLED");
     }
 
     static byte[] resource(String name) throws java.io.IOException {

@@ -20,8 +20,10 @@ import org.qemu.helpers.common.vmstate.InvalidStateException;
 import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.dbus.TpmVMStateCodec;
+import org.qemu.helpers.tpmstub.Hex;
 import org.qemu.helpers.tpmstub.engine.CommandCode;
 import org.qemu.helpers.tpmstub.engine.HashAlg;
+import org.qemu.helpers.tpmstub.engine.HostileCommands;
 import org.qemu.helpers.tpmstub.engine.StateFormatException;
 import org.qemu.helpers.tpmstub.engine.TpmEngine;
 import org.qemu.helpers.tpmstub.engine.TpmState;
@@ -59,6 +61,12 @@ class TpmInputsFuzzTest {
         if (in.consumeBoolean()) {
             check(STARTUP_CLEAR, tpm.execute(STARTUP_CLEAR, 0).response());
         }
+        if (in.consumeBoolean()) {
+            // an EK's public part in slot 0x80000000, as tpm2_makecredential loads it: MakeCredential,
+            // RSA_Encrypt and the like then reach their actions
+            byte[] load = in.pickValue(LOAD_EK);
+            check(load, tpm.execute(load, 0).response());
+        }
         for (int i = 0; i < 8 && in.remainingBytes() > 0; i++) {
             byte[] command = in.consumeBoolean() ? structured(in) : in.consumeBytes(in.consumeInt(0, 4200));
             clock[0] += in.consumeInt(0, 10_000);
@@ -68,6 +76,12 @@ class TpmInputsFuzzTest {
         TpmState.decodePermanent(tpm.encodePermanent());
         TpmState.decodeVolatile(tpm.encodeVolatile());
     }
+
+    /** LoadExternal (public only) of an RSA and of an ECC EK-like key, in the endorsement hierarchy. */
+    private static final byte[][] LOAD_EK = {
+        Hex.cmd("8001 00000000 00000167 0000 " + HostileCommands.RSA_EK_PUB + " 4000000b"),
+        Hex.cmd("8001 00000000 00000167 0000 " + HostileCommands.ECC_EK_PUB + " 4000000b"),
+    };
 
     /** Session handles an authorisation area names: password, the first HMAC and the first policy session. */
     private static final int[] SESSION_HANDLES = {0x40000009, 0x02000000, 0x03000000};
@@ -79,6 +93,9 @@ class TpmInputsFuzzTest {
      */
     private static byte[] structured(FuzzedDataProvider in) {
         CommandCode cc = in.pickValue(CODES);
+        if (cc == CommandCode.MAKE_CREDENTIAL && in.consumeBoolean()) {
+            return makeCredential(in);
+        }
         if (cc.handles() > 0 && in.consumeBoolean()) {
             ByteBuffer b = ByteBuffer.allocate(4096);
             b.putShort((short) TpmEngine.ST_SESSIONS).putInt(0).putInt(cc.code());
@@ -100,6 +117,20 @@ class TpmInputsFuzzTest {
         return ByteBuffer.allocate(10 + params.length)
                 .putShort((short) (in.consumeBoolean() ? TpmEngine.ST_NO_SESSIONS : TpmEngine.ST_SESSIONS))
                 .putInt(size).putInt(cc.code()).put(params).array();
+    }
+
+    /**
+     * TPM2_MakeCredential (no sessions) for a transient handle with a credential and an object Name whose
+     * sizes are honest but may exceed what the TPM takes (TPM2B_DIGEST 64, TPM2B_NAME 66 bytes).
+     */
+    private static byte[] makeCredential(FuzzedDataProvider in) {
+        byte[] credential = in.consumeBytes(in.consumeInt(0, 70));
+        byte[] name = in.consumeBytes(in.consumeInt(0, 70));
+        ByteBuffer b = ByteBuffer.allocate(10 + 4 + 2 + credential.length + 2 + name.length);
+        b.putShort((short) TpmEngine.ST_NO_SESSIONS).putInt(b.capacity()).putInt(CommandCode.MAKE_CREDENTIAL.code())
+                .putInt(0x80000000 + in.consumeInt(0, 3))
+                .putShort((short) credential.length).put(credential).putShort((short) name.length).put(name);
+        return b.array();
     }
 
     private static void check(byte[] command, byte[] response) {

@@ -146,6 +146,13 @@ class ControlChannelTest {
             a.device.execute(Hex.cmd("8001 00000000 00000144 0000"));
             a.device.execute(Hex.cmd("8002 00000000 00000182 00000000 00000009 40000009 0000 01 0000 00000001 000b"
                     + "00".repeat(31) + "01"));
+            // what the permanent blob must carry besides: an NV index with data, a persistent key, the seeds
+            assertEquals(0, rc(a.device.execute(Hex.cmd(NV_DEFINE))));
+            assertEquals(0, rc(a.device.execute(Hex.cmd(NV_WRITE))));
+            byte[] srk = a.device.execute(Hex.cmd(CREATE_SRK));
+            assertEquals(0, rc(srk));
+            assertEquals(0, rc(a.device.execute(Hex.cmd(EVICT_SRK))));
+            String persistent = Hex.str(a.device.execute(Hex.cmd(READ_PERSISTENT)));
             byte[][] blobs = new byte[3][];
             for (int type = 1; type <= 2; type++) {
                 byte[] hdr = ctrl(port + 1, String.format("0000000c 00000000 %08x 00000000", type), 16);
@@ -171,8 +178,34 @@ class ControlChannelTest {
                 assertEquals("00000000", Hex.str(ctrl(port2 + 1, "00000002 00000001", 4)));
                 byte[] read = b.device.execute(Hex.cmd("8001 00000000 0000017e 00000001 000b03010000"));
                 assertTrue(Hex.str(read).endsWith(PCR0_AFTER_ONE_EXTEND), Hex.str(read));
+                assertTrue(Hex.str(b.device.execute(Hex.cmd(NV_READ))).contains("0004cafebabe"), "the NV index's data");
+                assertEquals(persistent, Hex.str(b.device.execute(Hex.cmd(READ_PERSISTENT))), "the persistent key");
+                assertEquals(outPublic(srk), outPublic(b.device.execute(Hex.cmd(CREATE_SRK))), "the owner's seed");
             }
         }
+    }
+
+    private static final String PW = " 00000009 40000009 0000 01 0000";
+    private static final String NV_DEFINE = "8002 00000000 0000012a 40000001" + PW
+            + " 0000 000e 01000020 000b 00020002 0000 0004"; // ownerread|ownerwrite, 4 bytes
+    private static final String NV_WRITE = "8002 00000000 00000137 40000001 01000020" + PW + " 0004 cafebabe 0000";
+    private static final String NV_READ = "8002 00000000 0000014e 40000001 01000020" + PW + " 0004 0000";
+    /** The tpm2-tools ECC SRK template in the owner hierarchy. */
+    private static final String CREATE_SRK = "8002 00000000 00000131 40000001" + PW
+            + " 0004 0000 0000 001a 0023 000b 00030072 0000 0006 0080 0043 0010 0003 0010 0000 0000 0000 00000000";
+    private static final String EVICT_SRK = "8002 00000000 00000120 40000001 80000000" + PW + " 81000002";
+    private static final String READ_PERSISTENT = "8001 00000000 00000173 81000002";
+
+    private static int rc(byte[] response) {
+        return ByteBuffer.wrap(response, 6, 4).getInt();
+    }
+
+    /** CreatePrimary's outPublic (after the handle and parameterSize): the key the seed gives. */
+    private static String outPublic(byte[] response) {
+        ByteBuffer b = ByteBuffer.wrap(response, 18, response.length - 18);
+        byte[] pub = new byte[2 + (b.getShort(18) & 0xffff)];
+        b.get(pub);
+        return Hex.str(pub);
     }
 
     private static byte[] setBlob(int port, int type, byte[] blob) throws IOException {

@@ -264,7 +264,8 @@ class Tpm2ToolsKeyUseTest {
             }
             assertEquals(org.qemu.helpers.tpmstub.engine.CommandCode.values().length, ours.size(), ours.keySet().toString());
             for (String cc : List.of("TPM2_CC_PolicyOR", "TPM2_CC_Clear", "TPM2_CC_RSA_Encrypt", "TPM2_CC_RSA_Decrypt",
-                    "TPM2_CC_LoadExternal", "TPM2_CC_VerifySignature", "TPM2_CC_ObjectChangeAuth", "TPM2_CC_Certify")) {
+                    "TPM2_CC_LoadExternal", "TPM2_CC_VerifySignature", "TPM2_CC_ObjectChangeAuth", "TPM2_CC_Certify",
+                    "TPM2_CC_MakeCredential")) {
                 assertTrue(ours.containsKey(cc + ":"), cc + " in " + ours.keySet());
             }
             for (var e : ours.entrySet()) {

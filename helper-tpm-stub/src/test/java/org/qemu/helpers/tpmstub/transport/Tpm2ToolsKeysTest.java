@@ -240,6 +240,42 @@ class Tpm2ToolsKeysTest {
         assertEquals(0, t.offline("tpm2_makecredential", "-T", "none", "-e", t.file("ek.pub"), "-s",
                 t.file("credential"), "-n", other, "-o", t.file("cred-other.out")).exitCode());
         out.add("activate for another name " + activate(t, "cred-other.out"));
+        out.addAll(credentialsMadeByTheTpm(t, akName));
+        return out;
+    }
+
+    /**
+     * TPM2_MakeCredential in the TPM (tpm2_makecredential with the TPM's TCTI: LoadExternal of the EK's
+     * public area, MakeCredential, FlushContext) for the AK's Name, activated with the AK; then the same
+     * credential with one byte of its blob or of its encrypted seed changed, a credential longer than the
+     * EK's nameAlg digest, and a signing key (the AK) as the key to make it for.
+     */
+    private static List<String> credentialsMadeByTheTpm(Tpm2Tools t, String akName) throws Exception {
+        List<String> out = new ArrayList<>();
+        t.ok("tpm2_makecredential", "-u", t.file("ek.pub"), "-s", t.file("credential"), "-n", akName,
+                "-o", t.file("tpm-cred.out"));
+        t.flush();
+        out.add("activate tpm-made " + activate(t, "tpm-cred.out"));
+        // the file: 4 bytes magic, 4 bytes version, TPM2B_ID_OBJECT (integrity || encrypted), TPM2B_ENCRYPTED_SECRET
+        byte[] made = Files.readAllBytes(Path.of(t.file("tpm-cred.out")));
+        int blobEnd = 8 + 2 + ((made[8] & 0xff) << 8 | (made[9] & 0xff));
+        byte[] blob = made.clone();
+        blob[blobEnd - 1] ^= 0x01; // the last byte of the encrypted credential
+        Files.write(Path.of(t.file("tampered-blob.out")), blob);
+        out.add("activate tampered blob " + activate(t, "tampered-blob.out"));
+        byte[] seed = made.clone();
+        seed[made.length - 1] ^= 0x01; // the last byte of the encrypted seed (RSA ciphertext, ECC point y)
+        Files.write(Path.of(t.file("tampered-seed.out")), seed);
+        out.add("activate tampered seed " + activate(t, "tampered-seed.out"));
+        Files.write(Path.of(t.file("long-credential")), new byte[33]);
+        out.add("make for a credential of 33 bytes " + t.fails("tpm2_makecredential", "-u", t.file("ek.pub"), "-s",
+                t.file("long-credential"), "-n", akName, "-o", t.file("long.out")));
+        t.flush();
+        t.ok("tpm2_readpublic", "-c", t.file("ak.ctx"), "-o", t.file("ak-tss.pub"));
+        t.flush();
+        out.add("make for a signing key " + t.fails("tpm2_makecredential", "-u", t.file("ak-tss.pub"), "-s",
+                t.file("credential"), "-n", akName, "-o", t.file("ak-made.out")));
+        t.flush();
         return out;
     }
 
@@ -275,6 +311,12 @@ class Tpm2ToolsKeysTest {
                 assertEquals("sign digest without ticket Eys_Sign(0x3E0)", theirs.get(4), "TPM_RC_TICKET, parameter 3");
                 assertEquals("activate attested" + alg, theirs.get(5), alg);
                 assertTrue(theirs.get(6).startsWith("activate for another name Esys_ActivateCredential(0x"), theirs.get(6));
+                assertEquals("activate tpm-made attested" + alg, theirs.get(7), alg);
+                assertTrue(theirs.get(8).startsWith("activate tampered blob Esys_ActivateCredential(0x"), theirs.get(8));
+                assertTrue(theirs.get(9).startsWith("activate tampered seed Esys_ActivateCredential(0x"), theirs.get(9));
+                assertTrue(theirs.get(10).startsWith("make for a credential of 33 bytes Esys_MakeCredential(0x"),
+                        theirs.get(10));
+                assertTrue(theirs.get(11).startsWith("make for a signing key Esys_MakeCredential(0x"), theirs.get(11));
                 assertEquals(theirs, ours, alg);
             }
         } finally {
