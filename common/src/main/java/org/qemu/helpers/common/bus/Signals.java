@@ -12,6 +12,7 @@ import org.freedesktop.dbus.exceptions.DBusException;
 import org.freedesktop.dbus.exceptions.DBusExecutionException;
 import org.freedesktop.dbus.interfaces.DBus;
 import org.freedesktop.dbus.messages.DBusSignal;
+import org.qemu.helpers.common.log.EventLog;
 import org.qemu.helpers.common.log.EventRateLimit;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.trust.Caller;
@@ -48,13 +49,15 @@ public final class Signals {
     static final int COPIES_PER_SECOND = 2_000;
     private final EventRateLimit copies = new EventRateLimit(COPIES_BURST, COPIES_PER_SECOND,
             () -> System.nanoTime() / 1_000_000L);
-    private final EventRateLimit dropLines = new EventRateLimit(1, 1, () -> System.nanoTime() / 1_000_000L);
+    /** The drop warning, at most one line a second (the next one written says how many were left out). */
+    private final EventLog dropLog;
     private final AtomicLong dropped = new AtomicLong();
 
     Signals(DBusConnection connection, PeerTrust trust, HelperLog log) throws DBusException {
         this.connection = connection;
         this.trust = trust;
         this.log = log;
+        this.dropLog = new EventRateLimit(1, 1, () -> System.nanoTime() / 1_000_000L).limit(log);
         DBus daemon = connection.getRemoteObject("org.freedesktop.DBus", "/org/freedesktop/DBus", DBus.class);
         connection.addSigHandler(DBus.NameOwnerChanged.class, sig -> {
             if (sig.name.startsWith(":")) {
@@ -114,12 +117,8 @@ public final class Signals {
             return;
         }
         if (copies.admit("copies", toSend.size()) < 0) {
-            long total = dropped.incrementAndGet();
-            long before = dropLines.admit("dropped");
-            if (before >= 0) {
-                log.warn("signals-dropped", "signal", what, "copies", toSend.size(), "dropped_total", total,
-                        "limit_per_second", COPIES_PER_SECOND);
-            }
+            dropLog.warn("signals-dropped", "signal", what, "copies", toSend.size(), "dropped_total",
+                    dropped.incrementAndGet(), "limit_per_second", COPIES_PER_SECOND);
             return;
         }
         for (Map.Entry<String, DBusSignal> e : toSend.entrySet()) {

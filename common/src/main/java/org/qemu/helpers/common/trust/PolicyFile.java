@@ -134,8 +134,9 @@ public final class PolicyFile {
         try {
             return p.currentToken() == JsonToken.VALUE_NUMBER_INT ? p.getBigIntegerValue() : p.getDecimalValue();
         } catch (NumberFormatException e) {
+            String text = p.getText();
             throw new PolicyException(file, where.isEmpty() ? "(top)" : where, "a number too large to read: "
-                    + p.getText().substring(0, Math.min(40, p.getText().length())) + "...");
+                    + text.substring(0, Math.min(40, text.length())) + "...");
         }
     }
 
