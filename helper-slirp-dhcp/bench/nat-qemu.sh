@@ -4,7 +4,8 @@
 #   A: -netdev stream to helper-slirp-dhcp (this suite's NAT), and
 #   B: -netdev user (QEMU's built-in libslirp),
 # alternating ROUNDS times (BASE_JAR=path adds a third run per round, "baseline": the helper from that jar). Reports MB/s (the guest's `time wget`) and host CPU seconds per GiB (QEMU + helper,
-# from /proc/PID/stat). Nothing leaves the machine. Usage: bench/nat-qemu.sh [SIZE_MIB] [ROUNDS]
+# from /proc/PID/stat), each run with its time and load average, and per round the ratios against -netdev user.
+# Nothing leaves the machine. Usage: bench/nat-qemu.sh [SIZE_MIB] [ROUNDS]
 set -euo pipefail
 SIZE=${1:-512}
 ROUNDS=${2:-2}
@@ -68,11 +69,21 @@ run() { # $1 = helper|baseline|user
   secs=$(sed -n 's/^real[ \t]*\([0-9]*\)m \([0-9.]*\)s.*/\1 \2/p' "$log" | awk '{print $1*60+$2}')
   [ -n "$secs" ] || { echo "no timing for $1:"; tail -20 "$log"; return 1; }
   # CPU is counted over both downloads (warm-up and timed): per GiB divides by both
-  awk -v n="$1" -v s="$secs" -v mb="$SIZE" -v q="$((after - before))" -v h="$((ha - hb))" -v hz="$HZ" 'BEGIN {
+  local line
+  line=$(awk -v n="$1" -v s="$secs" -v mb="$SIZE" -v q="$((after - before))" -v h="$((ha - hb))" -v hz="$HZ" 'BEGIN {
     g = 2*mb/1024
-    printf "%-8s %7.1f MB/s   host CPU %6.2f s/GiB (QEMU %.2f + helper %.2f)\n", n, mb*1.048576/s,
-      ((q+h)/hz)/g, (q/hz)/g, (h/hz)/g }'
+    printf "%-8s %7.1f MB/s   host CPU %6.2f s/GiB (QEMU %.2f + helper %.2f)", n, mb*1.048576/s,
+      ((q+h)/hz)/g, (q/hz)/g, (h/hz)/g }')
+  echo "$line   $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  RESULT[$1]=$(echo "$line" | awk '{print $2, $6}') # MB/s and CPU s/GiB, for the round's ratios
+}
+declare -A RESULT
+ratio() { # $1 = helper|baseline: its rate and CPU per GiB against -netdev user's in this round
+  echo "${RESULT[$1]} ${RESULT[user]}" | awk -v n="$1" '{printf "  %s / -netdev user: rate %.2fx, host CPU per GiB %.2fx\n", n, $1/$3, $2/$4}'
 }
 echo "nat-qemu bench: ${SIZE} MiB, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "helper JVM flags: $JVM_FLAGS"
-for r in $(seq "$ROUNDS"); do run helper; [ -n "${BASE_JAR:-}" ] && run baseline; run user; done
+for r in $(seq "$ROUNDS"); do
+  run helper; [ -n "${BASE_JAR:-}" ] && run baseline; run user
+  echo "round $r:"; ratio helper; [ -n "${BASE_JAR:-}" ] && ratio baseline
+done

@@ -45,6 +45,8 @@ final class StreamConnection implements EventLoop.Handler {
     static final int HIGH_WATER = OUT_BUFFER / 2;
     /** Reads per readiness at most (each up to IN_BUFFER): fairness toward the host sockets on the same loop. */
     static final int READS_PER_ROUND = 8;
+    /** The kernel's send buffer asked for: a loop round's frames (one flow's window is 256 KiB) and more. */
+    static final int SEND_BUFFER = 1024 * 1024;
 
     private final int fd;
     private final GuestPort link;
@@ -68,6 +70,10 @@ final class StreamConnection implements EventLoop.Handler {
     private final Runnable flush = this::flushDeferred;
     private final Consumer<byte[]> sink = this::send;
 
+    /** socket(7): SO_SNDBUF, and SO_SNDBUFFORCE (CAP_NET_ADMIN: past net.core.wmem_max). */
+    private static final int SO_SNDBUF = 7;
+    private static final int SO_SNDBUFFORCE = 32;
+
     /** Serves {@code fd} (connected, SOCK_STREAM) once {@link #start}ed; takes ownership of it. */
     StreamConnection(int fd, GuestPort link, Statistics stats, EventLoop loop, Ended onEnd) {
         this.fd = fd;
@@ -75,6 +81,21 @@ final class StreamConnection implements EventLoop.Handler {
         this.stats = stats;
         this.loop = loop;
         this.onEnd = onEnd;
+        sendBuffer(fd, SEND_BUFFER);
+    }
+
+    /**
+     * Asks the kernel for {@code bytes} of send buffer (it doubles what it is given, socket(7)): a loop round's
+     * frames then go out in one send, and a short send that waits for EPOLLOUT is rare. Without CAP_NET_ADMIN the
+     * kernel caps it at net.core.wmem_max (212,992 by default); the queue here covers the rest.
+     */
+    private static void sendBuffer(int fd, int bytes) {
+        try (com.sun.jna.Memory v = new com.sun.jna.Memory(4)) {
+            v.setInt(0, bytes / 2);
+            if (Posix.setsockopt(fd, Posix.SOL_SOCKET, SO_SNDBUFFORCE, v, 4) != 0) {
+                Posix.setsockopt(fd, Posix.SOL_SOCKET, SO_SNDBUF, v, 4);
+            }
+        }
     }
 
     /** Attaches the guest and starts reading on the loop. */
