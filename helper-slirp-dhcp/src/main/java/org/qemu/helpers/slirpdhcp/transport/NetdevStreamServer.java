@@ -22,6 +22,11 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  */
 public final class NetdevStreamServer implements FrameFrontEnd {
     private static final int BACKLOG = 50;
+    /**
+     * Connections served at once at most (QEMU makes one, and one more while it reconnects): each holds 1.25 MiB
+     * of buffers, so a local client opening many cannot take the helper's memory. More are closed at once.
+     */
+    static final int MAX_CONNECTIONS = 4;
 
     private final Path path;
     private final int listenFd;
@@ -96,6 +101,12 @@ public final class NetdevStreamServer implements FrameFrontEnd {
                 if (e != Posix.EINTR && e != 103) {
                     return;
                 }
+                continue;
+            }
+            if (clients.size() >= MAX_CONNECTIONS) {
+                Posix.close(c);
+                stats.inc("netdev_connections_refused");
+                log.warn("netdev_connection_refused", "path", path, "reason", "too_many", "max", MAX_CONNECTIONS);
                 continue;
             }
             StreamConnection conn = new StreamConnection(c, link, stats, loop, this::ended);

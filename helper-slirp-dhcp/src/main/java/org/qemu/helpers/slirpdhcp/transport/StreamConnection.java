@@ -286,8 +286,12 @@ final class StreamConnection implements EventLoop.Handler {
             want = Posix.EPOLLIN; // read to the end the shutdown causes
         }
         if (want != interest) {
-            loop.modify(fd, token, interest, want);
-            interest = want;
+            try {
+                loop.modify(fd, token, interest, want);
+                interest = want;
+            } catch (IllegalStateException e) {
+                // the loop closed first (the helper is stopping): nothing watches any descriptor any more
+            }
         }
     }
 

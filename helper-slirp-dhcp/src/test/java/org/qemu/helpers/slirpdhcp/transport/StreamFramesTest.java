@@ -184,6 +184,32 @@ class StreamFramesTest {
         stopReadingThenResume(12_000);
     }
 
+    @Test
+    void netdevConnectionsAreBoundedAndTheLastOneServes() throws Exception {
+        startNetdev();
+        Path sock = dir.resolve("netdev.sock");
+        int[] more = new int[NetdevStreamServer.MAX_CONNECTIONS];
+        try {
+            for (int i = 0; i < more.length; i++) { // peer is the first; the last of these is one too many
+                more[i] = Posix.socket(Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC, 0);
+                try (Memory a = Posix.unixAddress(sock.toString())) {
+                    assertEquals(0, Posix.connect(more[i], a, Posix.unixAddressLength(sock.toString())));
+                }
+            }
+            byte[] eof = FdFrontEndTest.receive(more[more.length - 1], 16, 5000);
+            assertTrue(eof != null && eof.length == 0, "a connection past the limit must be closed: " + logs);
+            assertEquals(1, core.stats().get("netdev_connections_refused"), core.stats().snapshot().toString());
+            // the newest accepted connection is the attached guest; it is served
+            byte[] d = discover(7);
+            sendAll(more[more.length - 2], d, 0, d.length);
+            expectOffers(more[more.length - 2], 7, 1);
+        } finally {
+            for (int fd : more) {
+                Posix.close(fd);
+            }
+        }
+    }
+
     /**
      * A writer thread sends {@code n} DISCOVERs (about 4 MB of OFFERs, far more than the socket buffers and the
      * helper's queue hold) while the test reads nothing for 2 s: the helper must stop reading (back-pressure), not
