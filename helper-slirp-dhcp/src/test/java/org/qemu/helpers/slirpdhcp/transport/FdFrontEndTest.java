@@ -4,57 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.Memory;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.qemu.helpers.slirpdhcp.Settings;
-import org.qemu.helpers.slirpdhcp.SlirpCore;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessageType;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
-import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
-import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * The inherited-descriptor front end on real kernel socketpairs, in this process: the test holds one end, the
  * helper's core the other as {@code --fd}. Framing per SO_TYPE, bad lengths, oversized datagrams, and a peer that
  * stops reading (the helper drops and counts, its reader keeps up, nothing queues).
  */
-class FdFrontEndTest {
-    @TempDir
-    Path dir;
-    SlirpCore core;
-    int peer = -1;
-    final List<String> logs = Collections.synchronizedList(new ArrayList<>());
-
-    @AfterEach
-    void stop() {
-        if (core != null) {
-            core.close();
-        }
-        if (peer >= 0) {
-            Posix.close(peer);
-        }
-    }
-
-    /** A socketpair of {@code type}; the helper gets one end as --fd, the test keeps the other. */
-    void start(int type) throws IOException {
-        int[] sv = new int[2];
-        assertEquals(0, Posix.socketpair(Posix.AF_UNIX, type | Posix.SOCK_CLOEXEC, 0, sv), Posix.lastError());
-        peer = sv[0];
-        core = SlirpCore.start(new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"),
-                new Settings.Guest.InheritedFd(sv[1]), null, 0, 0, List.of(), Duration.ofMillis(500)),
-                LogLines.into(logs));
-    }
-
+class FdFrontEndTest extends FrontEndFixture {
     static byte[] discoverFrame() {
         return Frames.udpFrame(Mac.BROADCAST, SocketsHostileAndNetdevTest.GUEST, 0, -1, 68, 67,
                 SocketsHostileAndNetdevTest.discover(0));

@@ -8,26 +8,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.qemu.helpers.common.testing.LogLines;
 import org.qemu.helpers.slirpdhcp.Settings;
-import org.qemu.helpers.slirpdhcp.SlirpCore;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessageType;
 import org.qemu.helpers.slirpdhcp.engine.DhcpOption;
 import org.qemu.helpers.slirpdhcp.engine.DhcpOptions;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
-import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
 
 /**
@@ -37,33 +28,8 @@ import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
  * arrives, in order, none dropped (DHCP DISCOVERs numbered by their xid, each answered by an OFFER with the same
  * xid, RFC 2131 4.1).
  */
-class StreamFramesTest {
+class StreamFramesTest extends FrontEndFixture {
     private static final long SEED = Long.getLong("streamframes.seed", 20261202L);
-
-    @TempDir
-    Path dir;
-    SlirpCore core;
-    int peer = -1;
-    final List<String> logs = Collections.synchronizedList(new ArrayList<>());
-
-    @AfterEach
-    void stop() {
-        if (core != null) {
-            core.close();
-        }
-        if (peer >= 0) {
-            Posix.close(peer);
-        }
-    }
-
-    /** --fd with one end of a SOCK_STREAM socketpair; the test keeps the other (blocking) as {@link #peer}. */
-    void startFd() throws IOException {
-        int[] sv = new int[2];
-        assertEquals(0, Posix.socketpair(Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC, 0, sv),
-                Posix.lastError());
-        peer = sv[0];
-        start(new Settings.Guest.InheritedFd(sv[1]));
-    }
 
     /** --netdev-socket PATH, and {@link #peer} connected to it as QEMU's -netdev stream,server=off does. */
     void startNetdev() throws IOException {
@@ -73,11 +39,6 @@ class StreamFramesTest {
         try (Memory a = Posix.unixAddress(sock.toString())) {
             assertEquals(0, Posix.connect(peer, a, Posix.unixAddressLength(sock.toString())), Posix.lastError());
         }
-    }
-
-    void start(Settings.Guest guest) throws IOException {
-        core = SlirpCore.start(new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"),
-                guest, null, 0, 0, List.of(), Duration.ofMillis(500)), LogLines.into(logs));
     }
 
     static byte[] discover(int xid) {
@@ -146,7 +107,7 @@ class StreamFramesTest {
 
     @Test
     void framesCutAnywhereByTheReadsAreReassembled() throws Exception {
-        startFd();
+        start(Posix.SOCK_STREAM);
         Random r = new Random(SEED);
         byte[] all = discovers(100, 20);
         // pieces of 1 to 9 bytes with pauses, so the helper's reads end inside lengths and inside frames
@@ -164,7 +125,7 @@ class StreamFramesTest {
 
     @Test
     void manyFramesInOneSendAreAllAnsweredInOrder() throws Exception {
-        startFd();
+        start(Posix.SOCK_STREAM);
         byte[] all = discovers(0, 400); // about 140 KB: one send, a few reads for the helper
         sendAll(peer, all, 0, all.length);
         expectOffers(peer, 0, 400);
@@ -174,7 +135,7 @@ class StreamFramesTest {
 
     @Test
     void anFdPeerThatStopsReadingThenResumesLosesNothing() throws Exception {
-        startFd();
+        start(Posix.SOCK_STREAM);
         stopReadingThenResume(12_000);
     }
 
