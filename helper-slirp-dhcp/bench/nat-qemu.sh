@@ -29,8 +29,8 @@ head -c $((SIZE << 20)) /dev/urandom > "$TMP/www/big"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 busybox httpd -f -p 127.0.0.1:$PORT -h "$TMP/www" & PIDS+=($!)
 cat > "$TMP/extra/test.sh" <<S
-wget -q -O /dev/null http://10.0.2.2:$PORT/big  # warm-up of the page cache on the host side, 1st GiB only
-time wget -q -O /dev/null http://10.0.2.2:$PORT/big
+wget -q -O /dev/null http://10.0.2.2:$PORT/big || echo GUEST-WGET-FAILED # warm-up of the host's page cache
+time wget -q -O /dev/null http://10.0.2.2:$PORT/big || echo GUEST-WGET-FAILED
 echo BENCH-DONE
 sleep 5
 S
@@ -51,7 +51,8 @@ run() { # $1 = helper|baseline|user
     # shellcheck disable=SC2086
     java $JVM_FLAGS -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state" \
       --netdev-socket="$TMP/net.sock" --upstream 127.0.0.1:9 > "$TMP/helper.log" 2>&1 & hpid=$!
-    for i in $(seq 150); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
+    for i in $(seq 600); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
+    grep -q " ready " "$TMP/helper.log" || { echo "helper not ready within 60 s:"; cat "$TMP/helper.log"; return 1; }
     net="-netdev stream,id=n0,server=off,addr.type=unix,addr.path=$TMP/net.sock"
   else
     net="-netdev user,id=n0"
@@ -66,6 +67,10 @@ run() { # $1 = helper|baseline|user
   after=$(cpu $qpid); ha=0; [ -n "$hpid" ] && ha=$(cpu $hpid)
   kill $qpid 2>/dev/null || true; wait $qpid 2>/dev/null || true
   [ -n "$hpid" ] && { kill $hpid; wait $hpid 2>/dev/null || true; }
+  if grep -q "GUEST-NO-LEASE\|GUEST-WGET-FAILED" "$log"; then # a failed download is no figure: show why
+    echo "$1: the guest's download failed:"; tail -30 "$log"; [ -n "$hpid" ] && tail -20 "$TMP/helper.log"
+    return 1
+  fi
   secs=$(sed -n 's/^real[ \t]*\([0-9]*\)m \([0-9.]*\)s.*/\1 \2/p' "$log" | awk '{print $1*60+$2}')
   [ -n "$secs" ] || { echo "no timing for $1:"; tail -20 "$log"; return 1; }
   # CPU is counted over both downloads (warm-up and timed): per GiB divides by both
