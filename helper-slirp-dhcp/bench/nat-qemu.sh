@@ -89,6 +89,6 @@ ratio() { # $1 = helper|baseline: its rate and CPU per GiB against -netdev user'
 echo "nat-qemu bench: ${SIZE} MiB, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "helper JVM flags: $JVM_FLAGS"
 for r in $(seq "$ROUNDS"); do
-  run helper; [ -n "${BASE_JAR:-}" ] && run baseline; run user
-  echo "round $r:"; ratio helper; [ -n "${BASE_JAR:-}" ] && ratio baseline
+  run helper; if [ -n "${BASE_JAR:-}" ]; then run baseline; fi; run user
+  echo "round $r:"; ratio helper; if [ -n "${BASE_JAR:-}" ]; then ratio baseline; fi
 done
