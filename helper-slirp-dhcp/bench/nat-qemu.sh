@@ -4,7 +4,8 @@
 #   A: -netdev stream to helper-slirp-dhcp (this suite's NAT), and
 #   B: -netdev user (QEMU's built-in libslirp),
 # alternating ROUNDS times (BASE_JAR=path adds a third run per round, "baseline": the helper from that jar). Reports MB/s (the guest's `time wget`) and host CPU seconds per GiB (QEMU + helper,
-# from /proc/PID/stat). Nothing leaves the machine. Usage: bench/nat-qemu.sh [SIZE_MIB] [ROUNDS]
+# from /proc/PID/stat), each run with its time and load average, and per round the ratios against -netdev user.
+# Nothing leaves the machine. Usage: bench/nat-qemu.sh [SIZE_MIB] [ROUNDS]
 set -euo pipefail
 SIZE=${1:-512}
 ROUNDS=${2:-2}
@@ -28,8 +29,8 @@ head -c $((SIZE << 20)) /dev/urandom > "$TMP/www/big"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 busybox httpd -f -p 127.0.0.1:$PORT -h "$TMP/www" & PIDS+=($!)
 cat > "$TMP/extra/test.sh" <<S
-wget -q -O /dev/null http://10.0.2.2:$PORT/big  # warm-up of the page cache on the host side, 1st GiB only
-time wget -q -O /dev/null http://10.0.2.2:$PORT/big
+wget -q -O /dev/null http://10.0.2.2:$PORT/big || echo GUEST-WGET-FAILED # warm-up of the host's page cache
+time wget -q -O /dev/null http://10.0.2.2:$PORT/big || echo GUEST-WGET-FAILED
 echo BENCH-DONE
 sleep 5
 S
@@ -50,7 +51,8 @@ run() { # $1 = helper|baseline|user
     # shellcheck disable=SC2086
     java $JVM_FLAGS -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state" \
       --netdev-socket="$TMP/net.sock" --upstream 127.0.0.1:9 > "$TMP/helper.log" 2>&1 & hpid=$!
-    for i in $(seq 150); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
+    for i in $(seq 600); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
+    grep -q " ready " "$TMP/helper.log" || { echo "helper not ready within 60 s:"; cat "$TMP/helper.log"; return 1; }
     net="-netdev stream,id=n0,server=off,addr.type=unix,addr.path=$TMP/net.sock"
   else
     net="-netdev user,id=n0"
@@ -65,14 +67,28 @@ run() { # $1 = helper|baseline|user
   after=$(cpu $qpid); ha=0; [ -n "$hpid" ] && ha=$(cpu $hpid)
   kill $qpid 2>/dev/null || true; wait $qpid 2>/dev/null || true
   [ -n "$hpid" ] && { kill $hpid; wait $hpid 2>/dev/null || true; }
+  if grep -q "GUEST-NO-LEASE\|GUEST-WGET-FAILED" "$log"; then # a failed download is no figure: show why
+    echo "$1: the guest's download failed:"; tail -30 "$log"; [ -n "$hpid" ] && tail -20 "$TMP/helper.log"
+    return 1
+  fi
   secs=$(sed -n 's/^real[ \t]*\([0-9]*\)m \([0-9.]*\)s.*/\1 \2/p' "$log" | awk '{print $1*60+$2}')
   [ -n "$secs" ] || { echo "no timing for $1:"; tail -20 "$log"; return 1; }
   # CPU is counted over both downloads (warm-up and timed): per GiB divides by both
-  awk -v n="$1" -v s="$secs" -v mb="$SIZE" -v q="$((after - before))" -v h="$((ha - hb))" -v hz="$HZ" 'BEGIN {
+  local line
+  line=$(awk -v n="$1" -v s="$secs" -v mb="$SIZE" -v q="$((after - before))" -v h="$((ha - hb))" -v hz="$HZ" 'BEGIN {
     g = 2*mb/1024
-    printf "%-8s %7.1f MB/s   host CPU %6.2f s/GiB (QEMU %.2f + helper %.2f)\n", n, mb*1.048576/s,
-      ((q+h)/hz)/g, (q/hz)/g, (h/hz)/g }'
+    printf "%-8s %7.1f MB/s   host CPU %6.2f s/GiB (QEMU %.2f + helper %.2f)", n, mb*1.048576/s,
+      ((q+h)/hz)/g, (q/hz)/g, (h/hz)/g }')
+  echo "$line   $(date -u +%H:%M:%S) UTC, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  RESULT[$1]=$(echo "$line" | awk '{print $2, $6}') # MB/s and CPU s/GiB, for the round's ratios
+}
+declare -A RESULT
+ratio() { # $1 = helper|baseline: its rate and CPU per GiB against -netdev user's in this round
+  echo "${RESULT[$1]} ${RESULT[user]}" | awk -v n="$1" '{printf "  %s / -netdev user: rate %.2fx, host CPU per GiB %.2fx\n", n, $1/$3, $2/$4}'
 }
 echo "nat-qemu bench: ${SIZE} MiB, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "helper JVM flags: $JVM_FLAGS"
-for r in $(seq "$ROUNDS"); do run helper; [ -n "${BASE_JAR:-}" ] && run baseline; run user; done
+for r in $(seq "$ROUNDS"); do
+  run helper; if [ -n "${BASE_JAR:-}" ]; then run baseline; fi; run user
+  echo "round $r:"; ratio helper; if [ -n "${BASE_JAR:-}" ]; then ratio baseline; fi
+done

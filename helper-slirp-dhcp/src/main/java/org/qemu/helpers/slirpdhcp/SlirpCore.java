@@ -231,7 +231,7 @@ public final class SlirpCore implements AutoCloseable {
     private FrameFrontEnd frontEnd(Settings.Guest g, GuestPort link, EventLoop loop, EventLog log)
             throws IOException {
         if (g instanceof Settings.Guest.NetdevStream s) {
-            return new NetdevStreamServer(s.path(), link, stats, log);
+            return new NetdevStreamServer(s.path(), link, stats, log, loop);
         }
         if (g instanceof Settings.Guest.NetdevDgram d) {
             return NetdevDgramServer.open(d.path(), link, stats, log, loop);

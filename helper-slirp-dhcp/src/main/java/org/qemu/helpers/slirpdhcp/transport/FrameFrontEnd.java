@@ -3,7 +3,8 @@ package org.qemu.helpers.slirpdhcp.transport;
 /**
  * How Ethernet frames of one guest get in and out of the helper (netdev stream or dgram socket, inherited
  * descriptor, tap device). Built with its descriptor already open, so that every configuration problem shows up
- * before {@link #start}; {@link #start} starts its one reader thread, which hands each frame to the
+ * before {@link #start}; {@link #start} registers the descriptor with the {@link EventLoop}, whose one thread
+ * reads it beside the NAT's host sockets and hands each frame to the
  * {@link org.qemu.helpers.slirpdhcp.engine.frame.GuestPort} on that same thread (no hop per frame).
  */
 public interface FrameFrontEnd extends AutoCloseable {

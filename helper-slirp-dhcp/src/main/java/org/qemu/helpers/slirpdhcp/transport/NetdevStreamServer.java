@@ -1,56 +1,87 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
+import com.sun.jna.Memory;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
-import java.nio.channels.SocketChannel;
+import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import org.qemu.helpers.common.listen.Listen;
-import org.qemu.helpers.slirpdhcp.engine.Statistics;
-import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
-import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
-import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.slirpdhcp.engine.Statistics;
+import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
 
 /**
  * The Unix socket QEMU's {@code -netdev stream,server=off,addr.type=unix} connects to: each Ethernet frame is
- * preceded by its length as a 4-byte big-endian integer. Accepts again after a disconnect (QEMU reconnects);
- * a length that cannot be a frame ends that connection, since the stream cannot be resynchronised.
+ * preceded by its length as a 4-byte big-endian integer. The listening socket and every connection are served on
+ * the {@link EventLoop}'s thread, beside the NAT's host sockets (a connection is a {@link StreamConnection}: many
+ * frames per read and per send). Accepts again after a disconnect (QEMU reconnects); a length that cannot be a
+ * frame ends that connection, since the stream cannot be resynchronised. The connection accepted last is the
+ * guest the link's own frames go to.
  */
 public final class NetdevStreamServer implements FrameFrontEnd {
-    /** Larger than any frame with its length, so a whole frame always fits after a compact. */
-    private static final int READ_BUFFER = 256 * 1024;
-    /** Frames queued for one write at most (several full frames: a batch's write is rarely split). */
-    private static final int OUT_BUFFER = 256 * 1024;
+    private static final int BACKLOG = 50;
+    /**
+     * Connections served at once at most (QEMU makes one, and one more while it reconnects): each holds 1.25 MiB
+     * of buffers, so a local client opening many cannot take the helper's memory. More are closed at once.
+     */
+    static final int MAX_CONNECTIONS = 4;
 
     private final Path path;
-    private final ServerSocketChannel server;
+    private final int listenFd;
     private final GuestPort link;
     private final Statistics stats;
     private final EventLog log;
-    private final Thread acceptor;
-    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
-    private final java.util.Map<SocketChannel, ByteBuffer> outBuffers = new ConcurrentHashMap<>();
+    private final EventLoop loop;
+    private final Set<StreamConnection> clients = ConcurrentHashMap.newKeySet();
+    private long token;
+    private boolean watching; // the loop's thread only
     private volatile boolean closed;
 
-    public NetdevStreamServer(Path path, GuestPort link, Statistics stats, EventLog log) throws IOException {
+    public NetdevStreamServer(Path path, GuestPort link, Statistics stats, EventLog log, EventLoop loop)
+            throws IOException {
         this.path = path;
         this.link = link;
         this.stats = stats;
         this.log = log;
+        this.loop = loop;
+        String bad = NetdevDgramServer.pathProblem(path);
+        if (bad != null) {
+            throw new IOException(bad);
+        }
         // a stale socket from a previous run is replaced; anything else there is refused, never deleted
-        this.server = Listen.unixStream(path, 50);
-        this.acceptor = new Thread(this::acceptLoop, "netdev-accept");
-        acceptor.setDaemon(true);
+        Listen.claimUnixPath(path);
+        String p = path.toString();
+        int fd = Posix.socket(Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC | Posix.SOCK_NONBLOCK, 0);
+        if (fd < 0) {
+            throw new IOException("socket(AF_UNIX, SOCK_STREAM): " + Posix.lastError());
+        }
+        try (Memory addr = Posix.unixAddress(p)) {
+            if (Posix.bind(fd, addr, Posix.unixAddressLength(p)) != 0) {
+                int e = Posix.errno();
+                String err = Posix.lastError();
+                Posix.close(fd);
+                throw e == 98 /* EADDRINUSE */ ? Listen.taken(p, new BindException(err))
+                        : new IOException("bind " + p + ": " + err);
+            }
+        }
+        if (Posix.listen(fd, BACKLOG) != 0) {
+            String err = Posix.lastError();
+            Posix.close(fd);
+            throw new IOException("listen " + p + ": " + err);
+        }
+        this.listenFd = fd;
     }
 
     @Override
     public void start() {
-        acceptor.start();
+        loop.runOnLoop(() -> {
+            if (!closed) {
+                token = loop.add(listenFd, Posix.EPOLLIN, this::acceptable);
+                watching = true;
+            }
+        });
     }
 
     @Override
@@ -58,116 +89,64 @@ public final class NetdevStreamServer implements FrameFrontEnd {
         return "stream " + path;
     }
 
-    private void acceptLoop() {
-        int n = 0;
+    /** Loop's thread: accepts every pending connection (the listening socket is non-blocking). */
+    private void acceptable(int events) {
         while (!closed) {
-            try {
-                SocketChannel c = server.accept();
-                clients.add(c);
-                log.info("netdev_connected", "path", path);
-                Thread t = new Thread(() -> serve(c), "netdev-conn-" + (++n));
-                t.setDaemon(true);
-                t.start();
-            } catch (IOException e) {
-                if (!closed) {
-                    log.warn("netdev_accept_failed", "error", e.getMessage());
+            int c = Posix.accept4(listenFd, null, null, Posix.SOCK_CLOEXEC);
+            if (c < 0) {
+                int e = Posix.errno();
+                if (e != Posix.EAGAIN && e != Posix.EINTR && e != 103 /* ECONNABORTED */) {
+                    log.warn("netdev_accept_failed", "error", Posix.strerror(e));
                 }
-            }
-        }
-    }
-
-    private void serve(SocketChannel c) {
-        Runnable flush = () -> flush(c);
-        Consumer<byte[]> out = frame -> write(c, frame, flush);
-        // one read takes every frame QEMU has written so far (not two reads per frame); the frames of one read are
-        // one burst for the link, which may acknowledge them together
-        ByteBuffer in = ByteBuffer.allocateDirect(READ_BUFFER);
-        FrameArrays arrays = new FrameArrays(); // this connection's reader only
-        link.attach(out);
-        try {
-            while (c.read(in) >= 0) {
-                in.flip();
-                long bad = LengthPrefixedFrames.deliver(in, arrays, link, out);
-                link.burstEnd();
-                if (bad != LengthPrefixedFrames.OK) {
-                    stats.inc(Statistics.DROPPED_MALFORMED);
-                    log.warn("netdev_bad_length", "length", bad, "action", "disconnect");
-                    break;
+                if (e != Posix.EINTR && e != 103) {
+                    return;
                 }
-                in.compact();
+                continue;
             }
-        } catch (IOException e) {
-            // connection lost
-        } finally {
-            link.burstEnd();
-            link.detach(out);
-            clients.remove(c);
-            synchronized (c) {
-                outBuffers.remove(c);
+            if (clients.size() >= MAX_CONNECTIONS) {
+                Posix.close(c);
+                stats.inc("netdev_connections_refused");
+                log.warn("netdev_connection_refused", "path", path, "reason", "too_many", "max", MAX_CONNECTIONS);
+                continue;
             }
-            try {
-                c.close();
-            } catch (IOException ignored) {
-                // closing
-            }
-            if (!closed) {
-                log.info("netdev_disconnected", "path", path);
-            }
+            StreamConnection conn = new StreamConnection(c, link, stats, loop, this::ended);
+            clients.add(conn);
+            log.info("netdev_connected", "path", path);
+            conn.start();
         }
     }
 
-    /**
-     * Queues one frame behind its length in the connection's direct buffer (used under the connection's lock: the
-     * frame is copied once, no buffer per frame) and sends the buffer now, or, inside a {@link FrameBatch}, once at
-     * the batch's end: QEMU then reads many frames per read, and both sides make one system call for them.
-     */
-    private void write(SocketChannel c, byte[] frame, Runnable flush) {
-        synchronized (c) {
-            if (!clients.contains(c)) {
-                return; // the connection ended: no buffer for it again
-            }
-            ByteBuffer b = outBuffers.computeIfAbsent(c, k -> ByteBuffer.allocateDirect(OUT_BUFFER));
-            if (b.remaining() < 4 + frame.length) {
-                send(c, b);
-            }
-            b.putInt(frame.length).put(frame);
-            stats.inc("frames_out");
-            if (!FrameBatch.defer(flush)) {
-                send(c, b);
-            }
+    /** Loop's thread: a connection ended on its own (the guest is detached already). */
+    private void ended(StreamConnection conn, String reason) {
+        if (reason.startsWith("bad_length")) {
+            log.warn("netdev_bad_length", "length", reason.substring(reason.indexOf('=') + 1), "action",
+                    "disconnect");
         }
-    }
-
-    private void flush(SocketChannel c) {
-        synchronized (c) {
-            ByteBuffer b = outBuffers.get(c);
-            if (b != null && clients.contains(c)) {
-                send(c, b);
-            }
+        clients.remove(conn);
+        conn.close();
+        if (!closed) {
+            log.info("netdev_disconnected", "path", path, "reason", reason);
         }
-    }
-
-    /** Writes what {@code b} holds (in write mode) and empties it; the caller holds the connection's lock. */
-    private static void send(SocketChannel c, ByteBuffer b) {
-        b.flip();
-        try {
-            while (b.hasRemaining()) {
-                c.write(b);
-            }
-        } catch (IOException e) {
-            // the reader side notices and closes
-        }
-        b.clear();
     }
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
-        try {
-            server.close();
-            for (SocketChannel c : clients) {
-                c.close();
+        loop.runOnLoop(() -> {
+            if (watching) {
+                loop.remove(listenFd, token, Posix.EPOLLIN);
+                watching = false;
             }
+        });
+        Posix.close(listenFd);
+        for (StreamConnection c : clients) {
+            c.close();
+        }
+        clients.clear();
+        try {
             Files.deleteIfExists(path);
         } catch (IOException ignored) {
             // closing anyway; the next run replaces a stale socket

@@ -4,57 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.Memory;
-import java.io.IOException;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.qemu.helpers.slirpdhcp.Settings;
-import org.qemu.helpers.slirpdhcp.SlirpCore;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessageType;
 import org.qemu.helpers.slirpdhcp.engine.Mac;
-import org.qemu.helpers.slirpdhcp.engine.NetworkConfig;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
-import org.qemu.helpers.common.testing.LogLines;
 
 /**
  * The inherited-descriptor front end on real kernel socketpairs, in this process: the test holds one end, the
  * helper's core the other as {@code --fd}. Framing per SO_TYPE, bad lengths, oversized datagrams, and a peer that
  * stops reading (the helper drops and counts, its reader keeps up, nothing queues).
  */
-class FdFrontEndTest {
-    @TempDir
-    Path dir;
-    SlirpCore core;
-    int peer = -1;
-    final List<String> logs = Collections.synchronizedList(new ArrayList<>());
-
-    @AfterEach
-    void stop() {
-        if (core != null) {
-            core.close();
-        }
-        if (peer >= 0) {
-            Posix.close(peer);
-        }
-    }
-
-    /** A socketpair of {@code type}; the helper gets one end as --fd, the test keeps the other. */
-    void start(int type) throws IOException {
-        int[] sv = new int[2];
-        assertEquals(0, Posix.socketpair(Posix.AF_UNIX, type | Posix.SOCK_CLOEXEC, 0, sv), Posix.lastError());
-        peer = sv[0];
-        core = SlirpCore.start(new Settings(NetworkConfig.slirpDefaults("vm.internal"), dir.resolve("state"),
-                new Settings.Guest.InheritedFd(sv[1]), null, 0, 0, List.of(), Duration.ofMillis(500)),
-                LogLines.into(logs));
-    }
-
+class FdFrontEndTest extends FrontEndFixture {
     static byte[] discoverFrame() {
         return Frames.udpFrame(Mac.BROADCAST, SocketsHostileAndNetdevTest.GUEST, 0, -1, 68, 67,
                 SocketsHostileAndNetdevTest.discover(0));
@@ -186,32 +148,5 @@ class FdFrontEndTest {
         return n;
     }
 
-    @Test
-    void aStreamPeerThatStopsReadingIsDroppedOrCutNeverWaitedFor() throws Exception {
-        start(Posix.SOCK_STREAM);
-        byte[] d = lengthPrefixed(discoverFrame());
-        int n = 5000;
-        int sent = 0;
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        Memory m = new Memory(d.length);
-        m.write(0, d, 0, d.length);
-        while (sent < n && System.nanoTime() < deadline) {
-            long r = Posix.send(peer, m, d.length, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
-            if (r == d.length) {
-                sent++;
-            } else if (r >= 0) {
-                throw new AssertionError("test wrote a partial frame; make the test frames smaller");
-            } else if (Posix.errno() == Posix.EAGAIN) {
-                Thread.sleep(1);
-            } else {
-                break; // the helper shut the stream down: a peer that does not read was cut, as documented
-            }
-        }
-        awaitStat("frames_in", sent);
-        long dropped = core.stats().get(PacketFrontEnd.DROPPED_PEER_BUSY) + core.stats().get(
-                PacketFrontEnd.DROPPED_PEER_GONE);
-        assertTrue(dropped > 0, core.stats().snapshot().toString());
-        assertTrue(core.stats().get("frames_in") >= sent, "reader kept up: " + core.stats().snapshot());
-        System.out.println("stream peer not reading: sent=" + sent + " " + core.stats().snapshot() + " " + logs);
-    }
+    // a stream peer that stops reading: StreamFramesTest (back-pressure, nothing dropped)
 }
