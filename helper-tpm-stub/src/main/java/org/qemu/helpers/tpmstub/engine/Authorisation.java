@@ -454,13 +454,15 @@ final class Authorisation {
     /**
      * Part 4 SessionProcess.c IsAuthPolicyAvailable: an NV index's authPolicy serves where POLICYREAD
      * (NV_Read) or POLICYWRITE (the writing commands) allow it (Part 1 19.7, Part 3 31.2), an object's
-     * if its private part is loaded; hierarchies here have no authPolicy (no SetPrimaryPolicy), nor PCRs.
+     * if its private part is loaded, a sequence object's always (its authPolicy is empty); hierarchies
+     * here have no authPolicy (no SetPrimaryPolicy), nor PCRs.
      */
     private boolean authPolicyAvailable(CommandCode cc, long h, NvIndex nv) {
         if (nv != null) {
             return nv.has(cc == CommandCode.NV_READ ? NvIndex.POLICYREAD : NvIndex.POLICYWRITE);
         }
-        return core.loaded(h) instanceof TpmObject o && !o.publicOnly();
+        LoadedObject o = core.loaded(h);
+        return o instanceof TpmObject t ? !t.publicOnly() : o != null;
     }
 
     /**
@@ -481,10 +483,12 @@ final class Authorisation {
         if (nv != null) {
             authPolicy = nv.authPolicy;
             policyAlg = nv.nameAlg;
-        } else {
-            TpmObject o = (TpmObject) core.loaded(h); // authPolicyAvailable: a loaded object
+        } else if (core.loaded(h) instanceof TpmObject o) {
             authPolicy = o.pub.authPolicy();
             policyAlg = o.pub.nameAlg();
+        } else {
+            authPolicy = new byte[0]; // a sequence object: nameAlg TPM_ALG_NULL, no authPolicy
+            policyAlg = null;
         }
         if (!MessageDigest.isEqual(authPolicy, p.policyDigest) || policyAlg != p.alg) {
             throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_FAIL, n));

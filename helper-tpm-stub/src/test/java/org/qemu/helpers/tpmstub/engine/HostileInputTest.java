@@ -28,6 +28,20 @@ class HostileInputTest {
         seeds.add(Hex.cmd("8001 00000000 00000165 02000000"));
         seeds.add(Hex.cmd("8001 00000000 00000165 80000000"));
         seeds.addAll(HostileCommands.nvCommands());
+        // an index only a policy authorises (authPolicy = PolicyAuthValue's digest, POLICYREAD|POLICYWRITE),
+        // a policy session, its assertions, and NV_Write/NV_Read through it (Part 1 19.7, Part 3 31)
+        String nonce = " 0020" + "44".repeat(32);
+        seeds.add(Hex.cmd("8002 00000000 0000012a 40000001 00000009 40000009 0000 01 0000 0002 7077 002e 01000004 000b"
+                + " 00080008 0020 8fcd2169ab92694e0c633f1ab772842b8241bbc20288981fc7ac1eddc1fddb0e 0008"));
+        seeds.add(Hex.cmd("8001 00000000 00000176 40000007 40000007" + nonce + " 0000 01 0010 000b"));
+        seeds.add(Hex.cmd("8001 00000000 0000016b 03000000"));
+        seeds.add(Hex.cmd("8001 00000000 0000018c 03000000"));
+        seeds.add(Hex.cmd("8001 00000000 0000016c 03000000 0000014e"));
+        seeds.add(Hex.cmd("8001 00000000 00000180 03000000"));
+        seeds.add(Hex.cmd("8002 00000000 00000137 01000004 01000004 0000002b 03000000" + nonce + " 01 0002 7077"
+                + " 0008 3132333435363738 0000"));
+        seeds.add(Hex.cmd("8002 00000000 0000014e 01000004 01000004 0000002b 03000000" + nonce + " 01 0002 7077"
+                + " 0008 0000"));
         seeds.addAll(HostileCommands.keyCommands());
         seeds.add(Hex.cmd("8002 00000000 00000182 00000010 00000049 02000000 0020" + "22".repeat(32)
                 + " 01 0020" + "33".repeat(32) + " 00000000"));
