@@ -15,8 +15,11 @@ import org.qemu.helpers.common.testing.ProcResult;
 
 /** tpm2-tools 5.4 run against one TPM (a swtpm TCTI string), with its files in one directory. */
 public final class Tpm2Tools {
-    /** "Esys_Unseal(0x99D)"; tpm2_sign 5.4 misspells its own: "Eys_Sign(0x3E0)". */
-    private static final Pattern TPM_ERROR = Pattern.compile("(Es?ys_\\w+\\(0x[0-9A-Fa-f]+\\))");
+    /**
+     * "Esys_Unseal(0x99D)"; tpm2_sign 5.4 misspells its own: "Eys_Sign(0x3E0)"; tpm2_nvwrite with a
+     * policy session names the SAPI call: "Tss2_Sys_NV_Write(0x9A4)".
+     */
+    private static final Pattern TPM_ERROR = Pattern.compile("((?:Es?ys|Tss2_Sys)_\\w+\\(0x[0-9A-Fa-f]+\\))");
     private final String tcti;
     private final Path dir;
 

@@ -329,22 +329,22 @@ final class Authorisation {
         if (daProtected) {
             checkLockedOut(false);
         }
-        if (nv != null) {
-            // Part 4 SessionProcess.c IsAuthValueAvailable: an index's authValue serves only where
-            // AUTHREAD (NV_Read) or AUTHWRITE (the writing commands) allow it
-            int needed = cc == CommandCode.NV_READ ? NvIndex.AUTHREAD : NvIndex.AUTHWRITE;
-            if (!nv.has(needed)) {
+        if (policy != null) {
+            // Part 4 SessionProcess.c CheckAuthSession: a policy session needs the entity's authPolicy
+            // available (IsAuthPolicyAvailable), then satisfied (CheckPolicyAuthSession)
+            if (!authPolicyAvailable(cc, h, nv)) {
                 throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
             }
-        }
-        if (core.loaded(h) instanceof TpmObject po && po.publicOnly()) {
-            // Part 4 IsAuthValueAvailable/IsAuthPolicyAvailable: nothing of it is loaded to authorise with
-            throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
-        }
-        if (policy != null) {
             checkPolicy(cc, h, nv, policy, i + 1);
-        } else if (core.loaded(h) instanceof TpmObject o && !authValueServes(o, cc, i)) {
-            throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+        } else {
+            // a password or HMAC session: refused where only a policy may authorise (IsPolicySessionRequired),
+            // then where the authValue does not serve (IsAuthValueAvailable)
+            if (adminRole(cc, i) && core.loaded(h) instanceof TpmObject o && o.pub.has(PublicArea.ADMIN_WITH_POLICY)) {
+                throw new TpmFormatException(TpmRc.AUTH_TYPE);
+            }
+            if (!authValueAvailable(cc, h, nv, i)) {
+                throw new TpmFormatException(TpmRc.AUTH_UNAVAILABLE);
+            }
         }
         boolean ok;
         if (s.hmac() == null || (policy != null && policy.passwordNeeded)) {
@@ -437,31 +437,75 @@ final class Authorisation {
     }
 
     /**
-     * Part 4 SessionProcess.c CheckPolicyAuthSession: the entity's authPolicy must equal the session's
-     * policyDigest, and what the assertions bound (PCRs unchanged, the command code) must still hold.
+     * Part 4 SessionProcess.c IsAuthValueAvailable: an NV index's authValue serves only where AUTHREAD
+     * (NV_Read) or AUTHWRITE (the writing commands) allow it; an object's only if its private part is
+     * loaded and its attributes allow it for the role; hierarchies, PCRs and sequences always.
+     */
+    private boolean authValueAvailable(CommandCode cc, long h, NvIndex nv, int index) {
+        if (nv != null) {
+            return nv.has(cc == CommandCode.NV_READ ? NvIndex.AUTHREAD : NvIndex.AUTHWRITE);
+        }
+        if (core.loaded(h) instanceof TpmObject o) {
+            return !o.publicOnly() && authValueServes(o, cc, index);
+        }
+        return true;
+    }
+
+    /**
+     * Part 4 SessionProcess.c IsAuthPolicyAvailable: an NV index's authPolicy serves where POLICYREAD
+     * (NV_Read) or POLICYWRITE (the writing commands) allow it (Part 1 19.7, Part 3 31.2), an object's
+     * if its private part is loaded, a sequence object's always (its authPolicy is empty); hierarchies
+     * here have no authPolicy (no SetPrimaryPolicy), nor PCRs.
+     */
+    private boolean authPolicyAvailable(CommandCode cc, long h, NvIndex nv) {
+        if (nv != null) {
+            return nv.has(cc == CommandCode.NV_READ ? NvIndex.POLICYREAD : NvIndex.POLICYWRITE);
+        }
+        LoadedObject o = core.loaded(h);
+        return o instanceof TpmObject t ? !t.publicOnly() : o != null;
+    }
+
+    /**
+     * Part 4 SessionProcess.c CheckPolicyAuthSession, in its order: PolicySecret wants an assertion of the
+     * authValue (TPM_RC_MODE), the PCRs have not changed since PolicyPCR, the entity's authPolicy equals
+     * the session's policyDigest and its nameAlg the session's hash, PolicyCommandCode's command is this
+     * one, and a command in the ADMIN role (Part 3 "Auth Role") has had its command code asserted.
      */
     private void checkPolicy(CommandCode cc, long h, NvIndex nv, AuthSession p, int n) throws TpmFormatException {
-        byte[] authPolicy;
-        if (nv != null) {
-            int needed = cc == CommandCode.NV_READ ? NvIndex.POLICYREAD : NvIndex.POLICYWRITE;
-            if (!nv.has(needed)) {
-                throw new TpmFormatException(TpmRc.withSession(TpmRc.AUTH_UNAVAILABLE, n));
-            }
-            authPolicy = nv.authPolicy;
-        } else if (core.loaded(h) instanceof TpmObject o) {
-            authPolicy = o.pub.authPolicy();
-        } else {
-            authPolicy = new byte[0]; // hierarchies and PCRs: no policy here (no SetPrimaryPolicy)
-        }
-        if (p.type == AuthSession.TRIAL || !MessageDigest.isEqual(authPolicy, p.policyDigest)) {
-            throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_FAIL, n));
+        if (cc == CommandCode.POLICY_SECRET && !p.authValueNeeded && !p.passwordNeeded) {
+            throw new TpmFormatException(TpmRc.withSession(TpmRc.MODE, n));
         }
         if (p.pcrCounter >= 0 && p.pcrCounter != core.st.pcrCounter) {
             throw new TpmFormatException(TpmRc.PCR_CHANGED);
         }
-        if (p.commandCode != 0 && p.commandCode != cc.code()) {
-            throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_CC, n));
+        byte[] authPolicy;
+        HashAlg policyAlg;
+        if (nv != null) {
+            authPolicy = nv.authPolicy;
+            policyAlg = nv.nameAlg;
+        } else if (core.loaded(h) instanceof TpmObject o) {
+            authPolicy = o.pub.authPolicy();
+            policyAlg = o.pub.nameAlg();
+        } else {
+            authPolicy = new byte[0]; // a sequence object: nameAlg TPM_ALG_NULL, no authPolicy
+            policyAlg = null;
         }
+        if (!MessageDigest.isEqual(authPolicy, p.policyDigest) || policyAlg != p.alg) {
+            throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_FAIL, n));
+        }
+        if (p.commandCode != 0) {
+            if (p.commandCode != cc.code()) {
+                throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_CC, n));
+            }
+        } else if (adminRole(cc, n - 1)) {
+            throw new TpmFormatException(TpmRc.withSession(TpmRc.POLICY_FAIL, n));
+        }
+    }
+
+    /** Part 3 "Auth Role: ADMIN": the first handle of ActivateCredential, ObjectChangeAuth and Certify. */
+    private static boolean adminRole(CommandCode cc, int index) {
+        return index == 0 && (cc == CommandCode.ACTIVATE_CREDENTIAL || cc == CommandCode.OBJECT_CHANGE_AUTH
+                || cc == CommandCode.CERTIFY);
     }
 
     /**
@@ -470,9 +514,7 @@ final class Authorisation {
      * ActivateCredential, ObjectChangeAuth and Certify) unless adminWithPolicy is set.
      */
     private static boolean authValueServes(TpmObject o, CommandCode cc, int index) {
-        boolean admin = index == 0 && (cc == CommandCode.ACTIVATE_CREDENTIAL || cc == CommandCode.OBJECT_CHANGE_AUTH
-                || cc == CommandCode.CERTIFY);
-        return admin ? !o.pub.has(PublicArea.ADMIN_WITH_POLICY) : o.pub.has(PublicArea.USER_WITH_AUTH);
+        return adminRole(cc, index) ? !o.pub.has(PublicArea.ADMIN_WITH_POLICY) : o.pub.has(PublicArea.USER_WITH_AUTH);
     }
 
     /**

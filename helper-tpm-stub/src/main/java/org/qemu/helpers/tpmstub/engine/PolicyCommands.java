@@ -98,12 +98,13 @@ final class PolicyCommands implements CommandGroup {
             case POLICY_COMMAND_CODE -> {
                 long code = param(r, 1, TpmReader::u32);
                 noMoreParams(r);
-                // Part 3 23.11: an unimplemented command code is TPM_RC_POLICY_CC
-                if (CommandCode.byCode(code) == null) {
-                    throw new TpmFormatException(TpmRc.withParameter(TpmRc.POLICY_CC, 1));
-                }
+                // Part 3 23.11, in libtpms's order: another command code already asserted is TPM_RC_VALUE,
+                // an unimplemented one TPM_RC_POLICY_CC
                 if (s.commandCode != 0 && s.commandCode != code) {
                     throw new TpmFormatException(TpmRc.withParameter(TpmRc.VALUE, 1));
+                }
+                if (CommandCode.byCode(code) == null) {
+                    throw new TpmFormatException(TpmRc.withParameter(TpmRc.POLICY_CC, 1));
                 }
                 s.extend(Params.u32Bytes(CommandCode.POLICY_COMMAND_CODE.code()), Params.u32Bytes(code));
                 s.commandCode = code;

@@ -13,6 +13,7 @@ public final class TpmRc {
     private static final int VER1 = 0x100;
     public static final int INITIALIZE = VER1 + 0x000;
     public static final int FAILURE = VER1 + 0x001;
+    public static final int AUTH_TYPE = VER1 + 0x024;
     public static final int AUTH_MISSING = VER1 + 0x025;
     public static final int COMMAND_SIZE = VER1 + 0x042;
     public static final int COMMAND_CODE = VER1 + 0x043;
