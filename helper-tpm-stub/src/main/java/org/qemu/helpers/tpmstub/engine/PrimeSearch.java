@@ -276,19 +276,26 @@ final class PrimeSearch {
     private static long[] toPlain() {
         long[] out = new long[MOD.length];
         for (int g = 0; g < out.length; g++) {
-            long m = MOD[g];
-            long r = Long.remainderUnsigned(-1L, m) + 1; // 2^64 mod m, possibly m itself
-            r = r == m ? 0 : r;
-            for (int i = 0; i < 64; i++) { // 2^128 mod m (r < 2^62: doubling cannot overflow)
-                r <<= 1;
-                r = r >= m ? r - m : r;
-            }
-            long r2 = r; // redc(x * r2) = x * 2^64: from 2^128 to 2^(64 * (LIMBS + 1))
-            for (int i = 2; i < LIMBS + 1; i++) {
-                r = redc(Math.multiplyHigh(r, r2), r * r2, m, NEG_INV[g]);
-            }
-            out[g] = r;
+            out[g] = toPlain(MOD[g], NEG_INV[g]);
         }
         return out;
+    }
+
+    /**
+     * 2^(64 * (LIMBS + 1)) mod m (one call per group, so that the JIT compiles it early: this runs
+     * when the first RSA key is made). 2^128 mod m by doubling 2^64 mod m, then Montgomery squarings:
+     * redc(2^(64a) * 2^(64a)) = 2^(64(2a - 1)), from a = 2 through 3, 5, 9 to 17.
+     */
+    private static long toPlain(long m, long negInv) {
+        long r = Long.remainderUnsigned(-1L, m) + 1; // 2^64 mod m, possibly m itself
+        r = r == m ? 0 : r;
+        for (int i = 0; i < 64; i++) { // r < m < 2^62: doubling cannot overflow
+            r <<= 1;
+            r = r >= m ? r - m : r;
+        }
+        for (int a = 2; a < LIMBS + 1; a = 2 * a - 1) {
+            r = redc(Math.multiplyHigh(r, r), r * r, m, negInv);
+        }
+        return r;
     }
 }
