@@ -6,6 +6,8 @@
 # quote-ecc, unseal, context; "keys" stands for all of those.
 # BASE_JAR=PATH also runs that helper jar (an earlier build) in the same rounds, labelled tpm-stub-base,
 # so that a change is measured before/after against the same swtpm run.
+# Each run also prints the TPM process's CPU time per operation (from /proc/PID/stat), and the summary
+# its median: on a shared machine the rates follow the load, CPU time per operation much less.
 # Needs: swtpm, dbus-daemon, java 17, python3 (free ports); builds the helper jar (offline) if it is missing.
 set -eu
 SECS=${1:-10}
@@ -54,13 +56,15 @@ sleep 0.3
 ADDR="unix:path=$TMP/bus.sock"
 
 P_HELPER=$(free_port)
-# the launcher's JVM flags (C1 only, small heap): the deployed helper's figures; HELPER_JVM_FLAGS overrides
+# the launcher's JVM flags (for this helper C2 with raised tier-3 thresholds, small heap): the deployed
+# helper's figures; HELPER_JVM_FLAGS overrides
 JVM_FLAGS=$("$ROOT/deploy/bench/helper-jvm-flags.sh" tpm-stub)
 echo "helper JVM flags: $JVM_FLAGS"
 # shellcheck disable=SC2086
 java $JVM_FLAGS -jar "$JAR" --bus-address="$ADDR" --state-dir "$TMP/state" --log-level warn \
     --server "tcp:127.0.0.1:$P_HELPER" --ctrl "tcp:127.0.0.1:$((P_HELPER + 1))" &
 PIDS="$PIDS $!"
+PID_HELPER=$!
 wait_port "$P_HELPER" # before the next free_port, which could otherwise return its control port
 if [ -n "${BASE_JAR:-}" ]; then
     # its own bus: both helpers own the same name
@@ -73,6 +77,7 @@ if [ -n "${BASE_JAR:-}" ]; then
     java $JVM_FLAGS -jar "$BASE_JAR" --bus-address="unix:path=$TMP/bus-base.sock" --state-dir "$TMP/state-base" --log-level warn \
         --server "tcp:127.0.0.1:$P_BASE" --ctrl "tcp:127.0.0.1:$((P_BASE + 1))" &
     PIDS="$PIDS $!"
+    PID_BASE=$!
     wait_port "$P_BASE"
 fi
 P_SWTPM=$(free_port)
@@ -80,14 +85,28 @@ mkdir -p "$TMP/swtpm"
 swtpm socket --tpm2 --server "type=tcp,port=$P_SWTPM,bindaddr=127.0.0.1" \
     --ctrl "type=tcp,port=$((P_SWTPM + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$TMP/swtpm" --flags not-need-init &
 PIDS="$PIDS $!"
+PID_SWTPM=$!
 wait_port "$P_HELPER"; wait_port "$P_SWTPM"
 
-# one run of OPERATION against HOST PORT for SECS seconds, labelled
-measure() { # PORT SECS LABEL OPERATION
+# CPU time (user + system, clock ticks) of a process so far: /proc/PID/stat fields 14 and 15
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICK=$(getconf CLK_TCK)
+# one run of OPERATION against HOST PORT for SECS seconds, labelled; appends the TPM process's CPU
+# time per operation (all its threads: JIT and the helper's second prime thread included), which
+# the load of a shared machine disturbs far less than the rate
+measure() { # PORT SECS LABEL OPERATION [PID]
+    before=$([ -z "${5:-}" ] || cpu_ticks "$5")
     if [ "$4" = pcr-extend ]; then
-        java "$HERE/PcrExtendBench.java" 127.0.0.1 "$1" "$2" "$3"
+        line=$(java "$HERE/PcrExtendBench.java" 127.0.0.1 "$1" "$2" "$3")
     else
-        java "$HERE/KeysBench.java" 127.0.0.1 "$1" "$2" "$4" "$3"
+        line=$(java "$HERE/KeysBench.java" 127.0.0.1 "$1" "$2" "$4" "$3")
+    fi
+    if [ -n "${5:-}" ]; then
+        after=$(cpu_ticks "$5")
+        # the count is the first field after the colon; the client's 2 s warm-up also ran its operation
+        echo "$line" | awk -v d=$((after - before)) -v hz="$TICK" -v warm=2 '{ n = $3; r = $(NF-1); printf "%s (TPM CPU %.2f ms/op)\n", $0, 1000 * d / hz / (n + warm * r) }'
+    else
+        echo "$line"
     fi
 }
 echo "one persistent TCP connection, ${SECS}s per run after 2s warm-up, $ROUNDS alternating rounds" \
@@ -99,14 +118,17 @@ for op in $OPS; do
     [ -z "${BASE_JAR:-}" ] || measure "$P_BASE" 5 warmup "$op" >/dev/null
     : > "$TMP/results"
     for r in $(seq 1 "$ROUNDS"); do
-        measure "$P_SWTPM" "$SECS" swtpm "$op" | tee -a "$TMP/results"
-        measure "$P_HELPER" "$SECS" tpm-stub "$op" | tee -a "$TMP/results"
-        [ -z "${BASE_JAR:-}" ] || measure "$P_BASE" "$SECS" tpm-stub-base "$op" | tee -a "$TMP/results"
+        measure "$P_SWTPM" "$SECS" swtpm "$op" "$PID_SWTPM" | tee -a "$TMP/results"
+        measure "$P_HELPER" "$SECS" tpm-stub "$op" "$PID_HELPER" | tee -a "$TMP/results"
+        [ -z "${BASE_JAR:-}" ] || measure "$P_BASE" "$SECS" tpm-stub-base "$op" "$PID_BASE" | tee -a "$TMP/results"
     done
-    awk -v op="$op" '{ r = $(NF-1); if ($1 == "swtpm") s[ns++] = r; else if ($1 == "tpm-stub") h[nh++] = r; else b[nb++] = r }
-         function med(a, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+    awk -v op="$op" '{ r = ""; c = ""; for (i = 1; i < NF; i++) { if ($(i+1) == "/s") r = $i; if ($i == "CPU") c = $(i+1) }
+               if ($1 == "swtpm") { s[ns++] = r; sc[nsc++] = c } else if ($1 == "tpm-stub") { h[nh++] = r; hc[nhc++] = c } else { b[nb++] = r; bc[nbc++] = c } }
+         function med(a, n,   i, j, t) { for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
                                          return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
          END { ms = med(s, ns); mh = med(h, nh); printf "median %s: swtpm %.1f /s, tpm-stub %.1f /s, ratio %.2fx", op, ms, mh, mh / ms
                if (nb) { mb = med(b, nb); printf "; tpm-stub-base %.1f /s, ratio %.2fx", mb, mb / ms }
+               printf "; TPM CPU ms/op: swtpm %.3f, tpm-stub %.3f", med(sc, nsc), med(hc, nhc)
+               if (nb) printf ", tpm-stub-base %.3f", med(bc, nbc)
                printf "\n" }' "$TMP/results"
 done
