@@ -239,14 +239,47 @@ class TcpFlowTest {
         TcpFlow f = open(500);
         h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
         assertEquals(List.of(f), h.shutdowns, "RFC 9293 3.6: the guest's FIN half-closes the host socket");
-        assertEquals(G_ISN + 2, h.drain().get(0).tcp().ack());
+        assertEquals(0, h.drain().size(), "the FIN's ACK waits for ours to carry it (RFC 9293 3.8.6.3)");
+        h.advance(TcpFlow.DELAYED_ACK_MS - 1);
         h.engine.hostEof(f);
-        NatHarness.Out fin = h.drain().get(0);
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "FIN and ACK in one segment");
+        NatHarness.Out fin = out.get(0);
         assertTrue(fin.tcp().has(FIN));
+        assertEquals(G_ISN + 2, fin.tcp().ack());
+        h.advance(TcpFlow.DELAYED_ACK_MS);
+        assertEquals(0, h.drain().size(), "no ACK is owed any more");
         h.send(segment(REMOTE, 40000, 80, G_ISN + 2, ISN + 2, ACK, 500, 0, -1, new byte[0]));
         assertEquals(List.of(f), h.closed);
         h.advance(TcpFlow.LINGER_MS + 1);
         assertEquals(0, h.engine.flowCount());
+    }
+
+    @Test
+    void theFinsAckGoesAloneWhenTheHostDoesNotCloseWithinTheDelay() throws Exception {
+        TcpFlow f = open(500);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(0, h.drain().size());
+        h.advance(TcpFlow.DELAYED_ACK_MS + NatEngine.DEADLINE_SLACK_MS);
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size());
+        assertEquals(ACK, out.get(0).tcp().flags());
+        assertEquals(G_ISN + 2, out.get(0).tcp().ack());
+        h.engine.hostEof(f);
+        NatHarness.Out fin = h.drain().get(0);
+        assertEquals(FIN | ACK, fin.tcp().flags());
+    }
+
+    @Test
+    void aFinAfterOursIsAcknowledgedAtOnce() throws Exception {
+        TcpFlow f = open(500);
+        h.engine.hostEof(f);
+        assertTrue(h.drain().get(0).tcp().has(FIN));
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 2, ACK | FIN, 500, 0, -1, new byte[0]));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "the last ACK of the connection is not delayed");
+        assertEquals(G_ISN + 2, out.get(0).tcp().ack());
+        assertEquals(List.of(f), h.closed);
     }
 
     @Test
