@@ -271,6 +271,21 @@ public final class NatSockets implements HostSide, AutoCloseable {
     }
 
     @Override
+    public long tcpWrite(TcpFlow flow, byte[] data, int off, int len) {
+        int n = Math.min(len, SCRATCH);
+        if (n == 0) {
+            return 0;
+        }
+        scratch.write(0, data, off, n); // no ByteBuffer and array of them per request, as the general form takes
+        long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratch, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+        if (r < 0) {
+            int e = Posix.errno();
+            return e == Posix.EAGAIN || e == Posix.EINTR ? 0 : -1;
+        }
+        return r;
+    }
+
+    @Override
     public void tcpInterest(TcpFlow flow, boolean read, boolean write) {
         TcpSock s = (TcpSock) flow.hostHandle;
         if (s == null || s.connecting || s.events < 0) {

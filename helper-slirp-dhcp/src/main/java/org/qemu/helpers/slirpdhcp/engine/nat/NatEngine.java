@@ -56,6 +56,8 @@ public final class NatEngine implements OffLinkTraffic {
             return size() > MAC_CACHE;
         }
     };
+    private int lastSeenIp;
+    private Mac lastSeenMac;
     private int nextEphemeral = EPHEMERAL_LOW;
     private final Mac gatewayMac;
     private final NatLink link = new Link();
@@ -131,7 +133,11 @@ public final class NatEngine implements OffLinkTraffic {
             stats.inc("nat_dropped_source");
             return false;
         }
-        seenMacs.put(ip.src(), src);
+        if (ip.src() != lastSeenIp || !src.equals(lastSeenMac)) { // the same sender again: no boxing, no LRU update
+            seenMacs.put(ip.src(), src);
+            lastSeenIp = ip.src();
+            lastSeenMac = src;
+        }
         return true;
     }
 

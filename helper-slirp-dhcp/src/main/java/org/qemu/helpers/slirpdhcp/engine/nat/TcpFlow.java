@@ -393,7 +393,7 @@ public final class TcpFlow {
         // 256 KiB, allocated when bytes wait and released when they are gone); the rest of a burst waits in the
         // ring for one gathering write at its end
         if (toHost.size() == 0 && !hostOutputShut && !burstQueued) {
-            long w = link.host().tcpWrite(this, new ByteBuffer[] {ByteBuffer.wrap(s.data(), off, len)});
+            long w = link.host().tcpWrite(this, s.data(), off, len);
             if (w < 0) {
                 hostReset();
                 return false;
