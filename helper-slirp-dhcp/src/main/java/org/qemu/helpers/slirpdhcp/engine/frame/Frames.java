@@ -187,8 +187,8 @@ public final class Frames {
         frame[l3 + 5] = (byte) id;
         frame[l3 + 8] = 64;
         frame[l3 + 9] = (byte) PROTO_ICMP;
-        putIp(frame, l3 + 12, ip.dst());
-        putIp(frame, l3 + 16, src);
+        put32(frame, l3 + 12, ip.dst());
+        put32(frame, l3 + 16, src);
         int c = Checksum.ipHeader(frame, l3, 20);
         frame[l3 + 10] = (byte) (c >>> 8);
         frame[l3 + 11] = (byte) c;
@@ -203,11 +203,12 @@ public final class Frames {
         return true;
     }
 
-    private static void putIp(byte[] b, int off, int ip) {
-        b[off] = (byte) (ip >>> 24);
-        b[off + 1] = (byte) (ip >>> 16);
-        b[off + 2] = (byte) (ip >>> 8);
-        b[off + 3] = (byte) ip;
+    /** Writes {@code v} big-endian (network order, RFC 791 3.1) at {@code off}. */
+    public static void put32(byte[] b, int off, int v) {
+        b[off] = (byte) (v >>> 24);
+        b[off + 1] = (byte) (v >>> 16);
+        b[off + 2] = (byte) (v >>> 8);
+        b[off + 3] = (byte) v;
     }
 
     public static byte[] ethernetFrame(Mac dst, Mac src, int type, byte[] payload) {

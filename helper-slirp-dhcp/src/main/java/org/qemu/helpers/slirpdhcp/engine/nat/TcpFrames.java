@@ -95,7 +95,6 @@ final class TcpFrames {
     }
 
     static void put32(byte[] b, int i, int v) {
-        put16(b, i, v >>> 16);
-        put16(b, i + 2, v);
+        Frames.put32(b, i, v);
     }
 }
