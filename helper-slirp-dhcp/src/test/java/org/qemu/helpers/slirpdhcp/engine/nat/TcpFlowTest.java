@@ -294,6 +294,32 @@ class TcpFlowTest {
     }
 
     @Test
+    void aFullTableRecyclesTheOldestClosedFlowBeforeRefusing() throws Exception {
+        NatHarness small = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), false, 2));
+        small.connectsAtOnce = true;
+        for (int p = 0; p < 2; p++) { // two connections opened and closed: both linger (TIME-WAIT's job)
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+            TcpFlow f = small.connects.get(p);
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN + 1, ISN + 1, ACK, 500, 0, -1, new byte[0]));
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+            small.engine.hostEof(f);
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN + 2, ISN + 2, ACK, 500, 0, -1, new byte[0]));
+            assertEquals(TcpFlow.State.CLOSED, f.state());
+        }
+        small.drain();
+        assertEquals(2, small.engine.flowCount());
+        small.send(segment(REMOTE, 41002, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(SYN | ACK, small.drain().get(0).tcp().flags(), "the new connection is answered, not reset");
+        assertEquals(1, small.stats.get("nat_linger_recycled"));
+        assertEquals(0, small.stats.get("nat_flow_limit"));
+        assertEquals(2, small.engine.flowCount(), "the bound holds");
+        small.send(segment(REMOTE, 41001, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(ACK, small.drain().get(0).tcp().flags(), "the younger closed flow still answers its FIN");
+        small.send(segment(REMOTE, 41000, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(RST, small.drain().get(0).tcp().flags(), "the recycled one is forgotten");
+    }
+
+    @Test
     void restrictRefusesOutboundFlows() throws Exception {
         NatHarness r = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), true, 16));
         r.send(segment(REMOTE, 41000, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
