@@ -62,10 +62,9 @@ public final class NatSockets implements HostSide, AutoCloseable {
         }
 
         void close() {
-            loop.remove(fd, token, events);
             events = -1; // closed: a later call on it does nothing
             open.remove(this);
-            Posix.close(fd);
+            loop.removeAndClose(fd, token); // no EPOLL_CTL_DEL: the close takes it out of the set
         }
     }
 
@@ -224,13 +223,20 @@ public final class NatSockets implements HostSide, AutoCloseable {
         return done;
     }
 
-    /** 1 connected, 0 still connecting, -1 failed (SO_ERROR set). */
+    /**
+     * 1 connected, 0 still connecting, -1 failed. A connect that failed reports POLLERR (or POLLHUP) beside
+     * POLLOUT; POLLOUT alone is a connected socket, so SO_ERROR is read only when the answer is not that (one
+     * system call less per connection).
+     */
     private int connectedNow(int fd) {
         pollfd.setInt(0, fd);
         pollfd.setShort(4, Posix.POLLOUT);
         pollfd.setShort(6, (short) 0);
         if (Posix.poll(pollfd, 1, 0) <= 0) {
             return 0;
+        }
+        if (pollfd.getShort(6) == Posix.POLLOUT) {
+            return 1;
         }
         return soError(fd) == 0 ? 1 : -1;
     }
@@ -265,6 +271,21 @@ public final class NatSockets implements HostSide, AutoCloseable {
     }
 
     @Override
+    public long tcpWrite(TcpFlow flow, byte[] data, int off, int len) {
+        int n = Math.min(len, SCRATCH);
+        if (n == 0) {
+            return 0;
+        }
+        scratch.write(0, data, off, n); // no ByteBuffer and array of them per request, as the general form takes
+        long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratch, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+        if (r < 0) {
+            int e = Posix.errno();
+            return e == Posix.EAGAIN || e == Posix.EINTR ? 0 : -1;
+        }
+        return r;
+    }
+
+    @Override
     public void tcpInterest(TcpFlow flow, boolean read, boolean write) {
         TcpSock s = (TcpSock) flow.hostHandle;
         if (s == null || s.connecting || s.events < 0) {
@@ -284,12 +305,10 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (s == null || s.events < 0) {
             return;
         }
-        if (reset) {
-            try (Memory linger = new Memory(8)) { // struct linger {int l_onoff; int l_linger;}: close() sends RST
-                linger.setInt(0, 1);
-                linger.setInt(4, 0);
-                Posix.setsockopt(s.fd, Posix.SOL_SOCKET, Posix.SO_LINGER, linger, 8);
-            }
+        if (reset) { // struct linger {int l_onoff; int l_linger;} = {1, 0}: close() sends RST
+            intOpt.setInt(0, 1);
+            intOpt.setInt(4, 0);
+            Posix.setsockopt(s.fd, Posix.SOL_SOCKET, Posix.SO_LINGER, intOpt, 8);
         }
         s.close();
     }

@@ -52,8 +52,9 @@ public final class Frames {
             throw new MalformedException("frame of " + frame.length + " bytes");
         }
         WireReader r = new WireReader(frame);
-        Mac dst = Mac.of(r.bytes(6, "ethernet dst"), 0);
-        Mac src = Mac.of(r.bytes(6, "ethernet src"), 0);
+        r.skip(12, "ethernet addresses"); // read in place below: no copy of the addresses per frame
+        Mac dst = Mac.of(frame, 0);
+        Mac src = Mac.of(frame, 6);
         int type = r.u16("ethertype");
         return new Ethernet(dst, src, type, r);
     }
@@ -82,29 +83,30 @@ public final class Frames {
     /** As {@link #ipv4(WireReader)}; {@code checksumDeferred} as the front end learnt it (see {@link Ipv4}). */
     public static Ipv4 ipv4(WireReader r, boolean checksumDeferred) throws MalformedException {
         int avail = r.remaining();
-        byte[] h = r.bytes(20, "IPv4 header");
-        if (((h[0] & 0xff) >>> 4) != 4) {
-            throw new MalformedException("IP version " + ((h[0] & 0xff) >>> 4));
+        byte[] h = r.array(); // the header is read in place (h0 its first byte), each range checked by r first
+        int h0 = r.position();
+        r.skip(20, "IPv4 header");
+        if (((h[h0] & 0xff) >>> 4) != 4) {
+            throw new MalformedException("IP version " + ((h[h0] & 0xff) >>> 4));
         }
-        int ihl = (h[0] & 0xf) * 4;
+        int ihl = (h[h0] & 0xf) * 4;
         if (ihl < 20) {
             throw new MalformedException("IP header length " + ihl);
         }
-        int total = ((h[2] & 0xff) << 8) | (h[3] & 0xff);
+        int total = ((h[h0 + 2] & 0xff) << 8) | (h[h0 + 3] & 0xff);
         if (total < ihl || total > avail) {
             throw new MalformedException("IP total length " + total + " with " + avail + " bytes");
         }
-        byte[] opts = r.bytes(ihl - 20, "IP options");
-        int sum = Checksum.sum(opts, 0, opts.length, Checksum.sum(h, 0, 20, 0));
-        if (sum != 0xffff) {
+        r.skip(ihl - 20, "IP options");
+        if (Checksum.sum(h, h0, ihl, 0) != 0xffff) {
             throw new MalformedException("bad IPv4 header checksum");
         }
-        int frag = ((h[6] & 0xff) << 8) | (h[7] & 0xff);
+        int frag = ((h[h0 + 6] & 0xff) << 8) | (h[h0 + 7] & 0xff);
         int payloadOffset = r.position();
         r.skip(total - ihl, "IP payload");
         boolean fragment = (frag & 0x2000) != 0 || (frag & 0x1fff) != 0;
-        return new Ipv4(Ip4.of(h, 12), Ip4.of(h, 16), h[9] & 0xff, h[8] & 0xff, fragment, r.array(), payloadOffset,
-                total - ihl, checksumDeferred);
+        return new Ipv4(Ip4.of(h, h0 + 12), Ip4.of(h, h0 + 16), h[h0 + 9] & 0xff, h[h0 + 8] & 0xff, fragment, h,
+                payloadOffset, total - ihl, checksumDeferred);
     }
 
     public static Udp udp(Ipv4 ip) throws MalformedException {
@@ -145,6 +147,70 @@ public final class Frames {
 
     private static int ipId;
 
+    private static int nextIpId() {
+        synchronized (Frames.class) {
+            return ++ipId & 0xffff;
+        }
+    }
+
+    /**
+     * Turns the ICMP echo request {@code ip} of {@code frame} into its reply in the same array, with no copy and no
+     * allocation (RFC 792: identifier, sequence number and data returned unchanged, type 0, source and destination
+     * swapped; the checksum updated for the changed type word as RFC 1624 3 eqn. 3 does, HC' = ~(~HC + ~m + m')).
+     * The IP header is rewritten as {@link #ipv4Packet} writes one (TTL 64, a fresh identification), the Ethernet
+     * header goes back to {@code frame}'s sender from {@code from}. Returns false, leaving {@code frame} as it was,
+     * when the request is not a plain one this can answer in place: IP options (RFC 1122 3.2.2.6 has them
+     * reflected, which the general path does not either), Ethernet padding after the datagram, not type 8 code 0,
+     * a bad ICMP checksum or a short message; the caller then answers or drops it through {@link #icmp}.
+     */
+    public static boolean echoReplyInPlace(byte[] frame, Ipv4 ip, Mac from) {
+        int l3 = ETH_HEADER;
+        int l4 = l3 + 20;
+        int len = ip.payloadLength();
+        if (ip.packet() != frame || ip.payloadOffset() != l4 || (frame[l3] & 0xff) != 0x45 || len < 8
+                || frame.length != l4 + len || frame[l4] != 8 || frame[l4 + 1] != 0
+                || Checksum.sum(frame, l4, len, 0) != 0xffff) {
+            return false;
+        }
+        System.arraycopy(frame, 6, frame, 0, 6); // to the request's sender
+        long mac = from.bits();
+        for (int i = 0; i < 6; i++) {
+            frame[6 + i] = (byte) (mac >>> (40 - 8 * i));
+        }
+        int src = ip.src();
+        java.util.Arrays.fill(frame, l3, l4, (byte) 0);
+        frame[l3] = 0x45;
+        frame[l3 + 2] = (byte) ((20 + len) >>> 8);
+        frame[l3 + 3] = (byte) (20 + len);
+        int id = nextIpId();
+        frame[l3 + 4] = (byte) (id >>> 8);
+        frame[l3 + 5] = (byte) id;
+        frame[l3 + 8] = 64;
+        frame[l3 + 9] = (byte) PROTO_ICMP;
+        put32(frame, l3 + 12, ip.dst());
+        put32(frame, l3 + 16, src);
+        int c = Checksum.ipHeader(frame, l3, 20);
+        frame[l3 + 10] = (byte) (c >>> 8);
+        frame[l3 + 11] = (byte) c;
+        int hc = ((frame[l4 + 2] & 0xff) << 8) | (frame[l4 + 3] & 0xff);
+        long s = (~hc & 0xffff) + (~0x0800 & 0xffff); // m = type 8 code 0, m' = type 0 code 0 adds nothing
+        s = (s & 0xffff) + (s >>> 16);
+        s = (s & 0xffff) + (s >>> 16);
+        int nhc = ~(int) s & 0xffff;
+        frame[l4] = 0;
+        frame[l4 + 2] = (byte) (nhc >>> 8);
+        frame[l4 + 3] = (byte) nhc;
+        return true;
+    }
+
+    /** Writes {@code v} big-endian (network order, RFC 791 3.1) at {@code off}. */
+    public static void put32(byte[] b, int off, int v) {
+        b[off] = (byte) (v >>> 24);
+        b[off + 1] = (byte) (v >>> 16);
+        b[off + 2] = (byte) (v >>> 8);
+        b[off + 3] = (byte) v;
+    }
+
     public static byte[] ethernetFrame(Mac dst, Mac src, int type, byte[] payload) {
         byte[] f = new byte[ETH_HEADER + payload.length];
         System.arraycopy(dst.bytes(), 0, f, 0, 6);
@@ -175,10 +241,7 @@ public final class Frames {
         int total = p.length;
         p[2] = (byte) (total >>> 8);
         p[3] = (byte) total;
-        int id;
-        synchronized (Frames.class) {
-            id = ++ipId & 0xffff;
-        }
+        int id = nextIpId();
         p[4] = (byte) (id >>> 8);
         p[5] = (byte) id;
         p[8] = 64;

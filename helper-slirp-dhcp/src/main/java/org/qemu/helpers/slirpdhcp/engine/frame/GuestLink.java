@@ -29,6 +29,8 @@ public final class GuestLink implements GuestPort {
     private final Statistics stats;
     private final EventLog log;
     private volatile OffLinkTraffic nat;
+    private final Mac gatewayMac;
+    private final Mac dnsMac;
 
     public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, EventLog log) {
         this.cfg = cfg;
@@ -36,6 +38,8 @@ public final class GuestLink implements GuestPort {
         this.dns = dns;
         this.stats = stats;
         this.log = log;
+        this.gatewayMac = virtualMac(cfg.gateway());
+        this.dnsMac = virtualMac(cfg.dns());
     }
 
     /** Hands the guest's TCP and UDP to other addresses to {@code nat}; without one they are dropped and counted. */
@@ -180,6 +184,11 @@ public final class GuestLink implements GuestPort {
         } else if (ip.proto() == Frames.PROTO_TCP) {
             toNat(eth, ip);
         } else if (ip.proto() == Frames.PROTO_ICMP && isVirtual(ip.dst())) {
+            if (Frames.echoReplyInPlace(eth.payload().array(), ip, ip.dst() == cfg.gateway() ? gatewayMac : dnsMac)) {
+                out.accept(eth.payload().array()); // the request became its reply: no copy (sinks copy it out)
+                stats.inc("icmp_echo_replies");
+                return;
+            }
             Frames.IcmpEcho echo = Frames.icmp(ip);
             if (echo.type() != 8 || echo.code() != 0) {
                 stats.inc(Statistics.DROPPED_OTHER);

@@ -17,6 +17,11 @@ public interface HostSide {
     /** Writes what the socket takes now; returns the bytes taken, or -1 when the socket failed (reset). */
     long tcpWrite(TcpFlow flow, ByteBuffer[] data);
 
+    /** As {@link #tcpWrite(TcpFlow, ByteBuffer[])} for one range of an array (a segment straight from its frame). */
+    default long tcpWrite(TcpFlow flow, byte[] data, int off, int len) {
+        return tcpWrite(flow, new ByteBuffer[] {ByteBuffer.wrap(data, off, len)});
+    }
+
     /** Whether the transport should tell the engine when the socket is readable / writable. */
     void tcpInterest(TcpFlow flow, boolean read, boolean write);
 

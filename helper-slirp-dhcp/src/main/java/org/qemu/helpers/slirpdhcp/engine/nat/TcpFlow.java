@@ -292,6 +292,9 @@ public final class TcpFlow {
             rcvNxt++;
             ackNow = true;
             flushToHost();
+            if (!finSent && holdFinAck()) {
+                ackNow = false;
+            }
         } else if (ackNow && rcvNxt != before && holdAck(rcvNxt - before)) {
             ackNow = false; // in-order data in a burst: acknowledged at its end, with the host write before it
         }
@@ -390,7 +393,7 @@ public final class TcpFlow {
         // 256 KiB, allocated when bytes wait and released when they are gone); the rest of a burst waits in the
         // ring for one gathering write at its end
         if (toHost.size() == 0 && !hostOutputShut && !burstQueued) {
-            long w = link.host().tcpWrite(this, new ByteBuffer[] {ByteBuffer.wrap(s.data(), off, len)});
+            long w = link.host().tcpWrite(this, s.data(), off, len);
             if (w < 0) {
                 hostReset();
                 return false;
@@ -426,6 +429,24 @@ public final class TcpFlow {
         }
         ackPending = true;
         queueForBurstEnd();
+        return true;
+    }
+
+    /**
+     * Whether the ACK of the guest's FIN may wait {@link #DELAYED_ACK_MS} for our own FIN to carry it: a host that
+     * closes as soon as it sees the half-close (a request/response connection) then costs the guest one segment, FIN
+     * and ACK together, instead of two, as Linux does (tcp_fin() leaves the ACK of a FIN received in ESTABLISHED
+     * to the delayed-ACK timer; RFC 9293 3.8.6.3 allows the delay, RFC 1122 4.2.3.2). Only once every guest byte
+     * went to the host (the half-close is done): until then the host cannot answer it.
+     */
+    private boolean holdFinAck() {
+        if (!hostOutputShut || state != State.ESTABLISHED) {
+            return false;
+        }
+        ackPending = true;
+        if (ackDeadline == Long.MAX_VALUE) {
+            ackDeadline = link.nowMs() + DELAYED_ACK_MS;
+        }
         return true;
     }
 

@@ -37,8 +37,8 @@ final class TcpFrames {
         int tcpLen = 20 + opts + len;
         byte[] f = arrays.get(Frames.ETH_HEADER + 20 + tcpLen);
         java.util.Arrays.fill(f, 0, Frames.ETH_HEADER + 40 + opts, (byte) 0); // a reused array: headers from zero
-        System.arraycopy(dstMac.bytes(), 0, f, 0, 6);
-        System.arraycopy(srcMac.bytes(), 0, f, 6, 6);
+        putMac(f, 0, dstMac.bits()); // not Mac.bytes(): no array per frame
+        putMac(f, 6, srcMac.bits());
         f[12] = 0x08;
         int ip = Frames.ETH_HEADER;
         f[ip] = 0x45;
@@ -83,13 +83,18 @@ final class TcpFrames {
         return f;
     }
 
+    private static void putMac(byte[] b, int i, long mac) {
+        for (int k = 0; k < 6; k++) {
+            b[i + k] = (byte) (mac >>> (40 - 8 * k));
+        }
+    }
+
     static void put16(byte[] b, int i, int v) {
         b[i] = (byte) (v >>> 8);
         b[i + 1] = (byte) v;
     }
 
     static void put32(byte[] b, int i, int v) {
-        put16(b, i, v >>> 16);
-        put16(b, i + 2, v);
+        Frames.put32(b, i, v);
     }
 }

@@ -82,6 +82,56 @@ class GuestLinkTest {
     }
 
     @Test
+    void echoReplyIsBuiltInTheRequestsArrayExactlyAsTheLayeredBuildersWouldBuildIt() throws Exception {
+        java.util.Random rnd = new java.util.Random(10);
+        int guestIp = Ip4.parse("10.0.2.15");
+        for (int size : new int[] {0, 5, 56, 1472, 65000}) {
+            byte[] data = new byte[size];
+            rnd.nextBytes(data);
+            int id = rnd.nextInt(65536);
+            int seq = rnd.nextInt(65536);
+            byte[] req = Frames.ethernetFrame(GuestLink.virtualMac(GW), GUEST, Frames.TYPE_IPV4,
+                    Frames.ipv4Packet(guestIp, GW, Frames.PROTO_ICMP, Frames.icmpEcho(8, id, seq, data)));
+            List<byte[]> out = send(req);
+            assertEquals(1, out.size());
+            byte[] got = out.get(0);
+            assertTrue(got == req, "answered in place, size " + size);
+            Frames.Ipv4 ip = Frames.ipv4(Frames.ethernet(got).payload()); // verifies the header checksum
+            Frames.IcmpEcho e = Frames.icmp(ip); // verifies the ICMP checksum
+            assertEquals(0, e.type());
+            byte[] want = Frames.ethernetFrame(GUEST, GuestLink.virtualMac(GW), Frames.TYPE_IPV4,
+                    Frames.ipv4Packet(GW, guestIp, Frames.PROTO_ICMP, Frames.icmpEcho(0, id, seq, data)));
+            for (int i : new int[] {18, 19, 24, 25}) { // the IP identification and so the header checksum differ
+                want[i] = 0;
+                got[i] = 0;
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(want, got, "size " + size);
+        }
+        assertEquals(5, stats.get("icmp_echo_replies"));
+    }
+
+    @Test
+    void echoRequestsThePlaceCannotServeAreAnsweredOrDroppedAsBefore() throws Exception {
+        int guestIp = Ip4.parse("10.0.2.15");
+        byte[] ipPacket = Frames.ipv4Packet(guestIp, GW, Frames.PROTO_ICMP, Frames.icmpEcho(8, 1, 2, new byte[4]));
+        byte[] padded = java.util.Arrays.copyOf(Frames.ethernetFrame(GuestLink.virtualMac(GW), GUEST,
+                Frames.TYPE_IPV4, ipPacket), 60); // a short frame padded to Ethernet's minimum
+        List<byte[]> out = send(padded.clone());
+        assertEquals(1, out.size());
+        assertEquals(14 + 20 + 8 + 4, out.get(0).length, "the reply carries no padding");
+        assertEquals(0, Frames.icmp(Frames.ipv4(Frames.ethernet(out.get(0)).payload())).type());
+        byte[] bad = Frames.ethernetFrame(GuestLink.virtualMac(GW), GUEST, Frames.TYPE_IPV4, ipPacket);
+        bad[bad.length - 1] ^= 1; // breaks the ICMP checksum
+        byte[] before = bad.clone();
+        assertTrue(send(bad).isEmpty());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, bad, "a refused request is left as it was");
+        assertEquals(1, stats.get(Statistics.DROPPED_MALFORMED));
+        byte[] reply = Frames.ethernetFrame(GuestLink.virtualMac(GW), GUEST, Frames.TYPE_IPV4,
+                Frames.ipv4Packet(guestIp, GW, Frames.PROTO_ICMP, Frames.icmpEcho(0, 1, 2, new byte[4])));
+        assertTrue(send(reply).isEmpty(), "an echo reply is not answered");
+    }
+
+    @Test
     void dhcpDiscoverInAFrameGetsAnOfferFrameAndRequestIsCommittedFirst() throws Exception {
         DhcpOptions o = new DhcpOptions().putU8(DhcpOption.MESSAGE_TYPE, DhcpMessageType.DISCOVER.code());
         DhcpMessage d = new DhcpMessage(1, 1, 0, 42, 0, 0, 0, 0, 0, 0, GUEST.bytes(), o);

@@ -239,14 +239,47 @@ class TcpFlowTest {
         TcpFlow f = open(500);
         h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
         assertEquals(List.of(f), h.shutdowns, "RFC 9293 3.6: the guest's FIN half-closes the host socket");
-        assertEquals(G_ISN + 2, h.drain().get(0).tcp().ack());
+        assertEquals(0, h.drain().size(), "the FIN's ACK waits for ours to carry it (RFC 9293 3.8.6.3)");
+        h.advance(TcpFlow.DELAYED_ACK_MS - 1);
         h.engine.hostEof(f);
-        NatHarness.Out fin = h.drain().get(0);
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "FIN and ACK in one segment");
+        NatHarness.Out fin = out.get(0);
         assertTrue(fin.tcp().has(FIN));
+        assertEquals(G_ISN + 2, fin.tcp().ack());
+        h.advance(TcpFlow.DELAYED_ACK_MS);
+        assertEquals(0, h.drain().size(), "no ACK is owed any more");
         h.send(segment(REMOTE, 40000, 80, G_ISN + 2, ISN + 2, ACK, 500, 0, -1, new byte[0]));
         assertEquals(List.of(f), h.closed);
         h.advance(TcpFlow.LINGER_MS + 1);
         assertEquals(0, h.engine.flowCount());
+    }
+
+    @Test
+    void theFinsAckGoesAloneWhenTheHostDoesNotCloseWithinTheDelay() throws Exception {
+        TcpFlow f = open(500);
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(0, h.drain().size());
+        h.advance(TcpFlow.DELAYED_ACK_MS + NatEngine.DEADLINE_SLACK_MS);
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size());
+        assertEquals(ACK, out.get(0).tcp().flags());
+        assertEquals(G_ISN + 2, out.get(0).tcp().ack());
+        h.engine.hostEof(f);
+        NatHarness.Out fin = h.drain().get(0);
+        assertEquals(FIN | ACK, fin.tcp().flags());
+    }
+
+    @Test
+    void aFinAfterOursIsAcknowledgedAtOnce() throws Exception {
+        TcpFlow f = open(500);
+        h.engine.hostEof(f);
+        assertTrue(h.drain().get(0).tcp().has(FIN));
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 2, ACK | FIN, 500, 0, -1, new byte[0]));
+        List<NatHarness.Out> out = h.drain();
+        assertEquals(1, out.size(), "the last ACK of the connection is not delayed");
+        assertEquals(G_ISN + 2, out.get(0).tcp().ack());
+        assertEquals(List.of(f), h.closed);
     }
 
     @Test
@@ -258,6 +291,32 @@ class TcpFlowTest {
         assertEquals(2, small.engine.flowCount());
         assertEquals(1, small.stats.get("nat_flow_limit"));
         assertEquals(RST | ACK, small.drain().get(0).tcp().flags());
+    }
+
+    @Test
+    void aFullTableRecyclesTheOldestClosedFlowBeforeRefusing() throws Exception {
+        NatHarness small = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), false, 2));
+        small.connectsAtOnce = true;
+        for (int p = 0; p < 2; p++) { // two connections opened and closed: both linger (TIME-WAIT's job)
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+            TcpFlow f = small.connects.get(p);
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN + 1, ISN + 1, ACK, 500, 0, -1, new byte[0]));
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+            small.engine.hostEof(f);
+            small.send(segment(REMOTE, 41000 + p, 80, G_ISN + 2, ISN + 2, ACK, 500, 0, -1, new byte[0]));
+            assertEquals(TcpFlow.State.CLOSED, f.state());
+        }
+        small.drain();
+        assertEquals(2, small.engine.flowCount());
+        small.send(segment(REMOTE, 41002, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(SYN | ACK, small.drain().get(0).tcp().flags(), "the new connection is answered, not reset");
+        assertEquals(1, small.stats.get("nat_linger_recycled"));
+        assertEquals(0, small.stats.get("nat_flow_limit"));
+        assertEquals(2, small.engine.flowCount(), "the bound holds");
+        small.send(segment(REMOTE, 41001, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(ACK, small.drain().get(0).tcp().flags(), "the younger closed flow still answers its FIN");
+        small.send(segment(REMOTE, 41000, 80, G_ISN + 1, ISN + 1, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(RST, small.drain().get(0).tcp().flags(), "the recycled one is forgotten");
     }
 
     @Test
