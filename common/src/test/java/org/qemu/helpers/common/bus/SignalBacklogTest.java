@@ -4,10 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,14 +12,11 @@ import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.qemu.helpers.common.cli.CommonOptions;
 import org.qemu.helpers.common.discovery.Helper1;
-import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.sample.Sample1;
 import org.qemu.helpers.common.testing.PrivateBus;
 import org.qemu.helpers.common.testing.SlowBusLink;
 import org.qemu.helpers.common.trust.TrustLevel;
-import org.qemu.helpers.common.trust.TrustPolicy;
 
 /**
  * The load run's failure, small: a helper whose bus daemon reads slowly (a relay passing 64 KiB/s, about 300
@@ -38,15 +31,9 @@ class SignalBacklogTest {
 
     @Test
     void aSlowBusDelaysNoReplyAndTheNewestSignalArrives() throws Exception {
-        HelperLog quiet = new HelperLog("backlog", HelperLog.Level.ERROR, new PrintStream(OutputStream.nullOutputStream()));
-        HelperIdentity id = new HelperIdentity("backlog", "org.qemu.Backlog1", "signal backlog", null, List.of());
         try (SlowBusLink slow = new SlowBusLink(BUS, 64 * 1024);
-             HelperRuntime rt = HelperRuntime.start(id, slow.address(), TrustPolicy.ownUidOnly(CommonOptions.ownUid()),
-                     Path.of("/nonexistent"), quiet, "test")) {
-            List<DBusConnection> peers = new ArrayList<>();
-            for (int i = 0; i < 30; i++) {
-                peers.add(BUS.connect());
-            }
+             HelperRuntime rt = SignalFanOutBoundTest.quietRuntime("backlog", slow.address())) {
+            List<DBusConnection> peers = SignalFanOutBoundTest.connect(BUS, 30);
             AtomicReference<String> last = new AtomicReference<>("");
             AtomicInteger received = new AtomicInteger();
             peers.get(0).addSigHandler(Sample1.ValueSet.class, s -> {
@@ -101,15 +88,9 @@ class SignalBacklogTest {
 
     @Test
     void waitingPropertiesChangedAreMergedNotDropped() throws Exception {
-        HelperLog quiet = new HelperLog("backlog", HelperLog.Level.ERROR, new PrintStream(OutputStream.nullOutputStream()));
-        HelperIdentity id = new HelperIdentity("backlog2", "org.qemu.Backlog2", "signal backlog", null, List.of());
         try (SlowBusLink slow = new SlowBusLink(BUS, 32 * 1024);
-             HelperRuntime rt = HelperRuntime.start(id, slow.address(), TrustPolicy.ownUidOnly(CommonOptions.ownUid()),
-                     Path.of("/nonexistent"), quiet, "test")) {
-            List<DBusConnection> peers = new ArrayList<>();
-            for (int i = 0; i < 30; i++) {
-                peers.add(BUS.connect());
-            }
+             HelperRuntime rt = SignalFanOutBoundTest.quietRuntime("backlog2", slow.address())) {
+            List<DBusConnection> peers = SignalFanOutBoundTest.connect(BUS, 30);
             AtomicReference<java.util.Map<String, org.freedesktop.dbus.types.Variant<?>>> seen =
                     new AtomicReference<>(new java.util.HashMap<>());
             peers.get(0).addSigHandler(Properties.PropertiesChanged.class, s -> {

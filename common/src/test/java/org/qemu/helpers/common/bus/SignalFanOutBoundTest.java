@@ -35,16 +35,9 @@ class SignalFanOutBoundTest {
 
     @Test
     void aSignalFloodIsBoundedAndMethodRepliesStillFlow() throws Exception {
-        HelperLog quiet = new HelperLog("fanout", HelperLog.Level.ERROR, new PrintStream(OutputStream.nullOutputStream()));
-        HelperIdentity id = new HelperIdentity("fanout", "org.qemu.FanOut1", "signal fan-out", null, List.of());
-        try (HelperRuntime rt = HelperRuntime.start(id, BUS.address(), TrustPolicy.ownUidOnly(CommonOptions.ownUid()),
-                Path.of("/nonexistent"), quiet, "test")) {
-            List<DBusConnection> peers = new ArrayList<>();
+        try (HelperRuntime rt = quietRuntime("fanout", BUS.address())) {
+            List<DBusConnection> peers = connect(BUS, 30);
             AtomicLong received = new AtomicLong();
-            for (int i = 0; i < 30; i++) {
-                DBusConnection c = BUS.connect();
-                peers.add(c);
-            }
             peers.get(0).addSigHandler(Sample1.ValueSet.class, s -> received.incrementAndGet());
             waitForPeers(rt, 30);
 
@@ -78,6 +71,24 @@ class SignalFanOutBoundTest {
             assertTrue(received.get() > 0 && received.get() <= 20_000, "peer 0 received " + received.get());
             assertEquals("v19999", last.get(), "the newest signal did not reach peer 0");
         }
+    }
+
+    /** A helper runtime of this UID on {@code address}, its log silent, as org.qemu.NAME1. */
+    static HelperRuntime quietRuntime(String name, String address) throws Exception {
+        HelperLog quiet = new HelperLog(name, HelperLog.Level.ERROR, new PrintStream(OutputStream.nullOutputStream()));
+        String cap = Character.toUpperCase(name.charAt(0)) + name.substring(1);
+        HelperIdentity id = new HelperIdentity(name, "org.qemu." + cap + "1", "signal test", null, List.of());
+        return HelperRuntime.start(id, address, TrustPolicy.ownUidOnly(CommonOptions.ownUid()), Path.of("/nonexistent"),
+                quiet, "test");
+    }
+
+    /** {@code n} client connections of this UID to {@code bus}. */
+    static List<DBusConnection> connect(PrivateBus bus, int n) throws Exception {
+        List<DBusConnection> peers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            peers.add(bus.connect());
+        }
+        return peers;
     }
 
     /** The value a ValueSet carries. */
