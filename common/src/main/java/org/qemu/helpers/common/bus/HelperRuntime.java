@@ -323,8 +323,10 @@ public final class HelperRuntime implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            signals.flush(1000); // Status stopping reaches the peers before the connection goes
         }
         connection.disconnect();
+        signals.close();
     }
 
     private static String rootMessage(Throwable t) {

@@ -14,6 +14,8 @@ import org.qemu.SlirpDhcp1.Error;
 import org.qemu.helpers.common.bus.DBusErrors;
 import org.qemu.helpers.common.bus.PropertyTable;
 import org.qemu.helpers.common.bus.Signals;
+import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.log.EventRateLimit;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.slirpdhcp.engine.DhcpServer;
 import org.qemu.helpers.slirpdhcp.engine.HostRecord;
@@ -40,6 +42,11 @@ public final class SlirpDhcpService implements SlirpDhcp1 {
     /** Lease signals carry what ListLeases shows: they go only to peers that may read it (helper and up). */
     private final Signals conn;
     private final HelperLog log;
+    /**
+     * The lease lines: a guest sends DHCP as fast as it likes (100 leases a second in load.sh 60 64 wrote 1.3 MB of
+     * log a minute), so they are limited like audit lines; the lease journal and ListLeases keep the state.
+     */
+    private final EventLog leaseLog;
     private final NatEngine nat;
     private final Forwards forwards;
 
@@ -56,6 +63,7 @@ public final class SlirpDhcpService implements SlirpDhcp1 {
         this.stats = stats;
         this.conn = conn;
         this.log = log;
+        this.leaseLog = EventRateLimit.forAudit().limit(log);
         dhcp.addListener(this::signal);
     }
 
@@ -265,11 +273,11 @@ public final class SlirpDhcpService implements SlirpDhcp1 {
             if (c instanceof StateChange.LeaseBound b && b.fresh()) {
                 Lease l = b.lease();
                 conn.sendMessage(new LeaseAdded(PATH, l.mac().toString(), Ip4.format(l.ip()), l.hostname()));
-                log.info("lease-added", "mac", l.mac(), "ip", Ip4.format(l.ip()), "hostname", l.hostname());
+                leaseLog.info("lease-added", "mac", l.mac(), "ip", Ip4.format(l.ip()), "hostname", l.hostname());
             } else if (c instanceof StateChange.LeaseEnded e) {
                 Lease l = e.lease();
                 conn.sendMessage(new LeaseRemoved(PATH, l.mac().toString(), Ip4.format(l.ip())));
-                log.info("lease-removed", "mac", l.mac(), "ip", Ip4.format(l.ip()), "reason", e.reason());
+                leaseLog.info("lease-removed", "mac", l.mac(), "ip", Ip4.format(l.ip()), "reason", e.reason());
             } else if (c instanceof StateChange.StaticAdded a) {
                 StaticLease s = a.lease();
                 conn.sendMessage(new LeaseAdded(PATH, s.mac().toString(), Ip4.format(s.ip()), s.hostname()));
