@@ -4,12 +4,18 @@
 # DHCP, TPM, compression and display traffic while another UID floods denied calls; then SIGKILL of each helper
 # under load with a restart as systemd would do it, and SIGKILL of the bus daemon. Root (the flood runs as uid 65534 through setpriv). Loopback only.
 #
-#   flock /tmp/bench.lock deploy/bench/load.sh [SECONDS] [CLIENTS] [DHCP_LEASES_PER_S]   (0, the default: back to back)
+#   flock /tmp/bench.lock deploy/bench/load.sh [SECONDS] [CLIENTS] [DHCP_LEASES_PER_S] [FLOOD]   (DHCP 0, the default: back to back)
+#
+# FLOOD (FloodMode.java): absent, the original flood (4 connections, one denied call at a time each); wait, the same
+# with the helpers' queues sampled half way (jcmd); pipe:N:C, C connections against each helper keeping N denied
+# calls outstanding (128 = dbus-daemon's default max_replies_per_connection); noreply:N:C, N NO_REPLY_EXPECTED
+# calls (not counted as pending by the daemon) then one awaited, over and over.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 clients=${2:-64}
 dhcp_rate=${3:-0}
+flood=${4:-}
 mvn -B -ntp -q package -DskipTests >/tmp/qdh-load-mvn.log 2>&1 || { cat /tmp/qdh-load-mvn.log; exit 1; }
 (cd deploy && mvn -B -ntp -q dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$PWD/target/load-classpath.txt" >/tmp/qdh-load-mvn.log 2>&1) || { cat /tmp/qdh-load-mvn.log; exit 1; }
@@ -31,4 +37,4 @@ for e in "${entries[@]}"; do
 done
 chmod -R o+rX "$jars"
 trap 'rm -rf "$jars"' EXIT
-java -cp "$cp_" org.qemu.helpers.deploy.bench.LoadBench "$jars" "$seconds" "$clients" "$dhcp_rate"
+java -cp "$cp_" org.qemu.helpers.deploy.bench.LoadBench "$jars" "$seconds" "$clients" "$dhcp_rate" "$flood"

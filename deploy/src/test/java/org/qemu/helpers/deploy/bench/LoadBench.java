@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -108,23 +109,33 @@ public final class LoadBench {
 
     public static void main(String[] args) throws Exception {
         if (args.length >= 1 && args[0].equals("--flood")) {
-            flood(args[1], Integer.parseInt(args[2]));
+            FloodMode mode = FloodMode.parse(args.length > 3 ? args[3] : "wait");
+            if (mode.kind() == FloodMode.Kind.WAIT) {
+                flood(args[1], Integer.parseInt(args[2]));
+            } else {
+                PipelinedFlood.run(args[1], Integer.parseInt(args[2]), mode);
+            }
             return;
         }
         Path jars = Path.of(args[0]);
         int seconds = Integer.parseInt(args[1]);
         int clients = Integer.parseInt(args[2]);
         int dhcpPerSecond = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+        // the flood's mode: absent = the original flood (one call at a time), output as before; given (even "wait"),
+        // the helpers' queues are also sampled half way through (QueueProbe)
+        Optional<FloodMode> floodMode = args.length > 4 && !args[4].isEmpty() ? Optional.of(FloodMode.parse(args[4]))
+                : Optional.empty();
         Path dir = Files.createTempDirectory("qdh-load");
         LoadBench b = new LoadBench(dir);
         try {
-            b.run(jars, seconds, clients, dhcpPerSecond);
+            b.run(jars, seconds, clients, dhcpPerSecond, floodMode);
         } finally {
             b.stopAll();
         }
     }
 
-    private void run(Path jars, int seconds, int clients, int dhcpPerSecond) throws Exception {
+    private void run(Path jars, int seconds, int clients, int dhcpPerSecond, Optional<FloodMode> floodMode)
+            throws Exception {
         bus.start();
         Path policy = dir.resolve("policy.json");
         Files.writeString(policy, "{\"default\": \"untrusted\", \"rules\": [{\"uid\": 0, \"level\": \"admin\"}]}");
@@ -177,6 +188,7 @@ public final class LoadBench {
         System.out.printf("load: 4 helpers ready, the guest draws on the display (booted in %d ms); %d clients for %d s,"
                 + " a flood from uid %d; DHCP %s; load average %s%n", bootMs, clients, seconds, NOBODY,
                 dhcpPerSecond > 0 ? "at most " + dhcpPerSecond + " leases/s" : "cycles back to back", loadAverage());
+        floodMode.ifPresent(m -> System.out.println("flood mode: " + m.describe()));
         Stats stats = new Stats();
         Map<String, Long> logBefore = logSizes();
         AtomicBoolean running = new AtomicBoolean(true);
@@ -190,9 +202,19 @@ public final class LoadBench {
         threads.add(startThread("compress", () -> compressPath(stats, running)));
         Process flood = new ProcessBuilder("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
                 java, "-cp", System.getProperty("java.class.path"), LoadBench.class.getName(), "--flood",
-                bus.address(), String.valueOf(seconds)).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("flood.log").toFile()).start();
-        Thread.sleep(seconds * 1000L);
+                bus.address(), String.valueOf(seconds), floodMode.map(FloodMode::spec).orElse("wait"))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("flood.log").toFile()).start();
+        if (floodMode.isPresent()) {
+            Thread.sleep(seconds * 500L);
+            List<String> probes = new ArrayList<>();
+            for (Helper h : helpers.values()) {
+                probes.add(QueueProbe.sample(h.name(), h.process()[0], dir));
+            }
+            Thread.sleep(seconds * 500L);
+            probes.forEach(System.out::println);
+        } else {
+            Thread.sleep(seconds * 1000L);
+        }
         running.set(false);
         for (Thread t : threads) {
             t.join(30_000);
@@ -206,6 +228,7 @@ public final class LoadBench {
                 qemu.isAlive());
         String floodLine = Files.readString(dir.resolve("flood.log")).strip();
         Map<String, Long> logAfter = logSizes();
+        floodLine.lines().filter(l -> l.startsWith(PipelinedFlood.DETAIL)).forEach(System.out::println);
         System.out.printf("flood: %s; helper logs grew by %s bytes%n", floodLine.lines().reduce((a, b2) -> b2)
                 .orElse("?"), diff(logBefore, logAfter));
         try {
@@ -271,6 +294,25 @@ public final class LoadBench {
         }
         return reply.getParameters();
     }
+
+    /** The flood's call against each helper: a member the untrusted level is denied (the gate refuses it first). */
+    static MethodCall floodCall(DBusConnection c, String helper, byte flags) throws Exception {
+        return switch (helper) {
+            case SLIRP -> c.getMessageFactory().createMethodCall(SLIRP, "/org/qemu/SlirpDhcp1", SLIRP, "AddStaticLease",
+                    flags, "sss", "52:54:00:66:66:66", "10.0.2.66", "flood");
+            case TPM -> c.getMessageFactory().createMethodCall(TPM, "/org/qemu/TpmStub1", TPM, "PcrRead", flags, "su",
+                    "sha256", new UInt32(0));
+            case COMPRESS -> c.getMessageFactory().createMethodCall(COMPRESS, "/org/qemu/Compress1", COMPRESS,
+                    "Compress", flags, "sssa{sv}", "/nonexistent/in", "/nonexistent/out", "zstd",
+                    Map.<String, Variant<?>>of());
+            case UI -> c.getMessageFactory().createMethodCall(UI, "/org/qemu/UiClient1", UI, "Screenshot", flags, "u",
+                    new UInt32(0));
+            default -> throw new IllegalArgumentException(helper);
+        };
+    }
+
+    /** The four helpers' bus names, in the order the flood addresses them. */
+    static final List<String> HELPER_NAMES = List.of(SLIRP, TPM, COMPRESS, UI);
 
     /** One client: its own connection, a random mix of the calls the helpers allow an admin. */
     private void client(Stats stats, AtomicBoolean running) {
