@@ -15,10 +15,11 @@ import java.util.TreeMap;
  */
 final class QueueProbe {
     /** Classes whose live count is a queue length: a read call waiting for a worker, a reply or signal not written. */
-    private static final List<String> COUNTED = List.of("org.freedesktop.dbus.connections.base.ConnectionMethodInvocation",
-            "org.freedesktop.dbus.messages.MethodCall", "org.freedesktop.dbus.messages.MethodReturn",
-            "org.freedesktop.dbus.errors.Error", "org.freedesktop.dbus.messages.Error",
+    private static final List<String> COUNTED = List.of("org.freedesktop.dbus.messages.MethodCall",
+            "org.freedesktop.dbus.messages.MethodReturn", "org.freedesktop.dbus.messages.Error",
             "java.util.concurrent.LinkedBlockingQueue$Node");
+    /** dbus-java 5.2.2 queues each message for its one sender thread as a lambda of this class (a smoke run showed). */
+    private static final String SEND_TASK = "org.freedesktop.dbus.connections.base.AbstractConnectionBase$$Lambda";
 
     private QueueProbe() {
     }
@@ -37,26 +38,29 @@ final class QueueProbe {
                 String[] f = line.trim().split("\\s+");
                 if (f.length >= 4 && COUNTED.contains(f[3])) {
                     counts.put(f[3].substring(f[3].lastIndexOf('.') + 1), Long.parseLong(f[1]));
+                } else if (f.length >= 4 && f[3].startsWith(SEND_TASK)) {
+                    counts.merge("AbstractConnectionBase lambdas (sends queued)", Long.parseLong(f[1]), Long::sum);
                 }
             }
-            return "queue: " + name + " (half way): live " + counts + "; method-call threads " + states(threads);
+            return "queue: " + name + " (half way): live " + counts + "; dbus-java threads " + states(threads);
         } catch (IOException | InterruptedException | RuntimeException e) {
             return "queue: " + name + ": not sampled: " + e.getMessage();
         }
     }
 
-    /** States of dbus-java's method-call workers, and the top frame each RUNNABLE one is in. */
+    /** States of dbus-java's method-call workers and its sender thread, and the top frame each RUNNABLE one is in. */
     private static Map<String, Integer> states(String dump) {
         Map<String, Integer> m = new TreeMap<>();
         List<String> lines = dump.lines().toList();
         for (int i = 0; i < lines.size(); i++) {
             String l = lines.get(i);
-            if (!l.startsWith("\"") || !l.toLowerCase(java.util.Locale.ROOT).contains("methodcall")) {
+            if (!l.startsWith("\"DBus-MethodCall") && !l.startsWith("\"DBus Sender")) {
                 continue;
             }
+            String who = l.startsWith("\"DBus Sender") ? "sender " : "method-call ";
             String state = i + 1 < lines.size() ? lines.get(i + 1).trim().replace("java.lang.Thread.State: ", "") : "?";
             String top = i + 2 < lines.size() ? lines.get(i + 2).trim().replace("at ", "") : "";
-            String key = state.startsWith("RUNNABLE") ? state + " in " + top.replaceAll("\\(.*", "") : state;
+            String key = who + (state.startsWith("RUNNABLE") ? state + " in " + top.replaceAll("\\(.*", "") : state);
             m.merge(key, 1, Integer::sum);
         }
         return m;
