@@ -15,10 +15,11 @@ import org.freedesktop.dbus.messages.constants.MessageTypes;
  * specification "Message Routing": a message with a destination goes to it, plus eavesdroppers
  * the policy allows). dbus-java 5.2.2's DBusSignal has no way to set a destination.
  * <p>
- * Flagged NO_REPLY_EXPECTED (D-Bus specification "Message Format", flags): without it
- * dbus-daemon answers an undeliverable copy with an error, and dbus-java keeps every error
- * nobody waits for in an unbounded queue (AbstractConnectionBase.pendingErrorQueue): 15,417 of
- * them in the load run's heap. Tells {@code onWrite} once when dbus-java's writer takes its
+ * Flagged NO_REPLY_EXPECTED and NO_AUTO_START (D-Bus specification "Message Format", flags): a
+ * signal wants no reply, and a unique name cannot be activated. dbus-daemon 1.14 still answers a
+ * copy for a peer that left with an error (NameHasNoOwner; ServiceUnknown after a failed
+ * activation without NO_AUTO_START, measured with dbus-monitor), which dbus-java keeps in an
+ * unbounded queue when nobody waits for it: {@link Signals} drains them. Tells {@code onWrite} once when dbus-java's writer takes its
  * bytes ({@link #getWireData}, called by the transport's message writer), which is how
  * {@link Signals} knows the copy left dbus-java's queue.
  */
@@ -27,7 +28,7 @@ final class UnicastSignal extends Message {
     private final AtomicBoolean told = new AtomicBoolean();
 
     UnicastSignal(byte endian, DBusSignal signal, String destination, Runnable onWrite) throws DBusException {
-        super(endian, MessageTypes.SIGNAL.getId(), Flags.NO_REPLY_EXPECTED);
+        super(endian, MessageTypes.SIGNAL.getId(), (byte) (Flags.NO_REPLY_EXPECTED | Flags.NO_AUTO_START));
         this.onWrite = onWrite;
         String sig = signal.getSig();
         Object[] args = signal.getParameters();

@@ -1,8 +1,10 @@
 package org.qemu.helpers.common.bus;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.List;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.interfaces.Properties;
 import org.junit.jupiter.api.Test;
@@ -47,7 +49,13 @@ class DegradedStatusTest {
             assertEquals(new StatusWatch.Change("ready", ""), watch.await("ready", Duration.ofSeconds(10)));
             assertEquals("ready", p.Get(Helper1.INTERFACE, "Status"));
             Thread.sleep(200);
-            assertEquals(2, watch.changes().size(), "one PropertiesChanged per change: " + watch.changes());
+            // two changes (degraded naming display only, then ready), or one: Signals merges a PropertiesChanged
+            // still waiting for the bus with the next for the same object, newer values winning
+            List<StatusWatch.Change> seen = watch.changes();
+            assertEquals(new StatusWatch.Change("ready", ""), seen.get(seen.size() - 1), "last change: " + seen);
+            assertTrue(seen.equals(List.of(new StatusWatch.Change("degraded", "display: QEMU left"),
+                    new StatusWatch.Change("ready", ""))) || seen.size() == 1,
+                    "one PropertiesChanged per change, at most: " + seen);
         }
     }
 }
