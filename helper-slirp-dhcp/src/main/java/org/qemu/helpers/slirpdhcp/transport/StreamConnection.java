@@ -21,7 +21,8 @@ import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
  * level-triggered and reports what arrives later).
  *
  * <p>Out: frames are queued behind their length in one reused {@value #OUT_BUFFER}-byte native buffer and sent
- * with one send(2) for the whole queue at the end of the loop's round or of the guest's burst ({@link FrameBatch}).
+ * with one send(2) for the whole queue at the end of the loop's round or of the guest's burst ({@link FrameBatch}),
+ * or as soon as {@value #FLUSH_AT} bytes are queued.
  * QEMU 7.2 (net/stream.c, net_stream_send) reads up to NET_BUFSIZE (69,632) bytes per read and parses every frame
  * in them, so a queue of many frames costs it one read per 68 KiB instead of one per frame. A send the kernel
  * takes only part of leaves the rest queued, in order, and watches EPOLLOUT for it; frames sent meanwhile queue
@@ -45,6 +46,13 @@ final class StreamConnection implements EventLoop.Handler {
     static final int HIGH_WATER = OUT_BUFFER / 2;
     /** Reads per readiness at most (each up to IN_BUFFER): fairness toward the host sockets on the same loop. */
     static final int READS_PER_ROUND = 8;
+    /**
+     * Inside a batch, a queue of this many bytes is sent at once instead of at the batch's end: about one of QEMU's
+     * reads (NET_BUFSIZE, 69,632 bytes in QEMU 7.2 net/stream.c), so QEMU and the guest start on the first
+     * frames of a round while the rest are built (a round that refills a flow's 256 KiB window builds ~180 frames,
+     * and the guest waited for all of them), at one send per 64 KiB instead of one per round.
+     */
+    static final int FLUSH_AT = 64 * 1024;
     /** The kernel's send buffer asked for: a loop round's frames (one flow's window is 256 KiB) and more. */
     static final int SEND_BUFFER = 1024 * 1024;
 
@@ -211,8 +219,8 @@ final class StreamConnection implements EventLoop.Handler {
             }
             out.putInt(frame.length).put(frame);
             stats.inc(FdFrontEnd.FRAMES_OUT);
-            if (!blocked && !FrameBatch.defer(flush)) {
-                flushNow();
+            if (!blocked && (out.position() - sent >= FLUSH_AT || !FrameBatch.defer(flush))) {
+                flushNow(); // the batch's deferred flush then sends what comes after, or finds nothing
             }
         }
     }
