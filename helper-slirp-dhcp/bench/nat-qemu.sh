@@ -6,6 +6,9 @@
 # alternating ROUNDS times (BASE_JAR=path adds a third run per round, "baseline": the helper from that jar). Reports MB/s (the guest's `time wget`) and host CPU seconds per GiB (QEMU + helper,
 # from /proc/PID/stat), each run with its time and load average, and per round the ratios against -netdev user.
 # Nothing leaves the machine. Usage: bench/nat-qemu.sh [SIZE_MIB] [ROUNDS]
+# For analysis (they cost CPU; not for the figures): DUMP=DIR writes QEMU's filter-dump of each run's netdev
+# (80-byte snaplen) to DIR/dump-RUN.pcap (bench/pcap-segments.py reads it); THREADS=1 prints each thread's CPU and
+# run-queue wait (/proc/PID/task/*/stat, schedstat) over the timed window.
 set -euo pipefail
 SIZE=${1:-512}
 ROUNDS=${2:-2}
@@ -39,6 +42,11 @@ cat "$BASE" "$TMP/extra.cpio.gz" > "$TMP/initrd"
 # shellcheck source=private-bus.sh
 . "$HERE/private-bus.sh"
 start_private_bus "$TMP"
+threads() { # "pid:comm@tid cpu-ticks runqueue-wait-in-10ms" per thread of $1
+  for t in /proc/$1/task/*; do
+    echo "$1:$(tr ' ' _ < "$t/comm")@${t##*/} $(cut -d')' -f2 "$t/stat" | awk '{print $12+$13}') $(awk '{print $2/10000000}' "$t/schedstat")"
+  done
+}
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }   # utime+stime in clock ticks
 HZ=$(getconf CLK_TCK)
 
@@ -60,11 +68,20 @@ run() { # $1 = helper|baseline|user
   # shellcheck disable=SC2086
   qemu-system-x86_64 -nodefaults -no-user-config -machine pc -accel tcg -m 512 -display none -no-reboot \
     -kernel "$KERNEL" -initrd "$TMP/initrd" -append "console=ttyS0 quiet panic=-1" -serial file:"$log" \
-    $net -device virtio-net-pci,netdev=n0 > "$TMP/qemu.log" 2>&1 & qpid=$!
+    $net -device virtio-net-pci,netdev=n0 ${DUMP:+-object filter-dump,id=d0,netdev=n0,maxlen=80,file=$DUMP/dump-$1.pcap} \
+    > "$TMP/qemu.log" 2>&1 & qpid=$!
   for i in $(seq 600); do grep -q GUEST-TEST-START "$log" 2>/dev/null && break; sleep 0.2; done
   before=$(cpu $qpid); hb=0; [ -n "$hpid" ] && hb=$(cpu $hpid)
+  local t0 t1; t0=$(date +%s.%N)
+  [ -n "${THREADS:-}" ] && { threads $qpid; [ -n "$hpid" ] && threads $hpid; } > "$TMP/th0-$1"
   for i in $(seq 1800); do grep -q BENCH-DONE "$log" 2>/dev/null && break; sleep 0.2; done
   after=$(cpu $qpid); ha=0; [ -n "$hpid" ] && ha=$(cpu $hpid)
+  if [ -n "${THREADS:-}" ]; then
+    t1=$(date +%s.%N); { threads $qpid; [ -n "$hpid" ] && threads $hpid; } > "$TMP/th1-$1"
+    echo "threads of $1 over $(echo "$t1 - $t0" | bc) s:"
+    join <(sort "$TMP/th0-$1") <(sort "$TMP/th1-$1") | awk -v w="$(echo "$t1 - $t0" | bc)" -v hz="$HZ" '{
+      d = $4 - $2; q = $5 - $3; if (d > 2) printf "   %-28s cpu %5.1f %%  runqueue wait %5.1f %%\n", $1, 100*d/hz/w, q/w }'
+  fi
   kill $qpid 2>/dev/null || true; wait $qpid 2>/dev/null || true
   [ -n "$hpid" ] && { kill $hpid; wait $hpid 2>/dev/null || true; }
   if grep -q "GUEST-NO-LEASE\|GUEST-WGET-FAILED" "$log"; then # a failed download is no figure: show why
