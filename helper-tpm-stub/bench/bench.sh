@@ -104,7 +104,7 @@ measure() { # PORT SECS LABEL OPERATION [PID]
     if [ -n "${5:-}" ]; then
         after=$(cpu_ticks "$5")
         # the count is the first field after the colon; the client's 2 s warm-up also ran its operation
-        echo "$line" | awk -v d=$((after - before)) -v hz="$TICK" -v warm=2 '{ n = $3; r = $(NF-1); printf "%s (TPM CPU %.2f ms/op)\n", $0, 1000 * d / hz / (n + warm * r) }'
+        echo "$line" | awk -v d=$((after - before)) -v hz="$TICK" -v warm=2 '{ n = $3; r = $(NF-1); printf "%s (TPM CPU %.4f ms/op)\n", $0, 1000 * d / hz / (n + warm * r) }'
     else
         echo "$line"
     fi
@@ -128,7 +128,7 @@ for op in $OPS; do
                                          return n % 2 ? a[int(n / 2)] : (a[n / 2 - 1] + a[n / 2]) / 2 }
          END { ms = med(s, ns); mh = med(h, nh); printf "median %s: swtpm %.1f /s, tpm-stub %.1f /s, ratio %.2fx", op, ms, mh, mh / ms
                if (nb) { mb = med(b, nb); printf "; tpm-stub-base %.1f /s, ratio %.2fx", mb, mb / ms }
-               printf "; TPM CPU ms/op: swtpm %.3f, tpm-stub %.3f", med(sc, nsc), med(hc, nhc)
-               if (nb) printf ", tpm-stub-base %.3f", med(bc, nbc)
+               printf "; TPM CPU ms/op: swtpm %.4f, tpm-stub %.4f", med(sc, nsc), med(hc, nhc)
+               if (nb) printf ", tpm-stub-base %.4f", med(bc, nbc)
                printf "\n" }' "$TMP/results"
 done

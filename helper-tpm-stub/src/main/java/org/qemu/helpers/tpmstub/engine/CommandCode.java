@@ -104,12 +104,25 @@ public enum CommandCode {
     public static final List<CommandCode> SORTED = Arrays.stream(values())
             .sorted(Comparator.comparingInt(CommandCode::code)).toList();
 
-    public static CommandCode byCode(long code) {
+    /**
+     * The commands indexed by code - TPM_CC_FIRST (0x11F, Part 2 6.5.2): a lookup per command without
+     * allocating (values() copies its array on every call, half a KiB per command).
+     */
+    private static final int CC_FIRST = 0x11F;
+    private static final CommandCode[] BY_CODE = byCodeTable();
+
+    private static CommandCode[] byCodeTable() {
+        int max = Arrays.stream(values()).mapToInt(CommandCode::code).max().orElse(CC_FIRST);
+        CommandCode[] t = new CommandCode[max - CC_FIRST + 1];
         for (CommandCode c : values()) {
-            if (c.code == code) {
-                return c;
-            }
+            t[c.code - CC_FIRST] = c;
         }
-        return null;
+        return t;
+    }
+
+    /** The implemented command with this code, or null. */
+    public static CommandCode byCode(long code) {
+        long i = code - CC_FIRST;
+        return i >= 0 && i < BY_CODE.length ? BY_CODE[(int) i] : null;
     }
 }

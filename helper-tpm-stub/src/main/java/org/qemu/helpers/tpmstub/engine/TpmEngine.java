@@ -269,7 +269,7 @@ public final class TpmEngine {
         } else if (cc.authHandles() > 0) {
             throw new TpmFormatException(TpmRc.AUTH_MISSING);
         }
-        TpmWriter params = new TpmWriter(256);
+        TpmWriter params = new TpmWriter(64); // grows for the few large responses; most are small
         group.execute(new Command(cc, handles, r, params, locality));
         byte[] p = params.toByteArray();
         if (tag == ST_SESSIONS) {
