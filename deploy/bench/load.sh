@@ -24,12 +24,13 @@ for m in slirp-dhcp compress tpm-stub ui-client; do cp "helper-$m/target/helper-
 # the flood runs as uid 65534, which cannot read root's ~/.m2: the class path is copied where it can
 mkdir -p "$jars/cp"
 cp -r deploy/target/test-classes "$jars/cp/deploy-tests"
+cp -r deploy/target/classes "$jars/cp/deploy"
 cp -r common/target/test-classes "$jars/cp/common-tests"
 cp -r common/target/classes "$jars/cp/common"
 # the DHCP client (slirp-dhcp's codec) and the busybox guest of its tests (LinuxGuest)
 cp -r helper-slirp-dhcp/target/classes "$jars/cp/slirp"
 cp -r helper-slirp-dhcp/target/test-classes "$jars/cp/slirp-tests"
-cp_="$jars/cp/deploy-tests:$jars/cp/common-tests:$jars/cp/common:$jars/cp/slirp:$jars/cp/slirp-tests"
+cp_="$jars/cp/deploy-tests:$jars/cp/deploy:$jars/cp/common-tests:$jars/cp/common:$jars/cp/slirp:$jars/cp/slirp-tests"
 IFS=: read -ra entries < deploy/target/load-classpath.txt || true  # no newline at its end
 for e in "${entries[@]}"; do
     [[ $e == */org/qemu/helpers/* ]] && continue # this checkout's own modules, built above, not the local repository's

@@ -120,6 +120,30 @@ public final class BusConfig {
         sb.append("    <allow send_destination=\"org.qemu.VMState1\"/>\n");
     }
 
+    /**
+     * Connections one UID may hold. Legitimate use of one VM's bus: QEMU (a few), four helpers (one each, slirp-dhcp
+     * one per NIC), libvirt, the operator's tools, and in developer mode all of these under one UID; the load bench
+     * adds 64 clients of one UID (root) beside them. 128 leaves room for that; dbus-daemon's default is 256.
+     */
+    static final int MAX_CONNECTIONS_PER_USER = 128;
+    /**
+     * Calls one connection may have waiting for a reply. Clients here wait for each reply (busctl, gdbus, the
+     * bench's clients: one at a time; dbus-java's pool: 4 threads; a helper asks the daemon for credentials from its
+     * 4 method threads); 32 is ample. A pipelining peer is held to 32 per connection by the daemon itself, and a
+     * helper that leaves its calls unanswered past its denial budget keeps them counted here, so that peer's further
+     * calls are refused (LimitsExceeded) without reaching the helper: one UID can have at most 128 x 32 = 4,096
+     * calls outstanding instead of the default 256 x 128 = 32,768.
+     */
+    static final int MAX_REPLIES_PER_CONNECTION = 32;
+
+    /** The {@code <limit>} elements of a VM's bus (dbus-daemon(1) "limit"; the rest keep the daemon's defaults). */
+    public static String limits() {
+        return """
+                  <limit name="max_connections_per_user">%d</limit>
+                  <limit name="max_replies_per_connection">%d</limit>
+                """.formatted(MAX_CONNECTIONS_PER_USER, MAX_REPLIES_PER_CONNECTION);
+    }
+
     private static String header(Path socket) {
         return """
                 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -129,6 +153,6 @@ public final class BusConfig {
                   <type>qemu-vm</type>
                   <listen>unix:path=%s</listen>
                   <auth>EXTERNAL</auth>
-                """.formatted(socket);
+                """.formatted(socket) + limits();
     }
 }

@@ -191,4 +191,83 @@ class BusConfigTest {
         startDaemon(BusConfig.oneUid(dir.resolve("bus.sock")));
         assertMayOwn(ROOT, "org.qemu.SlirpDhcp1");
     }
+
+    /** A peer whose one method answers only after 10 s: calls to it stay pending at the daemon meanwhile. */
+    @org.freedesktop.dbus.annotations.DBusInterfaceName("org.qemu.Slow1")
+    public interface Slow1 extends org.freedesktop.dbus.interfaces.DBusInterface {
+        String Wait();
+    }
+
+    @Test
+    void theLimitsHoldOneUidToItsConnectionsAndAConnectionToItsPendingCalls() throws Exception {
+        startDaemon(BusConfig.oneUid(dir.resolve("bus.sock")));
+        List<org.freedesktop.dbus.connections.impl.DBusConnection> open = new java.util.ArrayList<>();
+        try {
+            org.freedesktop.dbus.connections.impl.DBusConnection slow = connect();
+            open.add(slow);
+            slow.exportObject("/slow", new Slow1() {
+                @Override
+                public String Wait() {
+                    try {
+                        Thread.sleep(10_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return "late";
+                }
+
+                @Override
+                public String getObjectPath() {
+                    return "/slow";
+                }
+            });
+            org.freedesktop.dbus.connections.impl.DBusConnection caller = connect();
+            open.add(caller);
+            List<org.freedesktop.dbus.messages.MethodCall> calls = new java.util.ArrayList<>();
+            for (int i = 0; i <= BusConfig.MAX_REPLIES_PER_CONNECTION; i++) {
+                org.freedesktop.dbus.messages.MethodCall m = caller.getMessageFactory().createMethodCall(
+                        slow.getUniqueName(), "/slow", "org.qemu.Slow1", "Wait", (byte) 0, null);
+                caller.sendMessage(m);
+                calls.add(m);
+            }
+            org.freedesktop.dbus.messages.Message last = calls.get(calls.size() - 1).getReply(5_000);
+            assertTrue(last != null && "org.freedesktop.DBus.Error.LimitsExceeded".equals(last.getName()),
+                    "call " + calls.size() + " of one connection, the others pending: " + (last == null ? "no reply"
+                            : last.getName()));
+            assertTrue(!calls.get(0).hasReply(), "the first call was answered already");
+
+            // the 64-client bench, QEMU, libvirt and the helpers under one UID fit; one more than the limit does not
+            int more = BusConfig.MAX_CONNECTIONS_PER_USER - open.size();
+            for (int i = 0; i < more; i++) {
+                open.add(connect());
+            }
+            boolean refused;
+            try {
+                open.add(connect());
+                refused = false;
+            } catch (org.freedesktop.dbus.exceptions.DBusException | RuntimeException e) {
+                refused = true;
+            }
+            assertTrue(refused, "connection " + (BusConfig.MAX_CONNECTIONS_PER_USER + 1) + " of one UID was accepted");
+        } finally {
+            for (org.freedesktop.dbus.connections.impl.DBusConnection c : open) {
+                c.disconnect();
+            }
+        }
+    }
+
+    org.freedesktop.dbus.connections.impl.DBusConnection connect() throws Exception {
+        return org.freedesktop.dbus.connections.impl.DBusConnectionBuilder.forAddress(address).withShared(false)
+                .build();
+    }
+
+    @Test
+    void everyLayoutCarriesTheLimits() {
+        Path s = dir.resolve("bus.sock");
+        for (String config : List.of(BusConfig.oneUid(s), BusConfig.twoUids(s, QEMU, SLIRP, ROOT),
+                BusConfig.uidPerHelper(s, QEMU, Map.of(HelperKind.SLIRP_DHCP, SLIRP), ROOT))) {
+            assertTrue(config.contains("<limit name=\"max_connections_per_user\">128</limit>")
+                    && config.contains("<limit name=\"max_replies_per_connection\">32</limit>"), config);
+        }
+    }
 }

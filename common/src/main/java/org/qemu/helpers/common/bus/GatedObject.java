@@ -108,18 +108,61 @@ final class GatedObject implements InvocationHandler {
             return method.getName().equals("isRemote") ? false : path;
         }
         if (owner == Properties.class) {
-            return properties(method, args);
+            try {
+                return properties(method, args);
+            } catch (DBus.Error.AccessDenied e) {
+                return refused(method, "org.freedesktop.DBus.Properties." + method.getName(), e);
+            }
         }
+        String member = interfaceName + "." + method.getName();
         TrustLevel needed = method.getAnnotation(MinTrust.class).value();
-        Caller caller = gate.require(needed, interfaceName + "." + method.getName());
+        Caller caller;
+        try {
+            caller = gate.require(needed, member);
+        } catch (DBus.Error.AccessDenied e) {
+            return refused(method, member, e);
+        }
         CallerContext.set(caller);
         try {
             return method.invoke(impl, args);
         } catch (InvocationTargetException e) {
-            throw mapped(method, e.getCause());
+            Throwable t = mapped(method, e.getCause());
+            if (t instanceof DBus.Error.AccessDenied d) { // a finer check in the helper (e.g. "the submitter")
+                return refused(method, member, d);
+            }
+            throw t;
         } finally {
             CallerContext.clear();
         }
+    }
+
+    /**
+     * Every AccessDenied of this object ends here, so that the gate decides what the caller gets
+     * ({@link TrustGate#refusal}): the error, nothing at all for a NO_REPLY_EXPECTED call (a placeholder value
+     * that dbus-java does not send), or no answer past the denial budget ({@link ReplyGuard#WITHHELD}).
+     */
+    private Object refused(Method method, String member, DBus.Error.AccessDenied denied) {
+        return switch (gate.refusal(member)) {
+            case ANSWER -> throw denied;
+            case WITHHOLD -> throw ReplyGuard.WITHHELD;
+            case SILENT -> placeholder(method);
+        };
+    }
+
+    /**
+     * A return value for a call whose reply is omitted: never marshalled, but it must fit the method (a proxy
+     * returning null for a primitive throws), and a Properties.Get must not return null (dbus-java 5.2.2 then
+     * sends UnknownProperty even for a NO_REPLY_EXPECTED call, ConnectionMethodInvocation.invokeMethodAndReply).
+     */
+    private static Object placeholder(Method method) {
+        Class<?> r = method.getReturnType();
+        if (method.getDeclaringClass() == Properties.class && method.getName().equals("Get")) {
+            return new org.freedesktop.dbus.types.Variant<>("");
+        }
+        if (!r.isPrimitive() || r == void.class) {
+            return null;
+        }
+        return java.lang.reflect.Array.get(java.lang.reflect.Array.newInstance(r, 1), 0); // the primitive's zero/false
     }
 
     private Object properties(Method method, Object[] args) {

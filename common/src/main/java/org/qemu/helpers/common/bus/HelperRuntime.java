@@ -14,6 +14,7 @@ import org.qemu.helpers.common.exit.ExitCodes;
 import org.qemu.helpers.common.health.Health;
 import org.qemu.helpers.common.log.HelperLog;
 import org.qemu.helpers.common.systemd.SystemdNotifier;
+import org.qemu.helpers.common.trust.DenialBudget;
 import org.qemu.helpers.common.trust.PeerTrust;
 import org.qemu.helpers.common.trust.TrustGate;
 import org.qemu.helpers.common.trust.TrustPolicy;
@@ -34,6 +35,7 @@ public final class HelperRuntime implements AutoCloseable {
     private final DBusConnection connection;
     private final PeerTrust trust;
     private final TrustGate gate;
+    private final ReplyGuard replyGuard; // null: dbus-java not as pinned, every denial is answered
     private final BusNames names;
     private final Signals signals;
     private final Helper1Service helper1;
@@ -59,6 +61,7 @@ public final class HelperRuntime implements AutoCloseable {
         this.connection = connection;
         this.trust = new PeerTrust(connection, policy);
         this.gate = new TrustGate(trust, log);
+        this.replyGuard = guard(connection, gate, log);
         this.names = new BusNames(connection, trust);
         this.signals = new Signals(connection, trust, log);
         this.helper1 = new Helper1Service(identity, version, () -> vmStateId == null ? "" : vmStateId);
@@ -125,6 +128,25 @@ public final class HelperRuntime implements AutoCloseable {
 
     public TrustGate gate() {
         return gate;
+    }
+
+    /** Holds the gate's denials to a {@link DenialBudget} when the connection's writer can be guarded. */
+    private static ReplyGuard guard(DBusConnection connection, TrustGate gate, HelperLog log) {
+        DenialBudget budget = new DenialBudget();
+        try {
+            ReplyGuard g = ReplyGuard.install(connection, budget);
+            gate.useBudget(budget);
+            return g;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.warn("denial-budget-off", "reason", "cannot guard dbus-java's message writer (" + e
+                    + "); every denied call is answered, a pipelining peer can delay trusted replies");
+            return null;
+        }
+    }
+
+    /** Errors of withheld calls dropped by the writer (0 when no guard is installed; for tests and statistics). */
+    public long withheldDropped() {
+        return replyGuard == null ? 0 : replyGuard.dropped();
     }
 
     /** Emits signals only to the peers entitled to read them; use it instead of the connection's sendMessage. */

@@ -30,6 +30,17 @@ public final class PrivateBus implements BeforeAllCallback, AfterAllCallback {
     private String address;
     private final List<DBusConnection> clients = new ArrayList<>();
     private final List<HelperProcess> helpers = new ArrayList<>();
+    private final String extra;
+
+    /** A bus with dbus-daemon's default limits. */
+    public PrivateBus() {
+        this("");
+    }
+
+    /** A bus whose configuration also has {@code extra} (e.g. the {@code <limit>}s of a VM's bus, for the bench). */
+    public PrivateBus(String extra) {
+        this.extra = extra;
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
@@ -47,7 +58,7 @@ public final class PrivateBus implements BeforeAllCallback, AfterAllCallback {
         dir = Files.createTempDirectory("qdh-bus");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path config = dir.resolve("bus.conf");
-        Files.writeString(config, config(dir.resolve("bus.sock")));
+        Files.writeString(config, config(dir.resolve("bus.sock")).replace("</busconfig>", extra + "</busconfig>"));
         daemon = new ProcessBuilder("dbus-daemon", "--config-file=" + config, "--nofork", "--print-address=1")
                 .redirectError(dir.resolve("dbus-daemon.log").toFile()).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(daemon.getInputStream(), StandardCharsets.UTF_8));

@@ -77,7 +77,8 @@ public final class LoadBench {
     }
 
     private final Path dir;
-    private final PrivateBus bus = new PrivateBus();
+    /** With the limits BusConfig ships for a VM's bus, so the bench shows what a deployed bus does. */
+    private final PrivateBus bus = new PrivateBus(org.qemu.helpers.deploy.BusConfig.limits());
     private final Map<String, Helper> helpers = new LinkedHashMap<>();
     private final int dnsPort;
     private final int dhcpPort;

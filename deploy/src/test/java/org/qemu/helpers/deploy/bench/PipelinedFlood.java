@@ -106,6 +106,7 @@ final class PipelinedFlood {
     private static void pipelined(DBusConnection c, String helper, int depth, long end, Tally t, List<Thread> threads) {
         Semaphore window = new Semaphore(depth);
         BlockingQueue<MethodCall> outstanding = new ArrayBlockingQueue<>(depth);
+        Map<MethodCall, Long> sentAt = new ConcurrentHashMap<>();
         threads.add(start(() -> {
             try {
                 while (System.nanoTime() < end) {
@@ -113,6 +114,7 @@ final class PipelinedFlood {
                         continue;
                     }
                     MethodCall m = LoadBench.floodCall(c, helper, (byte) 0);
+                    sentAt.put(m, System.nanoTime());
                     c.sendMessage(m);
                     outstanding.put(m);
                 }
@@ -126,7 +128,10 @@ final class PipelinedFlood {
                 while (System.nanoTime() < end || !outstanding.isEmpty()) {
                     MethodCall m = outstanding.poll(100, TimeUnit.MILLISECONDS);
                     if (m != null) {
-                        t.reply(m.getReply(20_000));
+                        // 20 s from when it was sent, not from now: calls a helper leaves unanswered (past its
+                        // denial budget) would otherwise be waited for one after another, 20 s each
+                        long left = (sentAt.remove(m) + 20_000_000_000L - System.nanoTime()) / 1_000_000L;
+                        t.reply(m.getReply(Math.max(1, left)));
                         window.release();
                     }
                 }
