@@ -13,6 +13,15 @@
 # connect + 1 KiB + close connections/s with the translator's CPU microseconds per round trip or connection (python3
 # clients in the namespace, an echo server on 127.0.0.1).
 # Nothing leaves the machine: the namespaces' only route is the translator. Root. Usage: bench/nat-netns.sh [secs]
+# MODE=interleave (latency only, no iperf3): at each MTU every translator in $TRANSLATORS (default there: helper
+# slirp4netns) is set up at once, each in its own namespace, and the round-trip and connections/s clients run in
+# alternating slices of $SLICE seconds (default 1): one discarded warm-up slice per translator, then $SLICES
+# (default 7) slices each, the order reversed every slice (A B, B A, ...), so that both translators see the same
+# load and scheduler placement within seconds of each other. Each slice is a fresh client process (ping-pong: a
+# new connection per slice). Reported per translator: the median rate over the slices, its min-max, the median
+# translator CPU us per operation; then the ratio of medians (helper / slirp4netns) and the min-max of the
+# per-slice-pair ratios. The default (MODE=sequential) is the older mode: one translator after the other,
+# one $SECS-second figure each.
 set -euo pipefail
 SECS=${1:-5}
 MTUS=${MTUS:-1500 65520}
@@ -21,6 +30,9 @@ MOD=$(dirname "$HERE")
 JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a rebuild cannot change it mid-run
 # BASE_JAR=path adds a column "baseline": the helper from that jar (before/after a change, in the same run), with
 # BASE_JVM_FLAGS if set (e.g. the same jar on C2 against C1)
+MODE=${MODE:-sequential}
+SLICES=${SLICES:-7}; SLICE=${SLICE:-1}
+if [ "$MODE" = interleave ]; then TRANSLATORS=${TRANSLATORS:-helper${BASE_JAR:+ baseline} slirp4netns}; fi
 TRANSLATORS=${TRANSLATORS:-helper${BASE_JAR:+ baseline} slirp4netns pasta}
 for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-daemon:dbus-daemon; do
   command -v "${t%%:*}" >/dev/null || { echo "missing ${t%%:*}: apt-get install ${t##*:}" >&2; exit 1; }
@@ -139,6 +151,58 @@ rate() { # $1 = pingpong|connect; prints "per-second(translator CPU us per opera
 }
 echo "nat-netns bench: ${SECS}s per figure, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "helper JVM flags: $JVM_FLAGS"
+if [ "$MODE" = interleave ]; then
+  echo "MODE=interleave: $SLICES slices of ${SLICE}s per translator and figure, alternating, after one warm-up slice"
+  : > "$TMP/slices"
+  declare -A TNS TPIDS
+  for mtu in $MTUS; do
+    live=""
+    for t in $TRANSLATORS; do
+      setup $t "$mtu"; TNS[$t]=$NS; TPIDS[$t]=$TPID
+      if [ "$t" = pasta ] && ! ip netns exec $NS python3 "$TMP/client.py" check "$ECHO" 2 >/dev/null 2>&1; then
+        echo "pasta $mtu skipped: no echo from our server through 10.0.2.2"; teardown; continue
+      fi
+      live="$live $t"
+    done
+    for fig in pingpong connect; do
+      SECS_SAVED=$SECS; SECS=$SLICE
+      for t in $live; do NS=${TNS[$t]}; TPID=${TPIDS[$t]}; rate $fig > /dev/null; done # warm-up, discarded
+      order=$live
+      for i in $(seq "$SLICES"); do
+        for t in $order; do
+          NS=${TNS[$t]}; TPID=${TPIDS[$t]}
+          echo "$mtu $fig $t $i $(rate $fig) $(cut -d' ' -f1 /proc/loadavg)" >> "$TMP/slices"
+        done
+        order=$(echo $order | tr ' ' '\n' | tac | tr '\n' ' ')
+      done
+      SECS=$SECS_SAVED
+    done
+    for t in $live; do NS=${TNS[$t]}; TPID=${TPIDS[$t]}; teardown; done
+  done
+  python3 - "$TMP/slices" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    mtu, fig, t, i, r, load = line.split()
+    m = re.match(r"(\d+)\((\d+)\)", r)
+    if not m: continue
+    rows.setdefault((mtu, fig), {}).setdefault(t, {})[int(i)] = (int(m[1]), int(m[2]), float(load))
+print("%-6s %-9s %-12s %10s %17s %8s %s" % ("mtu", "figure", "translator", "median/s", "min-max", "cpu us", "slices"))
+for (mtu, fig), by in rows.items():
+    for t, sl in by.items():
+        rs = [v[0] for v in sl.values()]
+        print("%-6s %-9s %-12s %10d %17s %8d %s" % (mtu, fig, t, statistics.median(rs), "%d-%d" % (min(rs), max(rs)),
+              statistics.median(v[1] for v in sl.values()), " ".join(str(r) for r in rs)))
+    if "helper" in by and "slirp4netns" in by:
+        h, s = by["helper"], by["slirp4netns"]
+        pairs = [h[i][0] / s[i][0] for i in h if i in s and s[i][0] > 0]
+        print("%-6s %-9s ratio of medians helper/slirp4netns %.2fx; per-slice pairs %.2f-%.2fx (%d of %d >= 1.0); load %.1f-%.1f"
+              % (mtu, fig, statistics.median(v[0] for v in h.values()) / statistics.median(v[0] for v in s.values()),
+                 min(pairs), max(pairs), sum(p >= 1 for p in pairs), len(pairs),
+                 min(v[2] for d in (h, s) for v in d.values()), max(v[2] for d in (h, s) for v in d.values())))
+PY
+  exit 0
+fi
 printf '%-12s %6s %-18s %-18s %12s %12s\n' translator mtu "guest->host Gb/s,cpu/GiB" "host->guest" "rtt/s(cpu us)" \
   "conn/s(cpu us)"
 for mtu in $MTUS; do
