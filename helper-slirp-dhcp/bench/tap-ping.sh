@@ -6,6 +6,10 @@
 # this is a round-trip figure of each tool's tap path, not of the NAT. Reports echoes/s and the tool's CPU
 # seconds. Root (ip netns); nothing leaves the machine (namespaces with no other interface).
 # Usage: bench/tap-ping.sh [echoes] [mtu]    (run under flock /tmp/bench.lock; after mvn package)
+# MODE=interleave: both tools are set up and warmed up first, then the N echoes are split into $SLICES (default 7)
+# floods of N/SLICES per tool, alternating (order reversed each slice), so both see the same load and scheduler
+# placement; reported: each tool's median echoes/s over its slices (min-max, all slices), median CPU s per slice,
+# and the ratio of medians. Default (MODE=sequential): one flood of N per tool, the helper's first.
 set -euo pipefail
 N=${1:-20000}
 MTU=${2:-1500}
@@ -51,9 +55,11 @@ HP=$!; PIDS+=("$HP")
 for _ in $(seq 100); do grep -q " ready " "$TMP/helper.log" && break; sleep 0.1; done
 ip netns exec $H udhcpc -i tap0 -s "$TMP/udhcpc.sh" -q -n -t 5 -T 1 >/dev/null 2>&1
 warm_up $H
+if [ "${MODE:-sequential}" != interleave ]; then
 c0=$(cpu $HP); t0=$(date +%s.%N)
 out=$(flood $H); t1=$(date +%s.%N); c1=$(cpu $HP)
 echo "helper-slirp-dhcp tap  mtu=$MTU: $(echo "$N / ($t1 - $t0)" | bc) echoes/s, CPU $(echo "$c1 - $c0" | bc) s | $out"
+fi
 
 # slirp4netns: tap0 in namespace S, configured by itself (10.0.2.100)
 ip netns add $S
@@ -61,6 +67,34 @@ slirp4netns --configure --mtu "$MTU" --netns-type=path /run/netns/$S tap0 >"$TMP
 SP=$!; PIDS+=("$SP")
 for _ in $(seq 100); do ip netns exec $S ip -o addr show tap0 2>/dev/null | grep -q 10.0.2 && break; sleep 0.1; done
 warm_up $S
+if [ "${MODE:-sequential}" != interleave ]; then
 c0=$(cpu $SP); t0=$(date +%s.%N)
 out=$(flood $S); t1=$(date +%s.%N); c1=$(cpu $SP)
 echo "slirp4netns 1.2.0 tap  mtu=$MTU: $(echo "$N / ($t1 - $t0)" | bc) echoes/s, CPU $(echo "$c1 - $c0" | bc) s | $out"
+exit 0
+fi
+SLICES=${SLICES:-7}; PER=$((N / SLICES))
+slice() { # $1 = tool name, $2 = namespace, $3 = pid: one flood of PER echoes; prints "name echoes/s cpu-s"
+  local c0 c1 t0 t1
+  c0=$(cpu "$3"); t0=$(date +%s.%N)
+  ip netns exec "$2" ping -q -f -c "$PER" -s $((MTU - 28)) 10.0.2.2 >/dev/null
+  t1=$(date +%s.%N); c1=$(cpu "$3")
+  echo "$1 $(echo "$PER / ($t1 - $t0)" | bc) $(echo "$c1 - $c0" | bc)"
+}
+echo "tap-ping MODE=interleave mtu=$MTU: $SLICES slices of $PER echoes per tool, alternating; load $(cut -d' ' -f1-3 /proc/loadavg)"
+for i in $(seq "$SLICES"); do
+  if [ $((i % 2)) = 1 ]; then slice helper $H $HP; slice slirp4netns $S $SP; else slice slirp4netns $S $SP; slice helper $H $HP; fi
+done > "$TMP/slices"
+python3 - "$TMP/slices" <<'PY'
+import statistics, sys
+by = {}
+for line in open(sys.argv[1]):
+    t, r, c = line.split(); by.setdefault(t, []).append((int(r), float(c)))
+for t, v in by.items():
+    rs = [x[0] for x in v]
+    print("%-12s median %d echoes/s (%d-%d: %s), median CPU %.2f s per slice"
+          % (t, statistics.median(rs), min(rs), max(rs), " ".join(map(str, rs)), statistics.median(x[1] for x in v)))
+h = statistics.median(x[0] for x in by["helper"]); s = statistics.median(x[0] for x in by["slirp4netns"])
+print("ratio of medians helper/slirp4netns %.2fx" % (h / s))
+PY
+echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"
