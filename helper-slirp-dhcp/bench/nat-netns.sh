@@ -19,8 +19,8 @@
 # (default 7) slices each, the order reversed every slice (A B, B A, ...), so that both translators see the same
 # load and scheduler placement within seconds of each other. Each slice is a fresh client process (ping-pong: a
 # new connection per slice). Reported per translator: the median rate over the slices, its min-max, the median
-# translator CPU us per operation; then the ratio of medians (helper / slirp4netns) and the min-max of the
-# per-slice-pair ratios. The default (MODE=sequential) is the older mode: one translator after the other,
+# translator CPU us per operation; then the ratio of medians (helper / slirp4netns), the median of the
+# per-slice-pair ratios (slice i of each tool; the robust figure) and their min-max. The default (MODE=sequential) is the older mode: one translator after the other,
 # one $SECS-second figure each.
 set -euo pipefail
 SECS=${1:-5}
@@ -196,9 +196,11 @@ for (mtu, fig), by in rows.items():
     if "helper" in by and "slirp4netns" in by:
         h, s = by["helper"], by["slirp4netns"]
         pairs = [h[i][0] / s[i][0] for i in h if i in s and s[i][0] > 0]
-        print("%-6s %-9s ratio of medians helper/slirp4netns %.2fx; per-slice pairs %.2f-%.2fx (%d of %d >= 1.0); load %.1f-%.1f"
+        # the median of the pair ratios is the robust figure: a pair's two slices are adjacent in time, so a
+        # scheduler-regime switch spoils one pair, while it can move either tool's median of its own slices
+        print("%-6s %-9s ratio of medians helper/slirp4netns %.2fx; median pair ratio %.2fx; per-slice pairs %.2f-%.2fx (%d of %d >= 1.0); load %.1f-%.1f"
               % (mtu, fig, statistics.median(v[0] for v in h.values()) / statistics.median(v[0] for v in s.values()),
-                 min(pairs), max(pairs), sum(p >= 1 for p in pairs), len(pairs),
+                 statistics.median(pairs), min(pairs), max(pairs), sum(p >= 1 for p in pairs), len(pairs),
                  min(v[2] for d in (h, s) for v in d.values()), max(v[2] for d in (h, s) for v in d.values())))
 PY
   exit 0
