@@ -23,12 +23,10 @@ public final class AsUid {
     /** {@code mainClass args...} as {@code uid}/{@code uid} with no supplementary groups; output in the result. */
     public static ProcResult java(long uid, java.time.Duration timeout, Class<?> mainClass, String... args)
             throws IOException, InterruptedException {
-        Tools.require("setpriv", "util-linux");
-        List<String> c = new ArrayList<>(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classPath(),
-                mainClass.getName()));
+        List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", classPath(), mainClass.getName()));
         c.addAll(List.of(args));
-        return Commands.run(timeout, c);
+        return Commands.runAs(uid, timeout, c);
     }
 
     private static synchronized String classPath() throws IOException {

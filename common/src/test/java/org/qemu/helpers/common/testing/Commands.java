@@ -38,9 +38,15 @@ public final class Commands {
 
     /** {@code command} run as {@code uid}/{@code uid} with no supplementary groups (util-linux setpriv). */
     public static ProcResult runAs(long uid, String... command) throws IOException, InterruptedException {
+        return runAs(uid, Duration.ofSeconds(30), List.of(command));
+    }
+
+    /** {@code command} run as {@code uid}/{@code uid} with no supplementary groups, within {@code timeout}. */
+    public static ProcResult runAs(long uid, Duration timeout, List<String> command)
+            throws IOException, InterruptedException {
         Tools.require("setpriv", "util-linux");
         List<String> c = new ArrayList<>(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups"));
-        c.addAll(List.of(command));
-        return run(Duration.ofSeconds(30), c);
+        c.addAll(command);
+        return run(timeout, c);
     }
 }
