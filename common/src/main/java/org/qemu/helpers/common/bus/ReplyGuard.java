@@ -35,7 +35,8 @@ import org.qemu.helpers.common.trust.DenialBudget;
 final class ReplyGuard implements IMessageWriter {
     /** D-Bus error name nobody ever receives: {@link Withheld}'s class name, as dbus-java derives it. */
     static final String WITHHELD_NAME = Withheld.class.getName().replace('$', '.');
-    static final String ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied";
+    /** The name of the Error dbus-java makes of the gate's DBus.Error.AccessDenied, derived the same way. */
+    static final String ACCESS_DENIED = org.freedesktop.DBus.Error.AccessDenied.class.getName().replace('$', '.');
     /** Thrown for a call left unanswered; shared, it carries no stack or per-call data. */
     static final Withheld WITHHELD = new Withheld();
 
