@@ -3,28 +3,55 @@ package org.qemu.helpers.common.testing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.freedesktop.dbus.connections.impl.DBusConnection;
 import org.freedesktop.dbus.connections.impl.DBusConnectionBuilder;
 import org.freedesktop.dbus.messages.Message;
 import org.freedesktop.dbus.messages.MethodCall;
-import org.freedesktop.dbus.messages.constants.Flags;
 import org.freedesktop.dbus.messages.constants.MessageType;
 
 /**
- * A hostile peer, run as another UID ({@link AsUid}): floods org.qemu.Sample1.SetValue at DEST without waiting.
- * {@code noreply}: calls flagged NO_REPLY_EXPECTED, then one awaited call, over and over; counts every error that
- * arrives anyway. {@code pipe}: keeps DEPTH calls outstanding per connection (a call without a reply in 0.5 s is
- * counted unanswered and its slot reused, as a flooder that does not care would). Prints one line of counts.
+ * A hostile peer, run as another UID ({@link AsUid}): floods org.qemu.Sample1.SetValue at DEST without waiting
+ * ({@link CallFlood}). {@code noreply}: NO_REPLY_EXPECTED calls, then one awaited call, over and over; counts every
+ * error that arrives anyway. {@code pipe}: keeps DEPTH calls outstanding per connection (a call without a reply
+ * 0.5 s after it was sent is counted unanswered, "none", and its slot reused). Prints one line of counts.
  * Usage: ADDRESS DEST noreply|pipe CONNECTIONS DEPTH SECONDS
  */
 public final class DenialFlood {
     private DenialFlood() {
+    }
+
+    /**
+     * Counts replies by kind ("return", an error name, or "none") and the calls sent: in pipe mode every call, in
+     * noreply mode the NO_REPLY_EXPECTED ones only (the test compares them with the gate's silenced count).
+     */
+    private static final class Counts implements CallFlood.Tally {
+        final AtomicLong sent = new AtomicLong();
+        final Map<String, AtomicLong> replies = new ConcurrentHashMap<>();
+        private final boolean pipe;
+
+        Counts(boolean pipe) {
+            this.pipe = pipe;
+        }
+
+        @Override
+        public void sent(boolean noReplyExpected) {
+            if (pipe || noReplyExpected) {
+                sent.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void reply(Message r) {
+            String k = r == null ? "none" : r.getType() == MessageType.ERROR ? r.getName() : "return";
+            replies.computeIfAbsent(k, x -> new AtomicLong()).incrementAndGet();
+        }
+
+        @Override
+        public void failed(Exception e) {
+            reply(null);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -34,17 +61,17 @@ public final class DenialFlood {
         int conns = Integer.parseInt(args[3]);
         int depth = Integer.parseInt(args[4]);
         long end = System.nanoTime() + Long.parseLong(args[5]) * 1_000_000_000L;
-        AtomicLong sent = new AtomicLong();
-        Map<String, AtomicLong> replies = new ConcurrentHashMap<>();
+        CallFlood.Calls calls = (c, flags) -> call(c, dest, flags);
+        Counts counts = new Counts(pipe);
         List<DBusConnection> open = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (int i = 0; i < conns; i++) {
             DBusConnection c = DBusConnectionBuilder.forAddress(address).withShared(false).build();
             open.add(c);
             if (pipe) {
-                pipelined(c, dest, depth, end, sent, replies, threads);
+                CallFlood.pipelined(c, calls, depth, end, 500, counts, threads);
             } else {
-                threads.add(start(() -> noReplyRounds(c, dest, depth, end, sent, replies)));
+                threads.add(CallFlood.noReplyRounds(c, calls, depth, end, 5_000, counts));
             }
         }
         for (Thread t : threads) {
@@ -57,7 +84,8 @@ public final class DenialFlood {
                 unsolicited++;
             }
         }
-        System.out.println("sent=" + sent.get() + " unsolicited_errors=" + unsolicited + " replies=" + replies);
+        System.out.println("sent=" + counts.sent.get() + " unsolicited_errors=" + unsolicited + " replies="
+                + counts.replies);
         System.out.flush();
         Runtime.getRuntime().halt(0); // calls left unanswered on purpose: do not wait for dbus-java to give them up
     }
@@ -65,67 +93,5 @@ public final class DenialFlood {
     private static MethodCall call(DBusConnection c, String dest, byte flags) throws Exception {
         return c.getMessageFactory().createMethodCall(dest, "/org/qemu/Sample1", "org.qemu.Sample1", "SetValue", flags,
                 "s", "flood");
-    }
-
-    private static void count(Map<String, AtomicLong> replies, Message r) {
-        String k = r == null ? "none" : r.getType() == MessageType.ERROR ? r.getName() : "return";
-        replies.computeIfAbsent(k, x -> new AtomicLong()).incrementAndGet();
-    }
-
-    private static void noReplyRounds(DBusConnection c, String dest, int depth, long end, AtomicLong sent,
-                                      Map<String, AtomicLong> replies) {
-        try {
-            while (System.nanoTime() < end) {
-                for (int i = 0; i < depth; i++) {
-                    c.sendMessage(call(c, dest, Flags.NO_REPLY_EXPECTED));
-                    sent.incrementAndGet();
-                }
-                MethodCall m = call(c, dest, (byte) 0);
-                c.sendMessage(m);
-                count(replies, m.getReply(5_000));
-            }
-        } catch (Exception e) {
-            count(replies, null);
-        }
-    }
-
-    private static void pipelined(DBusConnection c, String dest, int depth, long end, AtomicLong sent,
-                                  Map<String, AtomicLong> replies, List<Thread> threads) {
-        Semaphore window = new Semaphore(depth);
-        BlockingQueue<MethodCall> outstanding = new ArrayBlockingQueue<>(depth);
-        threads.add(start(() -> {
-            try {
-                while (System.nanoTime() < end) {
-                    if (!window.tryAcquire(100, TimeUnit.MILLISECONDS)) {
-                        continue;
-                    }
-                    MethodCall m = call(c, dest, (byte) 0);
-                    c.sendMessage(m);
-                    sent.incrementAndGet();
-                    outstanding.offer(m);
-                }
-            } catch (Exception e) {
-                count(replies, null);
-            }
-        }));
-        threads.add(start(() -> {
-            try {
-                while ((System.nanoTime() < end || !outstanding.isEmpty()) && System.nanoTime() < end + 5_000_000_000L) {
-                    MethodCall m = outstanding.poll(100, TimeUnit.MILLISECONDS);
-                    if (m != null) {
-                        count(replies, m.getReply(500));
-                        window.release();
-                    }
-                }
-            } catch (Exception e) {
-                count(replies, null);
-            }
-        }));
-    }
-
-    private static Thread start(Runnable r) {
-        Thread t = new Thread(r, "flood");
-        t.start();
-        return t;
     }
 }
