@@ -25,6 +25,12 @@ public final class DataChannel {
     /** The header up to and including commandSize (Part 1 18.2: tag, then the 32-bit size). */
     private static final int SIZE_END = 6;
 
+    /**
+     * How long after a response a connection polls for the next command before it blocks (see
+     * {@link SpinWait}); system property tpmstub.dataSpinMicros, 0 turns polling off.
+     */
+    static final long SPIN_NANOS = Math.max(0, Long.getLong("tpmstub.dataSpinMicros", 50)) * 1000;
+
     private DataChannel() { }
 
     /** Serves commands on s until the peer closes it or breaks the framing. */
@@ -43,10 +49,17 @@ public final class DataChannel {
         byte[] buf = new byte[2 * TpmEngine.MAX_COMMAND_SIZE];
         int start = 0;
         int end = 0;
+        SpinWait spin = new SpinWait(SPIN_NANOS);
+        long sent = 0;
         while (true) {
+            boolean polled = false;
             if (start == end) { // nothing pending: read the next command from the front
                 start = 0;
                 end = 0;
+                if (spin.engaged()) {
+                    polled = true;
+                    awaitCommand(in, spin, sent);
+                }
             }
             while (end - start < SIZE_END) {
                 if (end == buf.length) { // a header split at the end of the buffer: move it to the front
@@ -59,6 +72,9 @@ public final class DataChannel {
                     return; // closed between commands, or inside a header (a truncated command)
                 }
                 end += n;
+            }
+            if (!polled && SPIN_NANOS > 0) {
+                spin.arrivedAfter(System.nanoTime() - sent);
             }
             long size = ((buf[start + 2] & 0xFFL) << 24) | ((buf[start + 3] & 0xFF) << 16)
                     | ((buf[start + 4] & 0xFF) << 8) | (buf[start + 5] & 0xFF);
@@ -84,6 +100,31 @@ public final class DataChannel {
             start += total;
             out.write(tpm.execute(cmd));
             out.flush();
+            if (SPIN_NANOS > 0) {
+                sent = System.nanoTime();
+            }
+        }
+    }
+
+    /**
+     * Polls until a byte of the next command is readable or the window after {@code sent} has
+     * passed; yields between looks, so that a peer (or anyone) waiting for this core runs first.
+     */
+    private static void awaitCommand(InputStream in, SpinWait spin, long sent) throws IOException {
+        if (in.available() > 0) {
+            spin.foundWaiting();
+            return;
+        }
+        while (true) {
+            Thread.yield();
+            if (in.available() > 0) {
+                spin.arrivedWhilePolling();
+                return;
+            }
+            if (System.nanoTime() - sent > spin.windowNanos()) {
+                spin.timedOut();
+                return;
+            }
         }
     }
 
