@@ -61,16 +61,16 @@ public final class Swtpm implements AutoCloseable {
         return s;
     }
 
-    /** A port p such that p and p+1 are free on loopback now. */
+    /**
+     * A port p such that p and p+1 are free on loopback now. Drawn below the ephemeral range
+     * (net.ipv4.ip_local_port_range, 32768-60999 here): Linux gives bind(0) odd ports and connect()
+     * even ones, so while another process on this machine churns through loopback connections
+     * (thousands in TIME-WAIT), p+1 after a bind(0) was nearly always taken (1 pair in 50 free).
+     */
     public static int freePortPair() throws IOException {
-        for (int i = 0; i < 50; i++) {
-            int p;
-            try (ServerSocket s = new ServerSocket(0)) {
-                p = s.getLocalPort();
-            }
-            if (p >= 65535) {
-                continue;
-            }
+        java.util.concurrent.ThreadLocalRandom rnd = java.util.concurrent.ThreadLocalRandom.current();
+        for (int i = 0; i < 200; i++) {
+            int p = rnd.nextInt(20_000, 32_766);
             try (ServerSocket a = new ServerSocket(p); ServerSocket b = new ServerSocket(p + 1)) {
                 return p;
             } catch (IOException busy) {

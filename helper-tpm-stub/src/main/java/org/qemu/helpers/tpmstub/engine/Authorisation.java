@@ -227,7 +227,8 @@ final class Authorisation {
         for (int i = 0; i < cc.authHandles(); i++) {
             sessions.get(i).associated = handles[i];
         }
-        byte[] params = Arrays.copyOfRange(cmd, paramStart, cmd.length);
+        // the parameters as sent are cmd[paramStart..]: hashed in place, not copied (most commands
+        // here authorise with a password session and never hash them)
         TpmState st = core.st;
         for (int i = 0; i < sessions.size(); i++) {
             Session s = sessions.get(i);
@@ -246,14 +247,14 @@ final class Authorisation {
                 }
             }
             if (s.associated >= 0) {
-                checkAuthorisation(cc, handles, sessions, i, params);
+                checkAuthorisation(cc, handles, sessions, i, cmd, paramStart);
                 continue;
             }
             if (!s.has(ATTR_DECRYPT) && !s.has(ATTR_ENCRYPT)) {
                 throw new TpmFormatException(TpmRc.withSession(TpmRc.ATTRIBUTES, i + 1));
             }
             s.includeAuth = false;
-            if (!MessageDigest.isEqual(commandHmac(cc, handles, sessions, i, params), s.auth)) {
+            if (!MessageDigest.isEqual(commandHmac(cc, handles, sessions, i, cmd, paramStart), s.auth)) {
                 throw new TpmFormatException(TpmRc.withSession(TpmRc.BAD_AUTH, i + 1));
             }
         }
@@ -305,7 +306,8 @@ final class Authorisation {
     }
 
     /** Part 4 SessionProcess.c CheckAuthSession: session {@code i} authorises handle {@code i}. */
-    private void checkAuthorisation(CommandCode cc, long[] handles, List<Session> sessions, int i, byte[] params)
+    private void checkAuthorisation(CommandCode cc, long[] handles, List<Session> sessions, int i, byte[] cmd,
+            int paramStart)
             throws TpmFormatException {
         TpmState st = core.st;
         Session s = sessions.get(i);
@@ -350,7 +352,7 @@ final class Authorisation {
         if (s.hmac() == null || (policy != null && policy.passwordNeeded)) {
             ok = MessageDigest.isEqual(stripTrailingZeros(s.auth), entityAuth(h));
         } else {
-            ok = MessageDigest.isEqual(commandHmac(cc, handles, sessions, i, params), s.auth);
+            ok = MessageDigest.isEqual(commandHmac(cc, handles, sessions, i, cmd, paramStart), s.auth);
         }
         if (!ok) {
             int rc;
@@ -381,7 +383,8 @@ final class Authorisation {
      * first session when it authorises] || attributes), cpHash over the Names of all handles and the
      * parameters as sent (encrypted). An empty key and an empty HMAC match.
      */
-    private byte[] commandHmac(CommandCode cc, long[] handles, List<Session> sessions, int i, byte[] params) {
+    private byte[] commandHmac(CommandCode cc, long[] handles, List<Session> sessions, int i, byte[] cmd,
+            int paramStart) {
         Session s = sessions.get(i);
         AuthSession hs = s.hmac();
         byte[] key = concat(hs.sessionKey, s.includeAuth ? entityAuth(s.associated) : new byte[0]);
@@ -399,7 +402,7 @@ final class Authorisation {
         for (byte[] name : names) {
             md.update(name);
         }
-        md.update(params);
+        md.update(cmd, paramStart, cmd.length - paramStart);
         byte[] cpHash = md.digest();
         byte[] nonceDecrypt = new byte[0];
         byte[] nonceEncrypt = new byte[0];

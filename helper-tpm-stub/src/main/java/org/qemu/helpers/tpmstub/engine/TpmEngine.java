@@ -51,6 +51,9 @@ public final class TpmEngine {
     private final Authorisation auth;
     private final HashCommands hashing;
     private final Map<CommandCode, CommandGroup> groups = new EnumMap<>(CommandCode.class);
+    /** The response parameter area and the response, reused: commands run one at a time (the device's lock). */
+    private final TpmWriter paramsOut = new TpmWriter(64);
+    private final TpmWriter responseOut = new TpmWriter(128);
 
     /** A freshly manufactured TPM with the given allocated banks, initialised (_TPM_Init) but not started. */
     public TpmEngine(Set<HashAlg> banks, LongSupplier millis, RandomSource random) {
@@ -269,13 +272,13 @@ public final class TpmEngine {
         } else if (cc.authHandles() > 0) {
             throw new TpmFormatException(TpmRc.AUTH_MISSING);
         }
-        TpmWriter params = new TpmWriter(64); // grows for the few large responses; most are small
+        TpmWriter params = paramsOut.reset(); // grows for the few large responses and stays so
         group.execute(new Command(cc, handles, r, params, locality));
         byte[] p = params.toByteArray();
         if (tag == ST_SESSIONS) {
             p = auth.prepareResponse(cc, sessions, p);
         }
-        TpmWriter out = new TpmWriter(p.length + 64);
+        TpmWriter out = responseOut.reset();
         out.u16(tag).u32(0).u32(TpmRc.SUCCESS);
         if (core.responseHandle >= 0) {
             out.u32(core.responseHandle);
