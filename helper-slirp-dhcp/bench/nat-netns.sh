@@ -97,12 +97,14 @@ HZ=$(getconf CLK_TCK)
 
 setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator's pid)
   if [ "$1" = helper ] || [ "$1" = baseline ]; then
-    local jar=$JAR flags=$JVM_FLAGS
-    [ "$1" = baseline ] && { jar=$BASE_JAR; flags=${BASE_JVM_FLAGS:-$JVM_FLAGS}; }
-    NS=${NA}_$2; ip netns add $NS; ip -n $NS link set lo up
+    local jar=$JAR flags=$JVM_FLAGS instance=()
+    # the baseline owns its own bus name (--instance): in MODE=interleave both helpers are on the one bus at once
+    [ "$1" = baseline ] && { jar=$BASE_JAR; flags=${BASE_JVM_FLAGS:-$JVM_FLAGS}; instance=(--instance baseline --vmstate-id slirp-baseline); }
+    NS=${NA}_$2; [ "$1" = baseline ] && NS=${NA}b_$2 # both up at once in MODE=interleave
+    ip netns add $NS; ip -n $NS link set lo up
     # shellcheck disable=SC2086
     java $flags -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$1-$2" \
-      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/$1-$2.log" 2>&1 &
+      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 "${instance[@]}" > "$TMP/$1-$2.log" 2>&1 &
     TPID=$!
     for i in $(seq 150); do grep -q " ready " "$TMP/$1-$2.log" && break; sleep 0.1; done
     ip -n $NS addr add 10.0.2.15/24 dev tap0; ip -n $NS route add default via 10.0.2.2

@@ -34,6 +34,11 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private final EventLog log;
     private final EventLoop loop;
     private final Memory scratch = new Memory(SCRATCH); // under the engine's lock
+    /**
+     * {@link #scratch} as a direct buffer: copies in and out of it without a JNA JNI call each (a one-byte round
+     * trip's payload is copied by a plain loop; larger ones by the JDK's copyMemory).
+     */
+    private final java.nio.ByteBuffer scratchView = scratch.getByteBuffer(0, SCRATCH);
     private final byte[] datagram = new byte[DATAGRAM];
     private final Memory addr = new Memory(Posix.SOCKADDR_IN_SIZE); // under the engine's lock
     private final Memory addrLen = new Memory(4);
@@ -256,7 +261,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         int total = 0;
         for (ByteBuffer b : data) {
             int n = Math.min(b.remaining(), SCRATCH - total);
-            scratch.write(total, b.array(), b.arrayOffset() + b.position(), n);
+            scratchView.put(total, b.array(), b.arrayOffset() + b.position(), n);
             total += n;
         }
         if (total == 0) {
@@ -276,7 +281,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (n == 0) {
             return 0;
         }
-        scratch.write(0, data, off, n); // no ByteBuffer and array of them per request, as the general form takes
+        scratchView.put(0, data, off, n); // no ByteBuffer and array of them per request, as the general form takes
         long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratch, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
         if (r < 0) {
             int e = Posix.errno();
@@ -333,7 +338,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (len > SCRATCH) {
             return false;
         }
-        scratch.write(0, data, off, len);
+        scratchView.put(0, data, off, len);
         if (flow.hostHandle instanceof Peer p) {
             sockaddr(addr, (int) (p.address >>> 16), (int) (p.address & 0xffff));
             return Posix.sendto(p.listener.fd, scratch, len, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL, addr,
@@ -406,7 +411,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 int copied = 0;
                 for (ByteBuffer v : views) {
                     int c = (int) Math.min(v.remaining(), n - copied);
-                    scratch.read(copied, v.array(), v.arrayOffset() + v.position(), c);
+                    scratchView.get(copied, v.array(), v.arrayOffset() + v.position(), c);
                     copied += c;
                 }
                 engine.hostRead(f, (int) n);
@@ -423,7 +428,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
             if (n < 0) {
                 return; // EAGAIN; ICMP errors surface here too, and the flow idles out
             }
-            scratch.read(0, datagram, 0, (int) n);
+            scratchView.get(0, datagram, 0, (int) n);
             engine.hostDatagram(s.flow, datagram, 0, (int) n);
         }
     }
@@ -465,7 +470,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 f.hostHandle = new Peer(l, from);
                 l.peers.put(from, f);
             }
-            scratch.read(0, datagram, 0, (int) n);
+            scratchView.get(0, datagram, 0, (int) n);
             engine.hostDatagram(f, datagram, 0, (int) n);
         }
     }
