@@ -90,10 +90,10 @@ class PacketReadPatternTest {
 
     @AfterEach
     void close() {
-        if (fe != null) {
+        if (fe != null) { // only then is sv a socketpair (else it is {0, 0}: never close stdin)
             fe.close();
+            Posix.close(sv[0]);
         }
-        Posix.close(sv[0]);
         loop.close();
     }
 
