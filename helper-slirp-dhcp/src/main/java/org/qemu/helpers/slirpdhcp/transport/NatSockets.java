@@ -34,10 +34,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private final EventLog log;
     private final EventLoop loop;
     private final Memory scratch = new Memory(SCRATCH); // under the engine's lock
-    /**
-     * {@link #scratch} as a direct buffer: copies in and out of it without a JNA JNI call each (a one-byte round
-     * trip's payload is copied by a plain loop; larger ones by the JDK's copyMemory).
-     */
+    /** {@link #scratch} as a direct buffer, for short copies without a JNA JNI call ({@link NativeCopy}). */
     private final java.nio.ByteBuffer scratchView = scratch.getByteBuffer(0, SCRATCH);
     private final byte[] datagram = new byte[DATAGRAM];
     private final Memory addr = new Memory(Posix.SOCKADDR_IN_SIZE); // under the engine's lock
@@ -261,7 +258,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         int total = 0;
         for (ByteBuffer b : data) {
             int n = Math.min(b.remaining(), SCRATCH - total);
-            scratchView.put(total, b.array(), b.arrayOffset() + b.position(), n);
+            NativeCopy.out(scratch, scratchView, total, b.array(), b.arrayOffset() + b.position(), n);
             total += n;
         }
         if (total == 0) {
@@ -281,7 +278,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (n == 0) {
             return 0;
         }
-        scratchView.put(0, data, off, n); // no ByteBuffer and array of them per request, as the general form takes
+        NativeCopy.out(scratch, scratchView, 0, data, off, n); // no ByteBuffer[] per request, as the general form
         long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratch, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
         if (r < 0) {
             int e = Posix.errno();
@@ -338,7 +335,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (len > SCRATCH) {
             return false;
         }
-        scratchView.put(0, data, off, len);
+        NativeCopy.out(scratch, scratchView, 0, data, off, len);
         if (flow.hostHandle instanceof Peer p) {
             sockaddr(addr, (int) (p.address >>> 16), (int) (p.address & 0xffff));
             return Posix.sendto(p.listener.fd, scratch, len, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL, addr,
@@ -411,7 +408,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 int copied = 0;
                 for (ByteBuffer v : views) {
                     int c = (int) Math.min(v.remaining(), n - copied);
-                    scratchView.get(copied, v.array(), v.arrayOffset() + v.position(), c);
+                    NativeCopy.in(scratch, scratchView, copied, v.array(), v.arrayOffset() + v.position(), c);
                     copied += c;
                 }
                 engine.hostRead(f, (int) n);
@@ -428,7 +425,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
             if (n < 0) {
                 return; // EAGAIN; ICMP errors surface here too, and the flow idles out
             }
-            scratchView.get(0, datagram, 0, (int) n);
+            NativeCopy.in(scratch, scratchView, 0, datagram, 0, (int) n);
             engine.hostDatagram(s.flow, datagram, 0, (int) n);
         }
     }
@@ -470,7 +467,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 f.hostHandle = new Peer(l, from);
                 l.peers.put(from, f);
             }
-            scratchView.get(0, datagram, 0, (int) n);
+            NativeCopy.in(scratch, scratchView, 0, datagram, 0, (int) n);
             engine.hostDatagram(f, datagram, 0, (int) n);
         }
     }

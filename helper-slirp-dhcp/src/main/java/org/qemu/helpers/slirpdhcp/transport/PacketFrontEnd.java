@@ -48,9 +48,15 @@ public final class PacketFrontEnd extends FdFrontEnd {
      * The previous wake-up brought exactly one frame (loop thread only): the one-byte round trip's pattern. The
      * next wake-up after a wait that slept then reads one frame and stops, without the read that would only say
      * EAGAIN (level-triggered epoll reports the device again if more is queued). A wake-up after a wait that did
-     * not sleep (frames keep coming: bulk) drains as before and learns the count anew.
+     * not sleep (frames keep coming: bulk), or whose frame is long, drains as before and learns the count anew.
      */
     private boolean single;
+    /**
+     * Only a frame no longer than a standard Ethernet frame ends a wake-up early: a longer one is a GSO aggregate
+     * or a jumbo frame of a bulk transfer, whose wake-up drains as before (its burst keeps the ACKs and host
+     * writes together).
+     */
+    static final int ONE_FRAME_AT_MOST = 1514;
     private boolean peerGoneLogged;
     private boolean stalled;
 
@@ -124,13 +130,13 @@ public final class PacketFrontEnd extends FdFrontEnd {
             }
             // a zero-length or runt datagram is not an end of anything: the link drops and counts it
             byte[] frame = arrays.get((int) n);
-            inView.get(header, frame, 0, frame.length);
+            NativeCopy.in(in, inView, header, frame, 0, frame.length);
             // NEEDS_CSUM: the guest's kernel left the TCP/UDP checksum to the "device"; a GSO frame is one long
             // segment, taken whole (we are its receiver, not a router that would have to cut it)
             boolean deferred = header != 0 && (inView.get(0) & VNET_F_NEEDS_CSUM) != 0;
             link.receiveInBurst(frame, sink, deferred);
             frames++;
-            if (once) {
+            if (once && frame.length <= ONE_FRAME_AT_MOST) {
                 return true; // single stays: see its comment
             }
         }
@@ -162,7 +168,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
             if (header != 0) {
                 vnetHeader(frame, mss);
             }
-            outView.put(header, frame, 0, frame.length);
+            NativeCopy.out(out, outView, header, frame, 0, frame.length);
             long r = io.send(fd, out, total);
             int e = r < 0 ? Posix.errno() : 0;
             if (e == Posix.EAGAIN && !stalled) {
