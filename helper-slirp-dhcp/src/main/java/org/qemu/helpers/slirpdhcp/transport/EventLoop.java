@@ -42,6 +42,7 @@ public final class EventLoop implements AutoCloseable {
     private final Memory events = new Memory((long) MAX_EVENTS * EVENT_SIZE);
     /** {@link #events} read as Java memory: no JNI call per field of each event. */
     private final ByteBuffer eventView = events.getByteBuffer(0, events.size()).order(ByteOrder.nativeOrder());
+    private final long eventsAddress = com.sun.jna.Pointer.nativeValue(events); // Posix's primitive overloads
     private final Memory wakeValue = new Memory(8);
     private final Memory drain = new Memory(8);
     private final Memory ctlEvent = new Memory(16);
@@ -257,7 +258,7 @@ public final class EventLoop implements AutoCloseable {
         int timeout = due == Long.MAX_VALUE ? -1
                 : (int) Math.min(1000, Math.max(1, due - System.currentTimeMillis()));
         long before = System.nanoTime();
-        int n = Posix.epoll_wait(epfd, events, MAX_EVENTS, timeout);
+        int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, timeout);
         waitedNs = System.nanoTime() - before;
         if (n < 0) {
             if (Posix.errno() != Posix.EINTR) {

@@ -36,6 +36,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private final Memory scratch = new Memory(SCRATCH); // under the engine's lock
     /** {@link #scratch} as a direct buffer, for short copies without a JNA JNI call ({@link NativeCopy}). */
     private final java.nio.ByteBuffer scratchView = scratch.getByteBuffer(0, SCRATCH);
+    private final long scratchAddress = com.sun.jna.Pointer.nativeValue(scratch); // Posix's primitive overloads
     private final byte[] datagram = new byte[DATAGRAM];
     private final Memory addr = new Memory(Posix.SOCKADDR_IN_SIZE); // under the engine's lock
     private final Memory addrLen = new Memory(4);
@@ -264,7 +265,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (total == 0) {
             return 0;
         }
-        long r = Posix.send(s.fd, scratch, total, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+        long r = Posix.send(s.fd, scratchAddress, total, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
         if (r < 0) {
             int e = Posix.errno();
             return e == Posix.EAGAIN || e == Posix.EINTR ? 0 : -1;
@@ -279,7 +280,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
             return 0;
         }
         NativeCopy.out(scratch, scratchView, 0, data, off, n); // no ByteBuffer[] per request, as the general form
-        long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratch, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+        long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratchAddress, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
         if (r < 0) {
             int e = Posix.errno();
             return e == Posix.EAGAIN || e == Posix.EINTR ? 0 : -1;
@@ -392,7 +393,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 for (ByteBuffer v : views) {
                     room += v.remaining();
                 }
-                long n = Posix.recv(s.fd, scratch, Math.min(room, SCRATCH), Posix.MSG_DONTWAIT);
+                long n = Posix.recv(s.fd, scratchAddress, Math.min(room, SCRATCH), Posix.MSG_DONTWAIT);
                 if (n < 0) {
                     int e = Posix.errno();
                     if (e == Posix.EAGAIN || e == Posix.EINTR) {
@@ -421,7 +422,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
 
     private void udpReady(UdpSock s) {
         for (int i = 0; i < READS_PER_WAKEUP && s.events > 0; i++) {
-            long n = Posix.recv(s.fd, scratch, DATAGRAM, Posix.MSG_DONTWAIT);
+            long n = Posix.recv(s.fd, scratchAddress, DATAGRAM, Posix.MSG_DONTWAIT);
             if (n < 0) {
                 return; // EAGAIN; ICMP errors surface here too, and the flow idles out
             }

@@ -2,6 +2,7 @@ package org.qemu.helpers.slirpdhcp.transport;
 
 import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
@@ -43,6 +44,8 @@ public final class PacketFrontEnd extends FdFrontEnd {
      */
     private final ByteBuffer inView = in.getByteBuffer(0, in.size()).order(ByteOrder.nativeOrder());
     private final ByteBuffer outView;
+    private final long inAddress = Pointer.nativeValue(in);
+    private final long outAddress;
     private final FrameArrays arrays = new FrameArrays(); // loop thread only
     /**
      * The previous wake-up brought exactly one frame (loop thread only): the one-byte round trip's pattern. The
@@ -78,6 +81,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
         this.io = io;
         this.header = vnetHeader ? VNET_HDR : 0;
         this.outView = out.getByteBuffer(0, out.size()).order(ByteOrder.nativeOrder());
+        this.outAddress = Pointer.nativeValue(out);
         if (vnetHeader) {
             sink = new Segmenting();
         }
@@ -107,7 +111,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
         boolean once = single && loop().lastWaitSlept();
         int frames = 0;
         for (int i = 0; i < READS_PER_ROUND && !closed; i++) {
-            long n = io.receive(fd, in, cap) - header;
+            long n = io.receive(fd, inAddress, cap) - header;
             if (n < 0) {
                 if (n > -1 - header) {
                     stats.inc(Statistics.DROPPED_MALFORMED); // shorter than its virtio-net header
@@ -169,14 +173,14 @@ public final class PacketFrontEnd extends FdFrontEnd {
                 vnetHeader(frame, mss);
             }
             NativeCopy.out(out, outView, header, frame, 0, frame.length);
-            long r = io.send(fd, out, total);
+            long r = io.send(fd, outAddress, total);
             int e = r < 0 ? Posix.errno() : 0;
             if (e == Posix.EAGAIN && !stalled) {
                 // a burst filled the peer's queue (net.unix.max_dgram_qlen is 10 datagrams by default): wait a
                 // little once rather than drop at once; a peer that still cannot take it counts as stalled, and
                 // no send waits again until one succeeds
                 if (writable(outPoll, fd, BURST_WAIT_MS)) {
-                    r = io.send(fd, out, total);
+                    r = io.send(fd, outAddress, total);
                     e = r < 0 ? Posix.errno() : 0;
                 }
                 stalled = e == Posix.EAGAIN;

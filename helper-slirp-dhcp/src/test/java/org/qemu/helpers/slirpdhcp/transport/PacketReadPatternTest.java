@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -37,7 +36,7 @@ class PacketReadPatternTest {
 
     private final PacketIo counting = new PacketIo() {
         @Override
-        public long receive(int fd, Pointer buf, long cap) {
+        public long receive(int fd, long buf, long cap) {
             receives.incrementAndGet();
             if (stallNextReceive) {
                 stallNextReceive = false;
@@ -51,7 +50,7 @@ class PacketReadPatternTest {
         }
 
         @Override
-        public long send(int fd, Pointer buf, long len) {
+        public long send(int fd, long buf, long len) {
             return PacketIo.CONNECTED.send(fd, buf, len);
         }
     };
