@@ -15,8 +15,8 @@
 # Nothing leaves the machine: the namespaces' only route is the translator. Root. Usage: bench/nat-netns.sh [secs]
 # MODE=interleave (latency only, no iperf3): at each MTU every translator in $TRANSLATORS (default there: helper
 # slirp4netns) is set up at once, each in its own namespace, and the round-trip and connections/s clients run in
-# alternating slices of $SLICE seconds (default 1): one discarded warm-up slice per translator, then $SLICES
-# (default 7) slices each, the order reversed every slice (A B, B A, ...), so that both translators see the same
+# alternating slices of $SLICE seconds (default 0.5): one discarded warm-up slice per translator, then $SLICES
+# (default 15; 7 x 1 s before the sixth round: one regime switch could decide a cell) slices each, the order reversed every slice (A B, B A, ...), so that both translators see the same
 # load and scheduler placement within seconds of each other. Each slice is a fresh client process (ping-pong: a
 # new connection per slice). Reported per translator: the median rate over the slices, its min-max, the median
 # translator CPU us per operation; then the ratio of medians (helper / slirp4netns), the median of the
@@ -31,7 +31,7 @@ JAR=${HELPER_JAR:-$MOD/target/helper-slirp-dhcp.jar} # HELPER_JAR: a copy, so a 
 # BASE_JAR=path adds a column "baseline": the helper from that jar (before/after a change, in the same run), with
 # BASE_JVM_FLAGS if set (e.g. the same jar on C2 against C1)
 MODE=${MODE:-sequential}
-SLICES=${SLICES:-7}; SLICE=${SLICE:-1}
+SLICES=${SLICES:-15}; SLICE=${SLICE:-0.5}
 if [ "$MODE" = interleave ]; then TRANSLATORS=${TRANSLATORS:-helper${BASE_JAR:+ baseline} slirp4netns}; fi
 TRANSLATORS=${TRANSLATORS:-helper${BASE_JAR:+ baseline} slirp4netns pasta}
 for t in iperf3:iperf3 slirp4netns:slirp4netns python3:python3 ip:iproute2 dbus-daemon:dbus-daemon; do
@@ -97,12 +97,14 @@ HZ=$(getconf CLK_TCK)
 
 setup() { # $1 = helper|slirp4netns, $2 = mtu; sets NS and TPID (the translator's pid)
   if [ "$1" = helper ] || [ "$1" = baseline ]; then
-    local jar=$JAR flags=$JVM_FLAGS
-    [ "$1" = baseline ] && { jar=$BASE_JAR; flags=${BASE_JVM_FLAGS:-$JVM_FLAGS}; }
-    NS=${NA}_$2; ip netns add $NS; ip -n $NS link set lo up
+    local jar=$JAR flags=$JVM_FLAGS instance=()
+    # the baseline owns its own bus name (--instance): in MODE=interleave both helpers are on the one bus at once
+    [ "$1" = baseline ] && { jar=$BASE_JAR; flags=${BASE_JVM_FLAGS:-$JVM_FLAGS}; instance=(--instance baseline --vmstate-id slirp-baseline); }
+    NS=${NA}_$2; [ "$1" = baseline ] && NS=${NA}b_$2 # both up at once in MODE=interleave
+    ip netns add $NS; ip -n $NS link set lo up
     # shellcheck disable=SC2086
     java $flags -jar "$jar" --bus-address=unix:path=$TMP/bus.sock --state-dir="$TMP/state-$1-$2" \
-      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 > "$TMP/$1-$2.log" 2>&1 &
+      --netns /run/netns/$NS --tap tap0 --mtu "$2" --upstream 127.0.0.1:9 "${instance[@]}" > "$TMP/$1-$2.log" 2>&1 &
     TPID=$!
     for i in $(seq 150); do grep -q " ready " "$TMP/$1-$2.log" && break; sleep 0.1; done
     ip -n $NS addr add 10.0.2.15/24 dev tap0; ip -n $NS route add default via 10.0.2.2
@@ -193,13 +195,15 @@ for (mtu, fig), by in rows.items():
         rs = [v[0] for v in sl.values()]
         print("%-6s %-9s %-12s %10d %17s %8d %s" % (mtu, fig, t, statistics.median(rs), "%d-%d" % (min(rs), max(rs)),
               statistics.median(v[1] for v in sl.values()), " ".join(str(r) for r in rs)))
-    if "helper" in by and "slirp4netns" in by:
-        h, s = by["helper"], by["slirp4netns"]
+    for name in ("helper", "baseline"):
+        if name not in by or "slirp4netns" not in by:
+            continue
+        h, s = by[name], by["slirp4netns"]
         pairs = [h[i][0] / s[i][0] for i in h if i in s and s[i][0] > 0]
         # the median of the pair ratios is the robust figure: a pair's two slices are adjacent in time, so a
         # scheduler-regime switch spoils one pair, while it can move either tool's median of its own slices
-        print("%-6s %-9s ratio of medians helper/slirp4netns %.2fx; median pair ratio %.2fx; per-slice pairs %.2f-%.2fx (%d of %d >= 1.0); load %.1f-%.1f"
-              % (mtu, fig, statistics.median(v[0] for v in h.values()) / statistics.median(v[0] for v in s.values()),
+        print("%-6s %-9s ratio of medians %s/slirp4netns %.2fx; median pair ratio %.2fx; per-slice pairs %.2f-%.2fx (%d of %d >= 1.0); load %.1f-%.1f"
+              % (mtu, fig, name, statistics.median(v[0] for v in h.values()) / statistics.median(v[0] for v in s.values()),
                  statistics.median(pairs), min(pairs), max(pairs), sum(p >= 1 for p in pairs), len(pairs),
                  min(v[2] for d in (h, s) for v in d.values()), max(v[2] for d in (h, s) for v in d.values())))
 PY

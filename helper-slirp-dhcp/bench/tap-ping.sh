@@ -6,10 +6,11 @@
 # this is a round-trip figure of each tool's tap path, not of the NAT. Reports echoes/s and the tool's CPU
 # seconds. Root (ip netns); nothing leaves the machine (namespaces with no other interface).
 # Usage: bench/tap-ping.sh [echoes] [mtu]    (run under flock /tmp/bench.lock; after mvn package)
-# MODE=interleave: both tools are set up and warmed up first, then the N echoes are split into $SLICES (default 7)
-# floods of N/SLICES per tool, alternating (order reversed each slice), so both see the same load and scheduler
-# placement; reported: each tool's median echoes/s over its slices (min-max, all slices), median CPU s per slice,
-# and the ratio of medians. Default (MODE=sequential): one flood of N per tool, the helper's first.
+# MODE=interleave: both tools are set up and warmed up first, then the N echoes are split into $SLICES (default 15;
+# 7 before the sixth round) floods of N/SLICES per tool, alternating (order reversed each slice), so both see the
+# same load and scheduler placement; reported: each tool's median echoes/s over its slices (min-max, all slices),
+# median CPU s per slice, the ratio of medians, and the median of the per-slice-pair ratios (slice i of each
+# tool, adjacent in time: the robust figure) with their range. Default (MODE=sequential): one flood of N per tool, the helper's first.
 set -euo pipefail
 N=${1:-20000}
 MTU=${2:-1500}
@@ -73,7 +74,7 @@ out=$(flood $S); t1=$(date +%s.%N); c1=$(cpu $SP)
 echo "slirp4netns 1.2.0 tap  mtu=$MTU: $(echo "$N / ($t1 - $t0)" | bc) echoes/s, CPU $(echo "$c1 - $c0" | bc) s | $out"
 exit 0
 fi
-SLICES=${SLICES:-7}; PER=$((N / SLICES))
+SLICES=${SLICES:-15}; PER=$((N / SLICES))
 slice() { # $1 = tool name, $2 = namespace, $3 = pid: one flood of PER echoes; prints "name echoes/s cpu-s"
   local c0 c1 t0 t1
   c0=$(cpu "$3"); t0=$(date +%s.%N)
@@ -95,6 +96,8 @@ for t, v in by.items():
     print("%-12s median %d echoes/s (%d-%d: %s), median CPU %.2f s per slice"
           % (t, statistics.median(rs), min(rs), max(rs), " ".join(map(str, rs)), statistics.median(x[1] for x in v)))
 h = statistics.median(x[0] for x in by["helper"]); s = statistics.median(x[0] for x in by["slirp4netns"])
-print("ratio of medians helper/slirp4netns %.2fx" % (h / s))
+pairs = [a[0] / b[0] for a, b in zip(by["helper"], by["slirp4netns"]) if b[0] > 0]
+print("ratio of medians helper/slirp4netns %.2fx; median pair ratio %.2fx; per-slice pairs %.2f-%.2fx (%d of %d >= 1.0)"
+      % (h / s, statistics.median(pairs), min(pairs), max(pairs), sum(p >= 1 for p in pairs), len(pairs)))
 PY
 echo "load at end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -42,6 +42,7 @@ public final class EventLoop implements AutoCloseable {
     private final Memory events = new Memory((long) MAX_EVENTS * EVENT_SIZE);
     /** {@link #events} read as Java memory: no JNI call per field of each event. */
     private final ByteBuffer eventView = events.getByteBuffer(0, events.size()).order(ByteOrder.nativeOrder());
+    private final long eventsAddress = com.sun.jna.Pointer.nativeValue(events); // Posix's primitive overloads
     private final Memory wakeValue = new Memory(8);
     private final Memory drain = new Memory(8);
     private final Memory ctlEvent = new Memory(16);
@@ -61,6 +62,22 @@ public final class EventLoop implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile LongSupplier deadline;
+    private long waitedNs; // the last epoll_wait's duration, loop thread only
+
+    /**
+     * How long a wait must have lasted to count as one that slept: an epoll_wait that finds events ready returns
+     * in a few microseconds here (the system call and JNA), one that blocks lasts at least a wake-up (tens of
+     * microseconds across CPUs in this VM, see README "fourth round"). A misjudged wait costs one system call.
+     */
+    static final long SLEPT_NS = 15_000;
+
+    /**
+     * Loop thread: the round being handled began with a wait that slept, i.e. its events arrived one at a time
+     * (a round trip), not in a stream that was already queued (bulk).
+     */
+    public boolean lastWaitSlept() {
+        return waitedNs >= SLEPT_NS;
+    }
     private volatile Runnable onDeadline;
 
     public EventLoop(String name, EventLog log) {
@@ -75,7 +92,7 @@ public final class EventLoop implements AutoCloseable {
             throw new IllegalStateException("eventfd: " + Posix.lastError());
         }
         ctl(Posix.EPOLL_CTL_ADD, wakeFd, Posix.EPOLLIN, WAKE_TOKEN);
-        thread = new Thread(this::loop, name);
+        thread = FrameBatch.newThread(this::loop, name);
         thread.setDaemon(true);
     }
 
@@ -240,7 +257,9 @@ public final class EventLoop implements AutoCloseable {
         long due = d == null ? Long.MAX_VALUE : d.getAsLong();
         int timeout = due == Long.MAX_VALUE ? -1
                 : (int) Math.min(1000, Math.max(1, due - System.currentTimeMillis()));
-        int n = Posix.epoll_wait(epfd, events, MAX_EVENTS, timeout);
+        long before = System.nanoTime();
+        int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, timeout);
+        waitedNs = System.nanoTime() - before;
         if (n < 0) {
             if (Posix.errno() != Posix.EINTR) {
                 log.error("nat_loop_error", "error", "epoll_wait: " + Posix.lastError());

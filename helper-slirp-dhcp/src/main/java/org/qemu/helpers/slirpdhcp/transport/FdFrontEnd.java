@@ -2,6 +2,7 @@ package org.qemu.helpers.slirpdhcp.transport;
 
 import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.GuestPort;
@@ -24,6 +25,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
     final String what;
     final GuestPort link;
     final Statistics stats;
+    final LongAdder framesOut; // per frame: resolved once (Statistics#counter), no map lookup per send
     final EventLog log;
     final Memory out;
     final Memory outPoll = new Memory(8); // a writer's own pollfd
@@ -42,6 +44,7 @@ abstract class FdFrontEnd implements FrameFrontEnd {
         this.out = new Memory(outSize);
         this.link = link;
         this.stats = stats;
+        this.framesOut = stats.counter(FRAMES_OUT);
         this.log = log;
         this.loop = loop;
     }
@@ -95,6 +98,10 @@ abstract class FdFrontEnd implements FrameFrontEnd {
             watching = false;
         }
         link.detach(sink);
+    }
+
+    final EventLoop loop() {
+        return loop;
     }
 
     /** Polls {@code fd} alone for writability with the caller's own 8-byte pollfd; false on timeout. */

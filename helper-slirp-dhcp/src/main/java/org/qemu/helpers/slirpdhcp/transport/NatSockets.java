@@ -34,6 +34,9 @@ public final class NatSockets implements HostSide, AutoCloseable {
     private final EventLog log;
     private final EventLoop loop;
     private final Memory scratch = new Memory(SCRATCH); // under the engine's lock
+    /** {@link #scratch} as a direct buffer, for short copies without a JNA JNI call ({@link NativeCopy}). */
+    private final java.nio.ByteBuffer scratchView = scratch.getByteBuffer(0, SCRATCH);
+    private final long scratchAddress = com.sun.jna.Pointer.nativeValue(scratch); // Posix's primitive overloads
     private final byte[] datagram = new byte[DATAGRAM];
     private final Memory addr = new Memory(Posix.SOCKADDR_IN_SIZE); // under the engine's lock
     private final Memory addrLen = new Memory(4);
@@ -256,13 +259,13 @@ public final class NatSockets implements HostSide, AutoCloseable {
         int total = 0;
         for (ByteBuffer b : data) {
             int n = Math.min(b.remaining(), SCRATCH - total);
-            scratch.write(total, b.array(), b.arrayOffset() + b.position(), n);
+            NativeCopy.out(scratch, scratchView, total, b.array(), b.arrayOffset() + b.position(), n);
             total += n;
         }
         if (total == 0) {
             return 0;
         }
-        long r = Posix.send(s.fd, scratch, total, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+        long r = Posix.send(s.fd, scratchAddress, total, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
         if (r < 0) {
             int e = Posix.errno();
             return e == Posix.EAGAIN || e == Posix.EINTR ? 0 : -1;
@@ -276,8 +279,8 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (n == 0) {
             return 0;
         }
-        scratch.write(0, data, off, n); // no ByteBuffer and array of them per request, as the general form takes
-        long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratch, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
+        NativeCopy.out(scratch, scratchView, 0, data, off, n); // no ByteBuffer[] per request, as the general form
+        long r = Posix.send(((TcpSock) flow.hostHandle).fd, scratchAddress, n, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
         if (r < 0) {
             int e = Posix.errno();
             return e == Posix.EAGAIN || e == Posix.EINTR ? 0 : -1;
@@ -333,7 +336,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
         if (len > SCRATCH) {
             return false;
         }
-        scratch.write(0, data, off, len);
+        NativeCopy.out(scratch, scratchView, 0, data, off, len);
         if (flow.hostHandle instanceof Peer p) {
             sockaddr(addr, (int) (p.address >>> 16), (int) (p.address & 0xffff));
             return Posix.sendto(p.listener.fd, scratch, len, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL, addr,
@@ -390,7 +393,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 for (ByteBuffer v : views) {
                     room += v.remaining();
                 }
-                long n = Posix.recv(s.fd, scratch, Math.min(room, SCRATCH), Posix.MSG_DONTWAIT);
+                long n = Posix.recv(s.fd, scratchAddress, Math.min(room, SCRATCH), Posix.MSG_DONTWAIT);
                 if (n < 0) {
                     int e = Posix.errno();
                     if (e == Posix.EAGAIN || e == Posix.EINTR) {
@@ -406,7 +409,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 int copied = 0;
                 for (ByteBuffer v : views) {
                     int c = (int) Math.min(v.remaining(), n - copied);
-                    scratch.read(copied, v.array(), v.arrayOffset() + v.position(), c);
+                    NativeCopy.in(scratch, scratchView, copied, v.array(), v.arrayOffset() + v.position(), c);
                     copied += c;
                 }
                 engine.hostRead(f, (int) n);
@@ -419,11 +422,11 @@ public final class NatSockets implements HostSide, AutoCloseable {
 
     private void udpReady(UdpSock s) {
         for (int i = 0; i < READS_PER_WAKEUP && s.events > 0; i++) {
-            long n = Posix.recv(s.fd, scratch, DATAGRAM, Posix.MSG_DONTWAIT);
+            long n = Posix.recv(s.fd, scratchAddress, DATAGRAM, Posix.MSG_DONTWAIT);
             if (n < 0) {
                 return; // EAGAIN; ICMP errors surface here too, and the flow idles out
             }
-            scratch.read(0, datagram, 0, (int) n);
+            NativeCopy.in(scratch, scratchView, 0, datagram, 0, (int) n);
             engine.hostDatagram(s.flow, datagram, 0, (int) n);
         }
     }
@@ -465,7 +468,7 @@ public final class NatSockets implements HostSide, AutoCloseable {
                 f.hostHandle = new Peer(l, from);
                 l.peers.put(from, f);
             }
-            scratch.read(0, datagram, 0, (int) n);
+            NativeCopy.in(scratch, scratchView, 0, datagram, 0, (int) n);
             engine.hostDatagram(f, datagram, 0, (int) n);
         }
     }

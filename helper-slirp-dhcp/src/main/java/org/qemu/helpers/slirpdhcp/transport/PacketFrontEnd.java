@@ -2,6 +2,9 @@ package org.qemu.helpers.slirpdhcp.transport;
 
 import org.qemu.helpers.common.log.EventLog;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
 import org.qemu.helpers.slirpdhcp.engine.frame.Frames;
@@ -34,7 +37,29 @@ public final class PacketFrontEnd extends FdFrontEnd {
     private final PacketIo io;
     private final int header; // VNET_HDR or 0
     private final Memory in = new Memory(VNET_HDR + Frames.MAX_FRAME + 1); // one more: a read that fills it was too long
+    /**
+     * {@link #in} and {@link #out} as direct buffers over the same memory: a field or a frame's bytes are then a
+     * plain memory access or one copy, not a JNA JNI call each (Memory.getByte, setShort, write: up to nine JNI
+     * calls per frame out, with the virtio-net header's fields). Native order, as the header is read by the tap.
+     */
+    private final ByteBuffer inView = in.getByteBuffer(0, in.size()).order(ByteOrder.nativeOrder());
+    private final ByteBuffer outView;
+    private final long inAddress = Pointer.nativeValue(in);
+    private final long outAddress;
     private final FrameArrays arrays = new FrameArrays(); // loop thread only
+    /**
+     * The previous wake-up brought exactly one frame (loop thread only): the one-byte round trip's pattern. The
+     * next wake-up after a wait that slept then reads one frame and stops, without the read that would only say
+     * EAGAIN (level-triggered epoll reports the device again if more is queued). A wake-up after a wait that did
+     * not sleep (frames keep coming: bulk), or whose frame is long, drains as before and learns the count anew.
+     */
+    private boolean single;
+    /**
+     * Only a frame no longer than a standard Ethernet frame ends a wake-up early: a longer one is a GSO aggregate
+     * or a jumbo frame of a bulk transfer, whose wake-up drains as before (its burst keeps the ACKs and host
+     * writes together).
+     */
+    static final int ONE_FRAME_AT_MOST = 1514;
     private boolean peerGoneLogged;
     private boolean stalled;
 
@@ -55,6 +80,8 @@ public final class PacketFrontEnd extends FdFrontEnd {
         super(fd, what, (vnetHeader ? VNET_HDR : 0) + Frames.MAX_FRAME, link, stats, log, loop);
         this.io = io;
         this.header = vnetHeader ? VNET_HDR : 0;
+        this.outView = out.getByteBuffer(0, out.size()).order(ByteOrder.nativeOrder());
+        this.outAddress = Pointer.nativeValue(out);
         if (vnetHeader) {
             sink = new Segmenting();
         }
@@ -81,8 +108,10 @@ public final class PacketFrontEnd extends FdFrontEnd {
     @Override
     boolean readSome() {
         long cap = in.size() - (header == 0 ? VNET_HDR : 0);
+        boolean once = single && loop().lastWaitSlept();
+        int frames = 0;
         for (int i = 0; i < READS_PER_ROUND && !closed; i++) {
-            long n = io.receive(fd, in, cap) - header;
+            long n = io.receive(fd, inAddress, cap) - header;
             if (n < 0) {
                 if (n > -1 - header) {
                     stats.inc(Statistics.DROPPED_MALFORMED); // shorter than its virtio-net header
@@ -90,6 +119,7 @@ public final class PacketFrontEnd extends FdFrontEnd {
                 }
                 int e = Posix.errno();
                 if (e == Posix.EAGAIN) {
+                    single = frames == 1;
                     return true; // every frame queued now was delivered
                 }
                 if (e != Posix.EINTR) {
@@ -104,12 +134,17 @@ public final class PacketFrontEnd extends FdFrontEnd {
             }
             // a zero-length or runt datagram is not an end of anything: the link drops and counts it
             byte[] frame = arrays.get((int) n);
-            in.read(header, frame, 0, frame.length);
+            NativeCopy.in(in, inView, header, frame, 0, frame.length);
             // NEEDS_CSUM: the guest's kernel left the TCP/UDP checksum to the "device"; a GSO frame is one long
             // segment, taken whole (we are its receiver, not a router that would have to cut it)
-            boolean deferred = header != 0 && (in.getByte(0) & VNET_F_NEEDS_CSUM) != 0;
+            boolean deferred = header != 0 && (inView.get(0) & VNET_F_NEEDS_CSUM) != 0;
             link.receiveInBurst(frame, sink, deferred);
+            frames++;
+            if (once && frame.length <= ONE_FRAME_AT_MOST) {
+                return true; // single stays: see its comment
+            }
         }
+        single = false;
         return true;
     }
 
@@ -137,21 +172,21 @@ public final class PacketFrontEnd extends FdFrontEnd {
             if (header != 0) {
                 vnetHeader(frame, mss);
             }
-            out.write(header, frame, 0, frame.length);
-            long r = io.send(fd, out, total);
+            NativeCopy.out(out, outView, header, frame, 0, frame.length);
+            long r = io.send(fd, outAddress, total);
             int e = r < 0 ? Posix.errno() : 0;
             if (e == Posix.EAGAIN && !stalled) {
                 // a burst filled the peer's queue (net.unix.max_dgram_qlen is 10 datagrams by default): wait a
                 // little once rather than drop at once; a peer that still cannot take it counts as stalled, and
                 // no send waits again until one succeeds
                 if (writable(outPoll, fd, BURST_WAIT_MS)) {
-                    r = io.send(fd, out, total);
+                    r = io.send(fd, outAddress, total);
                     e = r < 0 ? Posix.errno() : 0;
                 }
                 stalled = e == Posix.EAGAIN;
             }
             if (r == total) {
-                stats.inc(FRAMES_OUT);
+                framesOut.increment();
                 peerGoneLogged = false;
                 stalled = false;
                 return;
@@ -176,18 +211,19 @@ public final class PacketFrontEnd extends FdFrontEnd {
      * NEEDS_CSUM with the checksum's place, and GSO TCPV4 at {@code mss} when the payload is longer than it.
      */
     private void vnetHeader(byte[] frame, int mss) {
-        out.setMemory(0, VNET_HDR, (byte) 0);
+        ByteBuffer h = outView;
         if (mss == 0) {
+            h.putLong(0, 0).putShort(8, (short) 0);
             return;
         }
         int l4 = Frames.ETH_HEADER + 20;
         int headers = l4 + ((frame[l4 + 12] & 0xff) >>> 4) * 4;
         boolean gso = mss > 0 && frame.length - headers > mss;
-        out.setByte(0, (byte) VNET_F_NEEDS_CSUM);
-        out.setByte(1, (byte) (gso ? VNET_GSO_TCPV4 : 0));
-        out.setShort(2, (short) headers); // hdr_len
-        out.setShort(4, (short) (gso ? mss : 0)); // gso_size
-        out.setShort(6, (short) l4); // csum_start
-        out.setShort(8, (short) 16); // csum_offset: the TCP checksum field
+        h.put(0, (byte) VNET_F_NEEDS_CSUM);
+        h.put(1, (byte) (gso ? VNET_GSO_TCPV4 : 0));
+        h.putShort(2, (short) headers); // hdr_len
+        h.putShort(4, (short) (gso ? mss : 0)); // gso_size
+        h.putShort(6, (short) l4); // csum_start
+        h.putShort(8, (short) 16); // csum_offset: the TCP checksum field
     }
 }

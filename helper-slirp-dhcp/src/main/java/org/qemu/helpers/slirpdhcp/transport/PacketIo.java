@@ -1,7 +1,6 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 
 /**
  * One frame per call on a descriptor whose every read is one whole frame: how a {@link PacketFrontEnd} receives
@@ -10,9 +9,10 @@ import com.sun.jna.Pointer;
  * {@link Posix#errno()}.
  */
 interface PacketIo {
-    long receive(int fd, Pointer buf, long cap);
+    /** {@code buf}: the native address of the buffer (Pointer.nativeValue), see Posix's primitive overloads. */
+    long receive(int fd, long buf, long cap);
 
-    long send(int fd, Pointer buf, long len);
+    long send(int fd, long buf, long len);
 
     /**
      * A connected socket (a socketpair end): recv/send. MSG_TRUNC makes recv return a datagram's real length, so an
@@ -20,12 +20,12 @@ interface PacketIo {
      */
     PacketIo CONNECTED = new PacketIo() {
         @Override
-        public long receive(int fd, Pointer buf, long cap) {
+        public long receive(int fd, long buf, long cap) {
             return Posix.recv(fd, buf, cap, Posix.MSG_DONTWAIT | Posix.MSG_TRUNC);
         }
 
         @Override
-        public long send(int fd, Pointer buf, long len) {
+        public long send(int fd, long buf, long len) {
             return Posix.send(fd, buf, len, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
         }
     };
@@ -33,12 +33,12 @@ interface PacketIo {
     /** A tap device opened O_NONBLOCK: read/write, one frame each (IFF_NO_PI: no packet-info header). */
     PacketIo TAP = new PacketIo() {
         @Override
-        public long receive(int fd, Pointer buf, long cap) {
+        public long receive(int fd, long buf, long cap) {
             return Posix.read(fd, buf, cap);
         }
 
         @Override
-        public long send(int fd, Pointer buf, long len) {
+        public long send(int fd, long buf, long len) {
             return Posix.write(fd, buf, len);
         }
     };
@@ -56,7 +56,7 @@ interface PacketIo {
         private byte[] sendingTo;
 
         @Override
-        public long receive(int fd, Pointer buf, long cap) {
+        public long receive(int fd, long buf, long cap) {
             fromLen.setInt(0, Posix.SOCKADDR_UN_SIZE);
             long n = Posix.recvfrom(fd, buf, cap, Posix.MSG_DONTWAIT | Posix.MSG_TRUNC, from, fromLen);
             if (n >= 0) {
@@ -82,7 +82,7 @@ interface PacketIo {
         }
 
         @Override
-        public long send(int fd, Pointer buf, long len) {
+        public long send(int fd, long buf, long len) {
             byte[] l = last;
             if (l == null) {
                 com.sun.jna.Native.setLastError(Posix.ENOTCONN);

@@ -3,6 +3,7 @@ package org.qemu.helpers.slirpdhcp.transport;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.Statistics;
 import org.qemu.helpers.slirpdhcp.engine.frame.FrameArrays;
@@ -59,6 +60,7 @@ final class StreamConnection implements EventLoop.Handler {
     private final int fd;
     private final GuestPort link;
     private final Statistics stats;
+    private final LongAdder framesOut; // per frame: resolved once (Statistics#counter)
     private final EventLoop loop;
     private final Ended onEnd;
     private final ByteBuffer in = ByteBuffer.allocateDirect(IN_BUFFER); // write mode between reads
@@ -87,6 +89,7 @@ final class StreamConnection implements EventLoop.Handler {
         this.fd = fd;
         this.link = link;
         this.stats = stats;
+        this.framesOut = stats.counter(FdFrontEnd.FRAMES_OUT);
         this.loop = loop;
         this.onEnd = onEnd;
         sendBuffer(fd, SEND_BUFFER);
@@ -218,7 +221,7 @@ final class StreamConnection implements EventLoop.Handler {
                 }
             }
             out.putInt(frame.length).put(frame);
-            stats.inc(FdFrontEnd.FRAMES_OUT);
+            framesOut.increment();
             if (!blocked && (out.position() - sent >= FLUSH_AT || !FrameBatch.defer(flush))) {
                 flushNow(); // the batch's deferred flush then sends what comes after, or finds nothing
             }

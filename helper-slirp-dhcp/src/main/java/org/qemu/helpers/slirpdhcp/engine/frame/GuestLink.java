@@ -1,5 +1,6 @@
 package org.qemu.helpers.slirpdhcp.engine.frame;
 
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.qemu.helpers.slirpdhcp.engine.DhcpCodec;
 import org.qemu.helpers.slirpdhcp.engine.DhcpMessage;
@@ -31,6 +32,8 @@ public final class GuestLink implements GuestPort {
     private volatile OffLinkTraffic nat;
     private final Mac gatewayMac;
     private final Mac dnsMac;
+    private final LongAdder framesIn; // per frame: resolved once (Statistics#counter)
+    private final LongAdder echoReplies;
 
     public GuestLink(NetworkConfig cfg, DhcpEndpoint dhcp, DnsResolver dns, Statistics stats, EventLog log) {
         this.cfg = cfg;
@@ -40,6 +43,8 @@ public final class GuestLink implements GuestPort {
         this.log = log;
         this.gatewayMac = virtualMac(cfg.gateway());
         this.dnsMac = virtualMac(cfg.dns());
+        this.framesIn = stats.counter("frames_in");
+        this.echoReplies = stats.counter("icmp_echo_replies");
     }
 
     /** Hands the guest's TCP and UDP to other addresses to {@code nat}; without one they are dropped and counted. */
@@ -123,7 +128,7 @@ public final class GuestLink implements GuestPort {
     }
 
     private void handle(byte[] frame, Consumer<byte[]> out, boolean checksumDeferred) {
-        stats.inc("frames_in");
+        framesIn.increment();
         try {
             Frames.Ethernet eth = Frames.ethernet(frame);
             switch (eth.type()) {
@@ -186,7 +191,7 @@ public final class GuestLink implements GuestPort {
         } else if (ip.proto() == Frames.PROTO_ICMP && isVirtual(ip.dst())) {
             if (Frames.echoReplyInPlace(eth.payload().array(), ip, ip.dst() == cfg.gateway() ? gatewayMac : dnsMac)) {
                 out.accept(eth.payload().array()); // the request became its reply: no copy (sinks copy it out)
-                stats.inc("icmp_echo_replies");
+                echoReplies.increment();
                 return;
             }
             Frames.IcmpEcho echo = Frames.icmp(ip);
@@ -197,7 +202,7 @@ public final class GuestLink implements GuestPort {
             byte[] icmp = Frames.icmpEcho(0, echo.id(), echo.seq(), echo.data());
             out.accept(Frames.ethernetFrame(eth.src(), virtualMac(ip.dst()), Frames.TYPE_IPV4,
                     Frames.ipv4Packet(ip.dst(), ip.src(), Frames.PROTO_ICMP, icmp)));
-            stats.inc("icmp_echo_replies");
+            echoReplies.increment();
         } else {
             stats.inc(Statistics.DROPPED_OTHER);
         }
