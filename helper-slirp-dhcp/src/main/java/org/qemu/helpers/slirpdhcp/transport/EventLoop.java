@@ -62,6 +62,7 @@ public final class EventLoop implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile LongSupplier deadline;
+    private volatile Runnable onDeadline;
     private long waitedNs; // the last epoll_wait's duration, loop thread only
 
     /**
@@ -78,7 +79,6 @@ public final class EventLoop implements AutoCloseable {
     public boolean lastWaitSlept() {
         return waitedNs >= SLEPT_NS;
     }
-    private volatile Runnable onDeadline;
 
     public EventLoop(String name, EventLog log) {
         this.log = log;
