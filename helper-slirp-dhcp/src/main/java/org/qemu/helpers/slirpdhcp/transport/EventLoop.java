@@ -1,6 +1,7 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
 import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.poll.SpinWait;
 import com.sun.jna.Memory;
 import com.sun.jna.Platform;
 import java.nio.ByteBuffer;
@@ -24,6 +25,10 @@ import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
  *
  * <p>Registration, {@link #execute} and {@link #close} work from any thread (epoll_ctl is); handlers, tasks and
  * the timer run on the loop's thread. Each round's frames toward the guest form one {@link FrameBatch}.
+ *
+ * <p>While a peer answers in a tight loop (a one-byte ping-pong, a request-response protocol) the loop polls for
+ * the next events for at most {@link #SPIN_NANOS} after a round instead of sleeping in epoll_wait (see
+ * {@link SpinWait}): a round trip then waits for no vCPU to be woken on either side of the helper.
  */
 public final class EventLoop implements AutoCloseable {
     /** Called on the loop's thread with the ready events (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP). */
@@ -64,6 +69,16 @@ public final class EventLoop implements AutoCloseable {
     private volatile LongSupplier deadline;
     private volatile Runnable onDeadline;
     private long waitedNs; // the last epoll_wait's duration, loop thread only
+    private boolean caughtWhilePolling; // the last round's events arrived while the loop polled, loop thread only
+
+    /**
+     * How long after a round the loop polls for the next events before it sleeps; system property
+     * slirpdhcp.loopSpinMicros, 0 turns polling off. The default is the TPM data channel's, measured there: it
+     * covers a peer's answer plus a wake-up on its side (README "seventh round").
+     */
+    static final long SPIN_NANOS = SpinWait.windowFromProperty("slirpdhcp.loopSpinMicros", 50);
+    private final SpinWait spin; // loop thread only
+    private long roundsCaughtWhilePolling; // loop thread only
 
     /**
      * How long a wait must have lasted to count as one that slept: an epoll_wait that finds events ready returns
@@ -77,11 +92,17 @@ public final class EventLoop implements AutoCloseable {
      * (a round trip), not in a stream that was already queued (bulk).
      */
     public boolean lastWaitSlept() {
-        return waitedNs >= SLEPT_NS;
+        return caughtWhilePolling || waitedNs >= SLEPT_NS;
     }
 
     public EventLoop(String name, EventLog log) {
+        this(name, log, SPIN_NANOS);
+    }
+
+    /** spinNanos: the polling window (0: the loop always sleeps in epoll_wait). */
+    EventLoop(String name, EventLog log, long spinNanos) {
         this.log = log;
+        this.spin = new SpinWait(spinNanos);
         epfd = Posix.epoll_create1(Posix.EPOLL_CLOEXEC);
         if (epfd < 0) {
             throw new IllegalStateException("epoll_create1: " + Posix.lastError());
@@ -234,6 +255,11 @@ public final class EventLoop implements AutoCloseable {
         }
     }
 
+    /** Rounds whose events arrived while the loop polled (read on the loop's thread, or after it ended). */
+    long roundsCaughtWhilePolling() {
+        return roundsCaughtWhilePolling;
+    }
+
     public boolean inLoop() {
         return Thread.currentThread() == thread;
     }
@@ -257,9 +283,7 @@ public final class EventLoop implements AutoCloseable {
         long due = d == null ? Long.MAX_VALUE : d.getAsLong();
         int timeout = due == Long.MAX_VALUE ? -1
                 : (int) Math.min(1000, Math.max(1, due - System.currentTimeMillis()));
-        long before = System.nanoTime();
-        int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, timeout);
-        waitedNs = System.nanoTime() - before;
+        int n = await(timeout);
         if (n < 0) {
             if (Posix.errno() != Posix.EINTR) {
                 log.error("nat_loop_error", "error", "epoll_wait: " + Posix.lastError());
@@ -285,6 +309,46 @@ public final class EventLoop implements AutoCloseable {
             FrameBatch.end();
         }
         return true;
+    }
+
+    /**
+     * epoll_wait, preceded while {@link #spin} is engaged by looks that do not block (timeout 0, yielding between
+     * them so that a peer waiting for this core runs first) for at most the window after the previous round.
+     */
+    private int await(int timeout) {
+        long start = System.nanoTime();
+        caughtWhilePolling = false;
+        if (spin.engaged()) {
+            int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, 0);
+            if (n != 0) {
+                spin.foundWaiting();
+                waitedNs = 0;
+                return n;
+            }
+            while (!closed) {
+                Thread.yield();
+                n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, 0);
+                long now = System.nanoTime();
+                if (n != 0) {
+                    spin.arrivedWhilePolling();
+                    caughtWhilePolling = true;
+                    roundsCaughtWhilePolling++;
+                    waitedNs = now - start;
+                    return n;
+                }
+                if (now - start > spin.windowNanos()) {
+                    spin.timedOut();
+                    break;
+                }
+            }
+        }
+        int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, timeout);
+        long now = System.nanoTime();
+        waitedNs = now - start;
+        if (n > 0 && spin.windowNanos() > 0) {
+            spin.arrivedAfter(waitedNs); // a timer's wake-up (n == 0) says nothing about the peers
+        }
+        return n;
     }
 
     private void dispatch(int ev, long token) {

@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.util.Arrays;
 
+import org.qemu.helpers.common.poll.SpinWait;
 import org.qemu.helpers.tpmstub.device.TpmDevice;
 import org.qemu.helpers.tpmstub.engine.TpmEngine;
 
@@ -29,7 +30,7 @@ public final class DataChannel {
      * How long after a response a connection polls for the next command before it blocks (see
      * {@link SpinWait}); system property tpmstub.dataSpinMicros, 0 turns polling off.
      */
-    static final long SPIN_NANOS = Math.max(0, Long.getLong("tpmstub.dataSpinMicros", 50)) * 1000;
+    static final long SPIN_NANOS = SpinWait.windowFromProperty("tpmstub.dataSpinMicros", 50);
 
     private DataChannel() { }
 

@@ -1,11 +1,11 @@
-package org.qemu.helpers.tpmstub.transport;
+package org.qemu.helpers.common.poll;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** When the data channel polls for the next command and when it stops (SpinWait's bounds). */
+/** When a waiting thread polls for its next input and when it stops (SpinWait's bounds). */
 class SpinWaitTest {
     private static final long WINDOW = 50_000;
 
