@@ -184,10 +184,15 @@ public final class NatEngine implements OffLinkTraffic {
             settle(f);
             return;
         }
-        f = lingering.get(key);
-        if (f != null) {
-            f.fromGuest(s);
-            return;
+        TcpFlow closed = lingering.get(key);
+        if (closed != null) {
+            if (!closed.reopenedBy(s)) {
+                closed.fromGuest(s);
+                return;
+            }
+            lingering.remove(key, closed);
+            lingeringOrder.remove(closed); // a scan of at most maxFlows, only when a guest reuses a port that soon
+            stats.inc("nat_tcp_reopened");
         }
         if (s.has(TcpSegment.RST)) {
             return; // RFC 9293 3.10.7.1: an RST for no connection is dropped
@@ -211,7 +216,8 @@ public final class NatEngine implements OffLinkTraffic {
             return;
         }
         stats.inc("nat_tcp_open");
-        TcpFlow opened = TcpFlow.outbound(key, src, link, random.getAsInt(), s, to, s.dstPort());
+        int iss = closed != null ? closed.reopenIss() : random.getAsInt();
+        TcpFlow opened = TcpFlow.outbound(key, src, link, iss, s, to, s.dstPort());
         tcp.put(key, opened);
         settle(opened);
     }

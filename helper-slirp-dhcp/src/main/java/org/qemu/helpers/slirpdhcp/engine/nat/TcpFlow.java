@@ -717,6 +717,28 @@ public final class TcpFlow {
         }
     }
 
+    /**
+     * Whether the guest's segment opens this closed flow's four-tuple again: a SYN whose sequence number lies beyond
+     * everything the old connection used (RFC 9293 3.6.1, MAY-2: a new SYN may reopen a connection from TIME-WAIT;
+     * the test is Linux's, tcp_timewait_state_process). Without this, a guest that reused its port within the linger
+     * time (Linux does when the server closed first, which leaves the guest no TIME-WAIT of its own) had its SYN
+     * reset for 2 s, an RST without ACK that the guest ignores (RFC 9293 3.10.7.3), and connected 1-3 s late.
+     * An older SYN is a duplicate of the old connection and gets the lingering answer.
+     */
+    boolean reopenedBy(TcpSegment s) {
+        return state == State.CLOSED && s.has(TcpSegment.SYN) && !s.has(TcpSegment.ACK) && !s.has(TcpSegment.RST)
+                && after(s.seq(), rcvNxt);
+    }
+
+    /**
+     * The initial sequence number of the connection that reopens this one: larger than any this one used (RFC 9293
+     * 3.6.1, MAY-2 (1)), so that a late segment of the old connection cannot fall into the new one's window; the
+     * step is Linux's (tw_snd_nxt + 65535 + 2).
+     */
+    int reopenIss() {
+        return sndNxt + 65537;
+    }
+
     /** Whether the engine may forget this flow now. */
     boolean reapable(long now) {
         return state == State.CLOSED && now >= lingerUntil;

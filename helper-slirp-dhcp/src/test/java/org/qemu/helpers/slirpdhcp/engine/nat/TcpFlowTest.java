@@ -283,6 +283,36 @@ class TcpFlowTest {
     }
 
     @Test
+    void aNewSynOnAClosedFlowsPortsReopensIt() throws Exception {
+        TcpFlow f = open(500);
+        h.engine.hostEof(f); // the server closed first, so the guest keeps no TIME-WAIT and may reuse its port
+        h.drain();
+        h.send(segment(REMOTE, 40000, 80, G_ISN + 1, ISN + 2, ACK | FIN, 500, 0, -1, new byte[0]));
+        assertEquals(TcpFlow.State.CLOSED, f.state());
+        h.drain();
+        h.send(segment(REMOTE, 40000, 80, G_ISN, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(RST, h.drain().get(0).tcp().flags(), "an old duplicate SYN gets the lingering answer");
+        assertEquals(1, h.connects.size());
+
+        int newIsn = G_ISN + 100_000;
+        h.send(segment(REMOTE, 40000, 80, newIsn, 0, SYN, 64240, 1460, 7, new byte[0]));
+        assertEquals(2, h.connects.size(), "RFC 9293 3.6.1 MAY-2: a SYN beyond the old connection reopens it");
+        TcpFlow reopened = h.connects.get(1);
+        h.engine.hostConnected(reopened);
+        TcpSegment synAck = h.drain().get(0).tcp();
+        assertEquals(SYN | ACK, synAck.flags(), "answered at once, not reset for the linger time");
+        assertEquals(newIsn + 1, synAck.ack());
+        assertEquals(ISN + 2 + 65537, synAck.seq(), "our ISN lies beyond every sequence number the old one used");
+        assertEquals(1, h.stats.get("nat_tcp_reopened"));
+        assertEquals(1, h.engine.flowCount(), "the closed flow is gone, the new one counts once");
+        byte[] d = bytes(100, 11);
+        h.send(segment(REMOTE, 40000, 80, newIsn + 1, ISN + 2 + 65538, ACK, 500, 0, -1, d));
+        assertArrayEquals(d, h.written.get(reopened).bytes.toByteArray());
+        h.advance(TcpFlow.LINGER_MS + 1);
+        assertEquals(1, h.engine.flowCount(), "reaping the old flow's time leaves the new flow alone");
+    }
+
+    @Test
     void theFlowTableIsBounded() throws Exception {
         NatHarness small = new NatHarness(new NatPolicy(true, Ip4.parse("127.0.0.1"), false, 2));
         for (int p = 0; p < 3; p++) {
