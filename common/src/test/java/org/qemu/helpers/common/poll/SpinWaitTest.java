@@ -1,5 +1,6 @@
 package org.qemu.helpers.common.poll;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,5 +60,21 @@ class SpinWaitTest {
         SpinWait w = new SpinWait(0);
         w.arrivedAfter(0);
         assertFalse(w.engaged());
+    }
+
+    @Test
+    void theWindowComesFromAPropertyInMicroseconds() {
+        String p = "spinwaittest.micros";
+        assertEquals(50_000, SpinWait.windowFromProperty(p, 50), "unset: the default");
+        System.setProperty(p, "0");
+        try {
+            assertEquals(0, SpinWait.windowFromProperty(p, 50), "0 turns polling off");
+            System.setProperty(p, "-5");
+            assertEquals(0, SpinWait.windowFromProperty(p, 50), "a negative window is none");
+            System.setProperty(p, "120");
+            assertEquals(120_000, SpinWait.windowFromProperty(p, 50));
+        } finally {
+            System.clearProperty(p);
+        }
     }
 }

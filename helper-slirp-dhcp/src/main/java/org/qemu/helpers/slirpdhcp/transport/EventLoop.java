@@ -313,12 +313,14 @@ public final class EventLoop implements AutoCloseable {
 
     /**
      * epoll_wait, preceded while {@link #spin} is engaged by looks that do not block (timeout 0, yielding between
-     * them so that a peer waiting for this core runs first) for at most the window after the previous round.
+     * them so that a peer waiting for this core runs first) for at most the window after the previous round, and
+     * not past the timer's deadline.
      */
     private int await(int timeout) {
         long start = System.nanoTime();
         caughtWhilePolling = false;
         if (spin.engaged()) {
+            long limit = timeout < 0 ? spin.windowNanos() : Math.min(spin.windowNanos(), timeout * 1_000_000L);
             int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, 0);
             if (n != 0) {
                 spin.foundWaiting();
@@ -336,7 +338,7 @@ public final class EventLoop implements AutoCloseable {
                     waitedNs = now - start;
                     return n;
                 }
-                if (now - start > spin.windowNanos()) {
+                if (now - start > limit) {
                     spin.timedOut();
                     break;
                 }
