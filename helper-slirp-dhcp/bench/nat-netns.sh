@@ -11,11 +11,13 @@
 # at each MTU in $MTUS: iperf3 guest->host and host->guest (-R) in Gbit/s with CPU seconds per GiB of the
 # translator (helper JVM or slirp4netns), then one-byte ping-pong round trips/s over one TCP connection and
 # connect + 1 KiB + close connections/s with the translator's CPU microseconds per round trip or connection (python3
-# clients in the namespace, servers on 127.0.0.1). In the connections/s figure the server closes first (it answers
-# the 1 KiB and closes, as an HTTP/1.0 server does; the client reads to the end and closes): when the client closed
-# first, every translator's host socket was the active closer and kept its port in TIME_WAIT for 60 s, and after
-# about 14,000 connections (both translators share the host's 28,232 ephemeral ports) every tool fell to the same
-# 400-480/s, the kernel's port search, not a translator's speed.
+# clients in the namespace, servers on 127.0.0.1). Two connections/s figures: "connect", the client closes first
+# (the one-way echo server answers the 1 KiB, the client closes after reading it), and "connect-sc", the server
+# closes first (it answers the 1 KiB and closes, as an HTTP/1.0 server does; the client reads to the end). Each
+# connection goes to the next of $PORTS (16) server ports in turn: a client that closes first keeps its port in
+# TIME_WAIT for 60 s per destination, and with one server port every tool fell to the same 400-480/s after about
+# 14,000 connections (EADDRNOTAVAIL at 28,232: the guest kernel's free-port search; neither translator offers TCP
+# timestamps, so net.ipv4.tcp_tw_reuse cannot help), not a translator's speed.
 # Nothing leaves the machine: the namespaces' only route is the translator. Root. Usage: bench/nat-netns.sh [secs]
 # MODE=interleave (latency only, no iperf3): at each MTU every translator in $TRANSLATORS (default there: helper
 # slirp4netns) is set up at once, each in its own namespace, and the round-trip and connections/s clients run in
@@ -60,14 +62,20 @@ trap cleanup EXIT
 . "$HERE/private-bus.sh"
 start_private_bus "$TMP"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-IPERF=$(free_port); ECHO=$(free_port); REPLY=$(free_port)
+IPERF=$(free_port); PORTS=${PORTS:-16}
 iperf3 -s -B 127.0.0.1 -p "$IPERF" > /dev/null 2>&1 & PIDS+=($!)
 cat > "$TMP/echo.py" <<'PY'
-import socket, sys, threading
+import os, socket, sys, threading
+# echo.py PORTFILE COUNT [reply]: COUNT listeners on 127.0.0.1, their ports written comma-separated to PORTFILE;
 # echo: echoes until the client closes; reply: echoes 1 KiB, then closes first
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(512)
-reply = len(sys.argv) > 2 and sys.argv[2] == "reply"
+reply = len(sys.argv) > 3 and sys.argv[3] == "reply"
+listeners = []
+for _ in range(int(sys.argv[2])):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0)); s.listen(512); listeners.append(s)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(",".join(str(s.getsockname()[1]) for s in listeners))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 def serve(c):
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     got = 0
@@ -77,12 +85,17 @@ def serve(c):
         got += len(d)
         c.sendall(d)
     c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+def accept(s):
+    while True:
+        c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+for s in listeners[1:]:
+    threading.Thread(target=accept, args=(s,), daemon=True).start()
+accept(listeners[0])
 PY
 cat > "$TMP/client.py" <<'PY'
 import socket, sys, time
-mode, port, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+mode, ports, secs = sys.argv[1], [int(p) for p in sys.argv[2].split(",")], float(sys.argv[3])
+port = ports[0]
 end = time.time() + secs; n = 0
 if mode == "check":
     c = socket.create_connection(("10.0.2.2", port), timeout=secs); c.sendall(b"ping-echo")
@@ -92,10 +105,10 @@ if mode == "pingpong":
     while time.time() < end:
         c.sendall(b"x"); c.recv(1); n += 1
 else:
-    kib = b"k" * 1024
+    kib = b"k" * 1024; to_eof = mode == "connect-sc"  # connect-sc: the server closes first, read to its FIN
     while time.time() < end:
-        c = socket.create_connection(("10.0.2.2", port)); c.sendall(kib); got = 0
-        while True:
+        c = socket.create_connection(("10.0.2.2", ports[n % len(ports)])); c.sendall(kib); got = 0
+        while got < 1024 or to_eof:
             d = c.recv(4096)
             if not d: break
             got += len(d)
@@ -104,8 +117,10 @@ else:
         n += 1
 print("%.0f" % (n / secs))
 PY
-python3 "$TMP/echo.py" "$ECHO" & PIDS+=($!)
-python3 "$TMP/echo.py" "$REPLY" reply & PIDS+=($!)
+python3 "$TMP/echo.py" "$TMP/echo.ports" "$PORTS" & PIDS+=($!)
+python3 "$TMP/echo.py" "$TMP/reply.ports" "$PORTS" reply & PIDS+=($!)
+for _ in $(seq 50); do [ -f "$TMP/echo.ports" ] && [ -f "$TMP/reply.ports" ] && break; sleep 0.1; done
+ECHO=$(cat "$TMP/echo.ports"); REPLY=$(cat "$TMP/reply.ports")
 cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
@@ -156,10 +171,10 @@ gib = r["bytes"] / 2**30
 print("%.2f %.2f" % (r["bits_per_second"] / 1e9, (int(sys.argv[2]) / int(sys.argv[3])) / gib))' "$out" "$((a - b))" "$HZ" \
     2>/dev/null || echo "failed -"
 }
-rate() { # $1 = pingpong|connect; prints "per-second(translator CPU us per operation)"
+rate() { # $1 = pingpong|connect|connect-sc; prints "per-second(translator CPU us per operation)"
   local b a r
   b=$(cpu "$TPID")
-  local port=$ECHO; [ "$1" = connect ] && port=$REPLY
+  local port=$ECHO; [ "$1" = connect-sc ] && port=$REPLY
   r=$(ip netns exec $NS python3 "$TMP/client.py" "$1" "$port" "$SECS" 2>/dev/null || echo failed)
   a=$(cpu "$TPID")
   [ "$r" = failed ] && { echo failed; return; }
@@ -181,7 +196,7 @@ if [ "$MODE" = interleave ]; then
       fi
       live="$live $t"
     done
-    for fig in pingpong connect; do
+    for fig in pingpong connect connect-sc; do
       SECS_SAVED=$SECS; SECS=$SLICE
       for t in $live; do NS=${TNS[$t]}; TPID=${TPIDS[$t]}; rate $fig > /dev/null; done # warm-up, discarded
       order=$live
@@ -224,8 +239,8 @@ for (mtu, fig), by in rows.items():
 PY
   exit 0
 fi
-printf '%-12s %6s %-18s %-18s %12s %12s\n' translator mtu "guest->host Gb/s,cpu/GiB" "host->guest" "rtt/s(cpu us)" \
-  "conn/s(cpu us)"
+printf '%-12s %6s %-18s %-18s %12s %12s %12s\n' translator mtu "guest->host Gb/s,cpu/GiB" "host->guest" "rtt/s(cpu us)" \
+  "conn/s(cpu us)" "server-closes"
 for mtu in $MTUS; do
   for t in $TRANSLATORS; do
     setup $t "$mtu"
@@ -235,8 +250,8 @@ for mtu in $MTUS; do
       teardown; continue
     fi
     up=$(iperf ""); down=$(iperf "-R")
-    pp=$(rate pingpong); cc=$(rate connect)
-    printf '%-12s %6s %-18s %-18s %12s %12s\n' "$t" "$mtu" "$up" "$down" "$pp" "$cc"
+    pp=$(rate pingpong); cc=$(rate connect); cs=$(rate connect-sc)
+    printf '%-12s %6s %-18s %-18s %12s %12s %12s\n' "$t" "$mtu" "$up" "$down" "$pp" "$cc" "$cs"
     teardown
   done
 done
