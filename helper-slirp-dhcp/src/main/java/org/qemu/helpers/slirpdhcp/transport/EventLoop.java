@@ -1,6 +1,7 @@
 package org.qemu.helpers.slirpdhcp.transport;
 
 import org.qemu.helpers.common.log.EventLog;
+import org.qemu.helpers.common.poll.PollingTrial;
 import org.qemu.helpers.common.poll.SpinWait;
 import com.sun.jna.Memory;
 import com.sun.jna.Platform;
@@ -28,7 +29,9 @@ import org.qemu.helpers.slirpdhcp.engine.frame.FrameBatch;
  *
  * <p>While a peer answers in a tight loop (a one-byte ping-pong, a request-response protocol) the loop polls for
  * the next events for at most {@link #SPIN_NANOS} after a round instead of sleeping in epoll_wait (see
- * {@link SpinWait}): a round trip then waits for no vCPU to be woken on either side of the helper.
+ * {@link SpinWait}): a round trip then waits for no vCPU to be woken on the helper's side. It does so only while
+ * polling is measured to bring the next events sooner ({@link PollingTrial}): a peer that took turns with the loop on
+ * one CPU would otherwise be pushed to the other CPU and wake up late there (a flood ping, 3x slower).
  */
 public final class EventLoop implements AutoCloseable {
     /** Called on the loop's thread with the ready events (EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP). */
@@ -78,6 +81,8 @@ public final class EventLoop implements AutoCloseable {
      */
     static final long SPIN_NANOS = SpinWait.windowFromProperty("slirpdhcp.loopSpinMicros", 50);
     private final SpinWait spin; // loop thread only
+    private final PollingTrial trial = new PollingTrial(); // loop thread only: whether polling pays here
+    private long lastArrival; // when the previous round's events arrived, loop thread only
     private long roundsCaughtWhilePolling; // loop thread only
 
     /**
@@ -312,45 +317,58 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /**
-     * epoll_wait, preceded while {@link #spin} is engaged by looks that do not block (timeout 0, yielding between
-     * them so that a peer waiting for this core runs first) for at most the window after the previous round, and
-     * not past the timer's deadline.
+     * epoll_wait, preceded while {@link #spin} is engaged and {@link #trial} finds that polling pays by looks that do
+     * not block (see {@link #poll}); every arrival is reported to both.
      */
     private int await(int timeout) {
         long start = System.nanoTime();
         caughtWhilePolling = false;
-        if (spin.engaged()) {
-            long limit = timeout < 0 ? spin.windowNanos() : Math.min(spin.windowNanos(), timeout * 1_000_000L);
-            int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, 0);
-            if (n != 0) {
-                spin.foundWaiting();
-                waitedNs = 0;
-                return n;
-            }
-            while (!closed) {
-                Thread.yield();
-                n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, 0);
-                long now = System.nanoTime();
-                if (n != 0) {
-                    spin.arrivedWhilePolling();
-                    caughtWhilePolling = true;
-                    roundsCaughtWhilePolling++;
-                    waitedNs = now - start;
-                    return n;
-                }
-                if (now - start > limit) {
-                    spin.timedOut();
-                    break;
-                }
+        int n = spin.engaged() && trial.pollingAllowed() ? poll(start, timeout) : 0;
+        if (n == 0) {
+            n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, timeout);
+            waitedNs = System.nanoTime() - start;
+            if (n > 0 && spin.windowNanos() > 0) {
+                spin.arrivedAfter(waitedNs); // a timer's wake-up (n == 0) says nothing about the peers
             }
         }
-        int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, timeout);
-        long now = System.nanoTime();
-        waitedNs = now - start;
         if (n > 0 && spin.windowNanos() > 0) {
-            spin.arrivedAfter(waitedNs); // a timer's wake-up (n == 0) says nothing about the peers
+            long arrival = start + waitedNs;
+            trial.arrived(arrival - lastArrival);
+            lastArrival = arrival;
         }
         return n;
+    }
+
+    /**
+     * Looks for events with epoll_wait(timeout 0), yielding between looks so that a peer waiting for this core runs
+     * first, for at most the window and not past the timer's deadline: their count, or 0 when none came (then the
+     * caller sleeps). Sets {@link #waitedNs} when it returns events.
+     */
+    private int poll(long start, int timeout) {
+        long limit = timeout < 0 ? spin.windowNanos() : Math.min(spin.windowNanos(), timeout * 1_000_000L);
+        int n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, 0);
+        if (n > 0) {
+            spin.foundWaiting();
+            waitedNs = System.nanoTime() - start;
+            return n;
+        }
+        while (!closed) {
+            Thread.yield();
+            n = Posix.epoll_wait(epfd, eventsAddress, MAX_EVENTS, 0);
+            long now = System.nanoTime();
+            if (n > 0) {
+                spin.arrivedWhilePolling();
+                caughtWhilePolling = true;
+                roundsCaughtWhilePolling++;
+                waitedNs = now - start;
+                return n;
+            }
+            if (now - start > limit) {
+                spin.timedOut();
+                break;
+            }
+        }
+        return 0; // an error (EINTR) is seen again, and reported, by the blocking wait
     }
 
     private void dispatch(int ev, long token) {
