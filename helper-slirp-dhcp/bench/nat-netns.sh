@@ -19,7 +19,7 @@
 # 14,000 connections (EADDRNOTAVAIL at 28,232: the guest kernel's free-port search; neither translator offers TCP
 # timestamps, so net.ipv4.tcp_tw_reuse cannot help), not a translator's speed.
 # Nothing leaves the machine: the namespaces' only route is the translator. Root. Usage: bench/nat-netns.sh [secs]
-# MODE=interleave (latency only, no iperf3): at each MTU every translator in $TRANSLATORS (default there: helper
+# MODE=interleave (latency only, no iperf3; FIGURES="pingpong" e.g. measures only some of them): at each MTU every translator in $TRANSLATORS (default there: helper
 # slirp4netns) is set up at once, each in its own namespace, and the round-trip and connections/s clients run in
 # alternating slices of $SLICE seconds (default 0.5): one discarded warm-up slice per translator, then $SLICES
 # (default 15; 7 x 1 s before the sixth round: one regime switch could decide a cell) slices each, the order reversed every slice (A B, B A, ...), so that both translators see the same
@@ -196,7 +196,7 @@ if [ "$MODE" = interleave ]; then
       fi
       live="$live $t"
     done
-    for fig in pingpong connect connect-sc; do
+    for fig in ${FIGURES:-pingpong connect connect-sc}; do
       SECS_SAVED=$SECS; SECS=$SLICE
       for t in $live; do NS=${TNS[$t]}; TPID=${TPIDS[$t]}; rate $fig > /dev/null; done # warm-up, discarded
       order=$live
