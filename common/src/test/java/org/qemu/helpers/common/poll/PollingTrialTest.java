@@ -23,27 +23,36 @@ class PollingTrialTest {
         return t.pollingAllowed();
     }
 
+    /** Holds the current verdict for {@code epochs} epochs, checking it stays, then expects the next trial. */
+    private static void held(PollingTrial t, boolean verdict, int epochs) {
+        for (int e = 0; e < epochs; e++) {
+            assertEquals(verdict, t.pollingAllowed(), "held, epoch " + e + " of " + epochs);
+            epoch(t, 45_000);
+        }
+        assertTrue(t.pollingAllowed(), "tried again after " + epochs + " epochs");
+    }
+
     @Test
     void pollingIsKeptWhenItsCyclesAreClearlyShorter() {
         PollingTrial t = new PollingTrial();
         assertTrue(trial(t, 45_000, 65_000), "a TCP ping-pong through the helper: polling wins");
-        for (int e = 0; e < PollingTrial.HOLD; e++) {
-            assertTrue(t.pollingAllowed(), "held, epoch " + e);
-            epoch(t, 45_000);
-        }
-        assertTrue(t.pollingAllowed());
-        assertFalse(trial(t, 30_000, 9_000), "measured again after the hold: now the peer is faster without");
+        held(t, true, PollingTrial.FIRST_HOLD);
+        assertTrue(trial(t, 45_000, 65_000));
+        held(t, true, 2 * PollingTrial.FIRST_HOLD); // the same verdict again: kept twice as long
+        assertFalse(trial(t, 30_000, 9_000), "the peers changed: now they are faster without");
+        held(t, false, PollingTrial.FIRST_HOLD); // a changed verdict is checked again soon
     }
 
     @Test
     void sleepingIsKeptWhenPollingSlowsThePeer() {
         PollingTrial t = new PollingTrial();
-        assertFalse(trial(t, 31_000, 9_300), "a flood ping on one CPU: polling loses");
-        for (int e = 0; e < PollingTrial.HOLD; e++) {
-            assertFalse(t.pollingAllowed(), "held, epoch " + e);
-            epoch(t, 9_300);
+        int expected = PollingTrial.FIRST_HOLD;
+        for (int i = 0; i < 8; i++) {
+            assertFalse(trial(t, 31_000, 9_300), "a flood ping on one CPU: polling loses, trial " + i);
+            held(t, false, expected);
+            expected = Math.min(PollingTrial.HOLD, expected * 2);
         }
-        assertTrue(t.pollingAllowed(), "tried again after the hold");
+        assertEquals(PollingTrial.HOLD, expected, "a verdict that keeps repeating is held at most HOLD epochs");
     }
 
     @Test

@@ -76,10 +76,12 @@ public final class EventLoop implements AutoCloseable {
 
     /**
      * How long after a round the loop polls for the next events before it sleeps; system property
-     * slirpdhcp.loopSpinMicros, 0 turns polling off. The default is the TPM data channel's, measured there: it
-     * covers a peer's answer plus a wake-up on its side (README "seventh round").
+     * slirpdhcp.loopSpinMicros, 0 turns polling off. Twice the TPM data channel's: a round trip here has two peers
+     * (the guest and a host server), each of whose answers must come within it, and with 50 us a one-byte
+     * ping-pong's gaps were often longer on a loaded machine (0.92x slirp4netns, against 1.27x with 100 us in the
+     * same run; README "seventh round").
      */
-    static final long SPIN_NANOS = SpinWait.windowFromProperty("slirpdhcp.loopSpinMicros", 50);
+    static final long SPIN_NANOS = SpinWait.windowFromProperty("slirpdhcp.loopSpinMicros", 100);
     private final SpinWait spin; // loop thread only
     private final PollingTrial trial = new PollingTrial(); // loop thread only: whether polling pays here
     private long lastArrival; // when the previous round's events arrived, loop thread only
